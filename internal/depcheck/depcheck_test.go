@@ -1,0 +1,59 @@
+// Package depcheck holds the dependency-budget test: the packages that build configs, patches
+// and KubeSpan sections must not pull in Helm or client-go.
+package depcheck
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// forbidden are the import path prefixes that only manifests (and its subpackages) may use.
+var forbidden = []string{"helm.sh/", "k8s.io/client-go/"}
+
+func TestDependencyBudget(t *testing.T) {
+	t.Parallel()
+
+	for _, pkg := range []string{"config", "patches", "kubespan"} {
+		t.Run(pkg, func(t *testing.T) {
+			t.Parallel()
+
+			deps := listDeps(t, "github.com/talospatch/talospatch/"+pkg+"/...")
+			for _, dep := range deps {
+				for _, prefix := range forbidden {
+					if strings.HasPrefix(dep, prefix) {
+						t.Errorf("%s depends on %s; only manifests may import %s*", pkg, dep, prefix)
+					}
+				}
+			}
+		})
+	}
+}
+
+// listDeps returns the transitive dependencies of the non-test packages matching pattern.
+func listDeps(t *testing.T, pattern string) []string {
+	t.Helper()
+
+	cmd := exec.Command("go", "list", "-deps", "-json=ImportPath", pattern)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go list %s: %v\n%s", pattern, err, stderr.String())
+	}
+
+	var deps []string
+	dec := json.NewDecoder(&stdout)
+	for dec.More() {
+		var p struct{ ImportPath string }
+		if err := dec.Decode(&p); err != nil {
+			t.Fatalf("decoding go list output: %v", err)
+		}
+		deps = append(deps, p.ImportPath)
+	}
+	if len(deps) == 0 {
+		t.Fatalf("go list %s returned no packages", pattern)
+	}
+	return deps
+}
