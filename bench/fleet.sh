@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Fleet benchmark: builds examples/fleet (talospatch) and internal/cmd/fleet-baseline (today's
+# way: helm template as a process, machinery bundle, configpatcher per node) and compares them as
+# whole processes, median of RUNS runs, for 3 control planes and 100 and 1,000 workers.
+#
+#   bash bench/fleet.sh                 # prints a Markdown table
+#   RUNS=9 WORKERS=100,1000 bash bench/fleet.sh
+#   PROFILE=1 bash bench/fleet.sh       # also a CPU profile of the 1,003-node stages (go test -bench)
+#
+# Needs ../shared beside the checkout (the Cilium chart and the secrets bundle) and the helm
+# CLI v3.22.0 (PATH, .cache/bin, or HELM=path; bash .ci/run installs it into .cache/bin).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+shared="${SHARED:-$root/../shared}"
+chart="${CHART:-$shared/charts/cilium-1.18.12.tgz}"
+secrets="${SECRETS:-$shared/bench/secrets.yaml}"
+export PATH="$root/.cache/bin:$PATH"
+helm="${HELM:-$(command -v helm || true)}"
+[ -n "$helm" ] || { echo "helm CLI not found: GOBIN=$root/.cache/bin go install helm.sh/helm/v3/cmd/helm@v3.22.0"; exit 1; }
+
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+
+go build -o "$bin/fleet" ./examples/fleet
+go build -o "$bin/fleet-baseline" ./internal/cmd/fleet-baseline
+go build -o "$bin/fleetbench" ./bench/fleetbench
+
+echo "go $(go env GOVERSION), $(nproc) CPUs, helm $("$helm" version --short 2>/dev/null || echo '?'), $(date -u +%FT%TZ)"
+"$bin/fleetbench" -lib "$bin/fleet" -base "$bin/fleet-baseline" -helm "$helm" \
+  -chart "$chart" -secrets "$secrets" -runs "${RUNS:-5}" -workers "${WORKERS:-100,1000}"
+
+if [ -n "${PROFILE:-}" ]; then
+  go test -run '^$' -bench 'BenchmarkFleet/nodes=1003$' -benchtime 20x -cpuprofile "$bin/cpu.prof" \
+    -o "$bin/fleet.test" ./examples/fleet >/dev/null
+  go tool pprof -top -nodecount 25 "$bin/fleet.test" "$bin/cpu.prof"
+fi

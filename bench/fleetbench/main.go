@@ -1,0 +1,196 @@
+// Command fleetbench compares the whole-process wall time, CPU time and peak memory of
+// examples/fleet (talospatch) with internal/cmd/fleet-baseline (today's way: helm template as a
+// process, machinery's bundle and configpatcher per node) for fleets of several sizes.
+//
+// Runs of the two programs alternate (and alternate which goes first), so both see the same
+// machine load; every figure is the median of -runs runs, and the ratios are computed from the
+// medians of one invocation. Peak memory is the maximum resident set size of the process tree
+// as wait4 reports it (for the baseline the larger of itself and its helm child, like
+// /usr/bin/time -v).
+//
+//	go run ./bench/fleetbench -lib BIN -base BIN -chart FILE -secrets FILE [-helm PATH] [-runs 5] [-workers 100,1000]
+//
+// bench/fleet.sh builds the binaries and runs it.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type sample struct {
+	wall, cpu time.Duration
+	maxRSS    int64 // KiB
+}
+
+type result struct {
+	wall, cpu time.Duration
+	maxRSS    int64
+}
+
+func main() {
+	var (
+		lib, base, chart, secrets, helm, workers, controlPlanes string
+		runs                                                    int
+	)
+
+	flag.StringVar(&lib, "lib", "", "examples/fleet binary")
+	flag.StringVar(&base, "base", "", "internal/cmd/fleet-baseline binary")
+	flag.StringVar(&chart, "chart", "", "Cilium chart archive")
+	flag.StringVar(&secrets, "secrets", "", "Talos secrets bundle")
+	flag.StringVar(&helm, "helm", "helm", "helm CLI for the baseline")
+	flag.StringVar(&workers, "workers", "100,1000", "comma-separated worker counts; the first two give the per-worker cost")
+	flag.StringVar(&controlPlanes, "controlplanes", "3", "control-plane count")
+	flag.IntVar(&runs, "runs", 5, "whole-process runs per program and size (median)")
+	flag.Parse()
+
+	if err := run(lib, base, chart, secrets, helm, controlPlanes, workers, runs); err != nil {
+		fmt.Fprintln(os.Stderr, "fleetbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(lib, base, chart, secrets, helm, controlPlanes, workers string, runs int) error {
+	if lib == "" || base == "" || chart == "" || secrets == "" {
+		return fmt.Errorf("-lib, -base, -chart and -secrets are required")
+	}
+
+	cps, err := strconv.Atoi(controlPlanes)
+	if err != nil {
+		return fmt.Errorf("-controlplanes: %w", err)
+	}
+
+	var sizes []int
+
+	for _, w := range strings.Split(workers, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(w))
+		if err != nil {
+			return fmt.Errorf("-workers: %w", err)
+		}
+
+		sizes = append(sizes, n)
+	}
+
+	tmp, err := os.MkdirTemp("", "fleetbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	libRes := make([]result, len(sizes))
+	baseRes := make([]result, len(sizes))
+
+	fmt.Printf("%d control planes, median of %d whole-process runs, -deterministic\n\n", cps, runs)
+	fmt.Println("| nodes | today's way wall | talospatch wall | ratio | today's way CPU | talospatch CPU | today's way peak RSS | talospatch peak RSS |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+	for k, w := range sizes {
+		common := []string{
+			"-chart", chart, "-secrets", secrets, "-deterministic",
+			"-controlplanes", strconv.Itoa(cps), "-workers", strconv.Itoa(w),
+		}
+
+		var ls, bs []sample
+
+		for r := range runs {
+			libCmd := append([]string{lib}, common...)
+			baseCmd := append([]string{base, "-helm", helm}, common...)
+
+			order := [][]string{libCmd, baseCmd}
+			if r%2 == 1 {
+				order = [][]string{baseCmd, libCmd}
+			}
+
+			for _, argv := range order {
+				out := filepath.Join(tmp, "out")
+				if err := os.RemoveAll(out); err != nil {
+					return err
+				}
+
+				s, err := measure(append(argv, "-out", out))
+				if err != nil {
+					return err
+				}
+
+				if argv[0] == lib {
+					ls = append(ls, s)
+				} else {
+					bs = append(bs, s)
+				}
+			}
+		}
+
+		libRes[k], baseRes[k] = median(ls), median(bs)
+		b, l := baseRes[k], libRes[k]
+
+		fmt.Printf("| %d | %s | %s | %.2fx | %s | %s | %s | %s |\n", cps+w,
+			ms(b.wall), ms(l.wall), float64(l.wall)/float64(b.wall),
+			ms(b.cpu), ms(l.cpu), mib(b.maxRSS), mib(l.maxRSS))
+	}
+
+	if len(sizes) >= 2 && sizes[1] > sizes[0] {
+		extra := float64(sizes[1] - sizes[0])
+		bw := float64(baseRes[1].wall-baseRes[0].wall) / extra
+		lw := float64(libRes[1].wall-libRes[0].wall) / extra
+		fmt.Printf("\nper additional worker (from %d to %d workers): today's way %.3f ms, talospatch %.3f ms, ratio %.2fx\n",
+			sizes[0], sizes[1], bw/1e6, lw/1e6, lw/bw)
+	}
+
+	return nil
+}
+
+// measure runs argv once and returns its wall time, user+system CPU time and peak RSS.
+func measure(argv []string) (sample, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stderr = os.Stderr
+
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return sample{}, fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
+	}
+
+	wall := time.Since(start)
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+
+	s := sample{wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+	if ru != nil {
+		s.maxRSS = ru.Maxrss
+	}
+
+	return s, nil
+}
+
+func median(ss []sample) result {
+	pick := func(f func(sample) int64) int64 {
+		v := make([]int64, len(ss))
+		for i, s := range ss {
+			v[i] = f(s)
+		}
+
+		slices.Sort(v)
+
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+
+	return result{
+		wall:   time.Duration(pick(func(s sample) int64 { return int64(s.wall) })),
+		cpu:    time.Duration(pick(func(s sample) int64 { return int64(s.cpu) })),
+		maxRSS: pick(func(s sample) int64 { return s.maxRSS }),
+	}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/1e6) }
+
+func mib(kib int64) string { return fmt.Sprintf("%.1f MiB", float64(kib)/1024) }
