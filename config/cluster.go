@@ -1,0 +1,411 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Cluster describes a Talos cluster as plain data: the intent from which the control-plane
+// config, the worker config and the talosconfig are generated. It maps onto a YAML or JSON
+// document (a CI file, a Terraform schema) field by field; see [LoadCluster].
+//
+// Name, Endpoint and Contract are required. Every other field is optional and its zero value
+// means the Talos default, which the field's comment names. The secrets bundle is not part of
+// the description: it is a separate, required parameter of the generating functions, so that
+// it is never written out with the description and never generated implicitly.
+//
+// A Cluster is a value: functions of this package never modify the Cluster they are given.
+type Cluster struct {
+	// Name is the cluster name (cluster.clusterName). Required.
+	Name string `yaml:"name" json:"name"`
+
+	// Endpoint is the Kubernetes control-plane endpoint, https://host:port, for example
+	// "https://10.5.0.2:6443" or "https://cp.example.com:6443" (cluster.controlPlane.endpoint).
+	// Required.
+	Endpoint string `yaml:"endpoint" json:"endpoint"`
+
+	// Contract is the Talos version contract the configs are generated for, "vMAJOR.MINOR",
+	// for example "v1.13": the Talos version the nodes run (or the oldest one, while upgrading).
+	// Required and never defaulted: a config generated for a newer contract than the nodes run
+	// may not boot. Contracts v1.0 up to the machinery version of this module are supported.
+	Contract string `yaml:"contract" json:"contract"`
+
+	// KubernetesVersion is the Kubernetes version, for example "1.36.0" (a leading "v" is
+	// accepted). Empty: the image fields are left empty and each node runs the default
+	// Kubernetes version of its Talos release (v1.36.0 for Talos v1.13). talosctl always fills
+	// it in with its own default.
+	KubernetesVersion string `yaml:"kubernetesVersion,omitempty" json:"kubernetesVersion,omitempty"`
+
+	// CNI selects the cluster's CNI (cluster.network.cni). Zero: Talos's default, flannel,
+	// deployed by Talos.
+	CNI CNI `yaml:"cni,omitempty" json:"cni,omitzero"`
+
+	// KubeProxyDisabled disables kube-proxy (cluster.proxy.disabled), for a CNI that replaces
+	// it such as Cilium. False: Talos's default, kube-proxy runs.
+	KubeProxyDisabled bool `yaml:"kubeProxyDisabled,omitempty" json:"kubeProxyDisabled,omitempty"`
+
+	// KubePrism configures the node-local API server load balancer
+	// (machine.features.kubePrism). Zero: the contract's default, enabled on port 7445 for
+	// contracts v1.6 and newer, disabled before.
+	KubePrism KubePrism `yaml:"kubePrism,omitempty" json:"kubePrism,omitzero"`
+
+	// Discovery configures cluster membership discovery (cluster.discovery). Zero: Talos's
+	// default, enabled through the discovery service (the Kubernetes registry is disabled for
+	// contracts v1.2 and newer).
+	Discovery Discovery `yaml:"discovery,omitempty" json:"discovery,omitzero"`
+
+	// InstallDisk is the disk Talos installs to, for example "/dev/sda" (machine.install.disk).
+	// Empty: left empty as machinery leaves it; metal mode then needs a disk or a disk selector
+	// from a patch (talosctl's flag default is /dev/sda).
+	InstallDisk string `yaml:"installDisk,omitempty" json:"installDisk,omitempty"`
+
+	// InstallImage is the installer image, for example
+	// "ghcr.io/siderolabs/installer:v1.13.0" (machine.install.image). Empty: left empty as
+	// machinery leaves it (talosctl fills in the installer of its own version).
+	InstallImage string `yaml:"installImage,omitempty" json:"installImage,omitempty"`
+
+	// ExtraCertSANs are additional subject alternative names (host names or IP addresses)
+	// for the Talos API and the Kubernetes API server certificates (machine.certSANs,
+	// cluster.apiServer.certSANs). Empty: none; contracts up to v1.11 add the endpoint's host.
+	ExtraCertSANs []string `yaml:"extraCertSANs,omitempty" json:"extraCertSANs,omitempty"`
+
+	// PodSubnets are the pod networks in CIDR notation (cluster.network.podSubnets).
+	// Empty: ["10.244.0.0/16"].
+	PodSubnets []string `yaml:"podSubnets,omitempty" json:"podSubnets,omitempty"`
+
+	// ServiceSubnets are the service networks in CIDR notation
+	// (cluster.network.serviceSubnets). Empty: ["10.96.0.0/12"].
+	ServiceSubnets []string `yaml:"serviceSubnets,omitempty" json:"serviceSubnets,omitempty"`
+
+	// DNSDomain is the cluster DNS domain (cluster.network.dnsDomain). Empty: "cluster.local".
+	DNSDomain string `yaml:"dnsDomain,omitempty" json:"dnsDomain,omitempty"`
+
+	// TalosEndpoints are the Talos API endpoints written into the talosconfig (node or load
+	// balancer addresses, host or host:port). Empty: none, as machinery leaves it (talosctl's
+	// flag default is 127.0.0.1); set them later with `talosctl config endpoint`.
+	TalosEndpoints []string `yaml:"talosEndpoints,omitempty" json:"talosEndpoints,omitempty"`
+}
+
+// CNI selects the cluster's CNI.
+type CNI struct {
+	// Name is the CNI: CNIDefault (flannel, the zero value), CNIFlannel, CNICustom or CNINone.
+	Name CNIName `yaml:"name,omitempty" json:"name,omitzero"`
+	// URLs are the manifests Talos applies for a custom CNI (cluster.network.cni.urls).
+	// Required with CNICustom, refused with any other name.
+	URLs []string `yaml:"urls,omitempty" json:"urls,omitempty"`
+}
+
+// KubePrism configures the node-local load balancer for the Kubernetes API server.
+type KubePrism struct {
+	// Disabled turns KubePrism off even where the contract enables it by default.
+	Disabled bool `yaml:"disabled,omitempty" json:"disabled,omitempty"`
+	// Port is the port KubePrism listens on; setting it enables KubePrism for every contract.
+	// Zero: 7445 where the contract enables KubePrism by default.
+	Port int `yaml:"port,omitempty" json:"port,omitempty"`
+}
+
+// Discovery configures cluster membership discovery.
+type Discovery struct {
+	// Disabled turns cluster discovery off. KubeSpan needs discovery.
+	Disabled bool `yaml:"disabled,omitempty" json:"disabled,omitempty"`
+}
+
+// CNIName names a CNI choice. The zero value, CNIDefault, is Talos's default CNI (flannel);
+// its text form is empty.
+type CNIName int
+
+// CNI choices.
+const (
+	// CNIDefault leaves the CNI unset: Talos deploys flannel.
+	CNIDefault CNIName = iota
+	// CNIFlannel names flannel explicitly (cni.name: flannel).
+	CNIFlannel
+	// CNICustom is a CNI that Talos applies from URLs (cni.name: custom).
+	CNICustom
+	// CNINone deploys no CNI (cni.name: none): install one yourself, for example Cilium.
+	CNINone
+)
+
+var cniNames = [...]string{CNIDefault: "", CNIFlannel: "flannel", CNICustom: "custom", CNINone: "none"}
+
+// String returns the Talos name of the CNI: "" (default), "flannel", "custom" or "none".
+func (n CNIName) String() string {
+	if n < 0 || int(n) >= len(cniNames) {
+		return "CNIName(" + strconv.Itoa(int(n)) + ")"
+	}
+
+	return cniNames[n]
+}
+
+// MarshalText implements encoding.TextMarshaler; unknown values are an error.
+func (n CNIName) MarshalText() ([]byte, error) {
+	if n < 0 || int(n) >= len(cniNames) {
+		return nil, fmt.Errorf("marshal cni name: %w: %d", ErrCNI, int(n))
+	}
+
+	return []byte(cniNames[n]), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler. It accepts "", "flannel", "custom" and
+// "none" and refuses anything else.
+func (n *CNIName) UnmarshalText(text []byte) error {
+	i := slices.Index(cniNames[:], string(text))
+	if i < 0 {
+		return fieldErr("cni.name", string(text), fmt.Errorf("%w: unknown cni name, want flannel, custom or none", ErrCNI))
+	}
+
+	*n = CNIName(i)
+
+	return nil
+}
+
+// LoadCluster parses a cluster description from YAML (or JSON). Unknown fields are an error,
+// so a misspelt field is not silently ignored. The description is not validated; call
+// [Cluster.Validate] or let the generating functions do it.
+func LoadCluster(data []byte) (Cluster, error) {
+	var c Cluster
+
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		return Cluster{}, fmt.Errorf("load cluster description: %w", err)
+	}
+
+	return c, nil
+}
+
+// Marshal encodes the cluster description as YAML with the field names of its tags, leaving
+// out fields at their zero value. LoadCluster(c.Marshal()) gives back c (nil and empty lists
+// both mean "default" and both come back as nil).
+func (c Cluster) Marshal() ([]byte, error) {
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("marshal cluster description: %w", err)
+	}
+
+	return out, nil
+}
+
+// Validate checks the description and reports every problem at once (errors.Join of
+// *FieldError values, each naming the field and matching one of the ErrX sentinels). It checks
+// what can be checked without generating a config: required fields, the endpoint, the
+// contract, the Kubernetes version, CNI consistency, subnets, ports and SANs.
+func (c Cluster) Validate() error {
+	var errs []error
+
+	if strings.TrimSpace(c.Name) == "" {
+		errs = append(errs, fieldErr("name", c.Name, ErrNoName))
+	}
+
+	if err := checkEndpoint("endpoint", c.Endpoint); err != nil {
+		errs = append(errs, err)
+	}
+
+	if _, err := parseContract(c.Contract); err != nil {
+		errs = append(errs, err)
+	}
+
+	if c.KubernetesVersion != "" && !kubernetesVersionRE.MatchString(c.KubernetesVersion) {
+		errs = append(errs, &FieldError{
+			Path: "kubernetesVersion", Value: c.KubernetesVersion, Err: ErrKubernetesVersion,
+			Suggestion: `a version like "1.36.0"`,
+		})
+	}
+
+	errs = append(errs, c.CNI.check()...)
+
+	if c.KubePrism.Port < 0 || c.KubePrism.Port > 65535 {
+		errs = append(errs, fieldErr("kubePrism.port", strconv.Itoa(c.KubePrism.Port), fmt.Errorf("%w: port out of range 1-65535", ErrInvalid)))
+	}
+
+	if c.KubePrism.Disabled && c.KubePrism.Port != 0 {
+		errs = append(errs, fieldErr("kubePrism.port", strconv.Itoa(c.KubePrism.Port), fmt.Errorf("%w: port set while kubePrism is disabled", ErrInvalid)))
+	}
+
+	for i, san := range c.ExtraCertSANs {
+		if strings.TrimSpace(san) == "" || strings.ContainsAny(san, " /,") {
+			errs = append(errs, fieldErr(fmt.Sprintf("extraCertSANs[%d]", i), san, fmt.Errorf("%w: not a host name or IP address", ErrInvalid)))
+		}
+	}
+
+	for i, ep := range c.TalosEndpoints {
+		if strings.TrimSpace(ep) == "" || strings.ContainsAny(ep, " /,") {
+			errs = append(errs, fieldErr(fmt.Sprintf("talosEndpoints[%d]", i), ep, fmt.Errorf("%w: not a host or host:port", ErrInvalid)))
+		}
+	}
+
+	errs = append(errs, checkSubnets("podSubnets", c.PodSubnets)...)
+	errs = append(errs, checkSubnets("serviceSubnets", c.ServiceSubnets)...)
+
+	if c.DNSDomain != "" && (strings.ContainsAny(c.DNSDomain, " /:") || strings.HasPrefix(c.DNSDomain, ".") || strings.HasSuffix(c.DNSDomain, ".")) {
+		errs = append(errs, fieldErr("dnsDomain", c.DNSDomain, fmt.Errorf("%w: not a DNS domain", ErrInvalid)))
+	}
+
+	return errors.Join(errs...)
+}
+
+// kubernetesVersionRE matches the versions Talos accepts in image tags: MAJOR.MINOR.PATCH with
+// an optional pre-release, and an optional leading "v".
+var kubernetesVersionRE = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$`)
+
+// kubernetesVersion returns the version without a leading "v", as machinery wants it.
+func (c Cluster) kubernetesVersion() string {
+	return strings.TrimPrefix(c.KubernetesVersion, "v")
+}
+
+func (cni CNI) check() []error {
+	var errs []error
+
+	switch cni.Name {
+	case CNICustom:
+		if len(cni.URLs) == 0 {
+			errs = append(errs, &FieldError{Path: "cni.urls", Err: fmt.Errorf("%w: cni custom needs at least one manifest URL", ErrCNI)})
+		}
+	case CNIDefault, CNIFlannel, CNINone:
+		if len(cni.URLs) > 0 {
+			name := cni.Name.String()
+			if name == "" {
+				name = "flannel (default)"
+			}
+
+			errs = append(errs, &FieldError{
+				Path: "cni.urls", Value: strings.Join(cni.URLs, ","),
+				Err:        fmt.Errorf("%w: urls are only used with cni custom, not %s", ErrCNI, name),
+				Suggestion: `cni.name "custom", or remove the urls`,
+			})
+		}
+	default:
+		errs = append(errs, fieldErr("cni.name", cni.Name.String(), fmt.Errorf("%w: unknown cni name", ErrCNI)))
+	}
+
+	for i, u := range cni.URLs {
+		parsed, err := url.Parse(u)
+		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+			errs = append(errs, fieldErr(fmt.Sprintf("cni.urls[%d]", i), u, fmt.Errorf("%w: not an http(s) URL", ErrCNI)))
+		}
+	}
+
+	return errs
+}
+
+func checkSubnets(path string, subnets []string) []error {
+	var errs []error
+
+	for i, s := range subnets {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			errs = append(errs, fieldErr(fmt.Sprintf("%s[%d]", path, i), s, fmt.Errorf("%w: not a CIDR prefix", ErrInvalid)))
+
+			continue
+		}
+
+		if p.Masked() != p {
+			errs = append(errs, &FieldError{
+				Path: fmt.Sprintf("%s[%d]", path, i), Value: s,
+				Err:        fmt.Errorf("%w: host bits set", ErrInvalid),
+				Suggestion: strconv.Quote(p.Masked().String()),
+			})
+		}
+	}
+
+	return errs
+}
+
+// checkEndpoint checks that endpoint is https://host:port and suggests the fixed form.
+func checkEndpoint(path, endpoint string) error {
+	if endpoint == "" {
+		return fieldErr(path, "", fmt.Errorf("%w: endpoint is required", ErrEndpoint))
+	}
+
+	fixed, problem := fixEndpoint(endpoint)
+	if problem == "" {
+		return nil
+	}
+
+	fe := &FieldError{Path: path, Value: endpoint, Err: fmt.Errorf("%w: %s, want https://host:port", ErrEndpoint, problem)}
+	if fixed != "" {
+		fe.Suggestion = strconv.Quote(fixed)
+	}
+
+	return fe
+}
+
+// fixEndpoint returns what is wrong with endpoint ("" when nothing) and, when it can guess
+// one, the fixed form.
+func fixEndpoint(endpoint string) (fixed, problem string) {
+	raw := strings.TrimSpace(endpoint)
+	if raw != endpoint {
+		problem = "surrounding spaces"
+	}
+
+	withScheme := raw
+	if !strings.Contains(raw, "://") {
+		withScheme = "https://" + raw
+
+		if problem == "" {
+			problem = "no https:// scheme"
+		}
+	}
+
+	u, err := url.Parse(withScheme)
+	if err != nil || u.Host == "" || u.Hostname() == "" {
+		if problem == "" {
+			problem = "not a URL"
+		}
+
+		return "", problem
+	}
+
+	if u.Scheme != "https" {
+		if problem == "" {
+			problem = "scheme " + u.Scheme + " instead of https"
+		}
+
+		u.Scheme = "https"
+	}
+
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
+		if problem == "" {
+			problem = "path, query or user information"
+		}
+	}
+
+	port := u.Port()
+	if port == "" {
+		if problem == "" {
+			problem = "no port"
+		}
+
+		port = "6443"
+	} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		if problem == "" {
+			problem = "port out of range"
+		}
+
+		port = "6443"
+	}
+
+	host := u.Hostname()
+	if addr, err := netip.ParseAddr(host); err == nil && addr.Is6() {
+		host = "[" + addr.String() + "]"
+	}
+
+	return "https://" + host + ":" + port, problem
+}
+
+// cloneCluster returns a deep copy of c.
+func cloneCluster(c Cluster) Cluster {
+	c.CNI.URLs = slices.Clone(c.CNI.URLs)
+	c.ExtraCertSANs = slices.Clone(c.ExtraCertSANs)
+	c.PodSubnets = slices.Clone(c.PodSubnets)
+	c.ServiceSubnets = slices.Clone(c.ServiceSubnets)
+	c.TalosEndpoints = slices.Clone(c.TalosEndpoints)
+
+	return c
+}

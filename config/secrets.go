@@ -1,0 +1,214 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
+	"go.yaml.in/yaml/v4"
+)
+
+// Secrets is a cluster's secrets bundle: the certificate authorities, keys and tokens every
+// machine config of the cluster embeds, and the cluster id and secret (discovery and KubeSpan).
+// It is the same bundle `talosctl gen secrets` writes.
+//
+// Secrets are required by every generating function and never generated implicitly: losing
+// them means losing access to the cluster, so create them once with [NewSecrets], store them
+// (they are sensitive) and load them with [LoadSecrets].
+//
+// A *Secrets is immutable and safe for concurrent use. The nil *Secrets is "no secrets" and
+// makes every generating function fail with ErrNoSecrets.
+type Secrets struct {
+	bundle *secrets.Bundle
+}
+
+// NewSecrets creates a new, random secrets bundle for a cluster that runs the given Talos
+// version contract (the contract chooses key types and encryption secrets). Its certificate
+// authorities are valid for ten years from now.
+//
+// The result is random: it reads crypto/rand and two calls never give the same bundle. It is
+// also slow (an RSA-4096 service-account key: up to a second). Store it; do not call
+// NewSecrets where the same secrets are expected next time.
+func NewSecrets(now time.Time, contract *coreconfig.VersionContract) (*Secrets, error) {
+	if contract == nil {
+		return nil, fmt.Errorf("create secrets: %w", &FieldError{Path: "contract", Err: ErrNoContract})
+	}
+
+	if _, err := parseContract(contract.String()); err != nil {
+		return nil, fmt.Errorf("create secrets: %w", err)
+	}
+
+	if now.IsZero() {
+		return nil, fmt.Errorf("create secrets: %w: zero time", ErrInvalid)
+	}
+
+	b, err := secrets.NewBundle(secrets.NewFixedClock(now), contract)
+	if err != nil {
+		return nil, fmt.Errorf("create secrets: %w", err)
+	}
+
+	return &Secrets{bundle: b}, nil
+}
+
+// LoadSecrets parses a secrets bundle in the YAML format of `talosctl gen secrets` (the
+// format [Secrets.Marshal] writes) and checks that it is complete. Errors match ErrSecrets.
+func LoadSecrets(data []byte) (*Secrets, error) {
+	var b secrets.Bundle
+
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&b); err != nil {
+		return nil, fmt.Errorf("load secrets: %w: %w", ErrSecrets, err)
+	}
+
+	// A second document would be silently ignored by talosctl; refuse it.
+	var extra any
+	if err := dec.Decode(&extra); err == nil {
+		return nil, fmt.Errorf("load secrets: %w: more than one YAML document", ErrSecrets)
+	}
+
+	if err := b.Validate(); err != nil {
+		return nil, fmt.Errorf("load secrets: %w: %w", ErrSecrets, err)
+	}
+
+	s := &Secrets{bundle: &b}
+
+	created, err := s.createdAt()
+	if err != nil {
+		return nil, fmt.Errorf("load secrets: %w: %w", ErrSecrets, err)
+	}
+
+	// machinery's bundle needs a clock (Talosconfig panics without one); a fixed clock keeps
+	// anything computed from it reproducible.
+	b.Clock = secrets.NewFixedClock(created)
+
+	return s, nil
+}
+
+// Marshal encodes the bundle in the YAML format of `talosctl gen secrets`. The output is
+// sensitive. LoadSecrets(s.Marshal()) gives back an equal bundle and Marshal is stable: a
+// bundle loaded from Marshal output marshals to the same bytes.
+func (s *Secrets) Marshal() ([]byte, error) {
+	if s.empty() {
+		return nil, fmt.Errorf("marshal secrets: %w", ErrNoSecrets)
+	}
+
+	var buf bytes.Buffer
+
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(4) // the layout talosctl writes
+
+	if err := enc.Encode(s.bundle); err != nil {
+		return nil, fmt.Errorf("marshal secrets: %w", err)
+	}
+
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("marshal secrets: %w", err)
+	}
+
+	return buf.Bytes(), nil
+}
+
+// ClusterID returns the cluster id (cluster.id): 32 random bytes in URL-safe base64. It
+// identifies the cluster to the discovery service and seeds the KubeSpan address prefix.
+func (s *Secrets) ClusterID() string {
+	if s.empty() || s.bundle.Cluster == nil {
+		return ""
+	}
+
+	return s.bundle.Cluster.ID
+}
+
+// ClusterSecret returns the cluster secret (cluster.secret): 32 random bytes in standard
+// base64. It encrypts discovery data and is every KubeSpan peer's pre-shared key.
+func (s *Secrets) ClusterSecret() string {
+	if s.empty() || s.bundle.Cluster == nil {
+		return ""
+	}
+
+	return s.bundle.Cluster.Secret
+}
+
+// CreatedAt returns when the bundle was created: the start of the validity of its Talos API
+// certificate authority. It is the zero time for the nil *Secrets.
+func (s *Secrets) CreatedAt() time.Time {
+	t, err := s.createdAt()
+	if err != nil {
+		return time.Time{}
+	}
+
+	return t
+}
+
+// Bundle returns a deep copy of the machinery secrets bundle, for calling machinery directly
+// (for example generate.WithSecretsBundle). Its clock is fixed at [Secrets.CreatedAt].
+// Changing the copy does not change s.
+func (s *Secrets) Bundle() *secrets.Bundle {
+	if s.empty() {
+		return nil
+	}
+
+	return cloneBundle(s.bundle)
+}
+
+func (s *Secrets) empty() bool {
+	return s == nil || s.bundle == nil
+}
+
+func (s *Secrets) createdAt() (time.Time, error) {
+	if s.empty() {
+		return time.Time{}, ErrNoSecrets
+	}
+
+	if s.bundle.Certs == nil || s.bundle.Certs.OS == nil {
+		return time.Time{}, errors.New("certs.os is required")
+	}
+
+	crt, err := s.bundle.Certs.OS.GetCert()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("certs.os: %w", err)
+	}
+
+	return crt.NotBefore.UTC(), nil
+}
+
+// cloneBundle deep-copies a bundle; the copy's clock is fixed at the Talos CA's NotBefore so
+// that nothing reached through it reads the system clock.
+func cloneBundle(b *secrets.Bundle) *secrets.Bundle {
+	out := &secrets.Bundle{Clock: b.Clock}
+
+	if b.Cluster != nil {
+		c := *b.Cluster
+		out.Cluster = &c
+	}
+
+	if b.Secrets != nil {
+		sec := *b.Secrets
+		out.Secrets = &sec
+	}
+
+	if b.TrustdInfo != nil {
+		t := *b.TrustdInfo
+		out.TrustdInfo = &t
+	}
+
+	if b.Certs != nil {
+		out.Certs = &secrets.Certs{
+			Etcd:              b.Certs.Etcd.DeepCopy(),
+			K8s:               b.Certs.K8s.DeepCopy(),
+			K8sAggregator:     b.Certs.K8sAggregator.DeepCopy(),
+			K8sServiceAccount: b.Certs.K8sServiceAccount.DeepCopy(),
+			OS:                b.Certs.OS.DeepCopy(),
+		}
+	}
+
+	if out.Certs != nil && out.Certs.OS != nil {
+		if crt, err := out.Certs.OS.GetCert(); err == nil {
+			out.Clock = secrets.NewFixedClock(crt.NotBefore.UTC())
+		}
+	}
+
+	return out
+}
