@@ -1,0 +1,226 @@
+package patches
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
+	"github.com/siderolabs/talos/pkg/machinery/config/container"
+	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// maxCopyGrowth bounds how much RFC 6902 "copy" operations may grow one
+// document: 4 MiB, the most a machine config can be over the Talos API.
+const maxCopyGrowth = 4 << 20
+
+// applyOptions are the RFC 6902 options: strict, never json-patch's globals.
+func applyOptions() *jsonpatch.ApplyOptions {
+	return &jsonpatch.ApplyOptions{
+		SupportNegativeIndices:   false,
+		AccumulatedCopySizeLimit: maxCopyGrowth,
+		AllowMissingPathOnRemove: false,
+		EnsurePathExistsOnAdd:    false,
+		EscapeHTML:               false,
+	}
+}
+
+// Apply applies the patches, in order, to a Talos machine config (one or more
+// YAML documents) and returns the patched config, encoded without comments the
+// way machinery encodes configs (the v1alpha1 document first, the other
+// documents in their order).
+//
+// RFC 6902 patches address one document: the v1alpha1 document, or the one
+// named with OpsFor. They work on multi-document configs (talosctl refuses
+// them there) and are strict: remove, replace, move and copy of a missing path
+// fail with ErrMissingPath, test is honoured (ErrTestFailed), negative indices
+// are refused. Strategic merge patches give exactly the results of machinery's
+// configpatcher.StrategicMerge.
+//
+// Apply is atomic: it never modifies cfg, and on error it returns nil and an
+// *Error naming the failing patch.
+func Apply(cfg []byte, ps ...Patch) ([]byte, error) {
+	provider, err := configloader.NewFromBytes(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("apply patches: %w: %w", ErrInvalidConfig, err)
+	}
+
+	patched, err := ApplyProvider(provider, ps...)
+	if err != nil {
+		return nil, err
+	}
+
+	out, err := patched.EncodeBytes(encoder.WithComments(encoder.CommentsDisabled))
+	if err != nil {
+		return nil, fmt.Errorf("apply patches: encode: %w", err)
+	}
+
+	return out, nil
+}
+
+// ApplyProvider is Apply on a machinery config provider. cfg is never
+// modified; the result is a new provider.
+func ApplyProvider(cfg config.Provider, ps ...Patch) (config.Provider, error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("apply patches: %w: nil config", ErrInvalidConfig)
+	}
+
+	cur := cfg.Clone()
+
+	for i, p := range ps {
+		var err error
+
+		switch p.kind {
+		case KindJSON6902:
+			cur, err = applyJSON6902(cur, p)
+		case KindStrategic:
+			cur, err = applyStrategic(cur, p)
+		case KindUnknown:
+			err = &Error{Op: -1, Err: ErrEmptyPatch}
+		}
+
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				e = &Error{Op: -1, Err: err}
+			}
+
+			e.Patch = i
+			e.Kind = p.kind
+
+			return nil, e
+		}
+	}
+
+	return cur, nil
+}
+
+// documentID returns the Document a config document is addressed by.
+func documentID(doc configconfig.Document) Document {
+	if _, ok := doc.(*v1alpha1.Config); ok {
+		return Document{}
+	}
+
+	d := Document{Kind: doc.Kind()}
+
+	if named, ok := doc.(configconfig.NamedDocument); ok {
+		d.Name = named.Name()
+	}
+
+	return d
+}
+
+func applyJSON6902(cur config.Provider, p Patch) (config.Provider, error) {
+	ops, err := decodeOps([]byte(p.text))
+	if err != nil {
+		// Unreachable for Patch values built by this package.
+		return nil, &Error{Op: -1, Err: fmt.Errorf("%w: %w", ErrInvalidPatch, err)}
+	}
+
+	target := targetOf(ops)
+	docs := cur.Documents()
+
+	idx := slices.IndexFunc(docs, func(d configconfig.Document) bool {
+		id := documentID(d)
+
+		return id.Kind == target.Kind && (target.Name == "" || id.Name == target.Name)
+	})
+	if idx < 0 {
+		return nil, &Error{Op: -1, Document: target.String(), Err: fmt.Errorf("%w: the config has no %s document", ErrUnknownDocument, target)}
+	}
+
+	docName := documentID(docs[idx]).String()
+
+	yamlDoc, err := encoder.NewEncoder(docs[idx], encoder.WithComments(encoder.CommentsDisabled)).Encode()
+	if err != nil {
+		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("encode document: %w", err)}
+	}
+
+	jsonDoc, err := sigsyaml.YAMLToJSON(yamlDoc)
+	if err != nil {
+		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("convert document to JSON: %w", err)}
+	}
+
+	opts := applyOptions()
+
+	for j, o := range ops {
+		single, err := jsonpatch.DecodePatch([]byte("[" + o.String() + "]"))
+		if err == nil {
+			jsonDoc, err = single.ApplyWithOptions(jsonDoc, opts)
+		}
+
+		if err != nil {
+			return nil, &Error{Op: j, Operation: o.op, Path: o.path, Document: docName, Err: classify(err)}
+		}
+	}
+
+	yamlOut, err := sigsyaml.JSONToYAML(jsonDoc)
+	if err != nil {
+		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("convert document to YAML: %w", err)}
+	}
+
+	loaded, err := configloader.NewFromBytes(yamlOut)
+	if err != nil {
+		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("%w: patched document: %w", ErrInvalidConfig, err)}
+	}
+
+	newDocs := loaded.Documents()
+	if len(newDocs) != 1 {
+		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("%w: patched document became %d documents", ErrInvalidConfig, len(newDocs))}
+	}
+
+	out := slices.Clone(docs)
+	out[idx] = newDocs[0]
+
+	c, err := container.New(out...)
+	if err != nil {
+		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("%w: %w", ErrInvalidConfig, err)}
+	}
+
+	return c, nil
+}
+
+// classify maps json-patch errors to the package's sentinels, keeping the cause.
+func classify(err error) error {
+	switch {
+	case errors.Is(err, jsonpatch.ErrTestFailed):
+		return fmt.Errorf("%w: %w", ErrTestFailed, err)
+	case errors.Is(err, jsonpatch.ErrMissing), errors.Is(err, jsonpatch.ErrInvalidIndex):
+		return fmt.Errorf("%w: %w", ErrMissingPath, err)
+	default:
+		return fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	}
+}
+
+func applyStrategic(cur config.Provider, p Patch) (config.Provider, error) {
+	// Parse afresh: the documents are handed to machinery, which may keep them.
+	patch, err := configloader.NewFromBytes([]byte(p.text), configloader.WithAllowPatchDelete())
+	if err != nil {
+		return nil, &Error{Op: -1, Err: fmt.Errorf("%w: %w", ErrInvalidPatch, err)}
+	}
+
+	if hasReplaceByName(p.text) {
+		cur, err = dropReplaced(cur, patch)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	out, err := configpatcher.StrategicMerge(cur, configpatcher.NewStrategicMergePatch(patch))
+	if err != nil {
+		cause := err
+		if errors.Is(err, configloader.ErrLookupFailed) {
+			cause = fmt.Errorf("%w: %w", ErrMissingPath, err)
+		}
+
+		return nil, &Error{Op: -1, Err: cause}
+	}
+
+	return out, nil
+}

@@ -1,0 +1,92 @@
+package patches_test
+
+import (
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
+	"github.com/siderolabs/talos/pkg/machinery/config/generate"
+	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
+	"github.com/siderolabs/talos/pkg/machinery/config/machine"
+	"github.com/stretchr/testify/require"
+)
+
+// sharedDir is <repo>/../shared.
+func sharedDir() string {
+	_, file, _, _ := runtime.Caller(0) //nolint:dogsled
+	return filepath.Join(filepath.Dir(file), "..", "..", "shared")
+}
+
+var secretsOnce = sync.OnceValues(func() (*secrets.Bundle, error) {
+	b, err := secrets.LoadBundle(filepath.Join(sharedDir(), "bench", "secrets.yaml"))
+	if err != nil {
+		return nil, err
+	}
+
+	b.Clock = secrets.NewFixedClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+
+	return b, nil
+})
+
+func testSecrets(t testing.TB) *secrets.Bundle {
+	t.Helper()
+
+	b, err := secretsOnce()
+	require.NoError(t, err)
+
+	return b
+}
+
+func mustContract(t testing.TB, v string) *config.VersionContract {
+	t.Helper()
+
+	c, err := config.ParseContractFromVersion(v)
+	require.NoError(t, err)
+
+	return c
+}
+
+// genInput returns the generate input for a contract, with the shared secrets.
+func genInput(t testing.TB, contract string, opts ...generate.Option) *generate.Input {
+	t.Helper()
+
+	opts = append([]generate.Option{
+		generate.WithVersionContract(mustContract(t, contract)),
+		generate.WithSecretsBundle(testSecrets(t)),
+	}, opts...)
+
+	in, err := generate.NewInput("test", "https://10.0.0.1:6443", "1.36.0", opts...)
+	require.NoError(t, err)
+
+	return in
+}
+
+// genConfig generates a machine config provider for a contract and type.
+func genConfig(t testing.TB, contract string, typ machine.Type, opts ...generate.Option) config.Provider {
+	t.Helper()
+
+	cfg, err := genInput(t, contract, opts...).Config(typ)
+	require.NoError(t, err)
+
+	return cfg
+}
+
+func encode(t testing.TB, cfg config.Provider) []byte {
+	t.Helper()
+
+	b, err := cfg.EncodeBytes(encoder.WithComments(encoder.CommentsDisabled))
+	require.NoError(t, err)
+
+	return b
+}
+
+// genBytes generates an encoded config.
+func genBytes(t testing.TB, contract string, typ machine.Type, opts ...generate.Option) []byte {
+	t.Helper()
+
+	return encode(t, genConfig(t, contract, typ, opts...))
+}

@@ -1,0 +1,180 @@
+package patches
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
+	"go.yaml.in/yaml/v3"
+)
+
+// Strategic returns a strategic merge patch of YAML text (one or more Talos
+// config documents, "$patch: delete" allowed). Unlike Parse it refuses text
+// that is not a strategic merge patch.
+func Strategic(text string) (Patch, error) {
+	p, err := Parse([]byte(text))
+	if err != nil {
+		return Patch{}, err
+	}
+
+	if p.kind != KindStrategic {
+		return Patch{}, &ParseError{Op: -1, Err: fmt.Errorf("%w: not a strategic merge patch", ErrInvalidPatch)}
+	}
+
+	return p, nil
+}
+
+// StrategicDocuments returns a strategic merge patch of machinery config
+// documents, encoded without comments, in order. Use it for documents other
+// than v1alpha1 (KubeSpanConfig, HostnameConfig, ...); for v1alpha1 fragments,
+// Strategic with YAML text is clearer, as an encoded v1alpha1.Config carries
+// every non-empty field.
+func StrategicDocuments(docs ...configconfig.Document) (Patch, error) {
+	if len(docs) == 0 {
+		return Patch{}, fmt.Errorf("invalid patch: %w", ErrEmptyPatch)
+	}
+
+	c, err := newContainer(docs...)
+	if err != nil {
+		return Patch{}, &ParseError{Op: -1, Err: fmt.Errorf("%w: %w", ErrInvalidPatch, err)}
+	}
+
+	text, err := c.EncodeString(encoderNoComments()...)
+	if err != nil {
+		return Patch{}, &ParseError{Op: -1, Err: fmt.Errorf("%w: encode: %w", ErrInvalidPatch, err)}
+	}
+
+	return Strategic(text)
+}
+
+// hasReplaceByName reports whether strategic patch text starts with the
+// ReplaceByNameDirective line.
+func hasReplaceByName(text string) bool {
+	first, _, _ := strings.Cut(text, "\n")
+
+	return strings.TrimSpace(first) == ReplaceByNameDirective
+}
+
+// dropReplaced removes from cur the inline manifests the patch's v1alpha1
+// document names and the extra manifests it lists, so the merge that follows
+// replaces them instead of adding duplicates.
+func dropReplaced(cur config.Provider, patch config.Provider) (config.Provider, error) {
+	pv := patch.RawV1Alpha1()
+	if pv == nil || pv.ClusterConfig == nil {
+		return cur, nil
+	}
+
+	if cur.RawV1Alpha1() == nil || cur.RawV1Alpha1().ClusterConfig == nil {
+		return cur, nil
+	}
+
+	out := cur.Clone()
+	cluster := out.RawV1Alpha1().ClusterConfig
+
+	if names := pv.ClusterConfig.ClusterInlineManifests; len(names) > 0 {
+		cluster.ClusterInlineManifests = slices.DeleteFunc(cluster.ClusterInlineManifests, func(m v1alpha1InlineManifest) bool {
+			return slices.ContainsFunc(names, func(n v1alpha1InlineManifest) bool { return n.InlineManifestName == m.InlineManifestName })
+		})
+	}
+
+	if urls := pv.ClusterConfig.ExtraManifests; len(urls) > 0 {
+		cluster.ExtraManifests = slices.DeleteFunc(cluster.ExtraManifests, func(u string) bool {
+			return slices.Contains(urls, u)
+		})
+	}
+
+	return out, nil
+}
+
+// node helpers build ordered YAML for the recipes.
+
+// ymap returns a mapping node from key/value pairs.
+func ymap(kv ...any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+
+	for i := 0; i+1 < len(kv); i += 2 {
+		n.Content = append(n.Content, ystr(kv[i].(string)), ynode(kv[i+1]))
+	}
+
+	return n
+}
+
+// yseq returns a sequence node.
+func yseq(items ...any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.SequenceNode}
+
+	for _, it := range items {
+		n.Content = append(n.Content, ynode(it))
+	}
+
+	return n
+}
+
+func ystr(s string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+
+	if strings.Contains(s, "\n") {
+		n.Style = yaml.LiteralStyle
+	}
+
+	return n
+}
+
+func ynode(v any) *yaml.Node {
+	switch v := v.(type) {
+	case *yaml.Node:
+		return v
+	case string:
+		return ystr(v)
+	case bool:
+		if v {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"}
+		}
+
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"}
+	case int:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprint(v)}
+	default:
+		panic(fmt.Sprintf("patches: unsupported YAML value %T", v))
+	}
+}
+
+// yamlText encodes documents (mapping nodes) as a multi-document YAML text with
+// two-space indentation, optionally after a directive line.
+func yamlText(directive string, docs ...*yaml.Node) string {
+	var buf bytes.Buffer
+
+	if directive != "" {
+		buf.WriteString(directive + "\n")
+	}
+
+	for i, d := range docs {
+		if i > 0 {
+			buf.WriteString("---\n")
+		}
+
+		enc := yaml.NewEncoder(&buf)
+		enc.SetIndent(2)
+
+		if err := enc.Encode(d); err != nil {
+			panic(fmt.Sprintf("patches: encode YAML: %v", err)) // unreachable: nodes built above
+		}
+
+		_ = enc.Close() //nolint:errcheck
+	}
+
+	return buf.String()
+}
+
+// mustStrategic builds a recipe patch; recipe text is generated and always valid.
+func mustStrategic(text string) Patch {
+	p, err := Strategic(text)
+	if err != nil {
+		panic(fmt.Sprintf("patches: recipe produced an invalid patch: %v\n%s", err, text))
+	}
+
+	return p
+}
