@@ -1,0 +1,140 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
+
+	"github.com/talospatch/talospatch/patches"
+)
+
+// Layers are a cluster's patches by scope. A node's config is its role config with these
+// patches applied in this order:
+//
+//  1. AllNodes, in order (talosctl gen config --config-patch);
+//  2. the patches of the node's role, in order: ControlPlane (--config-patch-control-plane) or
+//     Worker (--config-patch-worker);
+//  3. the node's own patches, in order (what `talosctl machineconfig patch` adds per node).
+//
+// The first two steps are exactly the order in which talosctl gen config applies its patch
+// flags, so [Configs.Patch] with the same patches writes the same configs as talosctl. Later
+// layers win: a node patch overrides a role patch, which overrides an all-nodes patch.
+//
+// Layers is plain data: patches.Patch marshals to and from its --config-patch text.
+type Layers struct {
+	// AllNodes apply to every node.
+	AllNodes []patches.Patch `yaml:"allNodes,omitempty" json:"allNodes,omitempty"`
+	// ControlPlane apply to control-plane nodes, after AllNodes.
+	ControlPlane []patches.Patch `yaml:"controlPlane,omitempty" json:"controlPlane,omitempty"`
+	// Worker apply to worker nodes, after AllNodes.
+	Worker []patches.Patch `yaml:"worker,omitempty" json:"worker,omitempty"`
+}
+
+// LayerError is the error of a patch that failed while layering. It names the layer and the
+// patch's index in it; Err is the patches package's error (a *patches.Error with the operation,
+// JSON pointer and document where they apply).
+type LayerError struct {
+	// Layer is "allNodes", "controlPlane", "worker" or "node".
+	Layer string
+	// Index is the patch's index within its layer.
+	Index int
+	// Err is the cause.
+	Err error
+}
+
+// Error implements error.
+func (e *LayerError) Error() string {
+	return fmt.Sprintf("%s patch %d: %v", e.Layer, e.Index, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *LayerError) Unwrap() error { return e.Err }
+
+// Role returns the config of a role: ControlPlane or Worker.
+func (cs Configs) Role(role Role) (coreconfig.Provider, error) {
+	var cfg coreconfig.Provider
+
+	switch role {
+	case RoleControlPlane:
+		cfg = cs.ControlPlane
+	case RoleWorker:
+		cfg = cs.Worker
+	case RoleUnknown:
+		return nil, fmt.Errorf("%w: role %s", ErrInvalid, role)
+	default:
+		return nil, fmt.Errorf("%w: role %s", ErrInvalid, role)
+	}
+
+	if cfg == nil {
+		return nil, fmt.Errorf("%w: no %s config", ErrInvalid, role)
+	}
+
+	return cfg, nil
+}
+
+// Patch returns the role configs with the all-nodes and role layers applied: what
+// `talosctl gen config --config-patch ... --config-patch-control-plane ... --config-patch-worker
+// ...` writes. cs is not modified. On error there is no output and the error is a *LayerError.
+func (cs Configs) Patch(l Layers) (Configs, error) {
+	cp, err := cs.Node(RoleControlPlane, l)
+	if err != nil {
+		return Configs{}, err
+	}
+
+	w, err := cs.Node(RoleWorker, l)
+	if err != nil {
+		return Configs{}, err
+	}
+
+	return Configs{ControlPlane: cp, Worker: w}, nil
+}
+
+// Node returns the config of one node: the role config with l.AllNodes, then the role's layer,
+// then the node's own patches applied (see [Layers]). cs is not modified. On error there is no
+// output and the error is a *LayerError.
+func (cs Configs) Node(role Role, l Layers, node ...patches.Patch) (coreconfig.Provider, error) {
+	cfg, err := cs.Role(role)
+	if err != nil {
+		return nil, fmt.Errorf("node config: %w", err)
+	}
+
+	roleLayer, roleName := l.ControlPlane, "controlPlane"
+	if role == RoleWorker {
+		roleLayer, roleName = l.Worker, "worker"
+	}
+
+	steps := []struct {
+		name string
+		ps   []patches.Patch
+	}{
+		{"allNodes", l.AllNodes},
+		{roleName, roleLayer},
+		{"node", node},
+	}
+
+	cur := cfg.Clone()
+
+	for _, step := range steps {
+		if len(step.ps) == 0 {
+			continue
+		}
+
+		next, err := patches.ApplyProvider(cur, slices.Clone(step.ps)...)
+		if err != nil {
+			le := &LayerError{Layer: step.name, Err: err}
+
+			var pe *patches.Error
+			if errors.As(err, &pe) {
+				le.Index = pe.Patch
+			}
+
+			return nil, fmt.Errorf("%s node config: %w", role, le)
+		}
+
+		cur = next
+	}
+
+	return cur, nil
+}

@@ -1,0 +1,290 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
+	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
+	"github.com/siderolabs/talos/pkg/machinery/config/validation"
+)
+
+// Mode is the runtime mode a machine config is validated for: where Talos runs. Machinery
+// validates differently per mode (metal needs an install disk, container needs host DNS).
+// The zero value, ModeUnknown, is not a mode and Validate refuses it.
+type Mode int
+
+// Runtime modes.
+const (
+	// ModeUnknown is the zero value; it is not a mode.
+	ModeUnknown Mode = iota
+	// ModeContainer is Talos in a container (talosctl cluster create with docker).
+	ModeContainer
+	// ModeMetal is Talos installed on a machine, bare metal or a VM booted from an ISO or PXE:
+	// it requires install instructions.
+	ModeMetal
+	// ModeCloud is Talos booted from a cloud or VM image that is already installed.
+	ModeCloud
+)
+
+var modeNames = [...]string{ModeUnknown: "unknown", ModeContainer: "container", ModeMetal: "metal", ModeCloud: "cloud"}
+
+// String returns "container", "metal", "cloud" or "unknown".
+func (m Mode) String() string {
+	if m < 0 || int(m) >= len(modeNames) {
+		return "Mode(" + strconv.Itoa(int(m)) + ")"
+	}
+
+	return modeNames[m]
+}
+
+// RequiresInstall reports whether Talos installs itself in this mode (metal).
+// It implements machinery's validation.RuntimeMode.
+func (m Mode) RequiresInstall() bool { return m == ModeMetal }
+
+// InContainer reports whether Talos runs in a container in this mode.
+// It implements machinery's validation.RuntimeMode.
+func (m Mode) InContainer() bool { return m == ModeContainer }
+
+// MarshalText implements encoding.TextMarshaler; ModeUnknown and unknown values are an error.
+func (m Mode) MarshalText() ([]byte, error) {
+	if m <= ModeUnknown || int(m) >= len(modeNames) {
+		return nil, fmt.Errorf("marshal mode: %w: %s", ErrInvalid, m)
+	}
+
+	return []byte(modeNames[m]), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler: "container", "metal" or "cloud".
+func (m *Mode) UnmarshalText(text []byte) error {
+	i := slices.Index(modeNames[:], string(text))
+	if i <= int(ModeUnknown) {
+		return fmt.Errorf("unmarshal mode: %w: %q, want container, metal or cloud", ErrInvalid, text)
+	}
+
+	*m = Mode(i)
+
+	return nil
+}
+
+var _ validation.RuntimeMode = ModeMetal
+
+// Validate validates a machine config for a runtime mode: machinery's validation plus the
+// checks machinery leaves out (an endpoint that is not https://host:port; a custom CNI without
+// URLs; KubeSpan enabled without cluster discovery). Warnings are returned as values, never
+// printed. Every problem is reported at once: err is an errors.Join of *FieldError values whose
+// Path is the document ("v1alpha1" or a document kind) followed by the field path where it is
+// known, for example "v1alpha1.cluster.controlPlane.endpoint".
+func Validate(cfg coreconfig.Provider, mode Mode) (warnings []string, err error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("validate config: %w: nil config", ErrInvalid)
+	}
+
+	if mode <= ModeUnknown || int(mode) >= len(modeNames) {
+		return nil, fmt.Errorf("validate config: %w: runtime mode %s, want container, metal or cloud", ErrInvalid, mode)
+	}
+
+	own := extraChecks(cfg)
+
+	ownPaths := map[string]bool{}
+	for _, fe := range own {
+		ownPaths[fe.Path] = true
+	}
+
+	warnings, merr := cfg.Validate(mode)
+
+	var errs []error
+
+	for _, fe := range flattenMachineryErrors(merr) {
+		if ownPaths[fe.Path] {
+			continue // ours says the same about the same field, with a suggestion
+		}
+
+		errs = append(errs, fe)
+	}
+
+	for _, fe := range own {
+		errs = append(errs, fe)
+	}
+
+	slices.SortStableFunc(errs, func(a, b error) int {
+		return strings.Compare(a.(*FieldError).Path, b.(*FieldError).Path) //nolint:forcetypeassert,errorlint
+	})
+
+	return slices.Clone(warnings), errors.Join(errs...)
+}
+
+// extraChecks are the checks machinery does not do.
+func extraChecks(cfg coreconfig.Provider) []*FieldError {
+	var out []*FieldError
+
+	v := rawV1Alpha1(cfg)
+
+	if v != nil && v.ClusterConfig != nil {
+		cc := v.ClusterConfig
+
+		if cc.ControlPlane != nil && cc.ControlPlane.Endpoint != nil && cc.ControlPlane.Endpoint.URL != nil {
+			if err := checkEndpoint("v1alpha1.cluster.controlPlane.endpoint", cc.ControlPlane.Endpoint.URL.String()); err != nil {
+				var fe *FieldError
+				if errors.As(err, &fe) {
+					out = append(out, fe)
+				}
+			}
+		}
+
+		if cc.ClusterNetwork != nil && cc.ClusterNetwork.CNI != nil {
+			cni := cc.ClusterNetwork.CNI
+			if cni.CNIName == "custom" && len(cni.CNIUrls) == 0 {
+				out = append(out, &FieldError{Path: "v1alpha1.cluster.network.cni.urls", Err: fmt.Errorf("%w: cni custom needs at least one manifest URL", ErrCNI)})
+			}
+
+			if cni.CNIName != "custom" && len(cni.CNIUrls) > 0 {
+				out = append(out, &FieldError{
+					Path: "v1alpha1.cluster.network.cni.urls", Value: strings.Join(cni.CNIUrls, ","),
+					Err:        fmt.Errorf("%w: urls are only used with cni custom, not %q", ErrCNI, cni.CNIName),
+					Suggestion: `cni name "custom", or remove the urls`,
+				})
+			}
+		}
+	}
+
+	// KubeSpan needs discovery; machinery checks that only for the legacy v1alpha1 field.
+	for _, doc := range cfg.Documents() {
+		ks, ok := doc.(*network.KubeSpanConfigV1Alpha1)
+		if !ok || ks.ConfigEnabled == nil || !*ks.ConfigEnabled {
+			continue
+		}
+
+		if !cfg.Cluster().Discovery().Enabled() {
+			out = append(out, &FieldError{
+				Path: ks.Kind() + ".enabled", Value: "true",
+				Err:        fmt.Errorf("%w: kubespan needs cluster discovery, which is disabled", ErrInvalid),
+				Suggestion: "cluster.discovery.enabled: true",
+			})
+		}
+	}
+
+	return out
+}
+
+func rawV1Alpha1(cfg coreconfig.Provider) *v1alpha1.Config {
+	for _, doc := range cfg.Documents() {
+		if v, ok := doc.(*v1alpha1.Config); ok {
+			return v
+		}
+	}
+
+	return nil
+}
+
+// machineryPaths maps machinery's validation messages to the field they are about, where the
+// message does not name it.
+var machineryPaths = []struct {
+	re   *regexp.Regexp
+	path string
+}{
+	{regexp.MustCompile(`invalid controlplane endpoint|cluster controlplane endpoint is required`), "cluster.controlPlane.endpoint"},
+	{regexp.MustCompile(`^"urls" field`), "cluster.network.cni.urls"},
+	{regexp.MustCompile(`flanneldExtraArgs`), "cluster.network.cni.flannel.extraArgs"},
+	{regexp.MustCompile(`flannelKubeNetworkPoliciesEnabled`), "cluster.network.cni.flannel.kubeNetworkPoliciesEnabled"},
+	{regexp.MustCompile(`either install disk or diskSelector|install disk selector`), "machine.install.disk"},
+	{regexp.MustCompile(`install instructions are required`), "machine.install"},
+	{regexp.MustCompile(`is not a valid DNS name`), "cluster.network.dnsDomain"},
+	{regexp.MustCompile(`(?i)inline manifest`), "cluster.inlineManifests"},
+	{regexp.MustCompile(`(?i)discovery`), "cluster.discovery"},
+	{regexp.MustCompile(`(?i)kubespan`), "machine.network.kubespan"},
+	{regexp.MustCompile(`(?i)etcd`), "cluster.etcd"},
+	{regexp.MustCompile(`(?i)pod subnet|podSubnets`), "cluster.network.podSubnets"},
+	{regexp.MustCompile(`(?i)service subnet|serviceSubnets`), "cluster.network.serviceSubnets"},
+}
+
+// pathInMessage finds a field path machinery writes in parentheses: "(.machine.features.hostDNS)".
+var pathInMessage = regexp.MustCompile(`\(\.?([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9\[\]]+)+)[,)]`)
+
+// flattenMachineryErrors turns machinery's nested multierrors into one *FieldError per problem,
+// keeping the document prefixes machinery adds ("v1alpha1.Config: ", "KubeSpanConfig: ").
+func flattenMachineryErrors(err error) []*FieldError {
+	var out []*FieldError
+
+	var walk func(prefix string, err error)
+
+	walk = func(prefix string, err error) {
+		if err == nil {
+			return
+		}
+
+		if multi, ok := err.(interface{ WrappedErrors() []error }); ok {
+			for _, e := range multi.WrappedErrors() {
+				walk(prefix, e)
+			}
+
+			return
+		}
+
+		if inner := errors.Unwrap(err); inner != nil {
+			if _, isMulti := inner.(interface{ WrappedErrors() []error }); isMulti {
+				outer := strings.TrimSuffix(err.Error(), inner.Error())
+				walk(prefix+outer, inner)
+
+				return
+			}
+		}
+
+		out = append(out, machineryFieldError(prefix, err))
+	}
+
+	walk("", err)
+
+	return out
+}
+
+func machineryFieldError(prefix string, err error) *FieldError {
+	doc := documentOfPrefix(prefix)
+	msg := err.Error()
+
+	path := ""
+	if m := pathInMessage.FindStringSubmatch(msg); m != nil {
+		path = m[1]
+	} else {
+		for _, mp := range machineryPaths {
+			if mp.re.MatchString(msg) {
+				path = mp.path
+
+				break
+			}
+		}
+	}
+
+	full := doc
+	if path != "" {
+		full += "." + path
+	}
+
+	return &FieldError{Path: full, Err: fmt.Errorf("%w: %w", ErrInvalid, err)}
+}
+
+// documentOfPrefix turns machinery's "v1alpha1.Config: " or "Kind/name: " prefixes into a
+// document name for paths: "v1alpha1", "Kind" or "Kind/name".
+func documentOfPrefix(prefix string) string {
+	prefix = strings.TrimSpace(prefix)
+	prefix = strings.TrimSuffix(prefix, ":")
+
+	if first, _, ok := strings.Cut(prefix, ": "); ok {
+		prefix = first
+	}
+
+	switch prefix {
+	case "", "v1alpha1.Config":
+		return "v1alpha1"
+	default:
+		return prefix
+	}
+}
+
+var _ configconfig.Document = (*network.KubeSpanConfigV1Alpha1)(nil)
