@@ -12,7 +12,6 @@ import (
 	"github.com/talospatch/talospatch/patches"
 )
 
-
 func TestApplyGuideJSONOnMultiDoc(t *testing.T) {
 	t.Parallel()
 

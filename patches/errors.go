@@ -26,6 +26,10 @@ var (
 	ErrTestFailed = errors.New("test failed")
 	// ErrUnknownDocument: the config has no document the patch addresses.
 	ErrUnknownDocument = errors.New("unknown document")
+	// ErrInvalidArgument: a recipe was given an invalid argument (URL, port, key).
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrUnsupported: the recipe does not exist for the version contract.
+	ErrUnsupported = errors.New("not supported by the version contract")
 	// ErrInvalidConfig: the config (input or patch result) is not a valid Talos
 	// config: it does not load, or a patched document no longer decodes.
 	ErrInvalidConfig = errors.New("invalid config")

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-		"strings"
+	"strings"
 
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -39,7 +39,8 @@ func (k Kind) String() string {
 
 // ReplaceByNameDirective is the first line of a strategic merge patch whose
 // cluster.inlineManifests entries replace entries with the same name and whose
-// cluster.extraManifests entries are added only once. talosctl reads the line as
+// cluster.extraManifests and cluster.network.cni.urls entries are added only
+// once. talosctl reads the line as
 // a YAML comment (and so inserts, which is what it must do on a freshly generated
 // config); Apply honours it. See InlineManifest.
 const ReplaceByNameDirective = "# talospatch:replace-by-name"
@@ -212,4 +213,3 @@ func isEmptyYAML(text []byte) bool {
 
 	return true
 }
-

@@ -1,6 +1,106 @@
 package patches
 
-import "fmt"
+import (
+	"encoding/base64"
+	"fmt"
+	"net/url"
+
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	"go.yaml.in/yaml/v3"
+)
+
+// The guide's recipes. Each returns a Patch in the form talosctl accepts for
+// the contract (see form), so p.String() is the --config-patch text to use
+// with that Talos version; Apply accepts every form on every contract. A nil
+// contract means the current one (v1.13).
+
+// CNINone returns the patch that turns off Talos's default CNI (flannel), so a
+// CNI such as Cilium can be installed: on contracts before v1.12 the guide's
+// [{"op":"add","path":"/cluster/network/cni","value":{"name":"none"}}].
+func CNINone(contract *config.VersionContract) Patch {
+	return recipe(contract,
+		[]Operation{Add("/cluster/network/cni", jsonObject{{"name", "none"}})},
+		ymap("cluster", ymap("network", ymap("cni", ymap("name", "none")))),
+	)
+}
+
+// CNICustom returns the patch that installs a custom CNI from manifest URLs
+// (applied by Talos at bootstrap). It needs at least one absolute http(s) URL.
+// On a config that already lists CNI URLs, the RFC 6902 form replaces the whole
+// cni section; the strategic form (with ReplaceByNameDirective) adds the URLs
+// it does not list yet, so applying it twice changes nothing.
+func CNICustom(contract *config.VersionContract, urls ...string) (Patch, error) {
+	if len(urls) == 0 {
+		return Patch{}, fmt.Errorf("cni custom: %w: at least one manifest URL is needed", ErrInvalidArgument)
+	}
+
+	list := make([]any, 0, len(urls))
+
+	for _, u := range urls {
+		if err := checkURL(u); err != nil {
+			return Patch{}, fmt.Errorf("cni custom: %w", err)
+		}
+
+		list = append(list, u)
+	}
+
+	return recipe(contract,
+		[]Operation{Add("/cluster/network/cni", jsonObject{{"name", "custom"}, {"urls", urls}})},
+		ymap("cluster", ymap("network", ymap("cni", ymap("name", "custom", "urls", yseq(list...))))),
+	).withDirective(), nil
+}
+
+// KubeProxyDisabled returns the patch that disables kube-proxy (for a CNI that
+// replaces it): before v1.12 the guide's
+// [{"op":"add","path":"/cluster/proxy","value":{"disabled":true}}].
+func KubeProxyDisabled(contract *config.VersionContract) Patch {
+	return recipe(contract,
+		[]Operation{Add("/cluster/proxy", jsonObject{{"disabled", true}})},
+		ymap("cluster", ymap("proxy", ymap("disabled", true))),
+	)
+}
+
+// StrictMode returns the guide's patch for Cilium's kube-proxy replacement
+// ("strict" mode in the guide's Cilium 1.11): no CNI and no kube-proxy, in one
+// patch.
+func StrictMode(contract *config.VersionContract) Patch {
+	return recipe(contract,
+		[]Operation{
+			Add("/cluster/network/cni", jsonObject{{"name", "none"}}),
+			Add("/cluster/proxy", jsonObject{{"disabled", true}}),
+		},
+		ymap("cluster", ymap(
+			"network", ymap("cni", ymap("name", "none")),
+			"proxy", ymap("disabled", true),
+		)),
+	)
+}
+
+// ExtraManifests returns a strategic merge patch that adds manifest URLs to
+// cluster.extraManifests, each once: Apply drops the same URLs from the config
+// first (the patch starts with ReplaceByNameDirective), so applying it twice
+// changes nothing. It needs at least one absolute http(s) URL.
+func ExtraManifests(urls ...string) (Patch, error) {
+	if len(urls) == 0 {
+		return Patch{}, fmt.Errorf("extra manifests: %w: at least one URL is needed", ErrInvalidArgument)
+	}
+
+	list := make([]any, 0, len(urls))
+	seen := make(map[string]bool, len(urls))
+
+	for _, u := range urls {
+		if err := checkURL(u); err != nil {
+			return Patch{}, fmt.Errorf("extra manifests: %w", err)
+		}
+
+		if !seen[u] {
+			seen[u] = true
+			list = append(list, u)
+		}
+	}
+
+	return mustStrategic(yamlText(ReplaceByNameDirective, ymap("cluster", ymap("extraManifests", yseq(list...))))), nil
+}
 
 // InlineManifest returns a strategic merge patch that sets the inline manifest
 // name to contents: it inserts it, or replaces an inline manifest with the same
@@ -23,27 +123,217 @@ type Manifest struct {
 	Contents string
 }
 
-// InlineManifests is InlineManifest for several manifests, in order. Names
-// should be unique; a later manifest with the same name wins.
+// InlineManifests is InlineManifest for several manifests, in order. A later
+// manifest with the same name replaces an earlier one. It fails with
+// ErrEmptyPatch for no manifests.
 func InlineManifests(ms ...Manifest) (Patch, error) {
 	if len(ms) == 0 {
 		return Patch{}, fmt.Errorf("inline manifests: %w", ErrEmptyPatch)
 	}
 
 	items := make([]any, 0, len(ms))
-
 	seen := make(map[string]int, len(ms))
 
 	for _, m := range ms {
+		item := ymap("name", m.Name, "contents", m.Contents)
+
 		if i, ok := seen[m.Name]; ok {
-			items[i] = ymap("name", m.Name, "contents", m.Contents)
+			items[i] = item
 
 			continue
 		}
 
 		seen[m.Name] = len(items)
-		items = append(items, ymap("name", m.Name, "contents", m.Contents))
+		items = append(items, item)
 	}
 
 	return mustStrategic(yamlText(ReplaceByNameDirective, ymap("cluster", ymap("inlineManifests", yseq(items...))))), nil
+}
+
+// KubePrismOptions configures KubePrism, the local API server load balancer on
+// every node. The zero value enables it on the default port.
+type KubePrismOptions struct {
+	// Disabled turns KubePrism off. Zero: enabled (the default since Talos v1.6).
+	Disabled bool
+	// Port is the local port. Zero means 7445, Talos's default.
+	Port int
+}
+
+// DefaultKubePrismPort is Talos's KubePrism port.
+const DefaultKubePrismPort = 7445
+
+// KubePrism returns the patch that turns KubePrism on or off and sets its
+// port. KubePrism exists from Talos v1.5; older contracts fail with
+// ErrUnsupported.
+func KubePrism(contract *config.VersionContract, opts KubePrismOptions) (Patch, error) {
+	if !kubePrismSupported(contract) {
+		return Patch{}, fmt.Errorf("kubeprism: %w: contract %s (KubePrism needs v1.5 or later)", ErrUnsupported, contract)
+	}
+
+	port := opts.Port
+	if port == 0 {
+		port = DefaultKubePrismPort
+	}
+
+	if port < 1 || port > 65535 {
+		return Patch{}, fmt.Errorf("kubeprism: %w: port %d out of range 1-65535", ErrInvalidArgument, opts.Port)
+	}
+
+	return mustStrategic(yamlText("", ymap("machine", ymap("features", ymap("kubePrism", ymap("enabled", !opts.Disabled, "port", port)))))), nil
+}
+
+// Discovery configures cluster discovery (cluster.discovery), which KubeSpan
+// needs. The zero value enables discovery with the discovery service only, the
+// default of configs generated since Talos v1.5.
+type Discovery struct {
+	// Disabled turns discovery off. Zero: enabled.
+	Disabled bool
+	// KubernetesRegistry turns the Kubernetes registry on. Zero: off (it does
+	// not work with Kubernetes 1.32 and later).
+	KubernetesRegistry bool
+	// ServiceRegistryDisabled turns the discovery service registry off. Zero: on.
+	ServiceRegistryDisabled bool
+	// ServiceEndpoint is the discovery service URL. "" keeps Talos's default,
+	// https://discovery.talos.dev/.
+	ServiceEndpoint string
+}
+
+// ClusterDiscovery returns the patch that sets cluster discovery. Every field
+// of d is written, so the result does not depend on the config's previous
+// discovery settings (apart from an endpoint when d has none).
+func ClusterDiscovery(contract *config.VersionContract, d Discovery) (Patch, error) {
+	if d.ServiceEndpoint != "" {
+		if err := checkURL(d.ServiceEndpoint); err != nil {
+			return Patch{}, fmt.Errorf("cluster discovery: %w", err)
+		}
+	}
+
+	service := jsonObject{{"disabled", d.ServiceRegistryDisabled}}
+	serviceNode := ymap("disabled", d.ServiceRegistryDisabled)
+
+	if d.ServiceEndpoint != "" {
+		service = append(service, jsonMember{"endpoint", d.ServiceEndpoint})
+		serviceNode = ymap("disabled", d.ServiceRegistryDisabled, "endpoint", d.ServiceEndpoint)
+	}
+
+	return recipeFor(contract, recipeDiscovery,
+		[]Operation{Add("/cluster/discovery", jsonObject{
+			{"enabled", !d.Disabled},
+			{"registries", jsonObject{
+				{"kubernetes", jsonObject{{"disabled", !d.KubernetesRegistry}}},
+				{"service", service},
+			}},
+		})},
+		ymap("cluster", ymap("discovery", ymap(
+			"enabled", !d.Disabled,
+			"registries", ymap(
+				"kubernetes", ymap("disabled", !d.KubernetesRegistry),
+				"service", serviceNode,
+			),
+		))),
+	), nil
+}
+
+// ClusterIdentity returns the patch that sets cluster.id and cluster.secret,
+// which clusters created before Talos v0.12 lack (discovery and KubeSpan need
+// them). id is 32 bytes in URL-safe base64, secret 32 bytes in standard base64
+// (openssl rand -base64 32); this package never makes them up.
+func ClusterIdentity(contract *config.VersionContract, id, secret string) (Patch, error) {
+	if err := check32(base64.URLEncoding, id); err != nil {
+		return Patch{}, fmt.Errorf("cluster identity: id: %w", err)
+	}
+
+	if err := check32(base64.StdEncoding, secret); err != nil {
+		return Patch{}, fmt.Errorf("cluster identity: secret: %w", err)
+	}
+
+	return recipeFor(contract, recipeDiscovery,
+		[]Operation{Add("/cluster/id", id), Add("/cluster/secret", secret)},
+		ymap("cluster", ymap("id", id, "secret", secret)),
+	), nil
+}
+
+func check32(enc *base64.Encoding, s string) error {
+	b, err := enc.DecodeString(s)
+	if err != nil {
+		return fmt.Errorf("%w: not base64: %w", ErrInvalidArgument, err)
+	}
+
+	if len(b) != 32 {
+		return fmt.Errorf("%w: %d bytes, want 32", ErrInvalidArgument, len(b))
+	}
+
+	return nil
+}
+
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%w: URL %q: %w", ErrInvalidArgument, s, err)
+	}
+
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%w: URL %q is not an absolute http(s) URL", ErrInvalidArgument, s)
+	}
+
+	return nil
+}
+
+// recipe builds a guide recipe in the form for the contract.
+func recipe(contract *config.VersionContract, ops []Operation, doc *yaml.Node) Patch {
+	return recipeFor(contract, recipeGuide, ops, doc)
+}
+
+func recipeFor(contract *config.VersionContract, kind recipeKind, ops []Operation, doc *yaml.Node) Patch {
+	if formFor(contract, kind) == KindJSON6902 {
+		p, err := Ops(ops...)
+		if err != nil {
+			panic(fmt.Sprintf("patches: recipe produced invalid operations: %v", err)) // unreachable
+		}
+
+		return p
+	}
+
+	return mustStrategic(yamlText("", doc))
+}
+
+// withDirective prefixes a strategic merge patch with ReplaceByNameDirective.
+func (p Patch) withDirective() Patch {
+	if p.kind != KindStrategic || hasReplaceByName(p.text) {
+		return p
+	}
+
+	return mustStrategic(ReplaceByNameDirective + "\n" + p.text)
+}
+
+// jsonObject is an ordered JSON object, so recipe values print in a fixed,
+// readable member order.
+type jsonObject []jsonMember
+
+type jsonMember struct {
+	Key   string
+	Value any
+}
+
+// MarshalJSON implements json.Marshaler.
+func (o jsonObject) MarshalJSON() ([]byte, error) {
+	buf := []byte("{")
+
+	for i, m := range o {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+
+		buf = append(buf, jsonString(m.Key)...)
+		buf = append(buf, ':')
+
+		v, err := marshalValue(m.Value)
+		if err != nil {
+			return nil, err
+		}
+
+		buf = append(buf, v...)
+	}
+
+	return append(buf, '}'), nil
 }

@@ -59,8 +59,8 @@ func hasReplaceByName(text string) bool {
 }
 
 // dropReplaced removes from cur the inline manifests the patch's v1alpha1
-// document names and the extra manifests it lists, so the merge that follows
-// replaces them instead of adding duplicates.
+// document names and the extra manifest and CNI URLs it lists, so the merge
+// that follows replaces them instead of adding duplicates.
 func dropReplaced(cur config.Provider, patch config.Provider) (config.Provider, error) {
 	pv := patch.RawV1Alpha1()
 	if pv == nil || pv.ClusterConfig == nil {
@@ -84,6 +84,14 @@ func dropReplaced(cur config.Provider, patch config.Provider) (config.Provider, 
 		cluster.ExtraManifests = slices.DeleteFunc(cluster.ExtraManifests, func(u string) bool {
 			return slices.Contains(urls, u)
 		})
+	}
+
+	if pn := pv.ClusterConfig.ClusterNetwork; pn != nil && pn.CNI != nil && len(pn.CNI.CNIUrls) > 0 {
+		if cn := cluster.ClusterNetwork; cn != nil && cn.CNI != nil {
+			cn.CNI.CNIUrls = slices.DeleteFunc(cn.CNI.CNIUrls, func(u string) bool {
+				return slices.Contains(pn.CNI.CNIUrls, u)
+			})
+		}
 	}
 
 	return out, nil

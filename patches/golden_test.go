@@ -1,0 +1,67 @@
+package patches_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/validation"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// golden compares got with testdata/name, or writes it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+
+	path := filepath.Join("testdata", name)
+
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+
+		return
+	}
+
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test -update")
+
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+// containerMode is the validation mode of Talos in a container.
+type containerMode struct{}
+
+func (containerMode) String() string        { return "container" }
+func (containerMode) RequiresInstall() bool { return false }
+func (containerMode) InContainer() bool     { return true }
+
+// cloudMode is a validation mode with no container or install requirements;
+// used for old contracts whose generated configs fail container validation
+// (HostDNS was not on by default before v1.8).
+type cloudMode struct{}
+
+func (cloudMode) String() string        { return "cloud" }
+func (cloudMode) RequiresInstall() bool { return false }
+func (cloudMode) InContainer() bool     { return false }
+
+// validationMode returns container mode when the unpatched config validates
+// in it, cloud mode otherwise; the unpatched config must validate in the mode.
+func validationMode(t *testing.T, base config.Provider) validation.RuntimeMode {
+	t.Helper()
+
+	if _, err := base.Validate(containerMode{}); err == nil {
+		return containerMode{}
+	}
+
+	_, err := base.Validate(cloudMode{})
+	require.NoError(t, err)
+
+	return cloudMode{}
+}

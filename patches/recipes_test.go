@@ -1,0 +1,180 @@
+package patches_test
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/siderolabs/talos/pkg/machinery/config/machine"
+	"github.com/stretchr/testify/require"
+
+	"github.com/talospatch/talospatch/patches"
+)
+
+var contracts = []string{"v1.0", "v1.3", "v1.7", "v1.11", "v1.12", "v1.13"}
+
+const (
+	testID     = "6KZMYK0pvUQPb4ozKjIViq0uO5csOv-WcbdEDHOiCBg="
+	testSecret = "PDnRsV8A+6SAKHRPLWSWhQX4ggLBEgKH+JASMLI8iXc="
+	// the guide's Cilium manifest URL.
+	ciliumURL = "https://raw.githubusercontent.com/cilium/cilium/v1.11.2/install/kubernetes/quick-install.yaml"
+)
+
+type recipeCase struct {
+	name  string
+	build func(c *config.VersionContract) (patches.Patch, error)
+	check func(t *testing.T, cfg config.Provider)
+	// minor is the first v1.x contract the recipe exists for.
+	minor int
+}
+
+func ok(p patches.Patch) (patches.Patch, error) { return p, nil }
+
+var recipeCases = []recipeCase{
+	{
+		name:  "cni-none",
+		build: func(c *config.VersionContract) (patches.Patch, error) { return ok(patches.CNINone(c)) },
+		check: func(t *testing.T, cfg config.Provider) {
+			require.Equal(t, "none", cfg.Cluster().Network().CNI().Name())
+		},
+	},
+	{
+		name: "cni-custom",
+		build: func(c *config.VersionContract) (patches.Patch, error) {
+			return patches.CNICustom(c, ciliumURL)
+		},
+		check: func(t *testing.T, cfg config.Provider) {
+			require.Equal(t, "custom", cfg.Cluster().Network().CNI().Name())
+			require.Equal(t, []string{ciliumURL}, cfg.Cluster().Network().CNI().URLs())
+		},
+	},
+	{
+		name:  "kube-proxy-disabled",
+		build: func(c *config.VersionContract) (patches.Patch, error) { return ok(patches.KubeProxyDisabled(c)) },
+		check: func(t *testing.T, cfg config.Provider) {
+			require.False(t, cfg.Cluster().Proxy().Enabled())
+		},
+	},
+	{
+		name:  "strict-mode",
+		build: func(c *config.VersionContract) (patches.Patch, error) { return ok(patches.StrictMode(c)) },
+		check: func(t *testing.T, cfg config.Provider) {
+			require.Equal(t, "none", cfg.Cluster().Network().CNI().Name())
+			require.False(t, cfg.Cluster().Proxy().Enabled())
+		},
+	},
+	{
+		name: "inline-manifest",
+		build: func(*config.VersionContract) (patches.Patch, error) {
+			return ok(patches.InlineManifest("cilium", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cilium\n"))
+		},
+		check: func(t *testing.T, cfg config.Provider) {
+			ms := cfg.Cluster().InlineManifests()
+			require.Len(t, ms, 1)
+			require.Equal(t, "cilium", ms[0].Name())
+		},
+	},
+	{
+		name: "extra-manifests",
+		build: func(*config.VersionContract) (patches.Patch, error) {
+			return patches.ExtraManifests(ciliumURL, "https://example.com/b.yaml")
+		},
+		check: func(t *testing.T, cfg config.Provider) {
+			require.Equal(t, []string{ciliumURL, "https://example.com/b.yaml"}, cfg.Cluster().ExtraManifestURLs())
+		},
+	},
+	{
+		name:  "kubeprism-off",
+		minor: 5,
+		build: func(c *config.VersionContract) (patches.Patch, error) {
+			return patches.KubePrism(c, patches.KubePrismOptions{Disabled: true})
+		},
+		check: func(t *testing.T, cfg config.Provider) {
+			require.False(t, cfg.Machine().Features().KubePrism().Enabled())
+		},
+	},
+	{
+		name:  "kubeprism-port",
+		minor: 5,
+		build: func(c *config.VersionContract) (patches.Patch, error) {
+			return patches.KubePrism(c, patches.KubePrismOptions{Port: 7446})
+		},
+		check: func(t *testing.T, cfg config.Provider) {
+			require.True(t, cfg.Machine().Features().KubePrism().Enabled())
+			require.Equal(t, 7446, cfg.Machine().Features().KubePrism().Port())
+		},
+	},
+	{
+		name: "cluster-discovery",
+		build: func(c *config.VersionContract) (patches.Patch, error) {
+			return patches.ClusterDiscovery(c, patches.Discovery{ServiceEndpoint: "https://discovery.example.com/"})
+		},
+		check: func(t *testing.T, cfg config.Provider) {
+			require.True(t, cfg.Cluster().Discovery().Enabled())
+			require.False(t, cfg.Cluster().Discovery().Registries().Kubernetes().Enabled())
+			require.True(t, cfg.Cluster().Discovery().Registries().Service().Enabled())
+			require.Equal(t, "https://discovery.example.com/", cfg.Cluster().Discovery().Registries().Service().Endpoint())
+		},
+	},
+	{
+		name: "cluster-identity",
+		build: func(c *config.VersionContract) (patches.Patch, error) {
+			return patches.ClusterIdentity(c, testID, testSecret)
+		},
+		check: func(t *testing.T, cfg config.Provider) {
+			require.Equal(t, testID, cfg.Cluster().ID())
+			require.Equal(t, testSecret, cfg.Cluster().Secret())
+		},
+	},
+}
+
+func TestRecipes(t *testing.T) {
+	t.Parallel()
+
+	for _, rc := range recipeCases {
+		for _, cv := range contracts {
+			t.Run(rc.name+"/"+cv, func(t *testing.T) {
+				t.Parallel()
+
+				contract := mustContract(t, cv)
+
+				p, err := rc.build(contract)
+				if contract.Major == 1 && contract.Minor < rc.minor {
+					require.ErrorIs(t, err, patches.ErrUnsupported)
+
+					return
+				}
+
+				require.NoError(t, err)
+				golden(t, "recipes/"+rc.name+"/"+cv+".txt", []byte(p.String()))
+
+				// print -> parse is the identity
+				back, err := patches.Parse([]byte(p.String()))
+				require.NoError(t, err)
+				require.Equal(t, p, back)
+
+				for _, typ := range []machine.Type{machine.TypeControlPlane, machine.TypeWorker} {
+					base := genConfig(t, cv, typ)
+					mode := validationMode(t, base)
+					cfg := encode(t, base)
+
+					out, err := patches.Apply(cfg, p)
+					require.NoError(t, err)
+
+					prov, err := configloader.NewFromBytes(out)
+					require.NoError(t, err)
+					rc.check(t, prov)
+
+					_, err = prov.Validate(mode)
+					require.NoError(t, err, "%s %s", cv, typ)
+
+					// Applying twice gives the same config: no recipe duplicates.
+					again, err := patches.Apply(out, p)
+					require.NoError(t, err)
+					require.Empty(t, cmp.Diff(string(out), string(again)))
+				}
+			})
+		}
+	}
+}
