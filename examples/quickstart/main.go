@@ -1,0 +1,286 @@
+// Command quickstart writes the machine configs and the talosconfig of a demo Talos cluster
+// that is ready for Cilium: no CNI and no kube-proxy. It works offline.
+//
+//	go run ./examples/quickstart -out _out                            # new secrets, written to _out/secrets.yaml
+//	go run ./examples/quickstart -out _out -secrets _out/secrets.yaml # same secrets, same bytes
+//
+// It writes controlplane.yaml, worker.yaml and talosconfig to the -out directory. Without
+// -secrets it creates a new secrets bundle and writes it as secrets.yaml beside them (and
+// refuses to replace an existing one); with -secrets it uses that bundle, and the output is
+// byte-identical every time.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/talospatch/talospatch/config"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+
+		var usage usageError
+		if errors.As(err, &usage) {
+			os.Exit(2)
+		}
+
+		os.Exit(1)
+	}
+}
+
+// usageError is a command-line error (exit status 2).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// options are the parsed flags.
+type options struct {
+	out         string
+	secretsPath string
+	cluster     config.Cluster
+	issued      string
+	comments    bool
+	mode        config.Mode
+}
+
+// parseFlags parses the command line. New flags (later: the Cilium chart) go here and into
+// options; build turns options into files.
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	o := options{
+		cluster: demoCluster(),
+		mode:    config.ModeContainer,
+	}
+
+	fset := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.StringVar(&o.out, "out", "_out", "output `directory` for controlplane.yaml, worker.yaml and talosconfig")
+	fset.StringVar(&o.secretsPath, "secrets", "", "existing secrets bundle `file` (talosctl gen secrets format); without it a new bundle is created and written as OUT/secrets.yaml")
+	fset.StringVar(&o.cluster.Name, "name", o.cluster.Name, "cluster `name`")
+	fset.StringVar(&o.cluster.Endpoint, "endpoint", o.cluster.Endpoint, "control-plane endpoint, https://host:port")
+	fset.StringVar(&o.cluster.Contract, "contract", o.cluster.Contract, "Talos version contract the nodes run")
+	fset.StringVar(&o.cluster.KubernetesVersion, "kubernetes", o.cluster.KubernetesVersion, "Kubernetes `version`")
+	fset.StringVar(&o.issued, "talosconfig-issued", "", "issue time of the talosconfig client certificate (RFC 3339); default: the secrets bundle's creation time, so that output is reproducible")
+	fset.BoolVar(&o.comments, "comments", false, "write the configs with documentation comments")
+	fset.TextVar(&o.mode, "mode", o.mode, "runtime `mode` to validate the configs for: container, metal or cloud")
+
+	if err := fset.Parse(args); err != nil {
+		return options{}, usageError{err}
+	}
+
+	if fset.NArg() > 0 {
+		return options{}, usageError{fmt.Errorf("unexpected arguments: %q", fset.Args())}
+	}
+
+	return o, nil
+}
+
+// demoCluster is the cluster of the quickstart: ready for Cilium (no CNI, no kube-proxy).
+func demoCluster() config.Cluster {
+	return config.Cluster{
+		Name:              "demo",
+		Endpoint:          "https://10.5.0.2:6443",
+		Contract:          "v1.13",
+		KubernetesVersion: "1.36.0",
+		CNI:               config.CNI{Name: config.CNINone},
+		KubeProxyDisabled: true,
+		InstallDisk:       "/dev/sda",
+		TalosEndpoints:    []string{"10.5.0.2"},
+	}
+}
+
+// file is one output file.
+type file struct {
+	name string
+	data []byte
+	perm fs.FileMode
+}
+
+func run(args []string, stdout io.Writer) error {
+	o, err := parseFlags(args, stdout)
+	if err != nil {
+		return err
+	}
+
+	s, created, err := loadOrCreateSecrets(o)
+	if err != nil {
+		return err
+	}
+
+	issued := s.CreatedAt()
+
+	if o.issued != "" {
+		issued, err = time.Parse(time.RFC3339, o.issued)
+		if err != nil {
+			return usageError{fmt.Errorf("-talosconfig-issued: %w", err)}
+		}
+	}
+
+	files, warnings, err := build(o, s, issued)
+	if err != nil {
+		return err
+	}
+
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+
+	if created != nil {
+		// O_EXCL: never replace an existing secrets bundle.
+		if err := writeFile(filepath.Join(o.out, "secrets.yaml"), created, 0o600, true); err != nil {
+			return fmt.Errorf("write new secrets bundle: %w (pass -secrets to reuse an existing bundle)", err)
+		}
+
+		fmt.Fprintf(stdout, "created a new secrets bundle: %s (keep it safe; reuse it with -secrets %s)\n",
+			filepath.Join(o.out, "secrets.yaml"), filepath.Join(o.out, "secrets.yaml"))
+	}
+
+	for _, f := range files {
+		path := filepath.Join(o.out, f.name)
+
+		if err := writeFile(path, f.data, f.perm, false); err != nil {
+			return err
+		}
+
+		fmt.Fprintf(stdout, "wrote %s\n", path)
+	}
+
+	for _, w := range warnings {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
+
+	if expires := issued.Add(config.TalosconfigValidity); time.Now().After(expires) {
+		fmt.Fprintf(stdout, "warning: the talosconfig client certificate expired on %s; pass -talosconfig-issued %s for a fresh one\n",
+			expires.Format(time.DateOnly), time.Now().UTC().Format(time.RFC3339))
+	}
+
+	return nil
+}
+
+// loadOrCreateSecrets reads -secrets, or creates a new bundle when it is not given; created is
+// the new bundle's YAML (nil when loaded).
+func loadOrCreateSecrets(o options) (s *config.Secrets, created []byte, err error) {
+	if o.secretsPath != "" {
+		data, err := os.ReadFile(o.secretsPath)
+		if err != nil {
+			return nil, nil, err
+		}
+
+		s, err := config.LoadSecrets(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", o.secretsPath, err)
+		}
+
+		return s, nil, nil
+	}
+
+	target := filepath.Join(o.out, "secrets.yaml")
+	if _, err := os.Stat(target); err == nil {
+		return nil, nil, fmt.Errorf("%s already exists: pass -secrets %s to reuse it (a new bundle would lock you out of a cluster built with it)", target, target)
+	}
+
+	contract, err := config.ParseContract(o.cluster.Contract)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	s, err = config.NewSecrets(time.Now(), contract)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	created, err = s.Marshal()
+	if err != nil {
+		return nil, nil, err
+	}
+
+	return s, created, nil
+}
+
+// build generates, validates and encodes the output files. It reads nothing and writes nothing.
+func build(o options, s *config.Secrets, issued time.Time) ([]file, []string, error) {
+	cfgs, err := config.Generate(o.cluster, s)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	// Later examples add patches here (Cilium as an inline manifest, KubeSpan).
+	cfgs, err = cfgs.Patch(config.Layers{})
+	if err != nil {
+		return nil, nil, err
+	}
+
+	encode := config.Encode
+	if o.comments {
+		encode = config.EncodeWithComments
+	}
+
+	var (
+		files    []file
+		warnings []string
+	)
+
+	for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
+		cfg, err := cfgs.Role(role)
+		if err != nil {
+			return nil, nil, err
+		}
+
+		w, err := config.Validate(cfg, o.mode)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s config is not valid in %s mode: %w", role, o.mode, err)
+		}
+
+		for _, msg := range w {
+			warnings = append(warnings, role.String()+": "+msg)
+		}
+
+		data, err := encode(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+
+		files = append(files, file{name: role.String() + ".yaml", data: data, perm: 0o600})
+	}
+
+	tc, err := config.Talosconfig(o.cluster, s, issued)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	data, err := config.EncodeTalosconfig(tc)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	files = append(files, file{name: "talosconfig", data: data, perm: 0o600})
+
+	return files, warnings, nil
+}
+
+func writeFile(path string, data []byte, perm fs.FileMode, exclusive bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if exclusive {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	}
+
+	f, err := os.OpenFile(path, flags, perm)
+	if err != nil {
+		return err
+	}
+
+	if _, err := f.Write(data); err != nil {
+		f.Close() //nolint:errcheck
+
+		return err
+	}
+
+	return f.Close()
+}

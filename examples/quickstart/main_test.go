@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/siderolabs/talos/pkg/machinery/config/machine"
+	"github.com/stretchr/testify/require"
+
+	"github.com/talospatch/talospatch/config"
+)
+
+// benchSecrets is the shared fixed secrets bundle (<repo>/../shared).
+var benchSecrets = filepath.Join("..", "..", "..", "shared", "bench", "secrets.yaml")
+
+var outputs = []string{"controlplane.yaml", "worker.yaml", "talosconfig"}
+
+// TestSameSecretsSameBytes runs the quickstart twice with the same -secrets: the outputs are
+// byte-identical.
+func TestSameSecretsSameBytes(t *testing.T) {
+	t.Parallel()
+
+	dirA, dirB := t.TempDir(), t.TempDir()
+
+	var stdout bytes.Buffer
+	require.NoError(t, run([]string{"-out", dirA, "-secrets", benchSecrets}, &stdout))
+	require.NoError(t, run([]string{"-out", dirB, "-secrets", benchSecrets}, &stdout))
+
+	for _, name := range outputs {
+		a, err := os.ReadFile(filepath.Join(dirA, name))
+		require.NoError(t, err)
+
+		b, err := os.ReadFile(filepath.Join(dirB, name))
+		require.NoError(t, err)
+
+		require.NotEmpty(t, a, name)
+		require.True(t, bytes.Equal(a, b), "%s differs between two runs with the same secrets", name)
+	}
+
+	require.NoFileExists(t, filepath.Join(dirA, "secrets.yaml"), "no secrets are written when -secrets is given")
+	require.NotContains(t, stdout.String(), "secrets bundle")
+}
+
+// TestOutputLoadsAndValidates loads the output with machinery's configloader and validates it
+// in container mode; the configs are ready for Cilium.
+func TestOutputLoadsAndValidates(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+
+	var stdout bytes.Buffer
+	require.NoError(t, run([]string{"-out", dir, "-secrets", benchSecrets}, &stdout))
+
+	for _, tc := range []struct {
+		file string
+		typ  machine.Type
+	}{
+		{"controlplane.yaml", machine.TypeControlPlane},
+		{"worker.yaml", machine.TypeWorker},
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, tc.file))
+		require.NoError(t, err)
+
+		cfg, err := configloader.NewFromBytes(data)
+		require.NoError(t, err, tc.file)
+
+		warnings, err := cfg.Validate(config.ModeContainer)
+		require.NoError(t, err, tc.file)
+		require.Empty(t, warnings, tc.file)
+
+		require.Equal(t, tc.typ, cfg.Machine().Type())
+		require.Equal(t, "none", cfg.Cluster().Network().CNI().Name(), tc.file)
+		require.False(t, cfg.Cluster().Proxy().Enabled(), tc.file)
+		require.Equal(t, "https://10.5.0.2:6443", cfg.Cluster().Endpoint().String())
+	}
+
+	data, err := os.ReadFile(filepath.Join(dir, "talosconfig"))
+	require.NoError(t, err)
+
+	tc, err := clientconfig.FromBytes(data)
+	require.NoError(t, err)
+	require.Equal(t, "demo", tc.Context)
+	require.Equal(t, []string{"10.5.0.2"}, tc.Contexts["demo"].Endpoints)
+}
+
+// TestNewSecretsWrittenAndNeverReplaced runs without -secrets: a new bundle is written and
+// announced; a second run into the same directory refuses to replace it; the bundle reproduces
+// the configs.
+func TestNewSecretsWrittenAndNeverReplaced(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+
+	var stdout bytes.Buffer
+	require.NoError(t, run([]string{"-out", dir}, &stdout))
+	require.Contains(t, stdout.String(), "created a new secrets bundle: "+filepath.Join(dir, "secrets.yaml"))
+
+	secretsYAML, err := os.ReadFile(filepath.Join(dir, "secrets.yaml"))
+	require.NoError(t, err)
+
+	_, err = config.LoadSecrets(secretsYAML)
+	require.NoError(t, err)
+
+	err = run([]string{"-out", dir}, &stdout)
+	require.ErrorContains(t, err, "already exists")
+
+	after, err := os.ReadFile(filepath.Join(dir, "secrets.yaml"))
+	require.NoError(t, err)
+	require.Equal(t, secretsYAML, after, "secrets.yaml must never be replaced")
+
+	// The new bundle reproduces the same configs.
+	again := t.TempDir()
+	require.NoError(t, run([]string{"-out", again, "-secrets", filepath.Join(dir, "secrets.yaml")}, &stdout))
+
+	for _, name := range outputs {
+		a, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+
+		b, err := os.ReadFile(filepath.Join(again, name))
+		require.NoError(t, err)
+		require.True(t, bytes.Equal(a, b), name)
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	t.Parallel()
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"-bogus"}, "flag provided but not defined"},
+		{"bad mode", []string{"-mode", "vm"}, "want container, metal or cloud"},
+		{"bad endpoint", []string{"-secrets", benchSecrets, "-endpoint", "10.5.0.2"}, `try "https://10.5.0.2:6443"`},
+		{"missing secrets file", []string{"-secrets", "does-not-exist.yaml"}, "no such file"},
+		{"extra args", []string{"x"}, "unexpected arguments"},
+		{"bad issue time", []string{"-secrets", benchSecrets, "-talosconfig-issued", "yesterday"}, "-talosconfig-issued"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+
+			dir := t.TempDir()
+
+			var stdout bytes.Buffer
+			err := run(append([]string{"-out", dir}, tc.args...), &stdout)
+			require.ErrorContains(t, err, tc.want)
+
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			require.Empty(t, entries, "no output on error")
+		})
+	}
+}
+
+func TestCommentsFlag(t *testing.T) {
+	t.Parallel()
+
+	plain, commented := t.TempDir(), t.TempDir()
+
+	var stdout bytes.Buffer
+	require.NoError(t, run([]string{"-out", plain, "-secrets", benchSecrets}, &stdout))
+	require.NoError(t, run([]string{"-out", commented, "-secrets", benchSecrets, "-comments"}, &stdout))
+
+	a, err := os.ReadFile(filepath.Join(plain, "controlplane.yaml"))
+	require.NoError(t, err)
+
+	b, err := os.ReadFile(filepath.Join(commented, "controlplane.yaml"))
+	require.NoError(t, err)
+
+	require.NotContains(t, string(a), "# ")
+	require.True(t, strings.Contains(string(b), "# "), "comments expected")
+	require.Greater(t, len(b), len(a))
+}
