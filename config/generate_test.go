@@ -1,0 +1,377 @@
+package config_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/siderolabs/talos/pkg/machinery/config/container"
+	"github.com/stretchr/testify/require"
+
+	"github.com/talospatch/talospatch/config"
+)
+
+var issued = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// TestGolden pins the encoded output of a few clusters, with and without comments.
+func TestGolden(t *testing.T) {
+	t.Parallel()
+
+	s := loadBench(t)
+
+	single := demo()
+	single.Contract = "v1.11"
+	single.KubernetesVersion = "1.34.1"
+
+	full := demo()
+	full.CNI = config.CNI{Name: config.CNICustom, URLs: []string{"https://example.com/cni.yaml"}}
+	full.KubePrism = config.KubePrism{Port: 7446}
+	full.InstallDisk = "/dev/vda"
+	full.InstallImage = "ghcr.io/siderolabs/installer:v1.13.0"
+	full.ExtraCertSANs = []string{"cp.example.com"}
+	full.PodSubnets = []string{"10.100.0.0/16"}
+	full.ServiceSubnets = []string{"10.200.0.0/16"}
+	full.DNSDomain = "corp.internal"
+
+	for _, tc := range []struct {
+		name    string
+		cluster config.Cluster
+	}{
+		{"demo-v1.13", demo()},
+		{"demo-v1.11", single},
+		{"full-v1.13", full},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+
+			cfgs, err := config.Generate(tc.cluster, s)
+			require.NoError(t, err)
+
+			for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
+				cfg, err := cfgs.Role(role)
+				require.NoError(t, err)
+
+				compact, err := config.Encode(cfg)
+				require.NoError(t, err)
+				golden(t, tc.name+"/"+role.String()+".yaml", compact)
+
+				if tc.name == "demo-v1.13" {
+					commented, err := config.EncodeWithComments(cfg)
+					require.NoError(t, err)
+					golden(t, tc.name+"/"+role.String()+".commented.yaml", commented)
+				}
+			}
+
+			tcfg, err := config.Talosconfig(tc.cluster, s, issued)
+			require.NoError(t, err)
+
+			out, err := config.EncodeTalosconfig(tcfg)
+			require.NoError(t, err)
+			golden(t, tc.name+"/talosconfig", out)
+		})
+	}
+}
+
+// TestDeterministic: the same inputs give the same bytes, also from separately loaded secrets.
+func TestDeterministic(t *testing.T) {
+	t.Parallel()
+
+	encodeAll := func(s *config.Secrets) []byte {
+		cfgs, err := config.Generate(demo(), s)
+		require.NoError(t, err)
+
+		cp, err := config.Encode(cfgs.ControlPlane)
+		require.NoError(t, err)
+
+		w, err := config.Encode(cfgs.Worker)
+		require.NoError(t, err)
+
+		tc, err := config.Talosconfig(demo(), s, issued)
+		require.NoError(t, err)
+
+		tb, err := config.EncodeTalosconfig(tc)
+		require.NoError(t, err)
+
+		return bytes.Join([][]byte{cp, w, tb}, []byte("\n#####\n"))
+	}
+
+	s := loadBench(t)
+	first := encodeAll(s)
+
+	for range 3 {
+		require.Equal(t, string(first), string(encodeAll(s)))
+	}
+
+	require.Equal(t, string(first), string(encodeAll(loadBench(t))))
+}
+
+// TestTalosconfigDependsOnInputs: a different issue time or cluster gives a different client
+// certificate and key; the CA stays the same.
+func TestTalosconfigDependsOnInputs(t *testing.T) {
+	t.Parallel()
+
+	s := loadBench(t)
+
+	base, err := config.Talosconfig(demo(), s, issued)
+	require.NoError(t, err)
+
+	later, err := config.Talosconfig(demo(), s, issued.Add(time.Hour))
+	require.NoError(t, err)
+
+	other := demo()
+	other.Name = "other"
+	renamed, err := config.Talosconfig(other, s, issued)
+	require.NoError(t, err)
+
+	b, l, r := base.Contexts["demo"], later.Contexts["demo"], renamed.Contexts["other"]
+	require.Equal(t, b.CA, l.CA)
+	require.Equal(t, b.CA, r.CA)
+	require.NotEqual(t, b.Key, l.Key)
+	require.NotEqual(t, b.Crt, l.Crt)
+	require.NotEqual(t, b.Key, r.Key)
+
+	_, err = config.Talosconfig(demo(), s, time.Time{})
+	require.ErrorIs(t, err, config.ErrInvalid)
+}
+
+// TestInputsNotModified: Generate leaves the cluster and the secrets as they were, and the
+// configs it returns do not share memory with the secrets.
+func TestInputsNotModified(t *testing.T) {
+	t.Parallel()
+
+	s := loadBench(t)
+	before, err := s.Marshal()
+	require.NoError(t, err)
+
+	c := demo()
+	c.ExtraCertSANs = []string{"a.example.com"}
+	c.PodSubnets = []string{"10.100.0.0/16"}
+	snapshot := demo()
+	snapshot.ExtraCertSANs = []string{"a.example.com"}
+	snapshot.PodSubnets = []string{"10.100.0.0/16"}
+
+	cfgs, err := config.Generate(c, s)
+	require.NoError(t, err)
+	require.Empty(t, cmp.Diff(snapshot, c))
+
+	// Scribble over the generated config's secrets.
+	raw := cfgs.ControlPlane.(*container.Container).RawV1Alpha1() //nolint:forcetypeassert
+	raw.MachineConfig.MachineCA.Crt[0] = 'X'
+	raw.MachineConfig.MachineCA.Key = nil
+	raw.ClusterConfig.ClusterCA.Key[0] = 'X'
+
+	after, err := s.Marshal()
+	require.NoError(t, err)
+	require.Equal(t, string(before), string(after), "secrets changed through a generated config")
+
+	// And Bundle() hands out a copy.
+	b := s.Bundle()
+	b.Cluster.ID = "changed"
+	b.Certs.OS.Key[0] = 'X'
+	require.NotEqual(t, "changed", s.ClusterID())
+
+	again, err := s.Marshal()
+	require.NoError(t, err)
+	require.Equal(t, string(before), string(again))
+}
+
+// TestBadInput: every kind of bad input is an error matching its sentinel and naming the field,
+// and there is no output.
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+
+	s := loadBench(t)
+
+	for _, tc := range []struct {
+		name    string
+		mutate  func(*config.Cluster)
+		secrets *config.Secrets
+		want    error
+		path    string
+		text    string
+	}{
+		{"empty name", func(c *config.Cluster) { c.Name = "" }, s, config.ErrNoName, "name", ""},
+		{"blank name", func(c *config.Cluster) { c.Name = "  " }, s, config.ErrNoName, "name", ""},
+		{"no endpoint", func(c *config.Cluster) { c.Endpoint = "" }, s, config.ErrEndpoint, "endpoint", ""},
+		{"endpoint without scheme", func(c *config.Cluster) { c.Endpoint = "10.5.0.2:6443" }, s, config.ErrEndpoint, "endpoint", `try "https://10.5.0.2:6443"`},
+		{"endpoint without port", func(c *config.Cluster) { c.Endpoint = "https://cp.example.com" }, s, config.ErrEndpoint, "endpoint", `try "https://cp.example.com:6443"`},
+		{"endpoint http", func(c *config.Cluster) { c.Endpoint = "http://10.5.0.2:6443" }, s, config.ErrEndpoint, "endpoint", `try "https://10.5.0.2:6443"`},
+		{"endpoint with path", func(c *config.Cluster) { c.Endpoint = "https://10.5.0.2:6443/api" }, s, config.ErrEndpoint, "endpoint", `try "https://10.5.0.2:6443"`},
+		{"endpoint bad port", func(c *config.Cluster) { c.Endpoint = "https://10.5.0.2:99999" }, s, config.ErrEndpoint, "endpoint", `try "https://10.5.0.2:6443"`},
+		{"endpoint ipv6 unbracketed", func(c *config.Cluster) { c.Endpoint = "2001:db8::1" }, s, config.ErrEndpoint, "endpoint", ""},
+		{"endpoint garbage", func(c *config.Cluster) { c.Endpoint = "https://" }, s, config.ErrEndpoint, "endpoint", ""},
+		{"no contract", func(c *config.Cluster) { c.Contract = "" }, s, config.ErrNoContract, "contract", ""},
+		{"unknown contract", func(c *config.Cluster) { c.Contract = "latest" }, s, config.ErrUnknownContract, "contract", ""},
+		{"contract too old", func(c *config.Cluster) { c.Contract = "v0.14" }, s, config.ErrUnknownContract, "contract", ""},
+		{"contract too new", func(c *config.Cluster) { c.Contract = "v1.14" }, s, config.ErrContractUnsupported, "contract", "newer than machinery v1.13.0"},
+		{"contract v2", func(c *config.Cluster) { c.Contract = "v2.0" }, s, config.ErrContractUnsupported, "contract", ""},
+		{"kubernetes version", func(c *config.Cluster) { c.KubernetesVersion = "1.36" }, s, config.ErrKubernetesVersion, "kubernetesVersion", ""},
+		{"kubernetes version text", func(c *config.Cluster) { c.KubernetesVersion = "latest" }, s, config.ErrKubernetesVersion, "kubernetesVersion", ""},
+		{"nil secrets", func(*config.Cluster) {}, nil, config.ErrNoSecrets, "", ""},
+		{"empty secrets", func(*config.Cluster) {}, &config.Secrets{}, config.ErrNoSecrets, "", ""},
+		{"custom cni without urls", func(c *config.Cluster) { c.CNI = config.CNI{Name: config.CNICustom} }, s, config.ErrCNI, "cni.urls", ""},
+		{"urls with cni none", func(c *config.Cluster) { c.CNI.URLs = []string{"https://example.com/cni.yaml"} }, s, config.ErrCNI, "cni.urls", `cni.name "custom"`},
+		{"urls with default cni", func(c *config.Cluster) { c.CNI = config.CNI{URLs: []string{"https://example.com/cni.yaml"}} }, s, config.ErrCNI, "cni.urls", ""},
+		{"bad cni url", func(c *config.Cluster) { c.CNI = config.CNI{Name: config.CNICustom, URLs: []string{"cni.yaml"}} }, s, config.ErrCNI, "cni.urls[0]", ""},
+		{"unknown cni", func(c *config.Cluster) { c.CNI = config.CNI{Name: config.CNIName(42)} }, s, config.ErrCNI, "cni.name", ""},
+		{"pod subnet", func(c *config.Cluster) { c.PodSubnets = []string{"10.244.0.0"} }, s, config.ErrInvalid, "podSubnets[0]", ""},
+		{"service subnet host bits", func(c *config.Cluster) { c.ServiceSubnets = []string{"10.96.0.1/12"} }, s, config.ErrInvalid, "serviceSubnets[0]", `try "10.96.0.0/12"`},
+		{"kubeprism port", func(c *config.Cluster) { c.KubePrism.Port = 70000 }, s, config.ErrInvalid, "kubePrism.port", ""},
+		{"kubeprism disabled with port", func(c *config.Cluster) { c.KubePrism = config.KubePrism{Disabled: true, Port: 7445} }, s, config.ErrInvalid, "kubePrism.port", ""},
+		{"empty san", func(c *config.Cluster) { c.ExtraCertSANs = []string{""} }, s, config.ErrInvalid, "extraCertSANs[0]", ""},
+		{"dns domain", func(c *config.Cluster) { c.DNSDomain = "cluster.local." }, s, config.ErrInvalid, "dnsDomain", ""},
+		{"talos endpoint", func(c *config.Cluster) { c.TalosEndpoints = []string{"https://10.5.0.2"} }, s, config.ErrInvalid, "talosEndpoints[0]", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+
+			c := demo()
+			tc.mutate(&c)
+
+			cfgs, err := config.Generate(c, tc.secrets)
+			require.ErrorIs(t, err, tc.want)
+			require.Equal(t, config.Configs{}, cfgs, "no output on error")
+
+			if tc.path != "" {
+				require.Equal(t, []string{tc.path}, fieldPaths(err), "every error names its field; err: %v", err)
+			}
+
+			if tc.text != "" {
+				require.ErrorContains(t, err, tc.text)
+			}
+
+			cfg, err := config.RoleConfig(c, tc.secrets, config.RoleWorker)
+			require.ErrorIs(t, err, tc.want)
+			require.Nil(t, cfg)
+
+			tcfg, err := config.Talosconfig(c, tc.secrets, issued)
+			require.ErrorIs(t, err, tc.want)
+			require.Nil(t, tcfg)
+		})
+	}
+}
+
+// TestAllProblemsAtOnce: one call reports every problem.
+func TestAllProblemsAtOnce(t *testing.T) {
+	t.Parallel()
+
+	c := config.Cluster{
+		Endpoint:          "10.5.0.2",
+		Contract:          "v1.99",
+		KubernetesVersion: "one",
+		CNI:               config.CNI{Name: config.CNICustom},
+	}
+
+	_, err := config.Generate(c, nil)
+	require.Error(t, err)
+
+	for _, want := range []error{config.ErrNoName, config.ErrEndpoint, config.ErrContractUnsupported, config.ErrKubernetesVersion, config.ErrCNI, config.ErrNoSecrets} {
+		require.ErrorIs(t, err, want)
+	}
+
+	require.Equal(t, []string{"name", "endpoint", "contract", "kubernetesVersion", "cni.urls"}, fieldPaths(err))
+	require.NotContains(t, err.Error(), "\n\n")
+}
+
+func fieldPaths(err error) []string {
+	var paths []string
+
+	var walk func(error)
+	walk = func(err error) {
+		if fe, ok := err.(*config.FieldError); ok { //nolint:errorlint
+			paths = append(paths, fe.Path)
+
+			return
+		}
+
+		switch e := err.(type) { //nolint:errorlint
+		case interface{ Unwrap() []error }:
+			for _, inner := range e.Unwrap() {
+				walk(inner)
+			}
+		case interface{ Unwrap() error }:
+			walk(e.Unwrap())
+		}
+	}
+	walk(err)
+
+	return paths
+}
+
+// TestGeneratedConfigsLoad: the encoded configs load back with machinery's configloader and
+// encode to the same bytes.
+func TestGeneratedConfigsLoad(t *testing.T) {
+	t.Parallel()
+
+	s := loadBench(t)
+
+	for _, cc := range contractCases {
+		t.Run(cc.contract, func(t *testing.T) {
+			t.Parallel()
+
+			c := demo()
+			c.Contract, c.KubernetesVersion = cc.contract, cc.kubernetes
+
+			cfgs, err := config.Generate(c, s)
+			require.NoError(t, err)
+
+			for _, cfg := range []coreconfig.Provider{cfgs.ControlPlane, cfgs.Worker} {
+				out, err := config.Encode(cfg)
+				require.NoError(t, err)
+
+				loaded, err := configloader.NewFromBytes(out)
+				require.NoError(t, err)
+
+				again, err := config.Encode(loaded)
+				require.NoError(t, err)
+				require.Equal(t, string(out), string(again))
+			}
+
+			out, err := config.Encode(cfgs.ControlPlane)
+			require.NoError(t, err)
+
+			docs := strings.Count(string(out), "\n---\n") + 1
+			if cc.contract == "v1.12" || cc.contract == "v1.13" {
+				require.Equal(t, 2, docs, "v1alpha1 + HostnameConfig")
+			} else {
+				require.Equal(t, 1, docs)
+			}
+		})
+	}
+}
+
+func TestRoleText(t *testing.T) {
+	t.Parallel()
+
+	for _, r := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
+		text, err := r.MarshalText()
+		require.NoError(t, err)
+
+		var back config.Role
+		require.NoError(t, back.UnmarshalText(text))
+		require.Equal(t, r, back)
+	}
+
+	_, err := config.RoleUnknown.MarshalText()
+	require.ErrorIs(t, err, config.ErrInvalid)
+
+	var r config.Role
+	require.ErrorIs(t, r.UnmarshalText([]byte("master")), config.ErrInvalid)
+}
+
+func TestEncodeNil(t *testing.T) {
+	t.Parallel()
+
+	_, err := config.Encode(nil)
+	require.ErrorIs(t, err, config.ErrInvalid)
+
+	_, err = config.EncodeWithComments(nil)
+	require.ErrorIs(t, err, config.ErrInvalid)
+
+	_, err = config.EncodeTalosconfig(nil)
+	require.ErrorIs(t, err, config.ErrInvalid)
+}

@@ -1,0 +1,294 @@
+package config_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
+	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/container"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
+	"github.com/stretchr/testify/require"
+
+	"github.com/talospatch/talospatch/config"
+)
+
+// nodeEncoderRoles returns the role configs of a small cluster for a contract, loaded from the
+// shared secrets bundle.
+func nodeEncoderRoles(t testing.TB, contract string) config.Configs {
+	t.Helper()
+
+	data, err := os.ReadFile(filepath.Join("..", "..", "shared", "bench", "secrets.yaml"))
+	require.NoError(t, err, "the shared fixtures must be beside the repository")
+
+	s, err := config.LoadSecrets(data)
+	require.NoError(t, err)
+
+	cfgs, err := config.Generate(config.Cluster{
+		Name:              "fleet",
+		Endpoint:          "https://fleet.example:6443",
+		Contract:          contract,
+		KubernetesVersion: "1.35.0",
+		CNI:               config.CNI{Name: config.CNINone},
+		KubeProxyDisabled: true,
+	}, s)
+	require.NoError(t, err)
+
+	return cfgs
+}
+
+// patchV1 returns a copy of cfg with f applied to its v1alpha1 document.
+func patchV1(t testing.TB, cfg coreconfig.Provider, f func(*v1alpha1.Config)) coreconfig.Provider {
+	t.Helper()
+
+	out, err := cfg.PatchV1Alpha1(func(c *v1alpha1.Config) error {
+		f(c)
+
+		return nil
+	})
+	require.NoError(t, err)
+
+	return out
+}
+
+// withKubeSpan returns a copy of cfg with its KubeSpanConfig document replaced by (or added as) ks.
+func withKubeSpan(t testing.TB, cfg coreconfig.Provider, ks *network.KubeSpanConfigV1Alpha1) coreconfig.Provider {
+	t.Helper()
+
+	docs := withoutKubeSpan(t, cfg).Documents()
+
+	out, err := container.New(append(docs, ks)...)
+	require.NoError(t, err)
+
+	return out
+}
+
+// withoutKubeSpan returns a copy of cfg without its KubeSpanConfig document.
+func withoutKubeSpan(t testing.TB, cfg coreconfig.Provider) coreconfig.Provider {
+	t.Helper()
+
+	var docs []configconfig.Document
+
+	for _, d := range cfg.Clone().Documents() {
+		if d.Kind() != network.KubeSpanKind {
+			docs = append(docs, d)
+		}
+	}
+
+	out, err := container.New(docs...)
+	require.NoError(t, err)
+
+	return out
+}
+
+func TestNodeEncoderMatchesEncode(t *testing.T) {
+	t.Parallel()
+
+	for _, contract := range []string{"v1.13", "v1.11", "v1.5"} {
+		roles := nodeEncoderRoles(t, contract)
+
+		for role, base := range map[string]coreconfig.Provider{"controlplane": roles.ControlPlane, "worker": roles.Worker} {
+			manifest := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: |\n    line\n\n      indented\n    trailing  \n"
+			base := patchV1(t, base, func(c *v1alpha1.Config) {
+				c.ClusterConfig.ClusterInlineManifests = v1alpha1.ClusterInlineManifests{{InlineManifestName: "cilium", InlineManifestContents: manifest}}
+			})
+			ks := network.NewKubeSpanV1Alpha1()
+			ks.ConfigEnabled = new(true)
+			base = withKubeSpan(t, base, ks)
+
+			tests := []struct {
+				name string
+				cfg  coreconfig.Provider
+			}{
+				{"base", base},
+				{"clone", base.Clone()},
+				{"node patch", patchV1(t, base, func(c *v1alpha1.Config) {
+					c.MachineConfig.MachineNodeLabels = map[string]string{"example.com/node": "worker-7"}
+					c.MachineConfig.MachineCertSANs = []string{"10.0.0.8"}
+				})},
+				{"node labels that need quoting", patchV1(t, base, func(c *v1alpha1.Config) {
+					c.MachineConfig.MachineNodeLabels = map[string]string{"a": "yes", "b": "012", "c": " x", "d": "", "e": "multi\nline\n", "f": "tab\there: #"}
+				})},
+				{"empty machine section", patchV1(t, base, func(c *v1alpha1.Config) {
+					c.MachineConfig = &v1alpha1.MachineConfig{}
+				})},
+				{"no cluster section", patchV1(t, base, func(c *v1alpha1.Config) {
+					c.ClusterConfig = nil
+				})},
+				{"no machine section", patchV1(t, base, func(c *v1alpha1.Config) {
+					c.MachineConfig = nil
+				})},
+				{"other inline manifest", patchV1(t, base, func(c *v1alpha1.Config) {
+					c.ClusterConfig.ClusterInlineManifests = v1alpha1.ClusterInlineManifests{{InlineManifestName: "other", InlineManifestContents: "a: b\n"}}
+				})},
+				{"nested change", patchV1(t, base, func(c *v1alpha1.Config) {
+					c.MachineConfig.MachineKubelet.KubeletExtraArgs = v1alpha1.Args{"node-ip": v1alpha1.ArgValue{}}
+					c.ClusterConfig.ClusterNetwork.DNSDomain = "example.local"
+				})},
+				{"top-level change", patchV1(t, base, func(c *v1alpha1.Config) {
+					c.ConfigDebug = new(true)
+				})},
+				{"document changed", withKubeSpan(t, base, func() *network.KubeSpanConfigV1Alpha1 {
+					k := network.NewKubeSpanV1Alpha1()
+					k.ConfigEnabled = new(true)
+					k.ConfigMTU = new(uint32(1500))
+
+					return k
+				}())},
+				{"document removed", withoutKubeSpan(t, base)},
+				{"other role", roles.Worker},
+			}
+
+			enc, err := config.NewNodeEncoder(base)
+			require.NoError(t, err)
+
+			for _, tt := range tests {
+				t.Run(contract+"/"+role+"/"+tt.name, func(t *testing.T) {
+					t.Parallel()
+
+					want, err := config.Encode(tt.cfg)
+					require.NoError(t, err)
+
+					got, err := enc.Encode(tt.cfg)
+					require.NoError(t, err)
+
+					if diff := cmp.Diff(string(want), string(got)); diff != "" {
+						t.Fatalf("NodeEncoder.Encode differs from Encode (-want +got):\n%s", diff)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestNodeEncoderDoesNotKeepBase(t *testing.T) {
+	t.Parallel()
+
+	base := nodeEncoderRoles(t, "v1.13").Worker.Clone()
+	want, err := config.Encode(base)
+	require.NoError(t, err)
+
+	enc, err := config.NewNodeEncoder(base)
+	require.NoError(t, err)
+
+	// Changing the caller's base afterwards does not change the encoder's copy.
+	base.RawV1Alpha1().MachineConfig.MachineCertSANs = []string{"192.0.2.1"}
+
+	got, err := enc.Encode(nodeEncoderRoles(t, "v1.13").Worker)
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got))
+}
+
+func TestNodeEncoderErrors(t *testing.T) {
+	t.Parallel()
+
+	_, err := config.NewNodeEncoder(nil)
+	require.ErrorIs(t, err, config.ErrInvalid)
+
+	enc, err := config.NewNodeEncoder(nodeEncoderRoles(t, "v1.13").Worker)
+	require.NoError(t, err)
+
+	_, err = enc.Encode(nil)
+	require.ErrorIs(t, err, config.ErrInvalid)
+
+	var nilEnc *config.NodeEncoder
+	_, err = nilEnc.Encode(nodeEncoderRoles(t, "v1.13").Worker)
+	require.ErrorIs(t, err, config.ErrInvalid)
+}
+
+func TestNodeEncoderConcurrent(t *testing.T) {
+	t.Parallel()
+
+	base := nodeEncoderRoles(t, "v1.13").Worker
+	enc, err := config.NewNodeEncoder(base)
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+
+	for i := range 8 {
+		wg.Go(func() {
+			node := patchV1(t, base, func(c *v1alpha1.Config) {
+				c.MachineConfig.MachineNodeLabels = map[string]string{"example.com/node": fmt.Sprint("worker-", i)}
+			})
+
+			want, err := config.Encode(node)
+			require.NoError(t, err)
+
+			got, err := enc.Encode(node)
+			require.NoError(t, err)
+			require.Equal(t, string(want), string(got))
+		})
+	}
+
+	wg.Wait()
+}
+
+// FuzzNodeEncoder checks that any strings in per-node fields and in an inline manifest (plain,
+// quoted, block scalars at nested indentation) encode exactly as Encode encodes them.
+func FuzzNodeEncoder(f *testing.F) {
+	for _, s := range []string{"worker-1", "", " x", "a\nb\n", "a\n\n  b\n", "yes", "0x1F", "#c", "- x", "a: b", "trailing \n", "\t", "ü", strings.Repeat("long ", 40)} {
+		f.Add(s, s)
+	}
+
+	base := nodeEncoderRoles(f, "v1.13").ControlPlane
+
+	enc, err := config.NewNodeEncoder(base)
+	require.NoError(f, err)
+
+	f.Fuzz(func(t *testing.T, label, contents string) {
+		node := patchV1(t, base, func(c *v1alpha1.Config) {
+			c.MachineConfig.MachineNodeLabels = map[string]string{"example.com/node": label}
+			c.MachineConfig.MachineCertSANs = []string{label}
+			c.ClusterConfig.ClusterInlineManifests = v1alpha1.ClusterInlineManifests{{InlineManifestName: label, InlineManifestContents: contents}}
+		})
+
+		want, err := config.Encode(node)
+		if err != nil {
+			t.Skip(err)
+		}
+
+		got, err := enc.Encode(node)
+		require.NoError(t, err)
+
+		if diff := cmp.Diff(string(want), string(got)); diff != "" {
+			t.Fatalf("NodeEncoder.Encode differs from Encode (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func BenchmarkNodeEncoder(b *testing.B) {
+	base := nodeEncoderRoles(b, "v1.13").Worker
+	node := patchV1(b, base, func(c *v1alpha1.Config) {
+		c.MachineConfig.MachineNodeLabels = map[string]string{"example.com/node": "worker-7"}
+		c.MachineConfig.MachineCertSANs = []string{"10.0.0.8"}
+	})
+
+	enc, err := config.NewNodeEncoder(base)
+	require.NoError(b, err)
+
+	b.Run("Encode", func(b *testing.B) {
+		b.ReportAllocs()
+
+		for b.Loop() {
+			if _, err := config.Encode(node); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	b.Run("NodeEncoder", func(b *testing.B) {
+		b.ReportAllocs()
+
+		for b.Loop() {
+			if _, err := enc.Encode(node); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
