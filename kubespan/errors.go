@@ -1,0 +1,63 @@
+package kubespan
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors; match them with errors.Is.
+var (
+	// ErrDiscoveryDisabled: KubeSpan is enabled but cluster discovery is not (or has no registry).
+	ErrDiscoveryDisabled = errors.New("kubespan needs cluster discovery")
+	// ErrMissingClusterID: KubeSpan is enabled but cluster.id is empty.
+	ErrMissingClusterID = errors.New("kubespan needs cluster.id")
+	// ErrMissingClusterSecret: KubeSpan is enabled but cluster.secret is empty.
+	ErrMissingClusterSecret = errors.New("kubespan needs cluster.secret")
+	// ErrMTUTooSmall: the KubeSpan link MTU is below MinimumMTU.
+	ErrMTUTooSmall = errors.New("kubespan mtu too small")
+	// ErrInvalidFilter: an endpoint filter or excluded network does not parse.
+	ErrInvalidFilter = errors.New("invalid kubespan filter")
+	// ErrIneffectiveFilter: an endpoint filter list that drops endpoints it does not mean to
+	// (a negation with nothing before it to negate, or only negations).
+	ErrIneffectiveFilter = errors.New("ineffective kubespan filter")
+	// ErrConflict: KubeSpan is configured both in machine.network.kubespan and a KubeSpanConfig document.
+	ErrConflict = errors.New("kubespan configured twice")
+	// ErrUnsupported: the version contract cannot express the requested setting.
+	ErrUnsupported = errors.New("not supported by the version contract")
+	// ErrInvalidKey: a WireGuard key is not 32 bytes of standard base64.
+	ErrInvalidKey = errors.New("invalid wireguard key")
+	// ErrInvalidMAC: a hardware address cannot give an EUI-64 interface identifier.
+	ErrInvalidMAC = errors.New("invalid hardware address")
+	// ErrNoPhysicalLink: no physical link with a hardware address to derive the KubeSpan address from.
+	ErrNoPhysicalLink = errors.New("no physical link with a hardware address")
+	// ErrInvalidIdentity: a kubespan-identity.yaml file is malformed or inconsistent.
+	ErrInvalidIdentity = errors.New("invalid kubespan identity")
+	// ErrInvalidClusterSecrets: a cluster id or secret is not 32 bytes of the expected base64.
+	ErrInvalidClusterSecrets = errors.New("invalid cluster id or secret")
+)
+
+// FieldError is one problem with one configuration field. It names the document, the
+// field path inside it, and how to fix it.
+type FieldError struct {
+	// Document is the document kind: "v1alpha1" or "KubeSpanConfig".
+	Document string
+	// Path is the field path inside the document, dot separated, e.g. "filters.endpoints[1]"
+	// or "machine.network.kubespan.mtu".
+	Path string
+	// Err is the underlying problem, usually one of the sentinel errors wrapped with detail.
+	Err error
+	// Fix says how to resolve it.
+	Fix string
+}
+
+// Error implements error.
+func (e *FieldError) Error() string {
+	msg := fmt.Sprintf("%s %s: %v", e.Document, e.Path, e.Err)
+	if e.Fix != "" {
+		msg += " (fix: " + e.Fix + ")"
+	}
+	return msg
+}
+
+// Unwrap returns the underlying problem.
+func (e *FieldError) Unwrap() error { return e.Err }

@@ -1,0 +1,211 @@
+package kubespan
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+
+	"github.com/talospatch/talospatch/kubespan/internal/ipset"
+)
+
+// Affiliate is what discovery knows about one cluster member (Talos's Affiliate resource,
+// the parts KubeSpan uses).
+type Affiliate struct {
+	// ID is the affiliate (node identity) ID.
+	ID string
+	// Nodename is the Kubernetes node name; it becomes the peer's label.
+	Nodename string
+	// Addresses are the node's addresses.
+	Addresses []netip.Addr
+	// PublicKey is the node's KubeSpan WireGuard public key (base64); empty without KubeSpan.
+	PublicKey string
+	// KubeSpanAddress is the node's KubeSpan address.
+	KubeSpanAddress netip.Addr
+	// PodCIDRs are the node's pod networks, announced when it advertises Kubernetes networks
+	// (Talos's KubeSpan "additional addresses").
+	PodCIDRs []netip.Prefix
+	// Endpoints are the node's announced WireGuard endpoints, in announcement order.
+	Endpoints []netip.AddrPort
+	// ExcludeAdvertisedNetworks are networks the node asks peers not to route to it.
+	ExcludeAdvertisedNetworks []netip.Prefix
+}
+
+// LocalNode is what a node knows about itself when it announces its affiliate.
+type LocalNode struct {
+	// ID is the node's affiliate ID.
+	ID string
+	// Nodename is the node's Kubernetes node name.
+	Nodename string
+	// Addresses are the node's current addresses in Talos's order.
+	Addresses []netip.Addr
+	// PublicIPs are the public addresses the discovery service saw the node connect from.
+	PublicIPs []netip.Addr
+	// PodCIDRs are the node's pod networks.
+	PodCIDRs []netip.Prefix
+	// Identity is the node's KubeSpan identity.
+	Identity Identity
+}
+
+func isULA(a netip.Addr, purpose byte) bool {
+	if !a.Is6() || a.Is4In6() {
+		return false
+	}
+	b := a.As16()
+	return b[0] == 0xfd && b[7] == purpose
+}
+
+// AnnouncedEndpoints returns the endpoints a node announces, in Talos's order: the node
+// addresses except its KubeSpan address and SideroLink addresses, then the public IPs
+// discovery saw that are not already listed, filtered by ks.EndpointFilters (see
+// FilterAddrs), all on Port; then ks.ExtraAnnouncedEndpoints not already listed.
+func AnnouncedEndpoints(n LocalNode, ks KubeSpan) []netip.AddrPort {
+	self := n.Identity.Address.Addr()
+	ips := make([]netip.Addr, 0, len(n.Addresses)+len(n.PublicIPs))
+	for _, a := range n.Addresses {
+		if a == self || isULA(a, ULASideroLink) {
+			continue
+		}
+		ips = append(ips, a)
+	}
+	for _, a := range n.PublicIPs {
+		if !slices.Contains(ips, a) {
+			ips = append(ips, a)
+		}
+	}
+	if ks.EndpointFilters != nil {
+		ips = FilterAddrs(ips, ks.EndpointFilters)
+	}
+	out := make([]netip.AddrPort, 0, len(ips)+len(ks.ExtraAnnouncedEndpoints))
+	for _, a := range ips {
+		out = append(out, netip.AddrPortFrom(a, Port))
+	}
+	for _, e := range ks.ExtraAnnouncedEndpoints {
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Announce returns the affiliate a node publishes with KubeSpan settings ks: its addresses
+// without SideroLink and KubeSpan ones, its KubeSpan key and address, its pod CIDRs when
+// ks.AdvertiseKubernetesNetworks, AnnouncedEndpoints and its excluded networks.
+func Announce(n LocalNode, ks KubeSpan) Affiliate {
+	a := Affiliate{ID: n.ID, Nodename: n.Nodename}
+	for _, addr := range n.Addresses {
+		if isULA(addr, ULASideroLink) || isULA(addr, ULAKubeSpan) {
+			continue
+		}
+		a.Addresses = append(a.Addresses, addr)
+	}
+	if !ks.Enabled {
+		return a
+	}
+	a.PublicKey = n.Identity.PublicKey.String()
+	a.KubeSpanAddress = n.Identity.Address.Addr()
+	if ks.AdvertiseKubernetesNetworks {
+		a.PodCIDRs = slices.Clone(n.PodCIDRs)
+	}
+	a.Endpoints = AnnouncedEndpoints(n, ks)
+	a.ExcludeAdvertisedNetworks = slices.Clone(ks.ExcludeAdvertisedNetworks)
+	return a
+}
+
+// PeerSpec is the WireGuard peer a node configures for another node (Talos's
+// KubeSpanPeerSpec resource).
+type PeerSpec struct {
+	// ID is the resource ID: the peer's WireGuard public key.
+	ID string
+	// Label is the peer's node name.
+	Label string
+	// Address is the peer's KubeSpan address.
+	Address netip.Addr
+	// AllowedIPs are the destinations routed to the peer.
+	AllowedIPs []netip.Prefix
+	// Endpoints are the peer's endpoints in announcement order.
+	Endpoints []netip.AddrPort
+}
+
+// Clone returns a deep copy of s.
+func (s PeerSpec) Clone() PeerSpec {
+	s.AllowedIPs = slices.Clone(s.AllowedIPs)
+	s.Endpoints = slices.Clone(s.Endpoints)
+	return s
+}
+
+// PeerSpecs builds the peer specs node selfID configures from the discovered affiliates,
+// exactly as Talos does: affiliates in ID order, skipping selfID and affiliates without a
+// KubeSpan public key; AllowedIPs are the pod CIDRs and node addresses minus the peer's
+// excluded networks, plus its KubeSpan address; when the ranges of a later peer overlap
+// those of earlier peers, the later peer loses the overlapping ranges (it may end up with no
+// AllowedIPs at all). Two affiliates with the same key make one spec, the later one winning.
+// The result is sorted by ID (public key), as `talosctl get kubespanpeerspecs` lists them.
+// affiliates is not modified.
+func PeerSpecs(selfID string, affiliates []Affiliate) []PeerSpec {
+	order := make([]int, len(affiliates))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(affiliates[a].ID, affiliates[b].ID) })
+
+	var taken ipset.Set
+	specs := make([]PeerSpec, 0, len(affiliates))
+	index := make(map[string]int, len(affiliates))
+	for _, i := range order {
+		a := &affiliates[i]
+		if a.ID == selfID || a.PublicKey == "" {
+			continue
+		}
+		var b ipset.Builder
+		for _, p := range a.PodCIDRs {
+			b.AddPrefix(p)
+		}
+		for _, addr := range a.Addresses {
+			b.Add(addr)
+		}
+		for _, p := range a.ExcludeAdvertisedNetworks {
+			b.RemovePrefix(p)
+		}
+		b.Add(a.KubeSpanAddress)
+		set := b.Set()
+		if set.Overlaps(taken) {
+			set = set.Difference(taken)
+		}
+		taken = taken.Union(set)
+		spec := PeerSpec{
+			ID:         a.PublicKey,
+			Label:      a.Nodename,
+			Address:    a.KubeSpanAddress,
+			AllowedIPs: set.Prefixes(),
+			Endpoints:  slices.Clone(a.Endpoints),
+		}
+		if j, ok := index[spec.ID]; ok {
+			specs[j] = spec
+			continue
+		}
+		index[spec.ID] = len(specs)
+		specs = append(specs, spec)
+	}
+	slices.SortFunc(specs, func(a, b PeerSpec) int { return cmp.Compare(a.ID, b.ID) })
+	return specs
+}
+
+// RoutedPrefixes returns the destinations whose traffic is forced into the KubeSpan
+// tunnel (Talos's nftables set, marked 0x40 and routed by table 180): the AllowedIPs of every
+// peer when forceRouting (allowDownPeerBypass false), else only of peers whose status is up.
+// statuses are matched to specs by ID; a spec without a status counts as not up.
+func RoutedPrefixes(specs []PeerSpec, statuses []PeerStatus, forceRouting bool) []netip.Prefix {
+	up := make(map[string]bool, len(statuses))
+	for _, s := range statuses {
+		up[s.ID] = s.State == PeerStateUp
+	}
+	var b ipset.Builder
+	for _, s := range specs {
+		if forceRouting || up[s.ID] {
+			for _, p := range s.AllowedIPs {
+				b.AddPrefix(p)
+			}
+		}
+	}
+	return b.Set().Prefixes()
+}

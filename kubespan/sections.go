@@ -1,0 +1,469 @@
+package kubespan
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"net/url"
+	"slices"
+
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
+	yaml "go.yaml.in/yaml/v4"
+)
+
+// Talos constants for KubeSpan (machinery constants and the KubeSpan controllers).
+const (
+	// Port is the WireGuard port every announced node-address endpoint uses.
+	Port = 51820
+	// DefaultMTU is the KubeSpan link MTU when none is configured.
+	DefaultMTU = 1420
+	// MinimumMTU is the smallest KubeSpan link MTU Talos accepts.
+	MinimumMTU = 1280
+	// DefaultDiscoveryEndpoint is the public discovery service of Sidero Labs.
+	DefaultDiscoveryEndpoint = "https://discovery.talos.dev/"
+)
+
+// KubeSpan is the KubeSpan section of one machine config. The zero value is KubeSpan
+// disabled with every Talos default.
+type KubeSpan struct {
+	// Enabled turns KubeSpan on. It needs cluster discovery and cluster.id/cluster.secret.
+	Enabled bool
+	// AdvertiseKubernetesNetworks announces the node's pod CIDRs so pod-to-pod traffic goes
+	// over KubeSpan directly. Default false: the CNI encapsulates pod traffic.
+	AdvertiseKubernetesNetworks bool
+	// AllowDownPeerBypass lets traffic to a peer that is not up leave outside the tunnel.
+	// Default false: traffic to every peer's AllowedIPs is forced into WireGuard.
+	AllowDownPeerBypass bool
+	// HarvestExtraEndpoints publishes the endpoints this node observes for up peers.
+	// Default false (since Talos 1.7); do not enable with more than about 50 peers.
+	HarvestExtraEndpoints bool
+	// MTU is the KubeSpan link MTU; 0 means the Talos default (DefaultMTU). At least MinimumMTU.
+	MTU uint32
+	// EndpointFilters filters the node addresses announced as endpoints (filters.endpoints).
+	// Nil means no filtering. See FilterAddrs for Talos's exact semantics.
+	EndpointFilters []EndpointFilter
+	// ExcludeAdvertisedNetworks are networks never routed over KubeSpan
+	// (filters.excludeAdvertisedNetworks). Nil means none.
+	ExcludeAdvertisedNetworks []netip.Prefix
+	// ExtraAnnouncedEndpoints are announced in addition to the node's own (e.g. a NAT
+	// mapping); they go into a KubeSpanEndpointsConfig document (contracts v1.8 and later).
+	ExtraAnnouncedEndpoints []netip.AddrPort
+}
+
+// Discovery is the cluster.discovery section. The zero value is discovery enabled through
+// the public discovery service, with the deprecated Kubernetes registry disabled, which is
+// what `talosctl gen config` writes for current contracts.
+type Discovery struct {
+	// Disabled turns cluster discovery off (KubeSpan then cannot work).
+	Disabled bool
+	// KubernetesRegistry enables the Kubernetes registry (node annotations). Deprecated by
+	// Talos: incompatible with Kubernetes 1.32+. Default false: disabled.
+	KubernetesRegistry bool
+	// ServiceRegistryDisabled turns the discovery service registry off.
+	ServiceRegistryDisabled bool
+	// ServiceEndpoint is the discovery service URL for a self-hosted service; "" means the
+	// Talos default (DefaultDiscoveryEndpoint) and writes nothing.
+	ServiceEndpoint string
+}
+
+// ClusterSecrets are the cluster.id and cluster.secret values KubeSpan and discovery need.
+// ID is 32 random bytes in URL-safe base64, Secret 32 random bytes in standard base64. The
+// secret is also every KubeSpan peer's WireGuard pre-shared key and the discovery data key.
+type ClusterSecrets struct {
+	ID     string
+	Secret string
+}
+
+// NewClusterSecrets reads 64 bytes from rand and returns a new cluster id and secret,
+// encoded like Talos's secrets bundle. Pass crypto/rand.Reader for real clusters.
+// Never call it for an existing cluster that already has an id: that locks nodes out.
+func NewClusterSecrets(rand io.Reader) (ClusterSecrets, error) {
+	var buf [64]byte
+	if _, err := io.ReadFull(rand, buf[:]); err != nil {
+		return ClusterSecrets{}, fmt.Errorf("new cluster secrets: read randomness: %w", err)
+	}
+	return ClusterSecrets{
+		ID:     base64.URLEncoding.EncodeToString(buf[:32]),
+		Secret: base64.StdEncoding.EncodeToString(buf[32:]),
+	}, nil
+}
+
+// Validate checks that ID and Secret each decode to 32 bytes in their encodings.
+func (c ClusterSecrets) Validate() error {
+	var errs []error
+	if b, err := base64.URLEncoding.DecodeString(c.ID); err != nil || len(b) != 32 {
+		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.id", Err: fmt.Errorf("%w: want 32 bytes of URL-safe base64", ErrInvalidClusterSecrets),
+			Fix: "generate one with NewClusterSecrets, or keep the existing cluster's value"})
+	}
+	if b, err := base64.StdEncoding.DecodeString(c.Secret); err != nil || len(b) != 32 {
+		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.secret", Err: fmt.Errorf("%w: want 32 bytes of standard base64", ErrInvalidClusterSecrets),
+			Fix: "generate one with NewClusterSecrets (like `openssl rand -base64 32`), or keep the existing cluster's value"})
+	}
+	return joinErrs(errs)
+}
+
+// Sections is a set of configuration sections rendered for one version contract: typed
+// machinery documents and the strategic merge patch text that adds them to a config.
+// Build one with KubeSpanSections, DiscoverySections, NewClusterSections or UpgradeSections,
+// and combine with Merge.
+type Sections struct {
+	legacy *v1alpha1.Config // partial v1alpha1 document, nil if none
+	docs   []coreconfig.Document
+}
+
+// Documents returns copies of the typed documents: a partial *v1alpha1.Config first (if any
+// field lives there), then *network.KubeSpanConfigV1Alpha1 and
+// *network.KubespanEndpointsConfigV1Alpha1 as present.
+func (s Sections) Documents() []coreconfig.Document {
+	out := make([]coreconfig.Document, 0, 1+len(s.docs))
+	if s.legacy != nil {
+		out = append(out, s.legacy.DeepCopy())
+	}
+	for _, d := range s.docs {
+		out = append(out, d.Clone())
+	}
+	return out
+}
+
+// IsEmpty reports whether the sections hold nothing.
+func (s Sections) IsEmpty() bool { return s.legacy == nil && len(s.docs) == 0 }
+
+// Merge returns s with o's sections added; o's fields win where both set the same field.
+// Merging two KubeSpan sections keeps o's document.
+func (s Sections) Merge(o Sections) Sections {
+	out := Sections{}
+	switch {
+	case s.legacy == nil && o.legacy == nil:
+	case s.legacy == nil:
+		out.legacy = o.legacy.DeepCopy()
+	default:
+		out.legacy = s.legacy.DeepCopy()
+		if o.legacy != nil {
+			mergeLegacy(out.legacy, o.legacy)
+		}
+	}
+	for _, d := range s.docs {
+		if !slices.ContainsFunc(o.docs, func(od coreconfig.Document) bool { return od.Kind() == d.Kind() }) {
+			out.docs = append(out.docs, d.Clone())
+		}
+	}
+	for _, d := range o.docs {
+		out.docs = append(out.docs, d.Clone())
+	}
+	slices.SortStableFunc(out.docs, func(a, b coreconfig.Document) int { return docOrder(a.Kind()) - docOrder(b.Kind()) })
+	return out
+}
+
+func docOrder(kind string) int {
+	switch kind {
+	case network.KubeSpanKind:
+		return 0
+	case network.KubespanEndpointsKind:
+		return 1
+	}
+	return 2
+}
+
+func mergeLegacy(dst, src *v1alpha1.Config) {
+	if src.MachineConfig != nil && src.MachineConfig.MachineNetwork != nil && src.MachineConfig.MachineNetwork.NetworkKubeSpan != nil { //nolint:staticcheck
+		if dst.MachineConfig == nil {
+			dst.MachineConfig = &v1alpha1.MachineConfig{}
+		}
+		if dst.MachineConfig.MachineNetwork == nil { //nolint:staticcheck
+			dst.MachineConfig.MachineNetwork = &v1alpha1.NetworkConfig{} //nolint:staticcheck
+		}
+		dst.MachineConfig.MachineNetwork.NetworkKubeSpan = src.MachineConfig.MachineNetwork.NetworkKubeSpan.DeepCopy() //nolint:staticcheck
+	}
+	if src.ClusterConfig != nil {
+		if dst.ClusterConfig == nil {
+			dst.ClusterConfig = &v1alpha1.ClusterConfig{}
+		}
+		if src.ClusterConfig.ClusterID != "" {
+			dst.ClusterConfig.ClusterID = src.ClusterConfig.ClusterID
+		}
+		if src.ClusterConfig.ClusterSecret != "" {
+			dst.ClusterConfig.ClusterSecret = src.ClusterConfig.ClusterSecret
+		}
+		if src.ClusterConfig.ClusterDiscoveryConfig != nil {
+			dst.ClusterConfig.ClusterDiscoveryConfig = src.ClusterConfig.ClusterDiscoveryConfig.DeepCopy()
+		}
+	}
+}
+
+// YAML returns the strategic merge patch text (what `talosctl --config-patch` takes): the
+// v1alpha1 fields first (without apiVersion/kind, as Talos patches are written), then each
+// document, separated by "---". The output is deterministic.
+func (s Sections) YAML() ([]byte, error) {
+	var parts [][]byte
+	if s.legacy != nil {
+		b, err := encodeLegacy(s.legacy)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, b)
+	}
+	for _, d := range s.docs {
+		b, err := encoder.NewEncoder(d, encoder.WithComments(encoder.CommentsDisabled)).Encode()
+		if err != nil {
+			return nil, fmt.Errorf("encode %s document: %w", d.Kind(), err)
+		}
+		parts = append(parts, b)
+	}
+	return bytes.Join(parts, []byte("---\n")), nil
+}
+
+// legacy patch shapes: only the fields these sections set, in Talos's key order.
+type legacyPatch struct {
+	Machine *legacyMachine `yaml:"machine,omitempty"`
+	Cluster *legacyCluster `yaml:"cluster,omitempty"`
+}
+
+type legacyMachine struct {
+	Network legacyNetwork `yaml:"network"`
+}
+
+type legacyNetwork struct {
+	KubeSpan *v1alpha1.NetworkKubeSpan `yaml:"kubespan"` //nolint:staticcheck
+}
+
+type legacyCluster struct {
+	ID        string                           `yaml:"id,omitempty"`
+	Secret    string                           `yaml:"secret,omitempty"`
+	Discovery *v1alpha1.ClusterDiscoveryConfig `yaml:"discovery,omitempty"`
+}
+
+func encodeLegacy(c *v1alpha1.Config) ([]byte, error) {
+	var p legacyPatch
+	if c.MachineConfig != nil && c.MachineConfig.MachineNetwork != nil && c.MachineConfig.MachineNetwork.NetworkKubeSpan != nil { //nolint:staticcheck
+		p.Machine = &legacyMachine{Network: legacyNetwork{KubeSpan: c.MachineConfig.MachineNetwork.NetworkKubeSpan}} //nolint:staticcheck
+	}
+	if cc := c.ClusterConfig; cc != nil && (cc.ClusterID != "" || cc.ClusterSecret != "" || cc.ClusterDiscoveryConfig != nil) {
+		p.Cluster = &legacyCluster{ID: cc.ClusterID, Secret: cc.ClusterSecret, Discovery: cc.ClusterDiscoveryConfig}
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(4)
+	if err := enc.Encode(p); err != nil {
+		return nil, fmt.Errorf("encode v1alpha1 patch: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode v1alpha1 patch: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func joinErrs(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
+// ExtraEndpointsSupported reports whether the contract has the KubeSpanEndpointsConfig
+// document (Talos v1.8 and later).
+func ExtraEndpointsSupported(contract *config.VersionContract) bool {
+	return contract.Greater(config.TalosVersion1_7)
+}
+
+// KubeSpanSections renders ks for the contract: for contracts before v1.13 the legacy
+// machine.network.kubespan fields, from v1.13 a KubeSpanConfig document; extra announced
+// endpoints go into a KubeSpanEndpointsConfig document. Every boolean is written
+// explicitly so a patch fully determines them; MTU and filters only when set. A nil contract
+// means the current one (v1.13). Errors are *FieldError values joined.
+func KubeSpanSections(contract *config.VersionContract, ks KubeSpan) (Sections, error) {
+	multidoc := contract.KubeSpanMultidocConfig()
+	docName, prefix := "KubeSpanConfig", ""
+	if !multidoc {
+		docName, prefix = "v1alpha1", "machine.network.kubespan."
+	}
+	if errs := checkKubeSpan(ks, docName, prefix); len(errs) > 0 {
+		return Sections{}, joinErrs(errs)
+	}
+	if len(ks.ExtraAnnouncedEndpoints) > 0 && !ExtraEndpointsSupported(contract) {
+		return Sections{}, &FieldError{Document: "KubeSpanEndpointsConfig", Path: "extraAnnouncedEndpoints",
+			Err: fmt.Errorf("%w %s: needs Talos v1.8", ErrUnsupported, contract), Fix: "use a v1.8 or later contract, or drop the extra endpoints"}
+	}
+	var s Sections
+	if multidoc {
+		doc := network.NewKubeSpanV1Alpha1()
+		doc.ConfigEnabled = new(ks.Enabled)
+		doc.ConfigAdvertiseKubernetesNetworks = new(ks.AdvertiseKubernetesNetworks)
+		doc.ConfigAllowDownPeerBypass = new(ks.AllowDownPeerBypass)
+		doc.ConfigHarvestExtraEndpoints = new(ks.HarvestExtraEndpoints)
+		if ks.MTU != 0 {
+			doc.ConfigMTU = new(ks.MTU)
+		}
+		if len(ks.EndpointFilters) > 0 || len(ks.ExcludeAdvertisedNetworks) > 0 {
+			doc.ConfigFilters = &network.KubeSpanFiltersConfig{}
+			for _, f := range ks.EndpointFilters {
+				doc.ConfigFilters.ConfigEndpoints = append(doc.ConfigFilters.ConfigEndpoints, f.String())
+			}
+			for _, p := range ks.ExcludeAdvertisedNetworks {
+				doc.ConfigFilters.ConfigExcludeAdvertisedNetworks = append(doc.ConfigFilters.ConfigExcludeAdvertisedNetworks, network.Prefix{Prefix: p})
+			}
+		}
+		s.docs = append(s.docs, doc)
+	} else {
+		legacy := &v1alpha1.NetworkKubeSpan{ //nolint:staticcheck
+			KubeSpanEnabled:                     new(ks.Enabled),
+			KubeSpanAdvertiseKubernetesNetworks: new(ks.AdvertiseKubernetesNetworks),
+			KubeSpanAllowDownPeerBypass:         new(ks.AllowDownPeerBypass),
+			KubeSpanHarvestExtraEndpoints:       new(ks.HarvestExtraEndpoints),
+		}
+		if ks.MTU != 0 {
+			legacy.KubeSpanMTU = new(ks.MTU)
+		}
+		if len(ks.EndpointFilters) > 0 || len(ks.ExcludeAdvertisedNetworks) > 0 {
+			legacy.KubeSpanFilters = &v1alpha1.KubeSpanFilters{}
+			for _, f := range ks.EndpointFilters {
+				legacy.KubeSpanFilters.KubeSpanFiltersEndpoints = append(legacy.KubeSpanFilters.KubeSpanFiltersEndpoints, f.String())
+			}
+			for _, p := range ks.ExcludeAdvertisedNetworks {
+				legacy.KubeSpanFilters.KubeSpanFiltersExcludeAdvertisedNetworks = append(legacy.KubeSpanFilters.KubeSpanFiltersExcludeAdvertisedNetworks, p.String())
+			}
+		}
+		s.legacy = &v1alpha1.Config{MachineConfig: &v1alpha1.MachineConfig{MachineNetwork: &v1alpha1.NetworkConfig{NetworkKubeSpan: legacy}}} //nolint:staticcheck
+	}
+	if len(ks.ExtraAnnouncedEndpoints) > 0 {
+		doc := network.NewKubespanEndpointsV1Alpha1()
+		doc.ExtraAnnouncedEndpointsConfig = slices.Clone(ks.ExtraAnnouncedEndpoints)
+		s.docs = append(s.docs, doc)
+	}
+	return s, nil
+}
+
+func checkKubeSpan(ks KubeSpan, doc, prefix string) []error {
+	var errs []error
+	if ks.MTU != 0 && ks.MTU < MinimumMTU {
+		errs = append(errs, &FieldError{Document: doc, Path: prefix + "mtu", Err: fmt.Errorf("%w: %d is below %d", ErrMTUTooSmall, ks.MTU, MinimumMTU),
+			Fix: fmt.Sprintf("set mtu to at least %d, or leave it unset for the default %d", MinimumMTU, DefaultMTU)})
+	}
+	for i, f := range ks.EndpointFilters {
+		if !f.Prefix.IsValid() {
+			errs = append(errs, &FieldError{Document: doc, Path: fmt.Sprintf("%sfilters.endpoints[%d]", prefix, i), Err: fmt.Errorf("%w: zero prefix", ErrInvalidFilter),
+				Fix: "write a CIDR such as 0.0.0.0/0, optionally prefixed with !"})
+		}
+	}
+	for _, err := range checkFilterSemantics(ks.EndpointFilters, len(ks.ExtraAnnouncedEndpoints) > 0) {
+		errs = append(errs, &FieldError{Document: doc, Path: prefix + err.path, Err: err.err, Fix: err.fix})
+	}
+	for i, p := range ks.ExcludeAdvertisedNetworks {
+		if !p.IsValid() {
+			errs = append(errs, &FieldError{Document: doc, Path: fmt.Sprintf("%sfilters.excludeAdvertisedNetworks[%d]", prefix, i), Err: fmt.Errorf("%w: zero prefix", ErrInvalidFilter),
+				Fix: "write a CIDR such as 192.168.1.0/24"})
+		}
+	}
+	for i, e := range ks.ExtraAnnouncedEndpoints {
+		if !e.IsValid() || e.Port() == 0 {
+			errs = append(errs, &FieldError{Document: "KubeSpanEndpointsConfig", Path: fmt.Sprintf("extraAnnouncedEndpoints[%d]", i), Err: fmt.Errorf("%w: %q is not address:port", ErrInvalidFilter, e.String()),
+				Fix: "write an address and port such as 192.168.13.46:52000"})
+		}
+	}
+	return errs
+}
+
+type filterProblem struct {
+	path, fix string
+	err       error
+}
+
+// checkFilterSemantics finds filters that cannot mean what they say. A list of only
+// negations keeps no node address; that is accepted when extra endpoints are announced
+// (the way to announce only those).
+func checkFilterSemantics(filters []EndpointFilter, haveExtra bool) []filterProblem {
+	var out []filterProblem
+	positive := slices.ContainsFunc(filters, func(f EndpointFilter) bool { return !f.Negate })
+	if len(filters) > 0 && !positive {
+		if !haveExtra {
+			out = append(out, filterProblem{path: "filters.endpoints", err: fmt.Errorf("%w: only negations, so no node address is announced", ErrIneffectiveFilter),
+				fix: `start the list with the networks to keep, e.g. ["0.0.0.0/0", "::/0", "!192.168.0.0/16"]`})
+		}
+		return out
+	}
+	for i, f := range filters {
+		if !f.Negate {
+			break
+		}
+		out = append(out, filterProblem{path: fmt.Sprintf("filters.endpoints[%d]", i),
+			err: fmt.Errorf("%w: %q comes before any positive filter and removes nothing", ErrIneffectiveFilter, f.String()),
+			fix: "move the negation after the positive filter it narrows"})
+	}
+	return out
+}
+
+// DiscoverySections renders the cluster.discovery section (still in v1alpha1 for every
+// contract up to v1.13).
+func DiscoverySections(contract *config.VersionContract, d Discovery) (Sections, error) {
+	_ = contract // v1.14 moves discovery into a document; keep the branch here when it lands
+	if err := checkDiscoveryEndpoint(d.ServiceEndpoint); err != nil {
+		return Sections{}, err
+	}
+	dc := &v1alpha1.ClusterDiscoveryConfig{
+		DiscoveryEnabled: new(!d.Disabled),
+		DiscoveryRegistries: v1alpha1.DiscoveryRegistriesConfig{
+			RegistryKubernetes: v1alpha1.RegistryKubernetesConfig{RegistryDisabled: new(!d.KubernetesRegistry)},
+			RegistryService:    v1alpha1.RegistryServiceConfig{RegistryDisabled: new(d.ServiceRegistryDisabled), RegistryEndpoint: d.ServiceEndpoint},
+		},
+	}
+	return Sections{legacy: &v1alpha1.Config{ClusterConfig: &v1alpha1.ClusterConfig{ClusterDiscoveryConfig: dc}}}, nil
+}
+
+func checkDiscoveryEndpoint(ep string) error {
+	if ep == "" {
+		return nil
+	}
+	u, err := url.Parse(ep)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return &FieldError{Document: "v1alpha1", Path: "cluster.discovery.registries.service.endpoint",
+			Err: fmt.Errorf("invalid discovery endpoint %q: want an http(s) URL", ep), Fix: "use a URL such as " + DefaultDiscoveryEndpoint}
+	}
+	return nil
+}
+
+// ClusterSecretsSections renders cluster.id and cluster.secret.
+func ClusterSecretsSections(secrets ClusterSecrets) (Sections, error) {
+	if err := secrets.Validate(); err != nil {
+		return Sections{}, err
+	}
+	return Sections{legacy: &v1alpha1.Config{ClusterConfig: &v1alpha1.ClusterConfig{ClusterID: secrets.ID, ClusterSecret: secrets.Secret}}}, nil
+}
+
+// NewClusterSections is the guide's "new cluster" step (what `talosctl gen config
+// --with-kubespan` adds): cluster id and secret, discovery enabled through the service
+// registry (Kubernetes registry disabled), and KubeSpan enabled, for the contract.
+func NewClusterSections(contract *config.VersionContract, secrets ClusterSecrets) (Sections, error) {
+	return enableSections(contract, secrets, Discovery{})
+}
+
+// UpgradeSections is the guide's "upgrade an existing cluster" step: the patch every machine
+// of the cluster gets. It carries the cluster's existing id and secret (only generate new ones
+// with NewClusterSecrets if the cluster never had them), enables discovery and enables
+// KubeSpan. Pass the discovery settings the cluster already uses (the zero value is the
+// default service registry).
+func UpgradeSections(contract *config.VersionContract, secrets ClusterSecrets, discovery Discovery) (Sections, error) {
+	discovery.Disabled = false
+	return enableSections(contract, secrets, discovery)
+}
+
+func enableSections(contract *config.VersionContract, secrets ClusterSecrets, d Discovery) (Sections, error) {
+	cs, err := ClusterSecretsSections(secrets)
+	if err != nil {
+		return Sections{}, err
+	}
+	ds, err := DiscoverySections(contract, d)
+	if err != nil {
+		return Sections{}, err
+	}
+	ks, err := KubeSpanSections(contract, KubeSpan{Enabled: true})
+	if err != nil {
+		return Sections{}, err
+	}
+	return cs.Merge(ds).Merge(ks), nil
+}

@@ -1,0 +1,152 @@
+package kubespan
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/netip"
+
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
+)
+
+// Validate checks the KubeSpan and discovery settings of a machine config for the problems
+// Talos lets through or reports without a fix: KubeSpan (from a KubeSpanConfig document,
+// which Talos does not cross-check) without cluster discovery or without any discovery
+// registry, without cluster.id or cluster.secret, a cluster.secret that is not 32 bytes of
+// base64, an MTU below MinimumMTU, endpoint filters or excluded networks that do not parse
+// or cannot take effect, and machine.network.kubespan set together with a KubeSpanConfig
+// document. Every problem is a *FieldError naming the field and the fix; all of them are
+// returned at once (errors.Join). Warnings are returned separately for settings that work
+// but are discouraged. cfg is not modified.
+func Validate(cfg config.Provider) (warnings []string, err error) {
+	raw := cfg.RawV1Alpha1()
+	var legacy *v1alpha1.NetworkKubeSpan //nolint:staticcheck
+	if raw != nil && raw.MachineConfig != nil && raw.MachineConfig.MachineNetwork != nil { //nolint:staticcheck
+		legacy = raw.MachineConfig.MachineNetwork.NetworkKubeSpan //nolint:staticcheck
+	}
+	var doc *network.KubeSpanConfigV1Alpha1
+	var extraEndpoints int
+	for _, d := range cfg.Documents() {
+		switch d := d.(type) {
+		case *network.KubeSpanConfigV1Alpha1:
+			if doc == nil {
+				doc = d
+			}
+		case *network.KubespanEndpointsConfigV1Alpha1:
+			extraEndpoints += len(d.ExtraAnnouncedEndpointsConfig)
+		}
+	}
+
+	var errs []error
+	if doc != nil && legacy != nil {
+		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "machine.network.kubespan",
+			Err: fmt.Errorf("%w: also set by a KubeSpanConfig document", ErrConflict),
+			Fix: "move the settings into the KubeSpanConfig document and delete machine.network.kubespan (`$patch: delete`)"})
+	}
+
+	var (
+		enabled, harvest bool
+		docName, prefix  string
+		mtu              *uint32
+		filters          []string
+		excluded         []string
+	)
+	switch {
+	case doc != nil:
+		docName = network.KubeSpanKind
+		enabled, harvest, mtu = doc.Enabled(), doc.HarvestExtraEndpoints(), doc.ConfigMTU
+		if doc.ConfigFilters != nil {
+			filters = doc.ConfigFilters.ConfigEndpoints
+			for _, p := range doc.ConfigFilters.ConfigExcludeAdvertisedNetworks {
+				excluded = append(excluded, p.String())
+			}
+		}
+	case legacy != nil:
+		docName, prefix = "v1alpha1", "machine.network.kubespan."
+		enabled, harvest, mtu = legacy.Enabled(), legacy.HarvestExtraEndpoints(), legacy.KubeSpanMTU
+		if legacy.KubeSpanFilters != nil {
+			filters = legacy.KubeSpanFilters.KubeSpanFiltersEndpoints
+			excluded = legacy.KubeSpanFilters.KubeSpanFiltersExcludeAdvertisedNetworks
+		}
+	}
+
+	if !enabled {
+		return warnings, joinErrs(errs)
+	}
+
+	errs = append(errs, checkCluster(raw)...)
+
+	if mtu != nil && *mtu < MinimumMTU {
+		errs = append(errs, &FieldError{Document: docName, Path: prefix + "mtu", Err: fmt.Errorf("%w: %d is below %d", ErrMTUTooSmall, *mtu, MinimumMTU),
+			Fix: fmt.Sprintf("set mtu to at least %d, or remove it for the default %d", MinimumMTU, DefaultMTU)})
+	}
+	parsed := make([]EndpointFilter, 0, len(filters))
+	parseOK := true
+	for i, s := range filters {
+		f, perr := ParseEndpointFilter(s)
+		if perr != nil {
+			parseOK = false
+			errs = append(errs, &FieldError{Document: docName, Path: fmt.Sprintf("%sfilters.endpoints[%d]", prefix, i), Err: perr,
+				Fix: `write a CIDR or address, optionally prefixed with "!", e.g. "0.0.0.0/0" or "!192.168.0.0/16"`})
+			continue
+		}
+		parsed = append(parsed, f)
+	}
+	if parseOK {
+		for _, p := range checkFilterSemantics(parsed, extraEndpoints > 0) {
+			errs = append(errs, &FieldError{Document: docName, Path: prefix + p.path, Err: p.err, Fix: p.fix})
+		}
+	}
+	for i, s := range excluded {
+		if _, perr := netip.ParsePrefix(s); perr != nil {
+			errs = append(errs, &FieldError{Document: docName, Path: fmt.Sprintf("%sfilters.excludeAdvertisedNetworks[%d]", prefix, i),
+				Err: fmt.Errorf("%w: %q: %v", ErrInvalidFilter, s, perr), Fix: "write a CIDR prefix such as 192.168.1.0/24 (a single address needs /32 or /128)"})
+		}
+	}
+	if harvest {
+		warnings = append(warnings, docName+" "+prefix+"harvestExtraEndpoints: enabled; Talos advises against it with more than about 50 peers")
+	}
+	if raw != nil && raw.ClusterConfig != nil && raw.ClusterConfig.ClusterDiscoveryConfig != nil {
+		if k := raw.ClusterConfig.ClusterDiscoveryConfig.DiscoveryRegistries.RegistryKubernetes.RegistryDisabled; k == nil || !*k {
+			warnings = append(warnings, "v1alpha1 cluster.discovery.registries.kubernetes: enabled; this registry is deprecated and does not work with Kubernetes 1.32+")
+		}
+	}
+	return warnings, joinErrs(errs)
+}
+
+func checkCluster(raw *v1alpha1.Config) []error {
+	var errs []error
+	var cc *v1alpha1.ClusterConfig
+	if raw != nil {
+		cc = raw.ClusterConfig
+	}
+	var dc *v1alpha1.ClusterDiscoveryConfig
+	if cc != nil {
+		dc = cc.ClusterDiscoveryConfig
+	}
+	switch {
+	case dc == nil || dc.DiscoveryEnabled == nil || !*dc.DiscoveryEnabled:
+		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.discovery.enabled",
+			Err: fmt.Errorf("%w: discovery is off, so KubeSpan finds no peers", ErrDiscoveryDisabled), Fix: "set cluster.discovery.enabled: true"})
+	case isTrue(dc.DiscoveryRegistries.RegistryKubernetes.RegistryDisabled) && isTrue(dc.DiscoveryRegistries.RegistryService.RegistryDisabled):
+		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.discovery.registries",
+			Err: fmt.Errorf("%w: every registry is disabled, so KubeSpan finds no peers", ErrDiscoveryDisabled),
+			Fix: "set cluster.discovery.registries.service.disabled: false"})
+	}
+	if cc == nil || cc.ClusterID == "" {
+		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.id", Err: ErrMissingClusterID,
+			Fix: "set cluster.id to the cluster's id (from the secrets bundle), or generate one for a cluster that never had one with NewClusterSecrets"})
+	}
+	if cc == nil || cc.ClusterSecret == "" {
+		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.secret", Err: ErrMissingClusterSecret,
+			Fix: "set cluster.secret to the cluster's secret (from the secrets bundle), or generate one for a cluster that never had one with NewClusterSecrets"})
+	} else if b, err := base64.StdEncoding.DecodeString(cc.ClusterSecret); err != nil || len(b) != 32 {
+		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.secret",
+			Err: fmt.Errorf("%w: KubeSpan uses it as the WireGuard pre-shared key and needs 32 bytes of standard base64", ErrInvalidClusterSecrets),
+			Fix: "use the value from the secrets bundle or `openssl rand -base64 32`"})
+	}
+	return errs
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }
