@@ -1,0 +1,567 @@
+package manifests
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	"helm.sh/helm/v3/pkg/strvals"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"sigs.k8s.io/yaml"
+)
+
+// DefaultNamespace is the namespace a render uses when RenderOptions.Namespace is empty: the
+// namespace of Talos's guide for Cilium.
+const DefaultNamespace = "kube-system"
+
+// Errors a render can wrap; branch on them with errors.Is.
+var (
+	// ErrIncompatibleKubeVersion: the chart's kubeVersion constraint rejects the Kubernetes
+	// version of the render.
+	ErrIncompatibleKubeVersion = errors.New("chart is incompatible with the kubernetes version")
+	// ErrInvalidOptions: a render option is malformed (release name, namespace, version, ...).
+	ErrInvalidOptions = errors.New("invalid render options")
+	// ErrValues: values could not be parsed or merged, or do not meet the chart's schema.
+	ErrValues = errors.New("invalid values")
+	// ErrTemplate: the chart's templates failed to render or rendered malformed YAML.
+	ErrTemplate = errors.New("chart templates failed")
+)
+
+// RenderOptions are the optional settings of Render. The zero value renders the chart with its
+// default values into kube-system, like `helm template <chart-name> <chart> --namespace
+// kube-system --include-crds`, with the Talos adjustments described on Render.
+type RenderOptions struct {
+	// ReleaseName is the Helm release name (.Release.Name). Empty: the chart's name, as in
+	// Talos's guide (`helm template cilium cilium/cilium`).
+	ReleaseName string
+	// Namespace is the release namespace (.Release.Namespace). Empty: DefaultNamespace.
+	Namespace string
+	// NamespaceLabels are the labels of the Namespace object Render prepends when the namespace
+	// is not kube-system and the chart does not create it. Cilium needs
+	// CiliumNamespaceLabels() (privileged pod security) in such a namespace.
+	NamespaceLabels map[string]string
+	// APIVersions are extra API versions (.Capabilities.APIVersions), such as
+	// "monitoring.coreos.com/v1" or "monitoring.coreos.com/v1/ServiceMonitor", added to Helm's
+	// built-in set.
+	APIVersions []string
+
+	// Values are typed values, for example from CiliumValues. They have the lowest priority of
+	// the overrides, like a first values file.
+	Values map[string]any
+	// ValuesFiles are the contents of YAML values files, merged in order over Values.
+	ValuesFiles [][]byte
+	// SetJSON are assignments whose values are JSON, in Helm's syntax ("a.b={\"c\":1}"),
+	// applied in order after the values files.
+	SetJSON []string
+	// Set are assignments in Helm's strvals syntax ("a.b=c,list={x,y}"), applied in order
+	// after SetJSON.
+	Set []string
+	// SetString are assignments like Set whose values stay strings, applied last.
+	SetString []string
+
+	// IsUpgrade renders with .Release.IsUpgrade set instead of .Release.IsInstall.
+	IsUpgrade bool
+	// SkipCRDs leaves out the files in the chart's crds/ directories (`helm template` without
+	// --include-crds). By default they are included: Talos must create them.
+	SkipCRDs bool
+	// SkipHooks leaves out hook objects (`--no-hooks`). By default they are included after
+	// the other objects, as `helm template` prints them; Talos creates them like any object.
+	SkipHooks bool
+	// SkipTests leaves out test hooks (`--skip-tests`).
+	SkipTests bool
+	// SkipSchemaValidation skips the chart's values.schema.json.
+	SkipSchemaValidation bool
+	// ClusterScopedKinds are extra cluster-scoped kinds, for custom resources whose
+	// definitions are not part of the render. See Render for how scope is used.
+	ClusterScopedKinds []schema.GroupKind
+
+	// Previous are the objects of an earlier render of the same release (or the objects in
+	// the cluster). The chart's `lookup` finds them, so charts that reuse what they find do
+	// so, and key material of the new render that an object of the same kind, namespace and
+	// name in Previous also carries at the same field is taken from Previous: a re-render of
+	// an unchanged cluster changes nothing. See ReuseKeyMaterial.
+	Previous []*unstructured.Unstructured
+	// Deterministic makes Render fail with ErrNondeterministic when the output carries key
+	// material (certificates, private keys) that is neither in Previous nor in the values:
+	// material generated during the render, different on every run. Avoid it by making the
+	// certificates in the cluster (CiliumOptions.CertificatesInCluster) or by passing the
+	// previous render.
+	Deterministic bool
+}
+
+// Rendered is the result of Render. The caller owns it.
+type Rendered struct {
+	// Chart and ChartVersion name the rendered chart.
+	Chart, ChartVersion string
+	// ReleaseName and Namespace are the release's.
+	ReleaseName, Namespace string
+	// KubernetesVersion is the Kubernetes version of the render, normalised ("v1.33.0").
+	KubernetesVersion string
+	// Values are the values the caller supplied, merged in priority order (not coalesced with
+	// the chart's defaults): one values file that reproduces the render.
+	Values map[string]any
+
+	// Objects are the objects ordered as Talos applies them (SortForTalos), with the release
+	// namespace written into namespaced objects that had none, the Namespace object prepended
+	// when needed and key material reused from RenderOptions.Previous.
+	Objects []*unstructured.Unstructured
+	// YAML is EncodeObjects(Objects): the manifest for Talos.
+	YAML []byte
+	// HelmOutput is the chart's output exactly as `helm template` prints it (with "# Source:"
+	// comments, in Helm's install order, hooks last), before the Talos adjustments and before
+	// key material is reused.
+	HelmOutput []byte
+	// Notes is the rendered NOTES.txt of the chart (never part of the objects).
+	Notes string
+
+	// KeyMaterial lists every Secret and every other object that carries key material, in
+	// Objects order.
+	KeyMaterial []KeyMaterial
+	// Reused lists the objects whose key material was taken from RenderOptions.Previous.
+	Reused []ObjectRef
+	// Warnings are problems that did not stop the render (for example a kind whose scope
+	// is unknown).
+	Warnings []string
+}
+
+// RenderError is the error of a failed render. It names the chart and the step that failed
+// and wraps one of the ErrX sentinels of this package together with the cause.
+type RenderError struct {
+	// Chart is "name version" of the chart.
+	Chart string
+	// Step names what failed, for example `values file 2` or `set "a=b"` or `template`.
+	Step string
+	// Err is the cause.
+	Err error
+}
+
+// Error implements error.
+func (e *RenderError) Error() string {
+	return fmt.Sprintf("render chart %s: %s: %v", e.Chart, e.Step, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RenderError) Unwrap() error { return e.Err }
+
+// Render renders a loaded chart offline, like `helm template` (client-only: no cluster, the
+// chart's `lookup` sees only RenderOptions.Previous), for the Kubernetes version
+// kubernetesVersion ("1.33.0" or "v1.33.0"), which is required: Helm's library default
+// (v1.20) is rejected by current charts. The chart is not modified.
+//
+// The objects are what `helm template` prints, adjusted for Talos:
+//   - namespaced objects without a namespace get the release namespace (Talos would put them
+//     in "default"). Scope comes from a built-in table of Kubernetes and Cilium kinds, the
+//     CustomResourceDefinitions of the render and RenderOptions.ClusterScopedKinds; kinds of
+//     other groups are taken as namespaced, with a warning;
+//   - when the namespace is not kube-system and no Namespace object for it is rendered, one
+//     is prepended (`helm template` never emits it);
+//   - they are ordered as Talos applies them (SortForTalos).
+//
+// A failed render returns a *RenderError and no partial result.
+func Render(ch *chart.Chart, kubernetesVersion string, opts RenderOptions) (*Rendered, error) {
+	if ch == nil || ch.Metadata == nil {
+		return nil, &RenderError{Chart: "<nil>", Step: "chart", Err: fmt.Errorf("%w: chart is nil or has no metadata", ErrInvalidOptions)}
+	}
+
+	chartID := ch.Metadata.Name + " " + ch.Metadata.Version
+	fail := func(step string, sentinel, err error) (*Rendered, error) {
+		if err == nil {
+			return nil, &RenderError{Chart: chartID, Step: step, Err: sentinel}
+		}
+
+		return nil, &RenderError{Chart: chartID, Step: step, Err: fmt.Errorf("%w: %w", sentinel, err)}
+	}
+
+	if ch.Metadata.Type == "library" {
+		return fail("chart", ErrInvalidOptions, errors.New("library charts are not installable"))
+	}
+
+	releaseName := opts.ReleaseName
+	if releaseName == "" {
+		releaseName = ch.Metadata.Name
+	}
+
+	if err := chartutil.ValidateReleaseName(releaseName); err != nil {
+		return fail(fmt.Sprintf("release name %q", releaseName), ErrInvalidOptions, err)
+	}
+
+	namespace := opts.Namespace
+	if namespace == "" {
+		namespace = DefaultNamespace
+	}
+
+	if errs := validation.IsDNS1123Label(namespace); len(errs) > 0 {
+		return fail(fmt.Sprintf("namespace %q", namespace), ErrInvalidOptions, errors.New(strings.Join(errs, "; ")))
+	}
+
+	if kubernetesVersion == "" {
+		return fail("kubernetes version", ErrInvalidOptions, errors.New("the kubernetes version is required (helm's library default v1.20 is refused by current charts)"))
+	}
+
+	kubeVersion, err := chartutil.ParseKubeVersion(kubernetesVersion)
+	if err != nil {
+		return fail(fmt.Sprintf("kubernetes version %q", kubernetesVersion), ErrInvalidOptions, err)
+	}
+
+	if c := ch.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, kubeVersion.String()) {
+		return fail("kubernetes version", ErrIncompatibleKubeVersion,
+			fmt.Errorf("chart requires kubeVersion %s, which Kubernetes %s does not meet", c, kubeVersion.String()))
+	}
+
+	vals, step, err := mergeValues(opts)
+	if err != nil {
+		return fail(step, ErrValues, err)
+	}
+
+	userValues := deepCopyMap(vals)
+
+	work := cloneChart(ch)
+
+	if err := checkDependencies(work); err != nil {
+		return fail("dependencies", ErrInvalidOptions, err)
+	}
+
+	if err := chartutil.ProcessDependenciesWithMerge(work, vals); err != nil {
+		return fail("dependencies", ErrValues, err)
+	}
+
+	caps := chartutil.DefaultCapabilities.Copy()
+	caps.KubeVersion = *kubeVersion
+	caps.APIVersions = append(slices.Clone(caps.APIVersions), opts.APIVersions...)
+
+	renderValues, err := chartutil.ToRenderValuesWithSchemaValidation(work, vals, chartutil.ReleaseOptions{
+		Name:      releaseName,
+		Namespace: namespace,
+		Revision:  1,
+		IsInstall: !opts.IsUpgrade,
+		IsUpgrade: opts.IsUpgrade,
+	}, caps, opts.SkipSchemaValidation)
+	if err != nil {
+		return fail("values", ErrValues, err)
+	}
+
+	var files map[string]string
+	if len(opts.Previous) > 0 {
+		files, err = engine.RenderWithClientProvider(work, renderValues, newPreviousObjects(opts.Previous, opts.ClusterScopedKinds))
+	} else {
+		files, err = engine.Engine{}.Render(work, renderValues)
+	}
+
+	if err != nil {
+		return fail("template", ErrTemplate, err)
+	}
+
+	helmOutput, notes, err := assembleHelmOutput(work, files, opts)
+	if err != nil {
+		return fail("template", ErrTemplate, err)
+	}
+
+	objs, err := ParseObjects(helmOutput)
+	if err != nil {
+		return fail("parse output", ErrTemplate, err)
+	}
+
+	r := &Rendered{
+		Chart:             ch.Metadata.Name,
+		ChartVersion:      ch.Metadata.Version,
+		ReleaseName:       releaseName,
+		Namespace:         namespace,
+		KubernetesVersion: kubeVersion.String(),
+		Values:            userValues,
+		HelmOutput:        helmOutput,
+		Notes:             notes,
+	}
+
+	objs, r.Warnings = adjustForTalos(objs, namespace, opts)
+
+	if len(opts.Previous) > 0 {
+		objs, r.Reused = ReuseKeyMaterial(objs, opts.Previous)
+	}
+
+	r.Objects = SortForTalos(objs)
+	r.KeyMaterial = FindKeyMaterial(r.Objects)
+
+	if opts.Deterministic {
+		if err := checkDeterministic(r.Objects, opts.Previous, userValues); err != nil {
+			return fail("deterministic", ErrNondeterministic, err)
+		}
+	}
+
+	r.YAML, err = EncodeObjects(r.Objects)
+	if err != nil {
+		return fail("encode", ErrTemplate, err)
+	}
+
+	return r, nil
+}
+
+// mergeValues merges the values of opts as Helm's CLI does: values files in order (maps
+// merged, everything else replaced), then --set-json, --set and --set-string assignments. It
+// returns the name of the failing step with an error.
+func mergeValues(opts RenderOptions) (map[string]any, string, error) {
+	base := deepCopyMap(opts.Values)
+	if base == nil {
+		base = map[string]any{}
+	}
+
+	for i, file := range opts.ValuesFiles {
+		current := map[string]any{}
+		if err := yaml.Unmarshal(file, &current); err != nil {
+			return nil, fmt.Sprintf("values file %d", i), err
+		}
+
+		base = mergeMaps(base, current)
+	}
+
+	for _, s := range opts.SetJSON {
+		if err := strvals.ParseJSON(s, base); err != nil {
+			return nil, fmt.Sprintf("set json %q", s), err
+		}
+	}
+
+	for _, s := range opts.Set {
+		if err := strvals.ParseInto(s, base); err != nil {
+			return nil, fmt.Sprintf("set %q", s), err
+		}
+	}
+
+	for _, s := range opts.SetString {
+		if err := strvals.ParseIntoString(s, base); err != nil {
+			return nil, fmt.Sprintf("set string %q", s), err
+		}
+	}
+
+	return base, "", nil
+}
+
+// mergeMaps merges b over a like Helm's CLI merges values files: nested maps merge, any other
+// value of b replaces a's. a is not modified.
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a))
+	for k, v := range a {
+		out[k] = v
+	}
+
+	for k, v := range b {
+		if vm, ok := v.(map[string]any); ok {
+			if am, ok := out[k].(map[string]any); ok {
+				out[k] = mergeMaps(am, vm)
+
+				continue
+			}
+		}
+
+		out[k] = v
+	}
+
+	return out
+}
+
+// deepCopyMap copies the maps and slices of a values tree; other values are shared (they are
+// immutable scalars in values decoded from YAML or JSON).
+func deepCopyMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = deepCopyValue(v)
+	}
+
+	return out
+}
+
+func deepCopyValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return deepCopyMap(v)
+	case chartutil.Values:
+		return deepCopyMap(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = deepCopyValue(e)
+		}
+
+		return out
+	case []string:
+		return slices.Clone(v)
+	default:
+		return v
+	}
+}
+
+// cloneChart copies what rendering modifies (dependency lists, values, dependency metadata),
+// so the caller's chart stays untouched. Templates and files are shared: nothing writes them.
+func cloneChart(c *chart.Chart) *chart.Chart {
+	cp := *c
+	cp.Values = deepCopyMap(c.Values)
+
+	if c.Metadata != nil {
+		md := *c.Metadata
+
+		md.Dependencies = make([]*chart.Dependency, len(c.Metadata.Dependencies))
+		for i, d := range c.Metadata.Dependencies {
+			dc := *d
+			dc.Tags = slices.Clone(d.Tags)
+			dc.ImportValues = slices.Clone(d.ImportValues)
+			md.Dependencies[i] = &dc
+		}
+
+		if c.Metadata.Dependencies == nil {
+			md.Dependencies = nil
+		}
+
+		cp.Metadata = &md
+	}
+
+	deps := c.Dependencies()
+	clones := make([]*chart.Chart, len(deps))
+
+	for i, d := range deps {
+		clones[i] = cloneChart(d)
+	}
+
+	cp.SetDependencies(clones...)
+
+	return &cp
+}
+
+// checkDependencies fails when a dependency of Chart.yaml is missing from charts/, as
+// `helm template` does.
+func checkDependencies(c *chart.Chart) error {
+	var missing []string
+
+	for _, r := range c.Metadata.Dependencies {
+		if !slices.ContainsFunc(c.Dependencies(), func(d *chart.Chart) bool { return d.Name() == r.Name }) {
+			missing = append(missing, r.Name)
+		}
+	}
+
+	if len(missing) > 0 {
+		return fmt.Errorf("found in Chart.yaml, but missing in charts/ directory: %s", strings.Join(missing, ", "))
+	}
+
+	return nil
+}
+
+// notesSuffix ends the path of a chart's NOTES.txt.
+const notesSuffix = "NOTES.txt"
+
+// assembleHelmOutput builds the text `helm template` prints from the rendered files: CRDs of
+// crds/ directories (unless skipped), the manifests in Helm's install order, then hooks.
+func assembleHelmOutput(c *chart.Chart, files map[string]string, opts RenderOptions) ([]byte, string, error) {
+	var notes strings.Builder
+
+	rest := make(map[string]string, len(files))
+
+	for name, content := range files {
+		if strings.HasSuffix(name, notesSuffix) {
+			// Only the top-level chart's notes, as Helm does without --render-subchart-notes.
+			if name == path.Join(c.Name(), "templates", notesSuffix) {
+				notes.WriteString(content)
+			}
+
+			continue
+		}
+
+		rest[name] = content
+	}
+
+	hooks, manifests, err := releaseutil.SortManifests(rest, nil, releaseutil.InstallOrder)
+	if err != nil {
+		return nil, "", err
+	}
+
+	var manifest bytes.Buffer
+
+	if !opts.SkipCRDs {
+		for _, crd := range c.CRDObjects() {
+			fmt.Fprintf(&manifest, "---\n# Source: %s\n%s\n", crd.Filename, string(crd.File.Data))
+		}
+	}
+
+	for _, m := range manifests {
+		fmt.Fprintf(&manifest, "---\n# Source: %s\n%s\n", m.Name, m.Content)
+	}
+
+	var out bytes.Buffer
+
+	out.WriteString(strings.TrimSpace(manifest.String()))
+	out.WriteByte('\n')
+
+	if !opts.SkipHooks {
+		for _, h := range hooks {
+			if opts.SkipTests && isTestHook(h) {
+				continue
+			}
+
+			fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
+		}
+	}
+
+	return out.Bytes(), notes.String(), nil
+}
+
+func isTestHook(h *release.Hook) bool {
+	return slices.Contains(h.Events, release.HookTest)
+}
+
+// adjustForTalos writes the release namespace into namespaced objects without one and
+// prepends the release Namespace object when Talos would need it. Objects are cloned before
+// they are changed.
+func adjustForTalos(objs []*unstructured.Unstructured, namespace string, opts RenderOptions) ([]*unstructured.Unstructured, []string) {
+	sc := newScopes(opts.ClusterScopedKinds, objs)
+
+	var warnings []string
+
+	unknown := map[schema.GroupKind]bool{}
+	hasNamespace := false
+	out := make([]*unstructured.Unstructured, 0, len(objs)+1)
+
+	for _, obj := range objs {
+		gvk := obj.GroupVersionKind()
+		if talosRank(gvk) == 0 && gvk.Group == "" && obj.GetName() == namespace {
+			hasNamespace = true
+		}
+
+		clusterScoped, known := sc.clusterScoped(gvk.GroupKind())
+		if !known && !unknown[gvk.GroupKind()] {
+			unknown[gvk.GroupKind()] = true
+			warnings = append(warnings, fmt.Sprintf("scope of kind %s is unknown; %s objects are taken as namespaced (set RenderOptions.ClusterScopedKinds if it is cluster-scoped)", gvk.GroupKind(), gvk.Kind))
+		}
+
+		if !clusterScoped && obj.GetNamespace() == "" {
+			obj = obj.DeepCopy()
+			obj.SetNamespace(namespace)
+		}
+
+		out = append(out, obj)
+	}
+
+	if namespace != DefaultNamespace && !hasNamespace {
+		ns := &unstructured.Unstructured{Object: map[string]any{}}
+		ns.SetAPIVersion("v1")
+		ns.SetKind("Namespace")
+		ns.SetName(namespace)
+
+		if len(opts.NamespaceLabels) > 0 {
+			ns.SetLabels(opts.NamespaceLabels)
+		}
+
+		out = append([]*unstructured.Unstructured{ns}, out...)
+	}
+
+	return out, warnings
+}

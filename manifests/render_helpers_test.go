@@ -1,0 +1,112 @@
+package manifests_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+)
+
+var updateGoldens = flag.Bool("update", false, "rewrite the golden files under testdata/render")
+
+// sharedCharts is the shared chart directory beside the repository (../shared/charts).
+const sharedCharts = "../../shared/charts"
+
+// shippedCharts are the Cilium chart versions in ../shared/charts.
+var shippedCharts = []string{"1.11.2", "1.16.18", "1.17.18", "1.18.12", "1.19.6", "1.20.0"}
+
+// testKubeVersion is the Kubernetes version the tests render for.
+const testKubeVersion = "1.33.0"
+
+func chartPath(t testing.TB, version string) string {
+	t.Helper()
+
+	p := filepath.Join(sharedCharts, "cilium-"+version+".tgz")
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared chart %s not available: %v", p, err)
+	}
+
+	return p
+}
+
+var (
+	chartCacheMu sync.Mutex
+	chartCache   = map[string]*chart.Chart{}
+)
+
+// loadCilium loads a shipped chart once per test binary. Render never modifies a chart (a test
+// checks it), so sharing it between parallel tests is safe.
+func loadCilium(t testing.TB, version string) *chart.Chart {
+	t.Helper()
+
+	p := chartPath(t, version)
+
+	chartCacheMu.Lock()
+	defer chartCacheMu.Unlock()
+
+	if ch, ok := chartCache[version]; ok {
+		return ch
+	}
+
+	ch, err := loader.Load(p)
+	require.NoError(t, err)
+
+	chartCache[version] = ch
+
+	return ch
+}
+
+// golden compares got with testdata/render/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+
+	p := filepath.Join("testdata", "render", name)
+	if *updateGoldens {
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, got, 0o644))
+
+		return
+	}
+
+	want, err := os.ReadFile(p)
+	require.NoError(t, err, "golden missing; run go test ./manifests -run %s -update", t.Name())
+	require.Equal(t, string(want), string(got), "golden %s differs; run with -update if the change is intended", p)
+}
+
+// tinyChart builds a small chart in memory.
+func tinyChart(templates map[string]string, values string, extra ...*chart.File) *chart.Chart {
+	ch := &chart.Chart{
+		Metadata: &chart.Metadata{APIVersion: "v2", Name: "tiny", Version: "0.1.0", Type: "application"},
+		Values:   map[string]any{},
+		Files:    extra,
+	}
+
+	names := make([]string, 0, len(templates))
+	for name := range templates {
+		names = append(names, name)
+	}
+
+	sort.Strings(names)
+
+	for _, name := range names {
+		ch.Templates = append(ch.Templates, &chart.File{Name: "templates/" + name, Data: []byte(templates[name])})
+	}
+
+	if values != "" {
+		vals, err := chartutil.ReadValues([]byte(values))
+		if err != nil {
+			panic(err)
+		}
+
+		ch.Values = vals
+	}
+
+	return ch
+}
