@@ -21,7 +21,8 @@ import (
 // but are discouraged. cfg is not modified.
 func Validate(cfg config.Provider) (warnings []string, err error) {
 	raw := cfg.RawV1Alpha1()
-	var legacy *v1alpha1.NetworkKubeSpan //nolint:staticcheck
+	var legacy *v1alpha1.NetworkKubeSpan //nolint:staticcheck // the legacy field is what we check
+
 	if raw != nil && raw.MachineConfig != nil && raw.MachineConfig.MachineNetwork != nil { //nolint:staticcheck
 		legacy = raw.MachineConfig.MachineNetwork.NetworkKubeSpan //nolint:staticcheck
 	}
