@@ -114,7 +114,7 @@ func (cs Configs) Node(role Role, l Layers, node ...patches.Patch) (coreconfig.P
 		{"node", node},
 	}
 
-	cur := cfg.Clone()
+	cur := deepClone(cfg)
 
 	for _, step := range steps {
 		if len(step.ps) == 0 {

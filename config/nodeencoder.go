@@ -24,8 +24,8 @@ import (
 // control-plane config's inline manifests (60 KB of Cilium) are encoded once, not per node.
 //
 // Any config can be encoded, also one unrelated to the base: it is then just as slow as Encode.
-// A NodeEncoder is immutable and safe for concurrent use; the zero NodeEncoder is not usable,
-// make one with [NewNodeEncoder].
+// A NodeEncoder is immutable and safe for concurrent use. The zero NodeEncoder has no base and
+// encodes like Encode.
 type NodeEncoder struct {
 	v1   *fieldsEncoding // the base's v1alpha1 document, field by field; nil without one
 	docs []docEncoding   // the base's other documents

@@ -1,0 +1,148 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/stretchr/testify/require"
+
+	"github.com/talospatch/talospatch/config"
+)
+
+// TestLoadSecretsRoundTrip: the talosctl gen secrets file loads and marshals back to the same
+// bytes.
+func TestLoadSecretsRoundTrip(t *testing.T) {
+	t.Parallel()
+
+	data := benchSecrets(t)
+
+	s, err := config.LoadSecrets(data)
+	require.NoError(t, err)
+
+	out, err := s.Marshal()
+	require.NoError(t, err)
+	require.Equal(t, string(data), string(out))
+
+	require.Equal(t, "6KZMYK0pvUQPb4ozKjIViq0uO5csOv-WcbdEDHOiCBg=", s.ClusterID())
+	require.Equal(t, "PDnRsV8A+6SAKHRPLWSWhQX4ggLBEgKH+JASMLI8iXc=", s.ClusterSecret())
+	require.Equal(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), s.CreatedAt())
+
+	// The loaded bundle works with machinery directly: its clock is set (Talosconfig would
+	// panic without one) and fixed at the creation time.
+	b := s.Bundle()
+	require.NotNil(t, b.Clock)
+	require.Equal(t, s.CreatedAt(), b.Clock.Now())
+	require.NoError(t, b.Validate())
+}
+
+func TestLoadSecretsErrors(t *testing.T) {
+	t.Parallel()
+
+	valid := string(benchSecrets(t))
+
+	for _, tc := range []struct {
+		name string
+		data string
+		text string
+	}{
+		{"empty", "", "EOF"},
+		{"not yaml", "{{{", ""},
+		{"list", "- a\n- b\n", ""},
+		{"no cluster id", strings.Replace(valid, "    id: 6KZMYK0pvUQPb4ozKjIViq0uO5csOv-WcbdEDHOiCBg=\n", "", 1), "cluster.id"},
+		{"no certs", valid[:strings.Index(valid, "certs:")], "certs"},
+		{"two documents", valid + "---\n" + valid, "more than one"},
+		{"bad certificate", strings.Replace(valid, "crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJQakNCOGFBREFnRUNBaEJU", "crt: AAAA", 1), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+
+			s, err := config.LoadSecrets([]byte(tc.data))
+			require.ErrorIs(t, err, config.ErrSecrets)
+			require.Nil(t, s)
+
+			if tc.text != "" {
+				require.ErrorContains(t, err, tc.text)
+			}
+		})
+	}
+}
+
+// TestNewSecrets creates a bundle (random, slow: one test), round-trips it and generates from
+// it, including the talosconfig.
+func TestNewSecrets(t *testing.T) {
+	t.Parallel()
+
+	created := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+	s, err := config.NewSecrets(created, coreconfig.TalosVersion1_13)
+	require.NoError(t, err)
+	require.Equal(t, created, s.CreatedAt())
+	require.Len(t, s.ClusterID(), 44)
+	require.Len(t, s.ClusterSecret(), 44)
+	require.NotEqual(t, loadBench(t).ClusterID(), s.ClusterID())
+
+	data, err := s.Marshal()
+	require.NoError(t, err)
+
+	loaded, err := config.LoadSecrets(data)
+	require.NoError(t, err)
+
+	again, err := loaded.Marshal()
+	require.NoError(t, err)
+	require.Equal(t, string(data), string(again))
+
+	c := demo()
+
+	a, err := config.Generate(c, s)
+	require.NoError(t, err)
+
+	b, err := config.Generate(c, loaded)
+	require.NoError(t, err)
+
+	require.Equal(t, mustEncodeProvider(t, a.ControlPlane), mustEncodeProvider(t, b.ControlPlane))
+
+	ta, err := config.Talosconfig(c, s, created)
+	require.NoError(t, err)
+
+	tb, err := config.Talosconfig(c, loaded, created)
+	require.NoError(t, err)
+	require.Equal(t, ta, tb)
+}
+
+func TestNewSecretsErrors(t *testing.T) {
+	t.Parallel()
+
+	_, err := config.NewSecrets(time.Now(), nil)
+	require.ErrorIs(t, err, config.ErrNoContract)
+
+	_, err = config.NewSecrets(time.Now(), &coreconfig.VersionContract{Major: 1, Minor: 14})
+	require.ErrorIs(t, err, config.ErrContractUnsupported)
+
+	_, err = config.NewSecrets(time.Time{}, coreconfig.TalosVersion1_13)
+	require.ErrorIs(t, err, config.ErrInvalid)
+}
+
+func TestNilSecrets(t *testing.T) {
+	t.Parallel()
+
+	var s *config.Secrets
+
+	require.Empty(t, s.ClusterID())
+	require.Empty(t, s.ClusterSecret())
+	require.True(t, s.CreatedAt().IsZero())
+	require.Nil(t, s.Bundle())
+
+	_, err := s.Marshal()
+	require.ErrorIs(t, err, config.ErrNoSecrets)
+}
+
+func mustEncodeProvider(t *testing.T, cfg coreconfig.Provider) string {
+	t.Helper()
+
+	out, err := config.Encode(cfg)
+	require.NoError(t, err)
+
+	return string(out)
+}

@@ -1,0 +1,190 @@
+package config_test
+
+import (
+	"testing"
+
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/stretchr/testify/require"
+
+	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/patches"
+)
+
+func TestValidateGenerated(t *testing.T) {
+	t.Parallel()
+
+	s := loadBench(t)
+
+	withDisk := demo()
+	withDisk.InstallDisk = "/dev/sda"
+
+	old := demo()
+	old.Contract, old.KubernetesVersion = "v1.0", "1.23.6"
+
+	for _, tc := range []struct {
+		name    string
+		cluster config.Cluster
+		mode    config.Mode
+		paths   []string // field paths of the errors, sorted; nil: valid
+	}{
+		{"container", demo(), config.ModeContainer, nil},
+		{"cloud", demo(), config.ModeCloud, nil},
+		{"metal without install disk", demo(), config.ModeMetal, []string{"v1alpha1.machine.install.disk"}},
+		{"metal with install disk", withDisk, config.ModeMetal, nil},
+		{"v1.0 in container mode", old, config.ModeContainer, []string{
+			"v1alpha1.machine.features.hostDNS.enabled",
+			"v1alpha1.machine.features.hostDNS.forwardKubeDNSToHost",
+		}},
+		{"v1.0 on metal", old, config.ModeCloud, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+
+			cfgs, err := config.Generate(tc.cluster, s)
+			require.NoError(t, err)
+
+			for _, cfg := range []coreconfig.Provider{cfgs.ControlPlane, cfgs.Worker} {
+				warnings, err := config.Validate(cfg, tc.mode)
+				require.Empty(t, warnings)
+
+				if tc.paths == nil {
+					require.NoError(t, err)
+
+					continue
+				}
+
+				require.ErrorIs(t, err, config.ErrInvalid)
+				require.Equal(t, tc.paths, fieldPaths(err), "err: %v", err)
+			}
+		})
+	}
+}
+
+// TestValidateExtraChecks: what machinery does not check, every problem at once, each with
+// its field path.
+func TestValidateExtraChecks(t *testing.T) {
+	t.Parallel()
+
+	cfgs, err := config.Generate(demo(), loadBench(t))
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name     string
+		patch    string
+		sentinel error
+		paths    []string
+		text     string
+	}{
+		{
+			name:     "endpoint without port",
+			patch:    "cluster:\n  controlPlane:\n    endpoint: https://10.5.0.2\n",
+			sentinel: config.ErrEndpoint,
+			paths:    []string{"v1alpha1.cluster.controlPlane.endpoint"},
+			text:     `try "https://10.5.0.2:6443"`,
+		},
+		{
+			name:     "endpoint http",
+			patch:    "cluster:\n  controlPlane:\n    endpoint: http://cp.example.com:6443\n",
+			sentinel: config.ErrEndpoint,
+			paths:    []string{"v1alpha1.cluster.controlPlane.endpoint"},
+			text:     `try "https://cp.example.com:6443"`,
+		},
+		{
+			name:     "custom cni without urls (machinery only warns)",
+			patch:    "cluster:\n  network:\n    cni:\n      name: custom\n",
+			sentinel: config.ErrCNI,
+			paths:    []string{"v1alpha1.cluster.network.cni.urls"},
+		},
+		{
+			name:     "kubespan without discovery",
+			patch:    "cluster:\n  discovery:\n    enabled: false\n---\napiVersion: v1alpha1\nkind: KubeSpanConfig\nenabled: true\n",
+			sentinel: config.ErrInvalid,
+			paths:    []string{"KubeSpanConfig.enabled"},
+			text:     "kubespan needs cluster discovery",
+		},
+		{
+			name:     "several problems",
+			patch:    "cluster:\n  controlPlane:\n    endpoint: https://10.5.0.2\n  network:\n    dnsDomain: \"bad domain\"\n    cni:\n      name: none\n      urls: [https://example.com/cni.yaml]\n",
+			sentinel: config.ErrCNI,
+			paths: []string{
+				"v1alpha1.cluster.controlPlane.endpoint",
+				"v1alpha1.cluster.network.cni.urls",
+				"v1alpha1.cluster.network.dnsDomain",
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+
+			cfg, err := cfgs.Node(config.RoleControlPlane, config.Layers{}, patches.MustParse(tc.patch))
+			require.NoError(t, err)
+
+			_, err = config.Validate(cfg, config.ModeContainer)
+			require.ErrorIs(t, err, tc.sentinel)
+			require.Equal(t, tc.paths, fieldPaths(err), "err: %v", err)
+
+			if tc.text != "" {
+				require.ErrorContains(t, err, tc.text)
+			}
+		})
+	}
+}
+
+func TestValidateWarnings(t *testing.T) {
+	t.Parallel()
+
+	cfgs, err := config.Generate(demo(), loadBench(t))
+	require.NoError(t, err)
+
+	// machinery warns about a CNI URL that is not https? No: it warns about the legacy
+	// machine.type name; use a deprecated field that warns.
+	cfg, err := cfgs.Node(config.RoleWorker, config.Layers{}, patches.MustParse("machine:\n  type: join\n"))
+	require.NoError(t, err)
+
+	warnings, err := config.Validate(cfg, config.ModeContainer)
+	require.NoError(t, err)
+	require.Equal(t, []string{`use "worker" instead of "join" for machine type`}, warnings)
+}
+
+func TestValidateArguments(t *testing.T) {
+	t.Parallel()
+
+	cfgs, err := config.Generate(demo(), loadBench(t))
+	require.NoError(t, err)
+
+	_, err = config.Validate(nil, config.ModeContainer)
+	require.ErrorIs(t, err, config.ErrInvalid)
+
+	_, err = config.Validate(cfgs.Worker, config.ModeUnknown)
+	require.ErrorIs(t, err, config.ErrInvalid)
+
+	_, err = config.Validate(cfgs.Worker, config.Mode(9))
+	require.ErrorIs(t, err, config.ErrInvalid)
+}
+
+func TestModeText(t *testing.T) {
+	t.Parallel()
+
+	for _, m := range []config.Mode{config.ModeContainer, config.ModeMetal, config.ModeCloud} {
+		text, err := m.MarshalText()
+		require.NoError(t, err)
+		require.Equal(t, m.String(), string(text))
+
+		var back config.Mode
+		require.NoError(t, back.UnmarshalText(text))
+		require.Equal(t, m, back)
+	}
+
+	require.True(t, config.ModeMetal.RequiresInstall())
+	require.False(t, config.ModeCloud.RequiresInstall())
+	require.False(t, config.ModeContainer.RequiresInstall())
+	require.True(t, config.ModeContainer.InContainer())
+	require.False(t, config.ModeMetal.InContainer())
+
+	var m config.Mode
+	require.ErrorIs(t, m.UnmarshalText([]byte("unknown")), config.ErrInvalid)
+	require.ErrorIs(t, m.UnmarshalText([]byte("docker")), config.ErrInvalid)
+
+	_, err := config.ModeUnknown.MarshalText()
+	require.ErrorIs(t, err, config.ErrInvalid)
+}
