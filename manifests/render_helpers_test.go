@@ -1,6 +1,7 @@
 package manifests_test
 
 import (
+	"encoding/base64"
 	"flag"
 	"os"
 	"path/filepath"
@@ -110,3 +111,5 @@ func tinyChart(templates map[string]string, values string, extra ...*chart.File)
 
 	return ch
 }
+
+func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

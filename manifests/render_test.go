@@ -1,0 +1,319 @@
+package manifests_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/chart"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/talospatch/talospatch/manifests"
+)
+
+// appChart is a small chart with a CRD in crds/, a custom resource, a namespaced object
+// without namespace, cluster-scoped objects, a hook, a test hook, NOTES and a partial.
+func appChart() *chart.Chart {
+	return tinyChart(map[string]string{
+		"_helpers.tpl": `{{- define "app.name" -}}{{ .Release.Name }}-app{{- end -}}`,
+		"NOTES.txt":    `Installed {{ include "app.name" . }} in {{ .Release.Namespace }}.`,
+		"deploy.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "app.name" . }}
+spec:
+  replicas: {{ .Values.replicas }}
+`,
+		"rbac.yaml": `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {{ include "app.name" . }}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "app.name" . }}
+  namespace: explicit
+`,
+		"widget.yaml": `apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w
+---
+apiVersion: example.com/v1
+kind: Gadget
+metadata:
+  name: g
+---
+apiVersion: other.io/v1
+kind: Thing
+metadata:
+  name: t
+`,
+		"hook.yaml": `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: post
+  annotations:
+    helm.sh/hook: post-install
+`,
+		"test.yaml": `apiVersion: v1
+kind: Pod
+metadata:
+  name: test
+  annotations:
+    helm.sh/hook: test
+`,
+		"empty.yaml": `{{- if .Values.never }}never{{ end }}`,
+	}, "replicas: 1\nnever: false\n",
+		&chart.File{Name: "crds/widgets.yaml", Data: []byte(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Widget, plural: widgets}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.example.com
+spec:
+  group: example.com
+  scope: Cluster
+  names: {kind: Gadget, plural: gadgets}
+`)})
+}
+
+func refs(objs []*unstructured.Unstructured) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, manifests.RefOf(o).String())
+	}
+
+	return out
+}
+
+func TestRenderTalosAdjustments(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name     string
+		opts     manifests.RenderOptions
+		want     []string
+		warnings int
+	}{
+		{
+			name: "defaults: kube-system, crds and hooks included",
+			want: []string{
+				"CustomResourceDefinition gadgets.example.com",
+				"CustomResourceDefinition widgets.example.com",
+				"ServiceAccount explicit/tiny-app",
+				"ClusterRole tiny-app",
+				"Deployment kube-system/tiny-app",
+				"Gadget g",
+				"Thing kube-system/t",
+				"Widget kube-system/w",
+				"Pod kube-system/test",
+				"Job kube-system/post",
+			},
+			warnings: 1,
+		},
+		{
+			name: "other namespace gets a Namespace first, no crds, hooks or tests",
+			opts: manifests.RenderOptions{
+				ReleaseName: "rel", Namespace: "apps", SkipCRDs: true, SkipHooks: true,
+				ClusterScopedKinds: []schema.GroupKind{{Group: "other.io", Kind: "Thing"}},
+			},
+			want: []string{
+				"Namespace apps",
+				"ServiceAccount explicit/rel-app",
+				"ClusterRole rel-app",
+				"Deployment apps/rel-app",
+				"Gadget apps/g", // no CRD in the render: scope unknown, taken as namespaced
+				"Thing t",
+				"Widget apps/w",
+			},
+			warnings: 2, // Gadget and Widget: their CRDs are skipped
+		},
+		{
+			name: "skip tests only",
+			opts: manifests.RenderOptions{SkipTests: true, Namespace: "kube-system"},
+			want: []string{
+				"CustomResourceDefinition gadgets.example.com",
+				"CustomResourceDefinition widgets.example.com",
+				"ServiceAccount explicit/tiny-app",
+				"ClusterRole tiny-app",
+				"Deployment kube-system/tiny-app",
+				"Gadget g",
+				"Thing kube-system/t",
+				"Widget kube-system/w",
+				"Job kube-system/post",
+			},
+			warnings: 1,
+		},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			r, err := manifests.Render(appChart(), testKubeVersion, tt.opts)
+			require.NoError(t, err)
+
+			if diff := cmp.Diff(tt.want, refs(r.Objects)); diff != "" {
+				t.Fatalf("objects (-want +got):\n%s", diff)
+			}
+
+			require.Len(t, r.Warnings, tt.warnings, "%v", r.Warnings)
+
+			back, err := manifests.ParseObjects(r.YAML)
+			require.NoError(t, err)
+			require.Equal(t, refs(r.Objects), refs(back))
+		})
+	}
+}
+
+func TestRenderGoldenTiny(t *testing.T) {
+	t.Parallel()
+
+	r, err := manifests.Render(appChart(), "v1.33.2", manifests.RenderOptions{
+		Namespace:       "apps",
+		NamespaceLabels: map[string]string{"team": "a"},
+		Set:             []string{"replicas=3"},
+	})
+	require.NoError(t, err)
+
+	require.Equal(t, "Installed tiny-app in apps.", r.Notes)
+	require.Equal(t, "v1.33.2", r.KubernetesVersion)
+	require.Equal(t, "tiny", r.ReleaseName)
+	require.Equal(t, map[string]any{"replicas": int64(3)}, r.Values)
+	require.Equal(t, map[string]string{"team": "a"}, r.Objects[0].GetLabels())
+
+	golden(t, "tiny.yaml", r.YAML)
+	golden(t, "tiny.helm.yaml", r.HelmOutput)
+}
+
+func TestRenderValuesPriority(t *testing.T) {
+	t.Parallel()
+
+	ch := tinyChart(map[string]string{"cm.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+data:
+{{- range $k, $v := .Values.v }}
+  {{ $k }}: {{ $v | toJson | quote }}
+{{- end }}
+`}, "v:\n  chart: chart\n  values: chart\n  file: chart\n  set: chart\n  str: chart\n")
+
+	typed := map[string]any{"v": map[string]any{"values": "typed", "file": "typed"}}
+	r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{
+		Values:      typed,
+		ValuesFiles: [][]byte{[]byte("v:\n  file: file1\n  json: file1\n"), []byte("v:\n  file: file2\n")},
+		SetJSON:     []string{`v.json={"a":1}`},
+		Set:         []string{"v.set=1,v.str=2"},
+		SetString:   []string{"v.str=2"},
+	})
+	require.NoError(t, err)
+
+	data, _, _ := unstructured.NestedStringMap(r.Objects[0].Object, "data")
+	require.Equal(t, map[string]string{
+		"chart":  `"chart"`,
+		"values": `"typed"`,
+		"file":   `"file2"`,
+		"json":   `{"a":1}`,
+		"set":    `1`,
+		"str":    `"2"`,
+	}, data)
+	require.Equal(t, map[string]any{"v": map[string]any{"values": "typed", "file": "typed"}}, typed, "input values must not be modified")
+}
+
+func TestRenderDoesNotModifyChart(t *testing.T) {
+	t.Parallel()
+
+	ch := loadCilium(t, "1.18.12")
+	before := ch.Values["hubble"].(map[string]any)["tls"].(map[string]any)["auto"].(map[string]any)["method"]
+
+	_, err := manifests.RenderCilium(ch, testKubeVersion, manifests.CiliumOptions{CertificatesInCluster: true}, manifests.RenderOptions{})
+	require.NoError(t, err)
+
+	after := ch.Values["hubble"].(map[string]any)["tls"].(map[string]any)["auto"].(map[string]any)["method"]
+	require.Equal(t, before, after)
+	require.Equal(t, "helm", after)
+
+	// A chart with a disabled dependency keeps its dependency after a render.
+	parent := tinyChart(map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p}\n"}, "sub:\n  enabled: false\n")
+	parent.Metadata.Dependencies = []*chart.Dependency{{Name: "sub", Condition: "sub.enabled"}}
+	sub := tinyChart(map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n"}, "")
+	sub.Metadata.Name = "sub"
+	parent.SetDependencies(sub)
+
+	r, err := manifests.Render(parent, testKubeVersion, manifests.RenderOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"ConfigMap kube-system/p"}, refs(r.Objects))
+	require.Len(t, parent.Dependencies(), 1)
+	require.True(t, parent.Metadata.Dependencies[0].Enabled == false)
+
+	r, err = manifests.Render(parent, testKubeVersion, manifests.RenderOptions{Set: []string{"sub.enabled=true"}})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"ConfigMap kube-system/p", "ConfigMap kube-system/s"}, refs(r.Objects))
+}
+
+func TestRenderErrors(t *testing.T) {
+	t.Parallel()
+
+	cilium116 := loadCilium(t, "1.16.18")
+	tiny := appChart()
+	broken := tinyChart(map[string]string{"bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Values.x | required \"x is required\" }}}\n"}, "")
+	invalidYAML := tinyChart(map[string]string{"bad.yaml": "apiVersion: v1\nkind: [\n"}, "")
+	library := tinyChart(nil, "")
+	library.Metadata.Type = "library"
+	missingDep := tinyChart(nil, "")
+	missingDep.Metadata.Dependencies = []*chart.Dependency{{Name: "absent"}}
+
+	tests := []struct {
+		name     string
+		ch       *chart.Chart
+		version  string
+		opts     manifests.RenderOptions
+		sentinel error
+		contains []string
+	}{
+		{"nil chart", nil, testKubeVersion, manifests.RenderOptions{}, manifests.ErrInvalidOptions, []string{"chart is nil"}},
+		{"missing kubernetes version", tiny, "", manifests.RenderOptions{}, manifests.ErrInvalidOptions, []string{"tiny 0.1.0", "kubernetes version is required"}},
+		{"bad kubernetes version", tiny, "one.two", manifests.RenderOptions{}, manifests.ErrInvalidOptions, []string{`"one.two"`}},
+		{"incompatible kubernetes version", cilium116, "1.20.0", manifests.RenderOptions{}, manifests.ErrIncompatibleKubeVersion, []string{"cilium 1.16.18", ">= 1.21.0-0", "v1.20.0"}},
+		{"bad release name", tiny, testKubeVersion, manifests.RenderOptions{ReleaseName: "Bad_Name"}, manifests.ErrInvalidOptions, []string{`"Bad_Name"`}},
+		{"bad namespace", tiny, testKubeVersion, manifests.RenderOptions{Namespace: "Not Valid"}, manifests.ErrInvalidOptions, []string{`"Not Valid"`}},
+		{"bad values file", tiny, testKubeVersion, manifests.RenderOptions{ValuesFiles: [][]byte{[]byte("a: 1\n"), []byte("a: [\n")}}, manifests.ErrValues, []string{"values file 1"}},
+		{"bad set", tiny, testKubeVersion, manifests.RenderOptions{Set: []string{"a.b[=1"}}, manifests.ErrValues, []string{`set "a.b[=1"`}},
+		{"bad set json", tiny, testKubeVersion, manifests.RenderOptions{SetJSON: []string{"a={"}}, manifests.ErrValues, []string{`set json "a={"`}},
+		{"schema rejects strict on 1.16", cilium116, testKubeVersion, manifests.RenderOptions{Set: []string{"kubeProxyReplacement=strict"}}, manifests.ErrTemplate, []string{"cilium 1.16.18", "kubeProxyReplacement must be explicitly set"}},
+		{"schema type", cilium116, testKubeVersion, manifests.RenderOptions{Set: []string{"enableXTSocketFallback=notabool"}}, manifests.ErrValues, []string{"schema"}},
+		{"required value", broken, testKubeVersion, manifests.RenderOptions{}, manifests.ErrTemplate, []string{"x is required"}},
+		{"invalid yaml output", invalidYAML, testKubeVersion, manifests.RenderOptions{}, manifests.ErrTemplate, []string{"bad.yaml"}},
+		{"library chart", library, testKubeVersion, manifests.RenderOptions{}, manifests.ErrInvalidOptions, []string{"library"}},
+		{"missing dependency", missingDep, testKubeVersion, manifests.RenderOptions{}, manifests.ErrInvalidOptions, []string{"absent"}},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			r, err := manifests.Render(tt.ch, tt.version, tt.opts)
+			require.Nil(t, r, "a failed render returns no partial result")
+			require.ErrorIs(t, err, tt.sentinel)
+
+			var re *manifests.RenderError
+			require.True(t, errors.As(err, &re))
+
+			for _, s := range tt.contains {
+				require.Contains(t, err.Error(), s)
+			}
+		})
+	}
+}
