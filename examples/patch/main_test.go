@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
+	"github.com/siderolabs/talos/pkg/machinery/config/generate"
+	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
+	"github.com/siderolabs/talos/pkg/machinery/config/machine"
+	"github.com/stretchr/testify/require"
+)
+
+// The guide's four patch texts.
+const (
+	cniNone   = `[{"op":"add","path":"/cluster/network/cni","value":{"name":"none"}}]`
+	proxyOff  = `[{"op":"add","path":"/cluster/proxy","value":{"disabled":true}}]`
+	strict    = `[{"op":"add","path":"/cluster/network/cni","value":{"name":"none"}},{"op":"add","path":"/cluster/proxy","value":{"disabled":true}}]`
+	cniCustom = `[{"op":"add","path":"/cluster/network/cni","value":{"name":"custom","urls":["https://raw.githubusercontent.com/cilium/cilium/v1.11.2/install/kubernetes/quick-install.yaml"]}}]`
+	inline    = `cluster:
+  inlineManifests:
+    - name: cilium
+      contents: |
+        ---
+        # Source: cilium/templates/cilium-agent/serviceaccount.yaml
+        apiVersion: v1
+        kind: ServiceAccount
+        metadata:
+          name: "cilium"
+          namespace: kube-system
+`
+)
+
+type containerMode struct{}
+
+func (containerMode) String() string        { return "container" }
+func (containerMode) RequiresInstall() bool { return false }
+func (containerMode) InContainer() bool     { return true }
+
+// defaultControlPlane writes a default v1.13 control-plane config (shared
+// secrets bundle) and returns its path.
+func defaultControlPlane(t *testing.T) string {
+	t.Helper()
+
+	_, file, _, _ := runtime.Caller(0) //nolint:dogsled
+	sb, err := secrets.LoadBundle(filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "bench", "secrets.yaml"))
+	require.NoError(t, err)
+
+	sb.Clock = secrets.NewFixedClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+
+	contract, err := config.ParseContractFromVersion("v1.13")
+	require.NoError(t, err)
+
+	in, err := generate.NewInput("guide", "https://10.5.0.2:6443", "1.36.0",
+		generate.WithVersionContract(contract), generate.WithSecretsBundle(sb))
+	require.NoError(t, err)
+
+	cfg, err := in.Config(machine.TypeControlPlane)
+	require.NoError(t, err)
+
+	data, err := cfg.EncodeBytes(encoder.WithComments(encoder.CommentsDisabled))
+	require.NoError(t, err)
+
+	path := filepath.Join(t.TempDir(), "controlplane.yaml")
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+
+	return path
+}
+
+func TestGuidePatches(t *testing.T) {
+	t.Parallel()
+
+	cfgPath := defaultControlPlane(t)
+	inlineFile := filepath.Join(t.TempDir(), "inline.yaml")
+	require.NoError(t, os.WriteFile(inlineFile, []byte(inline), 0o600))
+
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		check func(t *testing.T, cfg config.Provider)
+	}{
+		{"cni none", []string{"-p", cniNone}, func(t *testing.T, cfg config.Provider) {
+			require.Equal(t, "none", cfg.Cluster().Network().CNI().Name())
+		}},
+		{"strict mode", []string{"-p", strict}, func(t *testing.T, cfg config.Provider) {
+			require.Equal(t, "none", cfg.Cluster().Network().CNI().Name())
+			require.False(t, cfg.Cluster().Proxy().Enabled())
+		}},
+		{"strict mode as two patches", []string{"-p", cniNone, "-p", proxyOff}, func(t *testing.T, cfg config.Provider) {
+			require.Equal(t, "none", cfg.Cluster().Network().CNI().Name())
+			require.False(t, cfg.Cluster().Proxy().Enabled())
+		}},
+		{"cni custom url", []string{"-p", cniCustom}, func(t *testing.T, cfg config.Provider) {
+			require.Equal(t, "custom", cfg.Cluster().Network().CNI().Name())
+			require.Len(t, cfg.Cluster().Network().CNI().URLs(), 1)
+		}},
+		{"inline manifest", []string{"-p", inline}, func(t *testing.T, cfg config.Provider) {
+			require.Len(t, cfg.Cluster().InlineManifests(), 1)
+			require.Equal(t, "cilium", cfg.Cluster().InlineManifests()[0].Name())
+		}},
+		{"strict mode and inline manifest from file", []string{"-p", strict, "-p", "@" + inlineFile}, func(t *testing.T, cfg config.Provider) {
+			require.False(t, cfg.Cluster().Proxy().Enabled())
+			require.Len(t, cfg.Cluster().InlineManifests(), 1)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+
+			var stdout, stderr bytes.Buffer
+
+			code := run(append(tc.args, cfgPath), &stdout, &stderr)
+			require.Equal(t, 0, code, stderr.String())
+			require.Empty(t, stderr.String())
+
+			cfg, err := configloader.NewFromBytes(stdout.Bytes())
+			require.NoError(t, err)
+			require.Len(t, cfg.Documents(), 2, "multi-document config keeps its documents")
+			tc.check(t, cfg)
+
+			_, err = cfg.Validate(containerMode{})
+			require.NoError(t, err)
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	t.Parallel()
+
+	cfgPath := defaultControlPlane(t)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"no config", []string{"-p", cniNone}, 2, "usage"},
+		{"missing config file", []string{filepath.Join(t.TempDir(), "nope.yaml")}, 1, "no such file"},
+		{"empty patch", []string{"-p", "", cfgPath}, 1, "empty patch"},
+		{"invalid patch", []string{"-p", "cluster:\n  bogus: 1\n", cfgPath}, 1, "invalid patch"},
+		{"missing path", []string{"-p", `[{"op":"remove","path":"/cluster/nope"}]`, cfgPath}, 1, `apply patch 0 (json6902) to document v1alpha1: operation 0 remove "/cluster/nope": missing path`},
+		{"second patch fails", []string{"-p", cniNone, "-p", `[{"op":"test","path":"/cluster/clusterName","value":"x"}]`, cfgPath}, 1, "apply patch 1"},
+		{"missing patch file", []string{"-p", "@" + filepath.Join(t.TempDir(), "nope.yaml"), cfgPath}, 1, "patch 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+
+			var stdout, stderr bytes.Buffer
+
+			code := run(tc.args, &stdout, &stderr)
+			require.Equal(t, tc.code, code)
+			require.Empty(t, stdout.String())
+			require.Contains(t, stderr.String(), tc.msg)
+		})
+	}
+}
