@@ -1,7 +1,9 @@
 package config
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -10,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"sigs.k8s.io/yaml"
+	"go.yaml.in/yaml/v3"
 )
 
 // Cluster describes a Talos cluster as plain data: the intent from which the control-plane
@@ -173,23 +175,43 @@ func (n *CNIName) UnmarshalText(text []byte) error {
 func LoadCluster(data []byte) (Cluster, error) {
 	var c Cluster
 
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return Cluster{}, fmt.Errorf("load cluster description: %w", err)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Cluster{}, fmt.Errorf("load cluster description: %w: empty document", ErrInvalid)
+		}
+
+		return Cluster{}, fmt.Errorf("load cluster description: %w: %w", ErrInvalid, err)
+	}
+
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return Cluster{}, fmt.Errorf("load cluster description: %w: more than one YAML document", ErrInvalid)
 	}
 
 	return c, nil
 }
 
-// Marshal encodes the cluster description as YAML with the field names of its tags, leaving
-// out fields at their zero value. LoadCluster(c.Marshal()) gives back c (nil and empty lists
-// both mean "default" and both come back as nil).
+// Marshal encodes the cluster description as YAML, fields in the order of the struct, leaving
+// out optional fields at their zero value. LoadCluster(c.Marshal()) gives back c (a nil and
+// an empty list both mean "default" and both come back as nil).
 func (c Cluster) Marshal() ([]byte, error) {
-	out, err := yaml.Marshal(c)
-	if err != nil {
+	var buf bytes.Buffer
+
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+
+	if err := enc.Encode(c); err != nil {
 		return nil, fmt.Errorf("marshal cluster description: %w", err)
 	}
 
-	return out, nil
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("marshal cluster description: %w", err)
+	}
+
+	return buf.Bytes(), nil
 }
 
 // Validate checks the description and reports every problem at once (errors.Join of
