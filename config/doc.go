@@ -1,15 +1,26 @@
 // Package config generates Talos Linux machine configs from an explicit cluster description:
 // pure, deterministic, and for an explicit Talos version contract.
 //
-// The input is plain data: a [Cluster] (name, endpoint, contract, Kubernetes version, CNI,
-// kube-proxy, KubePrism, discovery, install disk and image, SANs, subnets, DNS domain; every
-// optional field's zero value is the Talos default) and a [Secrets] bundle, which is required
-// and never generated implicitly. From them [Generate] builds the control-plane and worker
-// configs and [Talosconfig] the talosctl client config. The same inputs always give the same
-// bytes, and the configs are semantically equal to what `talosctl gen config` generates for
-// the same secrets and settings.
+// # Inputs
 //
-//	s, err := config.LoadSecrets(secretsYAML) // or config.NewSecrets(time.Now(), contract), once
+// A [Cluster] is plain data (yaml and json tags; [LoadCluster] and [Cluster.Marshal]): the
+// name, the control-plane endpoint and the Talos version contract are required; every other
+// field's zero value is the Talos default, which its comment names. The contract ("v1.13") is
+// never defaulted from the machinery version this module is built with.
+//
+// [Secrets] is the cluster's secrets bundle, in the `talosctl gen secrets` format
+// ([LoadSecrets], [Secrets.Marshal]). It is a separate, required parameter and never generated
+// implicitly: [NewSecrets] creates one, randomly, once; store it and load it afterwards.
+//
+// # Generation
+//
+// [Generate] returns the control-plane and worker configs (machinery config.Provider values)
+// and [Talosconfig] the talosctl client config. They read no clock and no randomness: the same
+// inputs give the same bytes ([Encode], [EncodeWithComments], [EncodeTalosconfig]), and the
+// documents are semantically equal to what `talosctl gen config` writes for the same secrets
+// and settings (machinery's bundle.NewBundle; tested for contracts v1.0 to v1.13).
+//
+//	secrets, err := config.LoadSecrets(secretsYAML)
 //	cfgs, err := config.Generate(config.Cluster{
 //		Name:              "demo",
 //		Endpoint:          "https://10.5.0.2:6443",
@@ -17,9 +28,26 @@
 //		KubernetesVersion: "1.36.0",
 //		CNI:               config.CNI{Name: config.CNINone},
 //		KubeProxyDisabled: true,
-//	}, s)
+//	}, secrets)
 //	controlPlaneYAML, err := config.Encode(cfgs.ControlPlane)
 //
-// Bad input is an error and no output: errors name the field (*FieldError) and match the ErrX
-// sentinels, and every problem is reported at once.
+// # Per-node configs
+//
+// [Layers] holds patches (package patches) by scope. [Configs.Node] applies them in the order
+// all nodes, then the node's role, then the node's own patches: the order in which
+// `talosctl gen config` applies --config-patch, --config-patch-control-plane and
+// --config-patch-worker. [Configs.Patch] gives what talosctl writes.
+//
+// # Validation and errors
+//
+// [Validate] checks a config for a runtime [Mode] (container, metal, cloud): machinery's
+// validation plus the checks it leaves out. Warnings are returned as values; every problem is
+// reported at once (errors.Join of *[FieldError], each naming the field path, with a suggested
+// fix where there is one, such as the https://host:port form of a malformed endpoint).
+//
+// Bad input is an error and no output. Errors match the ErrX sentinels with errors.Is:
+// [ErrNoName], [ErrEndpoint], [ErrNoContract], [ErrUnknownContract], [ErrContractUnsupported],
+// [ErrKubernetesVersion], [ErrNoSecrets], [ErrSecrets], [ErrCNI], [ErrInvalid].
+//
+// Functions never modify their inputs and are safe for concurrent use.
 package config

@@ -375,3 +375,55 @@ func TestEncodeNil(t *testing.T) {
 	_, err = config.EncodeTalosconfig(nil)
 	require.ErrorIs(t, err, config.ErrInvalid)
 }
+
+// TestConcurrentUse: a *Secrets and a Cluster are shared by concurrent generations (run with
+// -race).
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+
+	s := loadBench(t)
+	c := demo()
+
+	want := mustEncodeProvider(t, mustGenerate(t, c, s).ControlPlane)
+
+	results := make(chan string, 8)
+
+	for range cap(results) {
+		go func() {
+			cfgs, err := config.Generate(c, s)
+			if err != nil {
+				results <- err.Error()
+
+				return
+			}
+
+			if _, err := config.Talosconfig(c, s, issued); err != nil {
+				results <- err.Error()
+
+				return
+			}
+
+			out, err := config.Encode(cfgs.ControlPlane)
+			if err != nil {
+				results <- err.Error()
+
+				return
+			}
+
+			results <- string(out)
+		}()
+	}
+
+	for range cap(results) {
+		require.Equal(t, want, <-results)
+	}
+}
+
+func mustGenerate(t *testing.T, c config.Cluster, s *config.Secrets) config.Configs {
+	t.Helper()
+
+	cfgs, err := config.Generate(c, s)
+	require.NoError(t, err)
+
+	return cfgs
+}
