@@ -34,7 +34,10 @@ func applyOptions() *jsonpatch.ApplyOptions {
 // Apply applies the patches, in order, to a Talos machine config (one or more
 // YAML documents) and returns the patched config, encoded without comments the
 // way machinery encodes configs (the v1alpha1 document first, the other
-// documents in their order).
+// documents in their order). Like talosctl after a strategic merge patch, the
+// output is machinery's encoding of the config: fields machinery always writes
+// (certSANs: [], ...) appear even where the input left them out. A generated
+// config comes back byte-identical when no patch changes it.
 //
 // RFC 6902 patches address one document: the v1alpha1 document, or the one
 // named with OpsFor. They work on multi-document configs (talosctl refuses

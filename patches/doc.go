@@ -1,6 +1,7 @@
 // Package patches applies Talos machine config patches — RFC 6902 JSON patches
-// and strategic merge patches — to today's multi-document configs, and builds
-// the patches of Talos's guides as typed values.
+// and strategic merge patches — to today's multi-document configs, builds the
+// patches of Talos's guides as typed values, and computes the patch between
+// two configs.
 //
 // talosctl refuses RFC 6902 patches on any multi-document config, and every
 // config generated for Talos v1.12 or later is multi-document, so the guide's
@@ -9,15 +10,25 @@
 // names another with OpsFor) and reassembles the rest untouched. It is strict
 // where machinery is lenient (replace or remove of a missing path fails, test
 // is honoured, negative indices are refused) and atomic: inputs are never
-// modified and a failed Apply returns no output. Strategic merge patches are
+// modified and a failed Apply returns no output, only an *Error naming the
+// patch, operation, JSON pointer and document. Strategic merge patches are
 // applied by machinery's configpatcher, so they give what talosctl gives.
 //
-// A Patch prints as the exact text to pass to talosctl --config-patch, and
-// Parse reads that text back:
+// A Patch is an immutable, comparable value that prints as the exact text to
+// pass to talosctl --config-patch; Parse reads that text back (detecting the
+// form as talosctl does):
 //
 //	p := patches.MustParse(`[{"op":"add","path":"/cluster/network/cni","value":{"name":"none"}}]`)
 //	out, err := patches.Apply(controlPlaneYAML, p, patches.InlineManifest("cilium", ciliumYAML))
 //
-// The package is pure: it reads no files (except ParseFile and Load, which
-// exist to read them), no clock, no environment.
+// The recipes (CNINone, CNICustom, KubeProxyDisabled, StrictMode,
+// InlineManifest, ExtraManifests, KubePrism, ClusterDiscovery,
+// ClusterIdentity) take the machinery version contract and pick the form
+// talosctl accepts for it: the guide's RFC 6902 text up to v1.11, strategic
+// merge from v1.12. InlineManifest inserts or replaces by name, never
+// duplicates (see ReplaceByNameDirective). Diff and DiffOps compute the patch
+// that turns one config into another.
+//
+// The package is pure: no clock, randomness, environment or network; only
+// ParseFile and Load read files, and only when asked to.
 package patches
