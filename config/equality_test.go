@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	machineapi "github.com/siderolabs/talos/pkg/machinery/api/machine"
 	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
+	"github.com/siderolabs/talos/pkg/machinery/compatibility"
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/bundle"
 	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
@@ -36,6 +38,27 @@ var contractCases = []struct {
 	{"v1.11", "1.34.1"},
 	{"v1.12", "1.35.0"},
 	{"v1.13", "1.36.0"},
+}
+
+// TestContractCasesSupported: each Kubernetes version of contractCases is one that Talos
+// release supports, per machinery's compatibility tables (they start at Talos 1.2; Talos 1.0
+// shipped Kubernetes 1.23).
+func TestContractCasesSupported(t *testing.T) {
+	t.Parallel()
+
+	for _, cc := range contractCases {
+		if cc.contract == "v1.0" {
+			continue
+		}
+
+		k8s, err := compatibility.ParseKubernetesVersion(cc.kubernetes)
+		require.NoError(t, err)
+
+		talos, err := compatibility.ParseTalosVersion(&machineapi.VersionInfo{Tag: cc.contract + ".0"})
+		require.NoError(t, err)
+
+		require.NoError(t, k8s.SupportedWith(talos), "%s with Kubernetes %s", cc.contract, cc.kubernetes)
+	}
 }
 
 // settingsCase is a cluster description and the talosctl gen config invocation that means the

@@ -1,12 +1,14 @@
 package config_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
 	"github.com/siderolabs/talos/pkg/machinery/config/bundle"
 	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/patches"
@@ -166,4 +168,31 @@ func TestLayerErrors(t *testing.T) {
 
 	_, err = config.Configs{}.Node(config.RoleWorker, config.Layers{})
 	require.ErrorIs(t, err, config.ErrInvalid)
+}
+
+// TestLayersAsData: Layers is plain data; each patch is its --config-patch text.
+func TestLayersAsData(t *testing.T) {
+	t.Parallel()
+
+	l := config.Layers{
+		AllNodes: []patches.Patch{patches.MustParse(allNodesPatch)},
+		Worker:   []patches.Patch{patches.MustParse(`[{"op":"add","path":"/machine/sysctls/d","value":"5"}]`)},
+	}
+
+	js, err := json.Marshal(l)
+	require.NoError(t, err)
+
+	var back config.Layers
+	require.NoError(t, json.Unmarshal(js, &back))
+	require.Equal(t, l.AllNodes[0].String(), back.AllNodes[0].String())
+	require.Equal(t, l.Worker[0].String(), back.Worker[0].String())
+	require.Empty(t, back.ControlPlane)
+
+	y, err := yaml.Marshal(l)
+	require.NoError(t, err)
+
+	var fromYAML config.Layers
+	require.NoError(t, yaml.Unmarshal(y, &fromYAML))
+	require.Equal(t, l.AllNodes[0].String(), fromYAML.AllNodes[0].String())
+	require.Equal(t, l.Worker[0].String(), fromYAML.Worker[0].String())
 }

@@ -27,7 +27,8 @@ type Secrets struct {
 
 // NewSecrets creates a new, random secrets bundle for a cluster that runs the given Talos
 // version contract (the contract chooses key types and encryption secrets). Its certificate
-// authorities are valid for ten years from now.
+// authorities are valid for ten years from now (truncated to the second, as X.509 stores it;
+// see [Secrets.CreatedAt]).
 //
 // The result is random: it reads crypto/rand and two calls never give the same bundle. It is
 // also slow (an RSA-4096 service-account key: up to a second). Store it; do not call
