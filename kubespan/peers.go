@@ -195,14 +195,27 @@ func PeerSpecs(selfID string, affiliates []Affiliate) []PeerSpec {
 // peer when forceRouting (allowDownPeerBypass false), else only of peers whose status is up.
 // statuses are matched to specs by ID; a spec without a status counts as not up.
 func RoutedPrefixes(specs []PeerSpec, statuses []PeerStatus, forceRouting bool) []netip.Prefix {
+	if forceRouting {
+		return routed(specs, nil)
+	}
 	up := make(map[string]bool, len(statuses))
 	for _, s := range statuses {
 		up[s.ID] = s.State == PeerStateUp
 	}
+	return routed(specs, func(i int) bool { return up[specs[i].ID] })
+}
+
+// routed unions the AllowedIPs of the specs for which include is true (all if nil).
+func routed(specs []PeerSpec, include func(int) bool) []netip.Prefix {
+	n := 0
+	for i := range specs {
+		n += len(specs[i].AllowedIPs)
+	}
 	var b ipset.Builder
-	for _, s := range specs {
-		if forceRouting || up[s.ID] {
-			for _, p := range s.AllowedIPs {
+	b.Grow(n)
+	for i := range specs {
+		if include == nil || include(i) {
+			for _, p := range specs[i].AllowedIPs {
 				b.AddPrefix(p)
 			}
 		}

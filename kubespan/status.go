@@ -229,9 +229,17 @@ type Reconciled struct {
 // from observed (keyed by public key; missing means no report), updates every peer and
 // computes the routed set. forceRouting is !allowDownPeerBypass. Inputs are not modified.
 func Reconcile(now time.Time, forceRouting bool, specs []PeerSpec, prev []PeerStatus, observed map[string]Observation) Reconciled {
-	byID := make(map[string]int, len(prev))
-	for i := range prev {
-		byID[prev[i].ID] = i
+	// fast path: prev is the previous result for the same specs (aligned by index)
+	var byID map[string]int
+	aligned := len(prev) == len(specs)
+	for i := 0; aligned && i < len(specs); i++ {
+		aligned = prev[i].ID == specs[i].ID
+	}
+	if !aligned {
+		byID = make(map[string]int, len(prev))
+		for i := range prev {
+			byID[prev[i].ID] = i
+		}
 	}
 	r := Reconciled{
 		Statuses:  make([]PeerStatus, len(specs)),
@@ -240,7 +248,9 @@ func Reconcile(now time.Time, forceRouting bool, specs []PeerSpec, prev []PeerSt
 	for i := range specs {
 		spec := &specs[i]
 		var st PeerStatus
-		if j, ok := byID[spec.ID]; ok {
+		if aligned {
+			st = prev[i]
+		} else if j, ok := byID[spec.ID]; ok {
 			st = prev[j]
 		} else {
 			st = PeerStatus{ID: spec.ID, Label: spec.Label}
@@ -254,7 +264,11 @@ func Reconcile(now time.Time, forceRouting bool, specs []PeerSpec, prev []PeerSt
 		r.Configure[i] = u.Configure
 		r.Changed = r.Changed || u.Changed
 	}
-	r.Routed = RoutedPrefixes(specs, r.Statuses, forceRouting)
+	if forceRouting {
+		r.Routed = routed(specs, nil)
+	} else {
+		r.Routed = routed(specs, func(i int) bool { return r.Statuses[i].State == PeerStateUp })
+	}
 	return r
 }
 

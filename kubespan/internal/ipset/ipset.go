@@ -70,17 +70,24 @@ type span struct {
 	from, to u128
 }
 
-func (s span) cmp(o span) int {
-	if s.bitLen != o.bitLen {
-		if s.bitLen < o.bitLen {
+// byStart orders spans by family then first address; merge does not need more.
+func byStart(a, b span) int {
+	if a.bitLen != b.bitLen {
+		return a.bitLen - b.bitLen
+	}
+	if a.from.hi != b.from.hi {
+		if a.from.hi < b.from.hi {
 			return -1
 		}
 		return 1
 	}
-	if c := s.from.cmp(o.from); c != 0 {
-		return c
+	switch {
+	case a.from.lo < b.from.lo:
+		return -1
+	case a.from.lo > b.from.lo:
+		return 1
 	}
-	return s.to.cmp(o.to)
+	return 0
 }
 
 func fromAddr(a netip.Addr) (u128, int) {
@@ -113,6 +120,9 @@ func toAddr(u u128, bitLen int) netip.Addr {
 type Set struct {
 	spans []span // sorted, non-overlapping, non-adjacent
 }
+
+// Grow makes room for n more prefixes or addresses without reallocating.
+func (b *Builder) Grow(n int) { b.spans = slices.Grow(b.spans, n) }
 
 // Builder collects additions and removals; Set returns the result. The zero value is ready.
 // Operations apply in call order, like netipx.IPSetBuilder.
@@ -181,12 +191,14 @@ func (b *Builder) normalize() {
 	b.dirty = false
 }
 
-// merge sorts and coalesces overlapping or adjacent spans in place.
+// merge sorts and coalesces overlapping or adjacent spans; it reuses in's storage.
 func merge(in []span) []span {
 	if len(in) < 2 {
 		return in
 	}
-	slices.SortFunc(in, span.cmp)
+	if !slices.IsSortedFunc(in, byStart) {
+		sortSpans(in)
+	}
 	out := in[:1]
 	for _, s := range in[1:] {
 		last := &out[len(out)-1]
@@ -202,6 +214,26 @@ func merge(in []span) []span {
 		out = append(out, s)
 	}
 	return out
+}
+
+// sortSpans sorts by byStart; IPv4 spans are sorted as packed integers, which is several
+// times faster than a comparison sort of the structs.
+func sortSpans(in []span) {
+	v4 := make([]uint64, 0, len(in))
+	v6 := make([]span, 0)
+	for _, s := range in {
+		if s.bitLen == 32 {
+			v4 = append(v4, s.from.lo<<32|s.to.lo)
+		} else {
+			v6 = append(v6, s)
+		}
+	}
+	slices.Sort(v4)
+	slices.SortFunc(v6, byStart)
+	for i, k := range v4 {
+		in[i] = span{bitLen: 32, from: u128{0, k >> 32}, to: u128{0, k & 0xffffffff}}
+	}
+	copy(in[len(v4):], v6)
 }
 
 // subtract returns a minus b; both sorted and normalized.
