@@ -25,6 +25,10 @@ import (
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h: the usage is printed
+		}
+
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 
 		var usage usageError
