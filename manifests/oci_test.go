@@ -1,0 +1,126 @@
+package manifests_test
+
+import (
+	"context"
+	"io"
+	"log"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/stretchr/testify/require"
+	helmregistry "helm.sh/helm/v3/pkg/registry"
+
+	"github.com/talospatch/talospatch/manifests"
+)
+
+// newOCIRegistry starts an OCI registry on loopback, pushes the given shared Cilium charts to
+// HOST/charts/cilium:VERSION with Helm's registry client and returns HOST.
+func newOCIRegistry(t *testing.T, versions ...string) string {
+	t.Helper()
+	host, _ := newOCIRegistryDigests(t, versions...)
+	return host
+}
+
+// newOCIRegistryDigests is newOCIRegistry that also returns the manifest digest per version.
+func newOCIRegistryDigests(t *testing.T, versions ...string) (string, map[string]string) {
+	t.Helper()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	client := pushClient(t)
+	digests := map[string]string{}
+	for _, v := range versions {
+		res, err := client.Push(srcReadShared(t, "cilium-"+v+".tgz"), host+"/charts/cilium:"+v)
+		require.NoError(t, err)
+		digests[v] = res.Manifest.Digest
+	}
+	return host, digests
+}
+
+func pushClient(t *testing.T) *helmregistry.Client {
+	t.Helper()
+	client, err := helmregistry.NewClient(
+		helmregistry.ClientOptPlainHTTP(),
+		helmregistry.ClientOptWriter(io.Discard),
+		helmregistry.ClientOptCredentialsFile(filepath.Join(t.TempDir(), "config.json")),
+	)
+	require.NoError(t, err)
+	return client
+}
+
+func TestLoadOCI(t *testing.T) {
+	t.Parallel()
+	host, digests := newOCIRegistryDigests(t, "1.16.18", "1.18.12", "1.19.6")
+	plain := manifests.WithPlainHTTP()
+	tests := []struct {
+		name        string
+		ref         string
+		version     string
+		opts        []manifests.LoadOption
+		wantVersion string
+		wantErr     error
+		wantMsg     string
+	}{
+		{name: "tag", ref: "oci://" + host + "/charts/cilium:1.18.12", wantVersion: "1.18.12"},
+		{name: "tag and same version", ref: "oci://" + host + "/charts/cilium:1.18.12", version: "1.18.12", wantVersion: "1.18.12"},
+		{name: "version", ref: "oci://" + host + "/charts/cilium", version: "1.16.18", wantVersion: "1.16.18"},
+		{name: "latest", ref: "oci://" + host + "/charts/cilium", wantVersion: "1.19.6"},
+		{name: "constraint", ref: "oci://" + host + "/charts/cilium", version: "<1.19", wantVersion: "1.18.12"},
+		{name: "digest", ref: "oci://" + host + "/charts/cilium@" + digests["1.16.18"], wantVersion: "1.16.18"},
+		{name: "tag and digest", ref: "oci://" + host + "/charts/cilium:1.19.6@" + digests["1.19.6"], wantVersion: "1.19.6"},
+		{name: "tag absent", ref: "oci://" + host + "/charts/cilium:1.17.18", wantErr: manifests.ErrVersionNotFound, wantMsg: "tags: 1.19.6, 1.18.12, 1.16.18"},
+		{name: "version absent", ref: "oci://" + host + "/charts/cilium", version: "1.17.18", wantErr: manifests.ErrVersionNotFound},
+		{name: "constraint unmatched", ref: "oci://" + host + "/charts/cilium", version: ">=2", wantErr: manifests.ErrVersionNotFound},
+		{name: "repository absent", ref: "oci://" + host + "/charts/hubble:1.0.0", wantErr: manifests.ErrChartNotFound},
+		{name: "repository absent without tag", ref: "oci://" + host + "/charts/hubble", wantErr: manifests.ErrChartNotFound},
+		{name: "tag and version differ", ref: "oci://" + host + "/charts/cilium:1.18.12", version: "1.19.6", wantErr: manifests.ErrInvalidReference},
+		{name: "no scheme", ref: host + "/charts/cilium:1.18.12", wantErr: manifests.ErrInvalidReference},
+		{name: "no repository", ref: "oci://" + host, wantErr: manifests.ErrInvalidReference},
+		{name: "invalid characters", ref: "oci://" + host + "/Charts/CILIUM:1.18.12", wantErr: manifests.ErrInvalidReference},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			opts := append([]manifests.LoadOption{plain}, tt.opts...)
+			c, err := manifests.LoadOCI(context.Background(), tt.ref, tt.version, opts...)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				require.Contains(t, err.Error(), tt.ref, "the error names the reference")
+				require.Contains(t, err.Error(), tt.wantMsg)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, "cilium", c.Name())
+			require.Equal(t, tt.wantVersion, c.Metadata.Version)
+		})
+	}
+}
+
+func TestLoadOCIUnreachable(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	host := strings.TrimPrefix(srv.URL, "http://")
+	srv.Close()
+	_, err := manifests.LoadOCI(context.Background(), "oci://"+host+"/charts/cilium:1.18.12", "", manifests.WithPlainHTTP())
+	require.ErrorIs(t, err, manifests.ErrUnreachable)
+}
+
+func TestLoadOCICancelled(t *testing.T) {
+	t.Parallel()
+	host := newOCIRegistry(t, "1.18.12")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := manifests.LoadOCI(ctx, "oci://"+host+"/charts/cilium:1.18.12", "", manifests.WithPlainHTTP())
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestLoadOCIRegistryClient(t *testing.T) {
+	t.Parallel()
+	host := newOCIRegistry(t, "1.18.12")
+	c, err := manifests.LoadOCI(context.Background(), "oci://"+host+"/charts/cilium:1.18.12", "", manifests.WithRegistryClient(pushClient(t)))
+	require.NoError(t, err)
+	require.Equal(t, "1.18.12", c.Metadata.Version)
+}

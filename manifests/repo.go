@@ -1,0 +1,317 @@
+package manifests
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/repo"
+	"sigs.k8s.io/yaml"
+)
+
+// maxIndexSize bounds the index.yaml a repository may send (Bitnami's full index is ~15 MiB).
+const maxIndexSize = 128 << 20
+
+// LoadRepo loads chart name from the Helm chart repository at repoURL (http or https; the
+// URL `helm repo add` takes): it fetches repoURL/index.yaml, picks the version, downloads the
+// archive (index URLs may be absolute or relative to repoURL), checks its sha256 digest
+// against the index entry and loads it.
+//
+// version is an exact version ("1.18.12"), a semver constraint ("~1.18") that picks the
+// highest matching version, or empty for the highest version that is not a pre-release.
+// With [WithCacheDir], archives are kept and re-verified on every use.
+func LoadRepo(ctx context.Context, repoURL, name, version string, opts ...LoadOption) (*chart.Chart, error) {
+	want := version
+	if want == "" {
+		want = "latest"
+	}
+	src := fmt.Sprintf("%s (chart %s, version %s)", repoURL, name, want)
+	c, err := loadRepo(ctx, repoURL, name, version, collectOptions(opts))
+	if err != nil {
+		return nil, &SourceError{Source: src, Err: err}
+	}
+	return c, nil
+}
+
+func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions) (*chart.Chart, error) {
+	base, err := repoBase(repoURL)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" || strings.ContainsAny(name, "/?#") {
+		return nil, fmt.Errorf("%w: chart name %q", ErrInvalidReference, name)
+	}
+	indexURL := base.JoinPath("index.yaml").String()
+	data, err := httpGet(ctx, o.httpClient, indexURL, maxIndexSize)
+	if err != nil {
+		return nil, fmt.Errorf("repository index: %w", err)
+	}
+	index, err := parseIndex(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", indexURL, err)
+	}
+	entry, err := findVersion(index, name, version)
+	if err != nil {
+		return nil, err
+	}
+	if len(entry.URLs) == 0 {
+		return nil, fmt.Errorf("%w: %s: entry %s %s has no urls", ErrInvalidIndex, indexURL, name, entry.Version)
+	}
+	archiveURL, err := resolveArchiveURL(base, entry.URLs[0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: entry %s %s: %w", ErrInvalidIndex, indexURL, name, entry.Version, err)
+	}
+	digest, err := normalizeDigest(entry.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: entry %s %s: %w", indexURL, name, entry.Version, err)
+	}
+
+	archive, err := fetchArchive(ctx, o, archiveURL, digest)
+	if err != nil {
+		return nil, err
+	}
+	c, err := loadArchive(archive)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", archiveURL, err)
+	}
+	if c.Name() != entry.Name || c.Metadata.Version != entry.Version {
+		return nil, fmt.Errorf("%w: %s holds chart %s %s, index says %s %s", ErrCorruptArchive, archiveURL, c.Name(), c.Metadata.Version, entry.Name, entry.Version)
+	}
+	return c, nil
+}
+
+// repoBase parses a repository URL and returns it with a trailing slash, so relative archive
+// URLs resolve inside it.
+func repoBase(repoURL string) (*url.URL, error) {
+	u, err := url.Parse(repoURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidReference, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("%w: repository URL %q: want http(s)://HOST[/PATH]", ErrInvalidReference, repoURL)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	return u, nil
+}
+
+// resolveArchiveURL resolves an index entry URL: absolute URLs are used as they are, relative
+// ones are resolved against the repository URL (with its trailing slash), like Helm does.
+func resolveArchiveURL(base *url.URL, raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	if u.IsAbs() {
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return "", fmt.Errorf("archive URL %q: scheme %q is not http or https", raw, u.Scheme)
+		}
+		return u.String(), nil
+	}
+	return base.ResolveReference(u).String(), nil
+}
+
+// parseIndex parses a repository index.yaml (or its JSON form) without Helm's logging; it
+// drops empty and invalid entries like Helm does and sorts each chart's versions, highest
+// first.
+func parseIndex(data []byte) (*repo.IndexFile, error) {
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return nil, fmt.Errorf("%w: empty", ErrInvalidIndex)
+	}
+	var index repo.IndexFile
+	if err := yaml.Unmarshal(data, &index); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidIndex, err)
+	}
+	if index.APIVersion == "" {
+		return nil, fmt.Errorf("%w: no apiVersion", ErrInvalidIndex)
+	}
+	for name, versions := range index.Entries {
+		kept := versions[:0:0]
+		for _, v := range versions {
+			if v == nil || v.Metadata == nil || v.Version == "" {
+				continue
+			}
+			if v.Name == "" {
+				v.Name = name
+			}
+			kept = append(kept, v)
+		}
+		index.Entries[name] = kept
+	}
+	index.SortEntries()
+	return &index, nil
+}
+
+// findVersion picks the entry of chart name for version (exact, constraint or empty).
+func findVersion(index *repo.IndexFile, name, version string) (*repo.ChartVersion, error) {
+	versions, ok := index.Entries[name]
+	if !ok || len(versions) == 0 {
+		names := make([]string, 0, len(index.Entries))
+		for n := range index.Entries {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return nil, fmt.Errorf("%w: no chart %q in the index (charts: %s)", ErrChartNotFound, name, shortList(names))
+	}
+	available := make([]string, len(versions))
+	for i, v := range versions {
+		available[i] = v.Version
+	}
+	i := pickVersion(available, version)
+	if i < 0 {
+		return nil, fmt.Errorf("%w: %s %s is not in the index (versions: %s)", ErrVersionNotFound, name, version, shortList(available))
+	}
+	return versions[i], nil
+}
+
+// pickVersion picks from available (highest first) the exact version, else the first one a
+// semver constraint accepts; an empty version is the constraint "*" (no pre-releases). It
+// returns the index in available, or -1.
+func pickVersion(available []string, version string) int {
+	if i := slices.Index(available, version); version != "" && i >= 0 {
+		return i
+	}
+	constraint := "*"
+	if version != "" {
+		constraint = version
+	}
+	c, err := semver.NewConstraint(constraint)
+	if err != nil {
+		return -1
+	}
+	for i, v := range available {
+		sv, err := semver.NewVersion(v)
+		if err == nil && c.Check(sv) {
+			return i
+		}
+	}
+	return -1
+}
+
+func shortList(s []string) string {
+	const limit = 10
+	if len(s) == 0 {
+		return "none"
+	}
+	if len(s) > limit {
+		return fmt.Sprintf("%s and %d more", strings.Join(s[:limit], ", "), len(s)-limit)
+	}
+	return strings.Join(s, ", ")
+}
+
+// normalizeDigest accepts "HEX" or "sha256:HEX" and returns lowercase hex.
+func normalizeDigest(d string) (string, error) {
+	if d == "" {
+		return "", ErrNoDigest
+	}
+	d = strings.ToLower(strings.TrimPrefix(d, "sha256:"))
+	if b, err := hex.DecodeString(d); err != nil || len(b) != sha256.Size {
+		return "", fmt.Errorf("%w: digest %q is not a sha256 hex string", ErrInvalidIndex, d)
+	}
+	return d, nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// fetchArchive returns the archive bytes with the given digest, from the cache when present
+// and valid, else downloaded (and then cached).
+func fetchArchive(ctx context.Context, o loadOptions, archiveURL, digest string) ([]byte, error) {
+	var cachePath string
+	if o.cacheDir != "" {
+		cachePath = filepath.Join(o.cacheDir, digest+".tgz")
+		data, err := os.ReadFile(cachePath)
+		switch {
+		case err == nil && sha256Hex(data) == digest:
+			return data, nil
+		case err == nil, errors.Is(err, fs.ErrNotExist):
+			// A stale or damaged cache entry is replaced by a fresh download below.
+		default:
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+	}
+	data, err := httpGet(ctx, o.httpClient, archiveURL, MaxArchiveSize)
+	if err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	if got := sha256Hex(data); got != digest {
+		return nil, &DigestError{Location: archiveURL, Want: digest, Got: got}
+	}
+	if cachePath != "" {
+		if err := writeCache(cachePath, data); err != nil {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+	}
+	return data, nil
+}
+
+// writeCache writes data to p atomically (temporary file in the same folder, then rename).
+func writeCache(p string, data []byte) error {
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, ".download-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		_ = os.Remove(tmp.Name())
+		return err
+	}
+	return nil
+}
+
+// httpGet fetches u with ctx; transport failures wrap [ErrUnreachable], unexpected status
+// codes are [*StatusError] values, bodies over limit bytes are refused.
+func httpGet(ctx context.Context, client *http.Client, u string, limit int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidReference, err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("GET %s: %w", u, ctxErr)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &StatusError{URL: u, StatusCode: resp.StatusCode}
+	}
+	data, err := readAllLimit(resp.Body, limit)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("GET %s: %w", u, ctxErr)
+		}
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	return data, nil
+}

@@ -1,0 +1,429 @@
+package manifests
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/ignore"
+	"helm.sh/helm/v3/pkg/registry"
+)
+
+// Errors of the chart sources. Every error returned by [Load], [LoadPath], [LoadFS],
+// [LoadArchive], [LoadRepo] and [LoadOCI] is a [*SourceError] that names the source and wraps
+// one of these (test with [errors.Is]) or the underlying I/O error.
+var (
+	// ErrChartNotFound: the path, repository, chart name, archive or OCI repository does not
+	// exist.
+	ErrChartNotFound = errors.New("chart not found")
+	// ErrVersionNotFound: the chart exists but not in the requested version (a version absent
+	// from a repository index or from an OCI repository's tags, or a local chart of another
+	// version).
+	ErrVersionNotFound = errors.New("chart version not found")
+	// ErrUnreachable: the server could not be reached (connection refused, DNS, TLS, timeout)
+	// or answered with a server error.
+	ErrUnreachable = errors.New("chart source unreachable")
+	// ErrDigestMismatch: a downloaded or cached archive does not have the sha256 digest the
+	// repository index promises. Errors carrying it are [*DigestError] values.
+	ErrDigestMismatch = errors.New("chart digest mismatch")
+	// ErrNoDigest: a repository index entry carries no digest, so the archive cannot be
+	// verified; it is refused.
+	ErrNoDigest = errors.New("chart index entry has no digest")
+	// ErrCorruptArchive: the bytes are not a valid gzipped chart archive (bad gzip or tar
+	// stream, no Chart.yaml, invalid chart metadata, too large).
+	ErrCorruptArchive = errors.New("corrupt chart archive")
+	// ErrInvalidChart: a chart directory is not a valid chart (no Chart.yaml, invalid
+	// metadata, irregular files).
+	ErrInvalidChart = errors.New("invalid chart directory")
+	// ErrInvalidIndex: a repository's index.yaml cannot be parsed.
+	ErrInvalidIndex = errors.New("invalid repository index")
+	// ErrInvalidReference: a chart reference does not follow the rules of [Load] or is not a
+	// valid repository URL or OCI reference.
+	ErrInvalidReference = errors.New("invalid chart reference")
+)
+
+// SourceError is the error of every chart source: it names the source (a path, an fs.FS
+// entry, a repository URL with chart name and version, or an OCI reference) and wraps the
+// cause.
+type SourceError struct {
+	// Source names what was loaded, for example "https://helm.cilium.io cilium 1.18.12",
+	// "oci://ghcr.io/org/cilium:1.18.12" or "charts/cilium-1.18.12.tgz".
+	Source string
+	// Err is the cause; it wraps one of the ErrX sentinels of this package where one applies.
+	Err error
+}
+
+// Error implements error.
+func (e *SourceError) Error() string {
+	return fmt.Sprintf("load chart %s: %v", e.Source, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *SourceError) Unwrap() error { return e.Err }
+
+// DigestError reports an archive whose sha256 digest differs from the repository index.
+// It matches [ErrDigestMismatch] with [errors.Is].
+type DigestError struct {
+	// Location is the archive URL or the cache file that was checked.
+	Location string
+	// Want is the digest of the index entry, Got the digest of the bytes (lowercase hex).
+	Want, Got string
+}
+
+// Error implements error.
+func (e *DigestError) Error() string {
+	return fmt.Sprintf("%s: sha256 %s, index says %s", e.Location, e.Got, e.Want)
+}
+
+// Is reports whether target is [ErrDigestMismatch].
+func (e *DigestError) Is(target error) bool { return target == ErrDigestMismatch }
+
+// StatusError is an HTTP response with an unexpected status code. A 404 or 410 also matches
+// [ErrChartNotFound], a 5xx [ErrUnreachable].
+type StatusError struct {
+	// URL is the requested URL.
+	URL string
+	// StatusCode is the HTTP status code of the response.
+	StatusCode int
+}
+
+// Error implements error.
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("GET %s: %d %s", e.URL, e.StatusCode, http.StatusText(e.StatusCode))
+}
+
+// Is matches [ErrChartNotFound] for 404 and 410 and [ErrUnreachable] for 5xx codes.
+func (e *StatusError) Is(target error) bool {
+	switch target {
+	case ErrChartNotFound:
+		return e.StatusCode == http.StatusNotFound || e.StatusCode == http.StatusGone
+	case ErrUnreachable:
+		return e.StatusCode >= 500
+	}
+	return false
+}
+
+// MaxArchiveSize is the largest chart archive the sources read (compressed bytes). Helm's
+// loader separately limits the decompressed size.
+const MaxArchiveSize = 64 << 20
+
+// LoadOption configures the network chart sources ([Load], [LoadRepo], [LoadOCI]). The zero
+// set of options uses a fresh [http.Client] without a cache.
+type LoadOption func(*loadOptions)
+
+type loadOptions struct {
+	httpClient     *http.Client
+	cacheDir       string
+	plainHTTP      bool
+	registryClient *registry.Client
+}
+
+// WithHTTPClient sets the HTTP client for repository and OCI requests (proxies, TLS roots,
+// timeouts). The default is a new client on [http.DefaultTransport].
+func WithHTTPClient(c *http.Client) LoadOption {
+	return func(o *loadOptions) { o.httpClient = c }
+}
+
+// WithCacheDir keeps downloaded repository archives in dir, content-addressed by their sha256
+// digest ("<hex>.tgz"). A cached archive is verified against the index on every use and
+// downloaded again if it does not match. The index itself is always fetched. The directory
+// is created if missing.
+func WithCacheDir(dir string) LoadOption {
+	return func(o *loadOptions) { o.cacheDir = dir }
+}
+
+// WithPlainHTTP makes OCI requests over plain HTTP instead of HTTPS, for a registry on
+// loopback or a trusted network. It has no effect on http:// repository URLs, which always
+// use plain HTTP.
+func WithPlainHTTP() LoadOption {
+	return func(o *loadOptions) { o.plainHTTP = true }
+}
+
+// WithRegistryClient uses c for OCI references instead of a client built from the other
+// options (for credentials other than Helm's registry config file, or a custom authorizer).
+// The context then only bounds the call, it does not cancel requests already made by c.
+func WithRegistryClient(c *registry.Client) LoadOption {
+	return func(o *loadOptions) { o.registryClient = c }
+}
+
+func collectOptions(opts []LoadOption) loadOptions {
+	var o loadOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if o.httpClient == nil {
+		o.httpClient = &http.Client{Transport: http.DefaultTransport}
+	}
+	return o
+}
+
+// The reference schemes of [Load].
+const (
+	schemeOCI   = "oci://"
+	schemeHTTPS = "https://"
+	schemeHTTP  = "http://"
+	schemeFile  = "file://"
+)
+
+// Load loads a chart from ref, chosen by explicit scheme rules (a string is never probed to
+// guess whether it is a file):
+//
+//   - "oci://REGISTRY/REPOSITORY/NAME[:TAG|@DIGEST]": an OCI registry, see [LoadOCI]. version,
+//     if set, is the tag; it must agree with a tag in ref.
+//   - "https://HOST/PATH/NAME" or "http://HOST/PATH/NAME": chart NAME of the Helm repository
+//     at "https://HOST/PATH" (the last path segment is the chart name, the rest the
+//     repository URL, as in `helm install --repo https://HOST/PATH NAME`), see [LoadRepo].
+//     version is an exact version or a semver constraint; empty means the latest stable one.
+//   - "file://PATH": the local path PATH.
+//   - any other string without "://": a local chart archive or chart directory, see
+//     [LoadPath]. version, if set, must equal the chart's version.
+//   - any other scheme: [ErrInvalidReference].
+//
+// Options apply to the network sources.
+func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*chart.Chart, error) {
+	switch {
+	case strings.HasPrefix(ref, schemeOCI):
+		return LoadOCI(ctx, ref, version, opts...)
+	case strings.HasPrefix(ref, schemeHTTPS), strings.HasPrefix(ref, schemeHTTP):
+		repoURL, name, err := splitRepoRef(ref)
+		if err != nil {
+			return nil, &SourceError{Source: ref, Err: err}
+		}
+		return LoadRepo(ctx, repoURL, name, version, opts...)
+	case strings.HasPrefix(ref, schemeFile):
+		return loadPathVersion(ctx, strings.TrimPrefix(ref, schemeFile), version)
+	case strings.Contains(ref, "://"):
+		scheme, _, _ := strings.Cut(ref, "://")
+		return nil, &SourceError{Source: ref, Err: fmt.Errorf("%w: scheme %q is not one of oci, https, http, file", ErrInvalidReference, scheme)}
+	case ref == "":
+		return nil, &SourceError{Source: `""`, Err: fmt.Errorf("%w: empty reference", ErrInvalidReference)}
+	default:
+		return loadPathVersion(ctx, ref, version)
+	}
+}
+
+// splitRepoRef splits "https://host/path/name" into the repository URL and the chart name.
+func splitRepoRef(ref string) (repoURL, name string, err error) {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %w", ErrInvalidReference, err)
+	}
+	p := strings.TrimRight(u.Path, "/")
+	i := strings.LastIndex(p, "/")
+	if u.Host == "" || i < 0 || p[i+1:] == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", "", fmt.Errorf("%w: want REPOSITORY-URL/CHART-NAME, for example https://helm.cilium.io/cilium", ErrInvalidReference)
+	}
+	name = p[i+1:]
+	repo := *u
+	repo.Path, repo.RawPath = p[:i], ""
+	return repo.String(), name, nil
+}
+
+func loadPathVersion(ctx context.Context, p, version string) (*chart.Chart, error) {
+	c, err := LoadPath(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if version != "" && c.Metadata.Version != version {
+		return nil, &SourceError{Source: p, Err: fmt.Errorf("%w: chart %s has version %s, want %s", ErrVersionNotFound, c.Name(), c.Metadata.Version, version)}
+	}
+	return c, nil
+}
+
+// LoadPath loads a chart archive (.tgz) or an unpacked chart directory from the local file
+// system. A directory honours its .helmignore like `helm template DIR`.
+func LoadPath(ctx context.Context, p string) (*chart.Chart, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &SourceError{Source: p, Err: err}
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: %w", ErrChartNotFound, err)
+		}
+		return nil, &SourceError{Source: p, Err: err}
+	}
+	if fi.IsDir() {
+		c, err := loader.LoadDir(p)
+		if err != nil {
+			return nil, &SourceError{Source: p, Err: fmt.Errorf("%w: %w", ErrInvalidChart, err)}
+		}
+		return c, nil
+	}
+	data, err := readFileLimited(p)
+	if err != nil {
+		return nil, &SourceError{Source: p, Err: err}
+	}
+	c, err := loadArchive(data)
+	if err != nil {
+		return nil, &SourceError{Source: p, Err: err}
+	}
+	return c, nil
+}
+
+func readFileLimited(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readLimited(f)
+}
+
+func readLimited(r io.Reader) ([]byte, error) {
+	data, err := readAllLimit(r, MaxArchiveSize)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
+	}
+	return data, nil
+}
+
+// readAllLimit reads r to the end, refusing more than limit bytes.
+func readAllLimit(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return data, nil
+}
+
+// LoadArchive loads a chart from the bytes of a gzipped chart archive, as written by
+// `helm package`. It is pure; errors wrap [ErrCorruptArchive].
+func LoadArchive(data []byte) (*chart.Chart, error) {
+	c, err := loadArchive(data)
+	if err != nil {
+		return nil, &SourceError{Source: "archive", Err: err}
+	}
+	return c, nil
+}
+
+func loadArchive(data []byte) (*chart.Chart, error) {
+	if len(data) > MaxArchiveSize {
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrCorruptArchive, MaxArchiveSize)
+	}
+	if !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+		return nil, fmt.Errorf("%w: not gzip data (want a .tgz made by helm package)", ErrCorruptArchive)
+	}
+	c, err := loader.LoadArchive(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
+	}
+	return c, nil
+}
+
+// LoadFS loads a chart from fsys: name is either a chart directory (use "." when fsys is
+// rooted at the chart) or a chart archive file. A directory honours its .helmignore. Use it
+// with embed.FS to ship a chart inside a binary.
+func LoadFS(ctx context.Context, fsys fs.FS, name string) (*chart.Chart, error) {
+	src := "fs:" + name
+	fi, err := fs.Stat(fsys, name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: %w", ErrChartNotFound, err)
+		}
+		return nil, &SourceError{Source: src, Err: err}
+	}
+	if !fi.IsDir() {
+		f, err := fsys.Open(name)
+		if err != nil {
+			return nil, &SourceError{Source: src, Err: err}
+		}
+		data, err := readLimited(f)
+		_ = f.Close()
+		if err != nil {
+			return nil, &SourceError{Source: src, Err: err}
+		}
+		c, err := loadArchive(data)
+		if err != nil {
+			return nil, &SourceError{Source: src, Err: err}
+		}
+		return c, nil
+	}
+	files, err := readChartDir(ctx, fsys, name)
+	if err != nil {
+		return nil, &SourceError{Source: src, Err: err}
+	}
+	c, err := loader.LoadFiles(files)
+	if err != nil {
+		return nil, &SourceError{Source: src, Err: fmt.Errorf("%w: %w", ErrInvalidChart, err)}
+	}
+	return c, nil
+}
+
+// readChartDir reads the files of the chart directory root of fsys, in lexical order, minus
+// those .helmignore excludes (like Helm's directory loader).
+func readChartDir(ctx context.Context, fsys fs.FS, root string) ([]*loader.BufferedFile, error) {
+	rules := ignore.Empty()
+	ignoreFile := path.Join(root, ignore.HelmIgnore)
+	if data, err := fs.ReadFile(fsys, ignoreFile); err == nil {
+		r, err := ignore.Parse(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidChart, ignore.HelmIgnore, err)
+		}
+		rules = r
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	rules.AddDefaults()
+
+	var files []*loader.BufferedFile
+	walk := func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if p == root {
+			return nil
+		}
+		rel := strings.TrimPrefix(p, root+"/")
+		if root == "." {
+			rel = p
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if rules.Ignore(rel, fi) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if rules.Ignore(rel, fi) {
+			return nil
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%w: %s is not a regular file", ErrInvalidChart, rel)
+		}
+		if fi.Size() > loader.MaxDecompressedFileSize {
+			return fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidChart, rel, loader.MaxDecompressedFileSize)
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		files = append(files, &loader.BufferedFile{Name: rel, Data: bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))})
+		return nil
+	}
+	if err := fs.WalkDir(fsys, root, walk); err != nil {
+		return nil, err
+	}
+	return files, nil
+}

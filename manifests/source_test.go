@@ -1,0 +1,223 @@
+package manifests_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/chart"
+
+	"github.com/talospatch/talospatch/manifests"
+)
+
+// srcChartsDir is ../shared/charts beside the repository (see shared/README.md).
+const srcChartsDir = "../../shared/charts"
+
+// srcVersions are the Cilium versions in srcChartsDir.
+var srcVersions = []string{"1.11.2", "1.16.18", "1.17.18", "1.18.12", "1.19.6", "1.20.0"}
+
+func srcChart(version string) string {
+	return filepath.Join(srcChartsDir, "cilium-"+version+".tgz")
+}
+
+func srcTemplateNames(c *chart.Chart) []string {
+	names := make([]string, len(c.Templates))
+	for i, t := range c.Templates {
+		names[i] = t.Name
+	}
+	return names
+}
+
+func TestLoadPath(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		path        string
+		wantName    string
+		wantVersion string
+		wantErr     error
+	}{
+		{name: "archive 1.11.2", path: srcChart("1.11.2"), wantName: "cilium", wantVersion: "1.11.2"},
+		{name: "archive 1.18.12", path: srcChart("1.18.12"), wantName: "cilium", wantVersion: "1.18.12"},
+		{name: "directory", path: "testdata/sources/minimal", wantName: "minimal", wantVersion: "0.1.0"},
+		{name: "missing", path: "testdata/sources/nope.tgz", wantErr: manifests.ErrChartNotFound},
+		{name: "not gzip", path: "testdata/sources/not-an-archive.tgz", wantErr: manifests.ErrCorruptArchive},
+		{name: "truncated", path: "testdata/sources/truncated.tgz", wantErr: manifests.ErrCorruptArchive},
+		{name: "no Chart.yaml", path: "testdata/sources/no-chart-yaml.tgz", wantErr: manifests.ErrCorruptArchive},
+		{name: "directory without Chart.yaml", path: "testdata/sources/minimal/templates", wantErr: manifests.ErrInvalidChart},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := manifests.LoadPath(context.Background(), tt.path)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				var se *manifests.SourceError
+				require.ErrorAs(t, err, &se)
+				require.Equal(t, tt.path, se.Source)
+				require.Contains(t, err.Error(), tt.path, "the error names the source")
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.wantName, c.Name())
+			require.Equal(t, tt.wantVersion, c.Metadata.Version)
+		})
+	}
+}
+
+func TestLoadPathHonoursHelmignore(t *testing.T) {
+	t.Parallel()
+	fromDir, err := manifests.LoadPath(context.Background(), "testdata/sources/minimal")
+	require.NoError(t, err)
+	fromFS, err := manifests.LoadFS(context.Background(), os.DirFS("testdata/sources"), "minimal")
+	require.NoError(t, err)
+	for _, c := range []*chart.Chart{fromDir, fromFS} {
+		require.Empty(t, cmp.Diff([]string{"templates/configmap.yaml"}, srcTemplateNames(c)))
+		files := make([]string, len(c.Files))
+		for i, f := range c.Files {
+			files[i] = f.Name
+		}
+		require.Empty(t, cmp.Diff([]string{".helmignore"}, files), "notes/ is ignored by .helmignore")
+		require.Equal(t, map[string]any{"greeting": "hello"}, c.Values)
+	}
+}
+
+func TestLoadPathCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := manifests.LoadPath(ctx, srcChart("1.18.12"))
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestLoadFS(t *testing.T) {
+	t.Parallel()
+	archive, err := os.ReadFile(srcChart("1.17.18"))
+	require.NoError(t, err)
+	rooted := fstest.MapFS{
+		"Chart.yaml":           {Data: []byte("apiVersion: v2\nname: rooted\nversion: 2.0.0\n")},
+		"templates/a.yaml":     {Data: []byte("kind: A\n")},
+		"templates/skip.tmp":   {Data: []byte("kind: B\n")},
+		".helmignore":          {Data: []byte("*.tmp\n")},
+		"charts/cilium.tgz":    {Data: archive},
+		"garbage/Chart.yaml":   {Data: []byte("name: [unclosed\n")},
+		"nochart/values.yaml":  {Data: []byte("a: 1\n")},
+		"files/cilium-1.17.18": {Data: archive},
+	}
+	tests := []struct {
+		name        string
+		fsys        fstest.MapFS
+		path        string
+		wantName    string
+		wantVersion string
+		wantErr     error
+	}{
+		{name: "rooted at the chart", fsys: rooted, path: ".", wantName: "rooted", wantVersion: "2.0.0"},
+		{name: "archive in the fs", fsys: rooted, path: "files/cilium-1.17.18", wantName: "cilium", wantVersion: "1.17.18"},
+		{name: "missing", fsys: rooted, path: "nothing", wantErr: manifests.ErrChartNotFound},
+		{name: "invalid Chart.yaml", fsys: rooted, path: "garbage", wantErr: manifests.ErrInvalidChart},
+		{name: "no Chart.yaml", fsys: rooted, path: "nochart", wantErr: manifests.ErrInvalidChart},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := manifests.LoadFS(context.Background(), tt.fsys, tt.path)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				require.Contains(t, err.Error(), "fs:"+tt.path)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.wantName, c.Name())
+			require.Equal(t, tt.wantVersion, c.Metadata.Version)
+		})
+	}
+
+	t.Run("subchart and helmignore", func(t *testing.T) {
+		t.Parallel()
+		c, err := manifests.LoadFS(context.Background(), rooted, ".")
+		require.NoError(t, err)
+		require.Empty(t, cmp.Diff([]string{"templates/a.yaml"}, srcTemplateNames(c)))
+		require.Len(t, c.Dependencies(), 1)
+		require.Equal(t, "cilium", c.Dependencies()[0].Name())
+	})
+}
+
+func TestLoadArchive(t *testing.T) {
+	t.Parallel()
+	good, err := os.ReadFile(srcChart("1.16.18"))
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		data    []byte
+		wantErr error
+	}{
+		{name: "valid", data: good},
+		{name: "empty", data: nil, wantErr: manifests.ErrCorruptArchive},
+		{name: "yaml", data: []byte("apiVersion: v2\nname: x\n"), wantErr: manifests.ErrCorruptArchive},
+		{name: "truncated", data: good[:len(good)/2], wantErr: manifests.ErrCorruptArchive},
+		{name: "too large", data: append([]byte{0x1f, 0x8b}, make([]byte, manifests.MaxArchiveSize)...), wantErr: manifests.ErrCorruptArchive},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := manifests.LoadArchive(tt.data)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, "1.16.18", c.Metadata.Version)
+		})
+	}
+}
+
+func TestLoadDispatch(t *testing.T) {
+	t.Parallel()
+	repoURL := newFileRepo(t)
+	reg := newOCIRegistry(t, "1.18.12", "1.19.6")
+	abs, err := filepath.Abs(srcChart("1.11.2"))
+	require.NoError(t, err)
+	tests := []struct {
+		name        string
+		ref         string
+		version     string
+		opts        []manifests.LoadOption
+		wantVersion string
+		wantErr     error
+	}{
+		{name: "relative path", ref: srcChart("1.19.6"), wantVersion: "1.19.6"},
+		{name: "path with matching version", ref: srcChart("1.19.6"), version: "1.19.6", wantVersion: "1.19.6"},
+		{name: "path with other version", ref: srcChart("1.19.6"), version: "1.18.12", wantErr: manifests.ErrVersionNotFound},
+		{name: "file URL", ref: "file://" + abs, wantVersion: "1.11.2"},
+		{name: "directory", ref: "testdata/sources/minimal", wantVersion: "0.1.0"},
+		{name: "https-looking path without scheme is a path", ref: "helm.cilium.io/cilium", wantErr: manifests.ErrChartNotFound},
+		{name: "repository", ref: repoURL + "/cilium", version: "1.17.18", wantVersion: "1.17.18"},
+		{name: "repository trailing slash", ref: repoURL + "/cilium/", version: "1.20.0", wantVersion: "1.20.0"},
+		{name: "repository latest", ref: repoURL + "/cilium", wantVersion: "1.20.0"},
+		{name: "repository without chart name", ref: "http://127.0.0.1/", wantErr: manifests.ErrInvalidReference},
+		{name: "oci", ref: "oci://" + reg + "/charts/cilium:1.18.12", opts: []manifests.LoadOption{manifests.WithPlainHTTP()}, wantVersion: "1.18.12"},
+		{name: "oci with version", ref: "oci://" + reg + "/charts/cilium", version: "1.19.6", opts: []manifests.LoadOption{manifests.WithPlainHTTP()}, wantVersion: "1.19.6"},
+		{name: "unknown scheme", ref: "ftp://example.com/cilium", wantErr: manifests.ErrInvalidReference},
+		{name: "empty", ref: "", wantErr: manifests.ErrInvalidReference},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := manifests.Load(context.Background(), tt.ref, tt.version, tt.opts...)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				var se *manifests.SourceError
+				require.True(t, errors.As(err, &se), "%T", err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.wantVersion, c.Metadata.Version)
+		})
+	}
+}
