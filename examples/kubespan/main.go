@@ -1,0 +1,151 @@
+// Command kubespan predicts KubeSpan identities and simulates KubeSpan meshes with the
+// talospatch kubespan package.
+//
+//	go run ./examples/kubespan identity -cluster-id ID -mac MAC [-private-key KEY]
+//	go run ./examples/kubespan simulate -nodes N -unreachable FRACTION -seed S [-duration D]
+//
+// identity prints the node's KubeSpan subnet and address (and public key when a private key
+// is given). simulate runs a mesh of N nodes whose endpoints are unreachable with the given
+// probability, prints every node's `talosctl get kubespanpeerstatuses` table once the mesh
+// has converged (or the duration is over), and how long convergence took in simulated time.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/talospatch/talospatch/kubespan"
+	"github.com/talospatch/talospatch/kubespan/meshsim"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage:
+  kubespan identity -cluster-id ID -mac MAC [-private-key KEY]
+  kubespan simulate -nodes N -unreachable FRACTION -seed S [-duration D]
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "identity":
+		err = identity(args[1:], stdout, stderr)
+	case "simulate":
+		err = simulate(args[1:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case err != nil:
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
+	}
+	return 0
+}
+
+var errUsage = errors.New("usage")
+
+func identity(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("identity", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	clusterID := fs.String("cluster-id", "", "the cluster id (cluster.id)")
+	mac := fs.String("mac", "", "MAC address of the node's first physical link (links sorted by name)")
+	privateKey := fs.String("private-key", "", "optional WireGuard private key (base64) to print the public key")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *clusterID == "" || *mac == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "identity needs -cluster-id and -mac")
+		fs.Usage()
+		return errUsage
+	}
+	hw, err := net.ParseMAC(*mac)
+	if err != nil {
+		return fmt.Errorf("-mac: %w", err)
+	}
+	subnet := kubespan.Subnet(*clusterID)
+	addr, err := kubespan.Address(subnet, hw)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "subnet:  %s\naddress: %s\n", subnet, addr)
+	if *privateKey != "" {
+		k, err := kubespan.ParseKey(*privateKey)
+		if err != nil {
+			return fmt.Errorf("-private-key: %w", err)
+		}
+		pub, err := k.PublicKey()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "publicKey: %s\n", pub)
+	}
+	return nil
+}
+
+func simulate(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Int("nodes", 5, "number of nodes")
+	unreachable := fs.Float64("unreachable", 0.3, "fraction of endpoints that are unreachable (0..1)")
+	seed := fs.Uint64("seed", 1, "random seed")
+	duration := fs.Duration("duration", time.Hour, "simulated time limit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	nodes, err := meshsim.Random(*n, *unreachable, *seed)
+	if err != nil {
+		return err
+	}
+	res, err := meshsim.Run(nodes, meshsim.Options{Seed: *seed, Duration: *duration, StopWhenConverged: true})
+	if err != nil {
+		return err
+	}
+	var rows []kubespan.Row[kubespan.PeerStatus]
+	for i, name := range res.Names {
+		rows = append(rows, kubespan.Rows(name, 1, res.Statuses(i))...)
+	}
+	if err := kubespan.WritePeerStatuses(stdout, rows); err != nil {
+		return err
+	}
+	up, expected := 0, 0
+	for _, l := range res.Links {
+		if l.Up {
+			up++
+		}
+		if l.Expected {
+			expected++
+		}
+	}
+	fmt.Fprintln(stdout)
+	if res.Converged {
+		fmt.Fprintf(stdout, "converged after %s of simulated time: %d of %d links up", res.ConvergedAt.Round(time.Millisecond), up, len(res.Links))
+	} else {
+		fmt.Fprintf(stdout, "not converged after %s of simulated time: %d of %d links up", res.Elapsed, up, len(res.Links))
+	}
+	if never := len(res.Links) - expected; never > 0 {
+		fmt.Fprintf(stdout, " (%d links have no reachable endpoint in either direction)", never)
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
