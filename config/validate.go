@@ -168,6 +168,15 @@ func extraChecks(cfg coreconfig.Provider) []*FieldError {
 				Suggestion: "cluster.discovery.enabled: true",
 			})
 		}
+
+		// The cluster id names the cluster to discovery; the secret is the peers' shared key.
+		if cfg.Cluster().ID() == "" {
+			out = append(out, &FieldError{Path: "v1alpha1.cluster.id", Err: fmt.Errorf("%w: kubespan needs the cluster id", ErrInvalid), Suggestion: "generate the config with the cluster's secrets"})
+		}
+
+		if cfg.Cluster().Secret() == "" {
+			out = append(out, &FieldError{Path: "v1alpha1.cluster.secret", Err: fmt.Errorf("%w: kubespan needs the cluster secret", ErrInvalid), Suggestion: "generate the config with the cluster's secrets"})
+		}
 	}
 
 	return out
@@ -206,6 +215,9 @@ var machineryPaths = []struct {
 
 // pathInMessage finds a field path machinery writes in parentheses: "(.machine.features.hostDNS)".
 var pathInMessage = regexp.MustCompile(`\(\.?([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9\[\]]+)+)[,)]`)
+
+// dottedPathInMessage finds a field path machinery writes inline: "requires .cluster.id".
+var dottedPathInMessage = regexp.MustCompile(`(?:^|\s)\.((?:cluster|machine)(?:\.[A-Za-z0-9]+)+)`)
 
 // flattenMachineryErrors turns machinery's nested multierrors into one *FieldError per problem,
 // keeping the document prefixes machinery adds ("v1alpha1.Config: ", "KubeSpanConfig: ").
@@ -250,6 +262,8 @@ func machineryFieldError(prefix string, err error) *FieldError {
 
 	path := ""
 	if m := pathInMessage.FindStringSubmatch(msg); m != nil {
+		path = m[1]
+	} else if m := dottedPathInMessage.FindStringSubmatch(msg); m != nil {
 		path = m[1]
 	} else {
 		for _, mp := range machineryPaths {

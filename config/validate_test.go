@@ -71,6 +71,7 @@ func TestValidateExtraChecks(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		patch    string
+		more     string // a second patch, if any
 		sentinel error
 		paths    []string
 		text     string
@@ -103,6 +104,14 @@ func TestValidateExtraChecks(t *testing.T) {
 			text:     "kubespan needs cluster discovery",
 		},
 		{
+			name:     "kubespan without cluster id and secret",
+			patch:    "apiVersion: v1alpha1\nkind: KubeSpanConfig\nenabled: true\n",
+			more:     `[{"op":"remove","path":"/cluster/id"},{"op":"remove","path":"/cluster/secret"}]`,
+			sentinel: config.ErrInvalid,
+			paths:    []string{"v1alpha1.cluster.id", "v1alpha1.cluster.secret"},
+			text:     "kubespan needs the cluster secret",
+		},
+		{
 			name:     "several problems",
 			patch:    "cluster:\n  controlPlane:\n    endpoint: https://10.5.0.2\n  network:\n    dnsDomain: \"bad domain\"\n    cni:\n      name: none\n      urls: [https://example.com/cni.yaml]\n",
 			sentinel: config.ErrCNI,
@@ -116,7 +125,12 @@ func TestValidateExtraChecks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 
-			cfg, err := cfgs.Node(config.RoleControlPlane, config.Layers{}, patches.MustParse(tc.patch))
+			ps := []patches.Patch{patches.MustParse(tc.patch)}
+			if tc.more != "" {
+				ps = append(ps, patches.MustParse(tc.more))
+			}
+
+			cfg, err := cfgs.Node(config.RoleControlPlane, config.Layers{}, ps...)
 			require.NoError(t, err)
 
 			_, err = config.Validate(cfg, config.ModeContainer)
