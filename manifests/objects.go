@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -148,7 +149,10 @@ func EncodeObjects(objs []*unstructured.Unstructured) ([]byte, error) {
 			return nil, fmt.Errorf("encode objects: object %d is nil", i)
 		}
 
-		doc, err := yaml.Marshal(obj.Object)
+		// The same bytes as sigs.k8s.io/yaml.Marshal (which encodes to JSON, decodes that with
+		// yaml.v2 and encodes it again), without the detour: unstructured content holds only
+		// JSON types, which yaml.v2 encodes as that round trip would.
+		doc, err := yamlv2.Marshal(obj.Object)
 		if err != nil {
 			return nil, fmt.Errorf("encode objects: object %d (%s %s): %w", i, obj.GetKind(), objectName(obj), err)
 		}

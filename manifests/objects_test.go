@@ -2,11 +2,13 @@ package manifests_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/talospatch/talospatch/manifests"
 )
@@ -252,6 +254,7 @@ func FuzzParseObjects(f *testing.F) {
 	f.Add([]byte("---\n# comment\n---\n{}\n"))
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: []\nmetadata: {name: x}\n"))
 	f.Add([]byte("a: [1, 2\n"))
+	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"x<&>\"}\ndata: {a10: 1.0, a2: 1e21, b: \"yes\", c: null, d: [1.5, -0, 2.0e3], \"1\": \"\\u00e9\\t\"}\n"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		objs, err := manifests.ParseObjects(data)
@@ -270,5 +273,15 @@ func FuzzParseObjects(f *testing.F) {
 		again, err := manifests.EncodeObjects(back)
 		require.NoError(t, err)
 		require.Equal(t, string(out), string(again))
+
+		// EncodeObjects writes what sigs.k8s.io/yaml.Marshal writes.
+		var want []string
+		for _, o := range objs {
+			doc, err := sigsyaml.Marshal(o.Object)
+			require.NoError(t, err)
+			want = append(want, string(doc))
+		}
+
+		require.Equal(t, strings.Join(want, "---\n"), string(out))
 	})
 }

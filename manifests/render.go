@@ -239,15 +239,32 @@ func Render(ch *chart.Chart, kubernetesVersion string, opts RenderOptions) (*Ren
 	caps.KubeVersion = *kubeVersion
 	caps.APIVersions = append(slices.Clone(caps.APIVersions), opts.APIVersions...)
 
+	// Values are coalesced here and checked against the chart's schema concurrently with
+	// the template execution (both only read; the schema check gets its own copy because
+	// templates may `set` into values). The schema error wins, as in Helm, which validates
+	// first.
 	renderValues, err := chartutil.ToRenderValuesWithSchemaValidation(work, vals, chartutil.ReleaseOptions{
 		Name:      releaseName,
 		Namespace: namespace,
 		Revision:  1,
 		IsInstall: !opts.IsUpgrade,
 		IsUpgrade: opts.IsUpgrade,
-	}, caps, opts.SkipSchemaValidation)
+	}, caps, true)
 	if err != nil {
 		return fail("values", ErrValues, err)
+	}
+
+	schemaErr := make(chan error, 1)
+
+	if opts.SkipSchemaValidation {
+		schemaErr <- nil
+	} else {
+		coalesced, _ := renderValues["Values"].(chartutil.Values)
+		schemaValues := deepCopyMap(coalesced)
+
+		go func() {
+			schemaErr <- validateSchema(work, schemaValues)
+		}()
 	}
 
 	var files map[string]string
@@ -255,6 +272,10 @@ func Render(ch *chart.Chart, kubernetesVersion string, opts RenderOptions) (*Ren
 		files, err = engine.RenderWithClientProvider(work, renderValues, newPreviousObjects(opts.Previous, opts.ClusterScopedKinds))
 	} else {
 		files, err = engine.Engine{}.Render(work, renderValues)
+	}
+
+	if serr := <-schemaErr; serr != nil {
+		return fail("values", ErrValues, serr)
 	}
 
 	if err != nil {
@@ -303,6 +324,22 @@ func Render(ch *chart.Chart, kubernetesVersion string, opts RenderOptions) (*Ren
 	}
 
 	return r, nil
+}
+
+// validateSchema checks coalesced values against the chart's values.schema.json files, with
+// Helm's message.
+func validateSchema(c *chart.Chart, values map[string]any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("schema validation panicked: %v", r)
+		}
+	}()
+
+	if err := chartutil.ValidateAgainstSchema(c, values); err != nil {
+		return fmt.Errorf("values don't meet the specifications of the schema(s) in the following chart(s):\n%w", err)
+	}
+
+	return nil
 }
 
 // mergeValues merges the values of opts as Helm's CLI does: values files in order (maps

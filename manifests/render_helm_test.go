@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
@@ -210,4 +211,28 @@ func requireSameObjects(t *testing.T, cliObjs []*unstructured.Unstructured, r *m
 	}
 
 	require.Equal(t, manifests.SortForTalos(r.Objects), r.Objects, "objects must be in Talos order")
+}
+
+// TestRenderMatchesHelmTemplateTinyChart compares the in-memory test chart (CRDs in crds/,
+// hooks, a test hook, NOTES, partials, unknown kinds) with `helm template` on the same chart
+// saved to disk.
+func TestRenderMatchesHelmTemplateTinyChart(t *testing.T) {
+	t.Parallel()
+
+	helm := helmBinary(t)
+
+	ch := appChart()
+	dir := t.TempDir()
+	require.NoError(t, chartutil.SaveDir(ch, dir))
+
+	for _, opts := range []manifests.RenderOptions{
+		{ReleaseName: "tiny"},
+		{ReleaseName: "other", Namespace: "apps", Set: []string{"replicas=5"}},
+	} {
+		r, err := manifests.Render(ch, testKubeVersion, opts)
+		require.NoError(t, err)
+
+		want := helmTemplate(t, helm, filepath.Join(dir, ch.Name()), testKubeVersion, opts)
+		require.Equal(t, string(want), string(r.HelmOutput))
+	}
 }

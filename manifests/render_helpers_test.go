@@ -13,6 +13,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 var updateGoldens = flag.Bool("update", false, "rewrite the golden files under testdata/render")
@@ -107,9 +108,12 @@ func tinyChart(templates map[string]string, values string, extra ...*chart.File)
 		}
 
 		ch.Values = vals
+		ch.Raw = []*chart.File{{Name: chartutil.ValuesfileName, Data: []byte(values)}}
 	}
 
 	return ch
 }
 
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+func yamlMarshal(v any) ([]byte, error) { return sigsyaml.Marshal(v) }

@@ -1,0 +1,106 @@
+package manifests_test
+
+import (
+	"os"
+	"os/exec"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/chart/loader"
+
+	"github.com/talospatch/talospatch/manifests"
+)
+
+// benchOptions are the Talos guide's settings in deterministic mode.
+var benchOptions = manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}
+
+// BenchmarkRender renders each shipped chart from a loaded chart with the Talos presets, in
+// deterministic mode (certificates in the cluster) and with certificates made by the render.
+func BenchmarkRender(b *testing.B) {
+	for _, version := range shippedCharts {
+		ch := loadCilium(b, version)
+
+		for _, mode := range []struct {
+			name  string
+			copts manifests.CiliumOptions
+		}{
+			{"cronjob", benchOptions},
+			{"helm-certs", manifests.CiliumOptions{KubeProxyDisabled: true}},
+		} {
+			b.Run(version+"/"+mode.name, func(b *testing.B) {
+				b.ReportAllocs()
+
+				for b.Loop() {
+					if _, err := manifests.RenderCilium(ch, testKubeVersion, mode.copts, manifests.RenderOptions{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+
+	return s[len(s)/2]
+}
+
+// TestRenderVersusHelmProcess measures, in one run, the in-process render of cilium 1.18.12
+// (from a loaded chart, and including the chart load) against `helm template` as a process for
+// the same chart and values: median of 5 each. The in-process render must take at most a third
+// of the process's wall time. Skipped in -short mode and without the helm CLI.
+func TestRenderVersusHelmProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing comparison skipped in -short mode")
+	}
+
+	helm := helmBinary(t)
+	path := chartPath(t, "1.18.12")
+
+	presets, err := manifests.CiliumValues(benchOptions, "1.18.12")
+	require.NoError(t, err)
+
+	opts := manifests.RenderOptions{ReleaseName: "cilium", Values: presets}
+	dir := t.TempDir()
+
+	valuesFile := dir + "/values.yaml"
+	_, err = manifests.Render(loadCilium(t, "1.18.12"), testKubeVersion, opts) // warm-up
+	require.NoError(t, err)
+
+	data, err := yamlMarshal(presets)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(valuesFile, data, 0o600))
+
+	const runs = 5
+
+	var inProcess, withLoad, process []time.Duration
+
+	for range runs {
+		start := time.Now()
+		cmd := exec.Command(helm, "template", "cilium", path, "--namespace", "kube-system",
+			"--kube-version", testKubeVersion, "--include-crds", "--values", valuesFile)
+		cmd.Env = append(os.Environ(), "HELM_CACHE_HOME="+dir, "HELM_CONFIG_HOME="+dir, "HELM_DATA_HOME="+dir)
+		out, err := cmd.Output()
+		process = append(process, time.Since(start))
+		require.NoError(t, err)
+		require.NotEmpty(t, out)
+
+		start = time.Now()
+		ch, err := loader.Load(path)
+		require.NoError(t, err)
+		loaded := time.Now()
+		_, err = manifests.Render(ch, testKubeVersion, opts)
+		require.NoError(t, err)
+		inProcess = append(inProcess, time.Since(loaded))
+		withLoad = append(withLoad, time.Since(start))
+	}
+
+	ratio := float64(median(inProcess)) / float64(median(process))
+	t.Logf("cilium 1.18.12, median of %d: in-process render %v (with chart load %v), helm template process %v, ratio %.2f",
+		runs, median(inProcess), median(withLoad), median(process), ratio)
+	require.LessOrEqual(t, ratio, 1.0/3, "in-process render must take at most a third of the helm process's time")
+}
