@@ -129,13 +129,9 @@ func applyJSON6902(cur config.Provider, p Patch) (config.Provider, error) {
 	target := targetOf(ops)
 	docs := cur.Documents()
 
-	idx := slices.IndexFunc(docs, func(d configconfig.Document) bool {
-		id := documentID(d)
-
-		return id.Kind == target.Kind && (target.Name == "" || id.Name == target.Name)
-	})
-	if idx < 0 {
-		return nil, &Error{Op: -1, Document: target.String(), Err: fmt.Errorf("%w: the config has no %s document", ErrUnknownDocument, target)}
+	idx, err := findTarget(docs, target)
+	if err != nil {
+		return nil, err
 	}
 
 	docName := documentID(docs[idx]).String()
@@ -187,6 +183,32 @@ func applyJSON6902(cur config.Provider, p Patch) (config.Provider, error) {
 	}
 
 	return c, nil
+}
+
+// findTarget returns the index of the document a patch addresses. A target
+// without a name must match exactly one document.
+func findTarget(docs []configconfig.Document, target Document) (int, error) {
+	idx, matches := -1, 0
+
+	for i, d := range docs {
+		id := documentID(d)
+		if id.Kind == target.Kind && (target.Name == "" || id.Name == target.Name) {
+			if matches == 0 {
+				idx = i
+			}
+
+			matches++
+		}
+	}
+
+	switch {
+	case matches == 0:
+		return -1, &Error{Op: -1, Document: target.String(), Err: fmt.Errorf("%w: the config has no %s document", ErrUnknownDocument, target)}
+	case matches > 1:
+		return -1, &Error{Op: -1, Document: target.String(), Err: fmt.Errorf("%w: the config has %d %s documents; name one (a test of /name after the test of /kind)", ErrUnknownDocument, matches, target)}
+	}
+
+	return idx, nil
 }
 
 // classify maps json-patch errors to the package's sentinels, keeping the cause.

@@ -2,6 +2,7 @@ package patches_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -129,6 +130,47 @@ func TestApplyTargetsOtherDocument(t *testing.T) {
 	after, rest, _ := bytes.Cut(out, []byte("---\n"))
 	require.Empty(t, cmp.Diff(string(before), string(after)))
 	require.Equal(t, "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: \"off\"\nhostname: cp-1\n", string(rest))
+}
+
+func TestApplyNamedDocuments(t *testing.T) {
+	t.Parallel()
+
+	base := genBytes(t, "v1.13", machine.TypeWorker)
+	cfg := mustApply(t, base, patches.MustParse(`apiVersion: v1alpha1
+kind: UserVolumeConfig
+name: data
+provisioning:
+  diskSelector:
+    match: system_disk
+  maxSize: 10GiB
+---
+apiVersion: v1alpha1
+kind: UserVolumeConfig
+name: logs
+provisioning:
+  diskSelector:
+    match: system_disk
+  maxSize: 1GiB
+`))
+
+	// Kind alone is ambiguous.
+	p, err := patches.OpsFor(patches.Document{Kind: "UserVolumeConfig"}, patches.Replace("/provisioning/maxSize", "2GiB"))
+	require.NoError(t, err)
+
+	_, err = patches.Apply(cfg, p)
+	require.ErrorIs(t, err, patches.ErrUnknownDocument)
+	require.ErrorContains(t, err, "2 UserVolumeConfig documents")
+
+	// Kind and name address one document; the others stay as they were, in order.
+	p, err = patches.OpsFor(patches.Document{Kind: "UserVolumeConfig", Name: "logs"}, patches.Replace("/provisioning/maxSize", "2GiB"))
+	require.NoError(t, err)
+
+	out, err := patches.Apply(cfg, p)
+	require.NoError(t, err)
+	require.Equal(t, strings.Replace(string(cfg), "maxSize: 1GiB", "maxSize: 2GiB", 1), string(out))
+
+	_, err = patches.Apply(cfg, patches.MustParse(`[{"op":"test","path":"/kind","value":"UserVolumeConfig"},{"op":"test","path":"/name","value":"nope"},{"op":"remove","path":"/provisioning"}]`))
+	require.ErrorIs(t, err, patches.ErrUnknownDocument)
 }
 
 func TestApplyZeroPatch(t *testing.T) {
