@@ -155,7 +155,7 @@ func applyJSON6902(cur config.Provider, p Patch) (config.Provider, error) {
 		}
 
 		if err != nil {
-			return nil, &Error{Op: j, Operation: o.op, Path: o.path, Document: docName, Err: classify(err)}
+			return nil, &Error{Op: j, Operation: o.op, Path: o.path, Document: docName, Err: classify(err, o)}
 		}
 	}
 
@@ -212,8 +212,10 @@ func findTarget(docs []configconfig.Document, target Document) (int, error) {
 }
 
 // classify maps json-patch errors to the package's sentinels, keeping the cause.
-func classify(err error) error {
+func classify(err error, o Operation) error {
 	switch {
+	case errors.Is(err, jsonpatch.ErrInvalidIndex) && (hasNegativeToken(o.path) || hasNegativeToken(o.from)):
+		return fmt.Errorf("%w: %w: %w", ErrInvalidOperation, ErrNegativeIndex, err)
 	case errors.Is(err, jsonpatch.ErrTestFailed):
 		return fmt.Errorf("%w: %w", ErrTestFailed, err)
 	case errors.Is(err, jsonpatch.ErrMissing), errors.Is(err, jsonpatch.ErrInvalidIndex):

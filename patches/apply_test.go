@@ -52,6 +52,11 @@ func TestApplyJSON6902(t *testing.T) {
 			check: func(t *testing.T, out []byte) { require.NotContains(t, string(out), "exclude-from-external") },
 		},
 		{
+			name:  "negative-looking object member is fine",
+			patch: `[{"op":"add","path":"/machine/nodeLabels/-1","value":"x"}]`,
+			check: func(t *testing.T, out []byte) { require.Contains(t, string(out), `"-1": x`) },
+		},
+		{
 			name:  "append to list",
 			patch: `[{"op":"add","path":"/machine/certSANs/-","value":"10.0.0.2"}]`,
 			check: func(t *testing.T, out []byte) { require.Contains(t, string(out), "certSANs:\n        - 10.0.0.2\n") },
@@ -61,6 +66,9 @@ func TestApplyJSON6902(t *testing.T) {
 		{name: "add under missing parent", patch: `[{"op":"add","path":"/cluster/nothere/x","value":1}]`, err: patches.ErrMissingPath},
 		{name: "index out of range", patch: `[{"op":"replace","path":"/cluster/network/podSubnets/5","value":"10.0.0.0/8"}]`, err: patches.ErrMissingPath},
 		{name: "move missing", patch: `[{"op":"move","from":"/cluster/nothere","path":"/cluster/x"}]`, err: patches.ErrMissingPath},
+		{name: "negative index", patch: `[{"op":"remove","path":"/cluster/network/podSubnets/-1"}]`, err: patches.ErrNegativeIndex},
+		{name: "negative index is an invalid operation", patch: `[{"op":"add","path":"/cluster/network/podSubnets/-1","value":"10.0.0.0/8"}]`, err: patches.ErrInvalidOperation},
+		{name: "negative copy source", patch: `[{"op":"copy","from":"/cluster/network/podSubnets/-1","path":"/cluster/network/serviceSubnets/-"}]`, err: patches.ErrNegativeIndex},
 		{name: "test fails", patch: `[{"op":"test","path":"/cluster/clusterName","value":"other"}]`, err: patches.ErrTestFailed},
 		{name: "result does not decode", patch: `[{"op":"add","path":"/cluster/bogus","value":1}]`, err: patches.ErrInvalidConfig},
 		{name: "wrong type", patch: `[{"op":"replace","path":"/machine/install/wipe","value":{"a":1}}]`, err: patches.ErrInvalidConfig},

@@ -23,9 +23,10 @@
 //
 // The recipes (CNINone, CNICustom, KubeProxyDisabled, StrictMode,
 // InlineManifest, ExtraManifests, KubePrism, ClusterDiscovery,
-// ClusterIdentity) take the machinery version contract and pick the form
-// talosctl accepts for it: the guide's RFC 6902 text up to v1.11, strategic
-// merge from v1.12. InlineManifest inserts or replaces by name, never
+// ClusterIdentity) take the machinery version contract (nil: the current one)
+// and pick the form talosctl accepts for it: RFC 6902 before v1.2 (talosctl had
+// no strategic merge patches), the guide's RFC 6902 text up to v1.11, strategic
+// merge from v1.12. Apply accepts every form on every contract. InlineManifest inserts or replaces by name, never
 // duplicates (see ReplaceByNameDirective). Diff and DiffOps compute the patch
 // that turns one config into another.
 //

@@ -16,8 +16,9 @@ var (
 	// ErrInvalidOperation: an RFC 6902 operation is malformed or cannot apply
 	// (unknown op, bad pointer, negative index, wrong value type at the path).
 	ErrInvalidOperation = errors.New("invalid operation")
-	// ErrNegativeIndex: a JSON pointer uses a negative array index; it also wraps
-	// ErrInvalidOperation.
+	// ErrNegativeIndex: a JSON pointer indexes an array with a negative number
+	// (json-patch accepts them by default; RFC 6902 does not). It comes wrapped
+	// with ErrInvalidOperation.
 	ErrNegativeIndex = errors.New("negative array index")
 	// ErrMissingPath: an operation or a "$patch: delete" addresses a path that
 	// does not exist (remove, replace, move/copy source, test).

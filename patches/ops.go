@@ -367,8 +367,9 @@ func validateOp(o Operation) Operation {
 	return o
 }
 
-// checkPointer validates an RFC 6901 JSON pointer and refuses negative array
-// indices (RFC 6902 has none).
+// checkPointer validates an RFC 6901 JSON pointer. Negative array indices
+// (which RFC 6902 does not have) are refused when applying, where it is known
+// whether a token indexes an array or names an object member.
 func checkPointer(p string) error {
 	if p == "" {
 		return nil
@@ -384,13 +385,20 @@ func checkPointer(p string) error {
 				return fmt.Errorf("bad escape in %q: \"~\" must be followed by 0 or 1", tok)
 			}
 		}
-
-		if isNegativeIndex(tok) {
-			return fmt.Errorf("%w %s", ErrNegativeIndex, tok)
-		}
 	}
 
 	return nil
+}
+
+// hasNegativeToken reports whether a pointer has a token like "-1".
+func hasNegativeToken(p string) bool {
+	for tok := range strings.SplitSeq(p, "/") {
+		if isNegativeIndex(tok) {
+			return true
+		}
+	}
+
+	return false
 }
 
 func isNegativeIndex(tok string) bool {
