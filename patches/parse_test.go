@@ -204,7 +204,6 @@ func TestBuilders(t *testing.T) {
 	_, err = patches.Ops(patches.Add("/a", func() {}))
 	require.ErrorIs(t, err, patches.ErrInvalidOperation)
 
-
 	_, err = patches.Ops(patches.Operation{})
 	require.ErrorIs(t, err, patches.ErrInvalidOperation)
 
