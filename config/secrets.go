@@ -88,6 +88,28 @@ func LoadSecrets(data []byte) (*Secrets, error) {
 	return s, nil
 }
 
+// SecretsFromBundle returns the Secrets of a machinery secrets bundle, for example one that
+// secrets.NewBundleFromConfig recovered from an existing machine config. The bundle is
+// checked like [LoadSecrets] checks a file (errors match ErrSecrets) and copied: changing b
+// afterwards does not change the result. Its clock is not used.
+func SecretsFromBundle(b *secrets.Bundle) (*Secrets, error) {
+	if b == nil {
+		return nil, fmt.Errorf("secrets from bundle: %w", ErrNoSecrets)
+	}
+
+	if err := b.Validate(); err != nil {
+		return nil, fmt.Errorf("secrets from bundle: %w: %w", ErrSecrets, err)
+	}
+
+	s := &Secrets{bundle: cloneBundle(b)}
+
+	if _, err := s.createdAt(); err != nil {
+		return nil, fmt.Errorf("secrets from bundle: %w: %w", ErrSecrets, err)
+	}
+
+	return s, nil
+}
+
 // Marshal encodes the bundle in the YAML format of `talosctl gen secrets`. The output is
 // sensitive. LoadSecrets(s.Marshal()) gives back an equal bundle and Marshal is stable: a
 // bundle loaded from Marshal output marshals to the same bytes.
