@@ -1,0 +1,319 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"helm.sh/helm/v3/pkg/chart"
+
+	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/kubespan"
+	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/patches"
+)
+
+// The fleet's fixed parameters.
+const (
+	clusterName = "fleet"
+	endpoint    = "https://fleet.example:6443"
+	release     = "cilium"
+	namespace   = "kube-system"
+	// nodeLabel is the label every node's patch sets to the node's name.
+	nodeLabel = "example.com/node"
+)
+
+// fleet is what to build: the inputs as bytes and the fleet's size and versions.
+type fleet struct {
+	chartPath     string
+	secrets       []byte
+	controlPlanes int
+	workers       int
+	kubernetes    string // Kubernetes version, "1.35.0"
+	talos         string // Talos version contract, "v1.13"
+	deterministic bool   // Hubble certificates by cronJob: the render is reproducible
+}
+
+// emitFunc receives node i's name and encoded config. It is called concurrently, once per node,
+// in no particular order; data is the caller's.
+type emitFunc func(i int, name string, data []byte) error
+
+// nodeName returns the name of node i, counting control planes then workers.
+func nodeName(i, controlPlanes int) string {
+	if i < controlPlanes {
+		return fmt.Sprintf("cp-%d", i)
+	}
+
+	return fmt.Sprintf("worker-%d", i-controlPlanes)
+}
+
+// nodeAddress returns node i's certificate SAN, 10.0.<i/250>.<i%250+1>.
+func nodeAddress(i int) string {
+	return fmt.Sprintf("10.0.%d.%d", i/250, i%250+1)
+}
+
+// build generates every node's config and hands each to emit.
+//
+// Cilium is rendered once, in the background, while the worker configs are built: workers do
+// not carry the inline manifest, so only the control planes wait for the render. The role
+// configs are generated and patched once per role; per node only the node's small patch is
+// applied, and config.NodeEncoder re-encodes only what the patch changed. Nodes are built by a
+// bounded pool of GOMAXPROCS goroutines; each node's bytes do not depend on the schedule.
+func build(ctx context.Context, f fleet, emit emitFunc) error {
+	if f.controlPlanes < 1 || f.workers < 0 {
+		return fmt.Errorf("build fleet: need at least one control plane and no negative worker count, got %d and %d", f.controlPlanes, f.workers)
+	}
+
+	type rendered struct {
+		yaml []byte
+		err  error
+	}
+
+	ciliumDone := make(chan rendered, 1)
+
+	go func() {
+		ch, err := loadChart(ctx, f.chartPath)
+		if err != nil {
+			ciliumDone <- rendered{err: err}
+
+			return
+		}
+
+		out, err := renderCilium(ch, f.kubernetes, f.deterministic)
+		ciliumDone <- rendered{yaml: out, err: err}
+	}()
+
+	base, err := generate(f)
+	if err != nil {
+		<-ciliumDone
+
+		return err
+	}
+
+	workers, err := roleBuilder(base, config.RoleWorker, config.Layers{AllNodes: base.layers.AllNodes})
+	if err != nil {
+		<-ciliumDone
+
+		return err
+	}
+
+	if err = forEachNode(ctx, f.controlPlanes, f.controlPlanes+f.workers, f.controlPlanes, workers, emit); err != nil {
+		<-ciliumDone
+
+		return err
+	}
+
+	cilium := <-ciliumDone
+	if cilium.err != nil {
+		return cilium.err
+	}
+
+	controlPlanes, err := roleBuilder(base, config.RoleControlPlane, config.Layers{
+		AllNodes:     base.layers.AllNodes,
+		ControlPlane: []patches.Patch{patches.InlineManifest(release, string(cilium.yaml))},
+	})
+	if err != nil {
+		return err
+	}
+
+	return forEachNode(ctx, 0, f.controlPlanes, f.controlPlanes, controlPlanes, emit)
+}
+
+// loadChart loads the Cilium chart archive (stage "chart load").
+func loadChart(ctx context.Context, path string) (*chart.Chart, error) {
+	ch, err := manifests.LoadPath(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("load chart: %w", err)
+	}
+
+	return ch, nil
+}
+
+// renderCilium renders Cilium once with the Talos presets for a cluster without kube-proxy
+// (stage "render"): ipam kubernetes, kubeProxyReplacement, KubePrism localhost:7445, the
+// capabilities and cgroup values; with deterministic, Hubble certificates by cronJob, and the
+// render fails rather than carry fresh key material.
+func renderCilium(ch *chart.Chart, kubernetes string, deterministic bool) ([]byte, error) {
+	r, err := manifests.RenderCilium(ch, kubernetes,
+		manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: deterministic},
+		manifests.RenderOptions{ReleaseName: release, Namespace: namespace, Deterministic: deterministic},
+	)
+	if err != nil {
+		return nil, fmt.Errorf("render cilium: %w", err)
+	}
+
+	return r.YAML, nil
+}
+
+// generated are the role configs before the role layers, and the layers every node gets.
+type generated struct {
+	configs config.Configs
+	layers  config.Layers
+}
+
+// generate generates the role configs (stage "role config"): CNI none and kube-proxy disabled
+// in the cluster description, discovery on (the default), and KubeSpan as the v1.13
+// KubeSpanConfig document for every node.
+func generate(f fleet) (generated, error) {
+	secrets, err := config.LoadSecrets(f.secrets)
+	if err != nil {
+		return generated{}, err
+	}
+
+	contract, err := config.ParseContract(f.talos)
+	if err != nil {
+		return generated{}, err
+	}
+
+	cfgs, err := config.Generate(config.Cluster{
+		Name:              clusterName,
+		Endpoint:          endpoint,
+		Contract:          f.talos,
+		KubernetesVersion: f.kubernetes,
+		CNI:               config.CNI{Name: config.CNINone},
+		KubeProxyDisabled: true,
+	}, secrets)
+	if err != nil {
+		return generated{}, err
+	}
+
+	ks, err := kubespan.KubeSpanSections(contract, kubespan.KubeSpan{Enabled: true})
+	if err != nil {
+		return generated{}, fmt.Errorf("kubespan: %w", err)
+	}
+
+	ksPatch, err := ks.Patch()
+	if err != nil {
+		return generated{}, fmt.Errorf("kubespan: %w", err)
+	}
+
+	return generated{configs: cfgs, layers: config.Layers{AllNodes: []patches.Patch{ksPatch}}}, nil
+}
+
+// role is one role's patched config and the encoder for its nodes.
+type role struct {
+	role    config.Role
+	configs config.Configs // the role's config with the all-nodes and role layers applied
+	encoder *config.NodeEncoder
+}
+
+// roleBuilder applies the layers to a role config once and makes the role's node encoder.
+func roleBuilder(g generated, r config.Role, l config.Layers) (*role, error) {
+	cfg, err := g.configs.Node(r, l)
+	if err != nil {
+		return nil, err
+	}
+
+	patched := config.Configs{Worker: cfg}
+	if r == config.RoleControlPlane {
+		patched = config.Configs{ControlPlane: cfg}
+	}
+
+	enc, err := config.NewNodeEncoder(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	return &role{role: r, configs: patched, encoder: enc}, nil
+}
+
+// nodePatch returns node i's patch (stage "node patch"): its name as a node label and its
+// address as the only extra certificate SAN.
+func nodePatch(name, address string) (patches.Patch, error) {
+	n, err := json.Marshal(name)
+	if err != nil {
+		return patches.Patch{}, err
+	}
+
+	a, err := json.Marshal(address)
+	if err != nil {
+		return patches.Patch{}, err
+	}
+
+	return patches.Strategic(fmt.Sprintf("machine:\n  nodeLabels:\n    %s: %s\n  certSANs:\n    - %s\n", nodeLabel, n, a))
+}
+
+// node builds and encodes the config of node i (stages "node patch" and "encode").
+func (r *role) node(i, controlPlanes int) (string, []byte, error) {
+	name := nodeName(i, controlPlanes)
+
+	p, err := nodePatch(name, nodeAddress(i))
+	if err != nil {
+		return "", nil, fmt.Errorf("node %s: %w", name, err)
+	}
+
+	cfg, err := r.configs.Node(r.role, config.Layers{}, p)
+	if err != nil {
+		return "", nil, fmt.Errorf("node %s: %w", name, err)
+	}
+
+	data, err := r.encoder.Encode(cfg)
+	if err != nil {
+		return "", nil, fmt.Errorf("node %s: %w", name, err)
+	}
+
+	return name, data, nil
+}
+
+// forEachNode builds nodes [from, to) of role r with a pool of GOMAXPROCS goroutines and emits
+// them. On failure it returns the error of the lowest failing node.
+func forEachNode(ctx context.Context, from, to, controlPlanes int, r *role, emit emitFunc) error {
+	if from >= to {
+		return nil
+	}
+
+	var (
+		next     atomic.Int64
+		mu       sync.Mutex
+		firstErr error
+		errAt    = to
+		wg       sync.WaitGroup
+	)
+
+	next.Store(int64(from))
+
+	fail := func(i int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+
+		if i < errAt {
+			errAt, firstErr = i, err
+		}
+	}
+
+	for range min(runtime.GOMAXPROCS(0), to-from) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= to {
+					return
+				}
+
+				if err := ctx.Err(); err != nil {
+					fail(i, err)
+
+					return
+				}
+
+				name, data, err := r.node(i, controlPlanes)
+				if err == nil {
+					err = emit(i, name, data)
+				}
+
+				if err != nil {
+					fail(i, err)
+					next.Store(int64(to)) // stop handing out work
+
+					return
+				}
+			}
+		})
+	}
+
+	wg.Wait()
+
+	return firstErr
+}

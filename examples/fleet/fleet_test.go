@@ -1,0 +1,419 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
+	"github.com/stretchr/testify/require"
+	yaml "go.yaml.in/yaml/v4"
+
+	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/internal/bench/baseline"
+	"github.com/talospatch/talospatch/manifests"
+)
+
+// The shared fixtures beside the repository (<repo>/../shared).
+var (
+	sharedDir   = filepath.Join("..", "..", "..", "shared")
+	testChart   = filepath.Join(sharedDir, "charts", "cilium-1.18.12.tgz")
+	testSecrets = filepath.Join(sharedDir, "bench", "secrets.yaml")
+)
+
+// testFleet is the small fleet of the equality tests: 3 control planes and 5 workers.
+func testFleet(t testing.TB) fleet {
+	t.Helper()
+
+	s, err := os.ReadFile(testSecrets)
+	require.NoError(t, err, "the shared fixtures must be beside the repository")
+
+	return fleet{
+		chartPath:     testChart,
+		secrets:       s,
+		controlPlanes: 3,
+		workers:       5,
+		kubernetes:    "1.35.0",
+		talos:         "v1.13",
+		deterministic: true,
+	}
+}
+
+// buildAll builds the fleet and returns the configs by node index.
+func buildAll(t testing.TB, f fleet) ([]string, [][]byte) {
+	t.Helper()
+
+	names := make([]string, f.controlPlanes+f.workers)
+	data := make([][]byte, f.controlPlanes+f.workers)
+
+	var mu sync.Mutex
+
+	err := build(t.Context(), f, func(i int, name string, d []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+
+		require.Empty(t, names[i], "node %d emitted twice", i)
+		names[i], data[i] = name, d
+
+		return nil
+	})
+	require.NoError(t, err)
+
+	return names, data
+}
+
+// baselineFleet builds the same fleet the way it is done today, with cilium as the inline
+// manifest.
+func baselineFleet(t testing.TB, f fleet, cilium []byte) []baseline.Node {
+	t.Helper()
+
+	contract, err := config.ParseContract(f.talos)
+	require.NoError(t, err)
+
+	b, err := secrets.LoadBundle(testSecrets)
+	require.NoError(t, err)
+
+	nodes, err := baseline.Build(baseline.Fleet{
+		ControlPlanes: f.controlPlanes,
+		Workers:       f.workers,
+		Kubernetes:    f.kubernetes,
+		Contract:      contract,
+		Secrets:       b,
+		Cilium:        cilium,
+	})
+	require.NoError(t, err)
+
+	return nodes
+}
+
+// TestFleetEqualsMachinery compares every node's config with machinery's bundle.NewBundle plus
+// configpatcher per node, given the same Cilium manifest: document by document, and the inline
+// manifest object by object.
+func TestFleetEqualsMachinery(t *testing.T) {
+	t.Parallel()
+
+	f := testFleet(t)
+	names, got := buildAll(t, f)
+
+	ch, err := loadChart(t.Context(), f.chartPath)
+	require.NoError(t, err)
+
+	cilium, err := renderCilium(ch, f.kubernetes, true)
+	require.NoError(t, err)
+
+	compareFleet(t, baselineFleet(t, f, cilium), names, got, false)
+}
+
+// TestFleetEqualsHelmTemplate is the whole comparison with today's way: `helm template` (the
+// helm CLI as a process), bundle.NewBundle and configpatcher per node. Without the helm CLI it
+// is skipped, except in CI (CI=true), where it fails.
+func TestFleetEqualsHelmTemplate(t *testing.T) {
+	t.Parallel()
+
+	helm := findHelm(t)
+	f := testFleet(t)
+	names, got := buildAll(t, f)
+
+	cilium, err := baseline.HelmTemplate(t.Context(), helm, f.chartPath, f.kubernetes, true)
+	require.NoError(t, err)
+
+	compareFleet(t, baselineFleet(t, f, cilium), names, got, true)
+}
+
+// findHelm returns the helm CLI: on PATH, else in <repo>/.cache/bin (where .ci/run installs it).
+func findHelm(t *testing.T) string {
+	t.Helper()
+
+	if p, err := exec.LookPath("helm"); err == nil {
+		return p
+	}
+
+	p, err := filepath.Abs(filepath.Join("..", "..", ".cache", "bin", "helm"))
+	require.NoError(t, err)
+
+	if _, err = os.Stat(p); err == nil {
+		return p
+	}
+
+	msg := "helm CLI not found (PATH, .cache/bin): GOBIN=$PWD/.cache/bin go install helm.sh/helm/v3/cmd/helm@v3.22.0"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+
+	t.Skip(msg)
+
+	return ""
+}
+
+// compareFleet compares the fleet's configs with the baseline's, node by node. helmOrder says
+// the baseline's inline manifest is in Helm's order, which Talos sorts before applying.
+func compareFleet(t *testing.T, want []baseline.Node, names []string, got [][]byte, helmOrder bool) {
+	t.Helper()
+
+	wantNames := make([]string, len(want))
+	for i, n := range want {
+		wantNames[i] = n.Name
+	}
+
+	require.Equal(t, wantNames, names)
+
+	for i, n := range want {
+		t.Run(n.Name, func(t *testing.T) {
+			compareNode(t, n.Config, got[i], helmOrder)
+		})
+	}
+}
+
+// document is one decoded config document.
+type document map[string]any
+
+// id names a document: "v1alpha1" or "Kind" or "Kind/name".
+func (d document) id() string {
+	kind, _ := d["kind"].(string)
+	if kind == "" {
+		return "v1alpha1"
+	}
+
+	if name, ok := d["name"].(string); ok {
+		return kind + "/" + name
+	}
+
+	return kind
+}
+
+// kubeSpanExplicitDefaults are the KubeSpanConfig fields the kubespan package always writes
+// (so that a patch fully determines them) and talosctl's --with-kubespan leaves out: both
+// mean false, the Talos default.
+var kubeSpanExplicitDefaults = []string{"advertiseKubernetesNetworks", "allowDownPeerBypass", "harvestExtraEndpoints"}
+
+// compareNode compares one node's config document by document, in order; the inline manifests
+// are compared by name, then object by object.
+func compareNode(t *testing.T, want, got []byte, helmOrder bool) {
+	t.Helper()
+
+	wd, gd := decodeDocuments(t, want), decodeDocuments(t, got)
+
+	ids := func(ds []document) (out []string) {
+		for _, d := range ds {
+			out = append(out, d.id())
+		}
+
+		return out
+	}
+
+	require.Equal(t, ids(wd), ids(gd), "documents")
+
+	for k := range wd {
+		w, g := wd[k], gd[k]
+
+		switch w.id() {
+		case "v1alpha1":
+			wm, gm := takeInlineManifests(t, w), takeInlineManifests(t, g)
+			require.Equal(t, slices.Sorted(maps.Keys(wm)), slices.Sorted(maps.Keys(gm)), "inline manifest names")
+
+			for name := range wm {
+				compareObjects(t, name, wm[name], gm[name], helmOrder)
+			}
+		case "KubeSpanConfig":
+			for _, key := range kubeSpanExplicitDefaults {
+				if _, inWant := w[key]; !inWant && g[key] == false {
+					delete(g, key)
+				}
+			}
+		}
+
+		if diff := cmp.Diff(w, g); diff != "" {
+			t.Errorf("document %s differs (-machinery +talospatch):\n%s", w.id(), diff)
+		}
+	}
+}
+
+// decodeDocuments decodes a multi-document config.
+func decodeDocuments(t *testing.T, data []byte) []document {
+	t.Helper()
+
+	var docs []document
+
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+
+	for {
+		var m map[string]any
+
+		err := dec.Decode(&m)
+		if errors.Is(err, io.EOF) {
+			return docs
+		}
+
+		require.NoError(t, err)
+		docs = append(docs, document(m))
+	}
+}
+
+// takeInlineManifests removes the inline manifests' contents from a v1alpha1 document and
+// returns them by name.
+func takeInlineManifests(t *testing.T, d document) map[string]string {
+	t.Helper()
+
+	out := map[string]string{}
+
+	cluster, _ := d["cluster"].(map[string]any)
+
+	list, _ := cluster["inlineManifests"].([]any)
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		require.True(t, ok)
+
+		name, _ := m["name"].(string)
+		contents, _ := m["contents"].(string)
+		out[name] = contents
+		m["contents"] = "<compared object by object>"
+	}
+
+	return out
+}
+
+// compareObjects compares two manifests object by object. With helmOrder the wanted manifest
+// is `helm template` output, which Talos sorts (SortForTalos) before applying.
+func compareObjects(t *testing.T, name, want, got string, helmOrder bool) {
+	t.Helper()
+
+	wo, err := manifests.ParseObjects([]byte(want))
+	require.NoError(t, err)
+
+	if helmOrder {
+		wo = manifests.SortForTalos(wo)
+	}
+
+	gobjs, err := manifests.ParseObjects([]byte(got))
+	require.NoError(t, err)
+
+	require.Len(t, gobjs, len(wo), "objects of inline manifest %s", name)
+	require.NotEmpty(t, wo)
+
+	for i := range wo {
+		if diff := cmp.Diff(wo[i].Object, gobjs[i].Object); diff != "" {
+			t.Errorf("inline manifest %s object %d (%s %s) differs (-helm template +talospatch):\n%s", name, i, wo[i].GetKind(), wo[i].GetName(), diff)
+		}
+	}
+}
+
+func TestFleetDeterministic(t *testing.T) {
+	t.Parallel()
+
+	f := testFleet(t)
+	_, first := buildAll(t, f)
+	_, second := buildAll(t, f)
+
+	require.Equal(t, first, second)
+}
+
+func TestRunWritesOneFilePerNode(t *testing.T) {
+	t.Parallel()
+
+	out := t.TempDir()
+	f := testFleet(t)
+	require.NoError(t, run(t.Context(), options{
+		chart: f.chartPath, secrets: testSecrets, out: out,
+		controlPlanes: 2, workers: 3, kubernetes: "1.35.0", talos: "v1.13", deterministic: true,
+	}))
+
+	entries, err := os.ReadDir(out)
+	require.NoError(t, err)
+
+	var files []string
+	for _, e := range entries {
+		files = append(files, e.Name())
+	}
+
+	require.Equal(t, []string{"cp-0.yaml", "cp-1.yaml", "worker-0.yaml", "worker-1.yaml", "worker-2.yaml"}, files)
+
+	f.controlPlanes, f.workers = 2, 3
+	names, data := buildAll(t, f)
+
+	for i, name := range names {
+		written, err := os.ReadFile(filepath.Join(out, name+".yaml"))
+		require.NoError(t, err)
+		require.Equal(t, string(data[i]), string(written), name)
+	}
+
+	// Comments are off (the control planes' Cilium manifest has "#" in its data) and the
+	// control planes alone carry Cilium.
+	require.NotRegexp(t, `(?m)^( {4}){0,2}#`, string(data[0])) // config comments, not the manifest's
+	require.NotContains(t, string(data[2]), "#")
+	require.Contains(t, string(data[0]), "name: cilium")
+	require.NotContains(t, string(data[2]), "inlineManifests")
+}
+
+func TestNodeNamesAndAddresses(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		i, controlPlanes int
+		name, address    string
+	}{
+		{0, 3, "cp-0", "10.0.0.1"},
+		{2, 3, "cp-2", "10.0.0.3"},
+		{3, 3, "worker-0", "10.0.0.4"},
+		{249, 3, "worker-246", "10.0.0.250"},
+		{250, 3, "worker-247", "10.0.1.1"},
+		{1002, 3, "worker-999", "10.0.4.3"},
+	}
+
+	for _, tt := range tests {
+		require.Equal(t, tt.name, nodeName(tt.i, tt.controlPlanes))
+		require.Equal(t, tt.address, nodeAddress(tt.i))
+		require.Equal(t, tt.name, baseline.NodeName(tt.i, tt.controlPlanes))
+		require.Equal(t, tt.address, baseline.NodeAddress(tt.i))
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	t.Parallel()
+
+	noop := func(int, string, []byte) error { return nil }
+
+	tests := []struct {
+		name   string
+		change func(*fleet)
+		emit   emitFunc
+		want   string
+	}{
+		{"no control plane", func(f *fleet) { f.controlPlanes = 0 }, noop, "need at least one control plane"},
+		{"bad secrets", func(f *fleet) { f.secrets = []byte("cluster: {}\n") }, noop, "secrets"},
+		{"bad contract", func(f *fleet) { f.talos = "v9.1" }, noop, "contract"},
+		{"missing chart", func(f *fleet) { f.chartPath = filepath.Join(t.TempDir(), "none.tgz") }, noop, "load chart"},
+		{"emit fails", func(*fleet) {}, func(i int, _ string, _ []byte) error {
+			if i == 4 {
+				return errors.New("disk full")
+			}
+
+			return nil
+		}, "disk full"},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			f := testFleet(t)
+			tt.change(&f)
+
+			err := build(t.Context(), f, tt.emit)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestRunNeedsFlags(t *testing.T) {
+	t.Parallel()
+
+	require.ErrorContains(t, run(t.Context(), options{}), "-chart, -secrets and -out are required")
+}
