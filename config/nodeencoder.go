@@ -63,7 +63,7 @@ func NewNodeEncoder(base coreconfig.Provider) (*NodeEncoder, error) {
 		return nil, fmt.Errorf("new node encoder: %w: nil config", ErrInvalid)
 	}
 
-	v1, docs, ok := splitDocuments(base.Clone())
+	v1, docs, ok := splitDocuments(deepClone(base))
 	if !ok {
 		return nil, fmt.Errorf("new node encoder: %w: %T is not a machinery config container", ErrInvalid, base)
 	}
