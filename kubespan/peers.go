@@ -220,5 +220,5 @@ func routed(specs []PeerSpec, include func(int) bool) []netip.Prefix {
 			}
 		}
 	}
-	return b.Set().Prefixes()
+	return b.Finish().Prefixes()
 }

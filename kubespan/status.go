@@ -113,6 +113,11 @@ func (s PeerStatus) Observe(o Observation) PeerStatus {
 // handshake happened after T0, else unknown. In between it is up iff a handshake happened
 // after T0, else down. Finally, down without any endpoint ever used is unknown.
 func (s PeerStatus) WithState(now time.Time) PeerStatus {
+	s.computeState(now)
+	return s
+}
+
+func (s *PeerStatus) computeState(now time.Time) {
 	sinceHandshake := now.Sub(s.LastHandshakeTime)
 	sinceChange := now.Sub(s.LastEndpointChange)
 	handshakeAfterChange := s.LastHandshakeTime.After(s.LastEndpointChange)
@@ -139,7 +144,6 @@ func (s PeerStatus) WithState(now time.Time) PeerStatus {
 	if s.State == PeerStateDown && !s.LastUsedEndpoint.IsValid() {
 		s.State = PeerStateUnknown
 	}
-	return s
 }
 
 // ShouldChangeEndpoint reports whether Talos picks a new endpoint: the peer is down or no
@@ -192,22 +196,23 @@ type PeerUpdate struct {
 // endpoint when the peer is down or has none, and re-apply the last used endpoint when
 // WireGuard lost it. It does not allocate.
 func (s PeerStatus) Update(now time.Time, endpoints []netip.AddrPort, obs *Observation) PeerUpdate {
+	u := PeerUpdate{Status: s}
+	st := &u.Status
 	if obs != nil {
-		s = s.Observe(*obs)
+		st.Endpoint, st.LastHandshakeTime = obs.Endpoint, obs.LastHandshakeTime
+		st.ReceiveBytes, st.TransmitBytes = obs.ReceiveBytes, obs.TransmitBytes
 	}
-	s = s.WithState(now)
-	var u PeerUpdate
-	if s.ShouldChangeEndpoint() {
-		if e, ok := s.NextEndpoint(endpoints); ok {
-			s = s.WithEndpoint(e, now)
+	st.computeState(now)
+	if st.ShouldChangeEndpoint() {
+		if e, ok := st.NextEndpoint(endpoints); ok {
+			st.Endpoint, st.LastUsedEndpoint, st.LastEndpointChange, st.State = e, e, now, PeerStateUnknown
 			u.Configure, u.Changed = e, true
 		}
 	}
-	if s.LastUsedEndpoint.IsValid() && (!s.Endpoint.IsValid() || s.Endpoint == s.LastUsedEndpoint) {
-		u.Configure = s.LastUsedEndpoint
-		s.Endpoint = s.LastUsedEndpoint
+	if st.LastUsedEndpoint.IsValid() && (!st.Endpoint.IsValid() || st.Endpoint == st.LastUsedEndpoint) {
+		u.Configure = st.LastUsedEndpoint
+		st.Endpoint = st.LastUsedEndpoint
 	}
-	u.Status = s
 	return u
 }
 

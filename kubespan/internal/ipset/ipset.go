@@ -268,6 +268,15 @@ func subtract(a, b []span) []span {
 	return out
 }
 
+// Finish returns the collected set and empties the builder, handing its storage to the set
+// (no copy).
+func (b *Builder) Finish() Set {
+	b.normalize()
+	s := Set{spans: b.spans}
+	*b = Builder{}
+	return s
+}
+
 // IsEmpty reports whether the set holds no address.
 func (s Set) IsEmpty() bool { return len(s.spans) == 0 }
 
@@ -322,7 +331,10 @@ func (s Set) Union(o Set) Set {
 // Prefixes returns the minimal sorted list of prefixes covering exactly the set
 // (IPv4 first, then IPv6, ascending), like netipx.IPSet.Prefixes.
 func (s Set) Prefixes() []netip.Prefix {
-	return s.AppendPrefixes(nil)
+	if len(s.spans) == 0 {
+		return nil
+	}
+	return s.AppendPrefixes(make([]netip.Prefix, 0, len(s.spans)))
 }
 
 // AppendPrefixes appends the set's prefixes to dst and returns it.

@@ -112,3 +112,16 @@ func TestAgainstBitmap(t *testing.T) {
 		}
 	}
 }
+
+func TestFinish(t *testing.T) {
+	t.Parallel()
+
+	var b Builder
+	b.Grow(2)
+	b.AddPrefix(netip.MustParsePrefix("10.0.0.0/24"))
+	b.Add(netip.MustParseAddr("10.0.1.0"))
+	s := b.Finish()
+	require.Equal(t, pfx("10.0.0.0/24", "10.0.1.0/32"), s.Prefixes())
+	require.True(t, b.Set().IsEmpty(), "builder not emptied")
+	require.Nil(t, Set{}.Prefixes())
+}
