@@ -1,0 +1,117 @@
+package apply_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/apply"
+)
+
+// TestRealPerformanceVersusKubectl compares applying the rendered Cilium 1.18.12 manifest to an
+// empty cluster with `kubectl create -f` of the same file: 5 runs each, interleaved, each on a
+// fresh API server, median reported. The applier is timed in process (parsing the file,
+// building the client from the kubeconfig, applying) and as a process (the examples/apply
+// binary), like kubectl. It runs only with TALOSPATCH_BENCH=1 (about two minutes):
+//
+//	TALOSPATCH_BENCH=1 go test -run TestRealPerformanceVersusKubectl -v ./manifests/apply/
+func TestRealPerformanceVersusKubectl(t *testing.T) {
+	if os.Getenv("TALOSPATCH_BENCH") != "1" {
+		t.Skip("set TALOSPATCH_BENCH=1 to compare with kubectl")
+	}
+
+	kubectl, err := exec.LookPath("kubectl")
+	require.NoError(t, err, "kubectl is needed for the comparison")
+
+	objs := renderCilium(t, filepath.Join(chartsDir(t), "cilium-1.18.12.tgz"))
+	data, err := manifests.EncodeObjects(objs)
+	require.NoError(t, err)
+
+	file := filepath.Join(t.TempDir(), "cilium.yaml")
+	require.NoError(t, os.WriteFile(file, data, 0o600))
+
+	bin := filepath.Join(t.TempDir(), "apply")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/talospatch/talospatch/examples/apply")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	const runs = 5
+
+	var ours, process, theirs []time.Duration
+
+	for i := range runs {
+		t.Run("", func(t *testing.T) {
+			env := pool.Fresh(t)
+
+			start := time.Now()
+
+			raw, err := os.ReadFile(file)
+			require.NoError(t, err)
+
+			parsed, err := manifests.ParseObjects(raw)
+			require.NoError(t, err)
+
+			client, err := apply.NewClientFromKubeconfig(env.Kubeconfig)
+			require.NoError(t, err)
+
+			results, err := apply.Apply(t.Context(), client, parsed, apply.Options{})
+			elapsed := time.Since(start)
+
+			require.NoError(t, err)
+			require.Len(t, results, len(objs))
+			requireOutcomes(t, results, apply.Created)
+
+			ours = append(ours, elapsed)
+		})
+
+		t.Run("", func(t *testing.T) {
+			env := pool.Fresh(t)
+
+			cmd := exec.CommandContext(t.Context(), bin, "-kubeconfig", env.Kubeconfig, "-f", file)
+
+			start := time.Now()
+			out, err := cmd.CombinedOutput()
+			elapsed := time.Since(start)
+
+			require.NoError(t, err, "%s", out)
+
+			process = append(process, elapsed)
+		})
+
+		t.Run("", func(t *testing.T) {
+			env := pool.Fresh(t)
+
+			cmd := exec.CommandContext(t.Context(), kubectl, "--kubeconfig", env.Kubeconfig,
+				"--cache-dir", t.TempDir(), "create", "-f", file)
+
+			start := time.Now()
+			out, err := cmd.CombinedOutput()
+			elapsed := time.Since(start)
+
+			require.NoError(t, err, "%s", out)
+
+			theirs = append(theirs, elapsed)
+		})
+
+		t.Logf("run %d: applier %v, examples/apply %v, kubectl create %v", i+1,
+			ours[i].Round(time.Millisecond), process[i].Round(time.Millisecond), theirs[i].Round(time.Millisecond))
+	}
+
+	t.Logf("%d objects; median of %d: applier %v, examples/apply %v, kubectl create -f %v", len(objs), runs,
+		median(ours).Round(time.Millisecond), median(process).Round(time.Millisecond), median(theirs).Round(time.Millisecond))
+	require.LessOrEqual(t, median(ours), median(theirs), "the applier is slower than kubectl create")
+	require.LessOrEqual(t, median(process), median(theirs), "examples/apply is slower than kubectl create")
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+
+	return s[len(s)/2]
+}
