@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -55,19 +56,30 @@ func NewSecrets(now time.Time, contract *coreconfig.VersionContract) (*Secrets, 
 }
 
 // LoadSecrets parses a secrets bundle in the YAML format of `talosctl gen secrets` (the
-// format [Secrets.Marshal] writes) and checks that it is complete. Errors match ErrSecrets.
+// format [Secrets.Marshal] writes) and checks that it is complete. It also reads the JSON form
+// of machinery's bundle (secrets.Bundle encoded with encoding/json, as tools built on machinery
+// store it). Errors match ErrSecrets.
 func LoadSecrets(data []byte) (*Secrets, error) {
 	var b secrets.Bundle
 
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&b); err != nil {
-		return nil, fmt.Errorf("load secrets: %w: %w", ErrSecrets, err)
-	}
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed) {
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		dec.DisallowUnknownFields()
 
-	// A second document would be silently ignored by talosctl; refuse it.
-	var extra any
-	if err := dec.Decode(&extra); err == nil {
-		return nil, fmt.Errorf("load secrets: %w: more than one YAML document", ErrSecrets)
+		if err := dec.Decode(&b); err != nil {
+			return nil, fmt.Errorf("load secrets: %w: json: %w", ErrSecrets, err)
+		}
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		if err := dec.Decode(&b); err != nil {
+			return nil, fmt.Errorf("load secrets: %w: %w", ErrSecrets, err)
+		}
+
+		// A second document would be silently ignored by talosctl; refuse it.
+		var extra any
+		if err := dec.Decode(&extra); err == nil {
+			return nil, fmt.Errorf("load secrets: %w: more than one YAML document", ErrSecrets)
+		}
 	}
 
 	if err := b.Validate(); err != nil {

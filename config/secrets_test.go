@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +146,29 @@ func mustEncodeProvider(t *testing.T, cfg coreconfig.Provider) string {
 	require.NoError(t, err)
 
 	return string(out)
+}
+
+// TestLoadSecretsJSON: the JSON form of machinery's bundle loads to the same secrets.
+func TestLoadSecretsJSON(t *testing.T) {
+	t.Parallel()
+
+	s := loadBench(t)
+
+	js, err := json.Marshal(s.Bundle())
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(js), `{"Cluster":{"Id":`), "machinery's JSON field names")
+
+	fromJSON, err := config.LoadSecrets(js)
+	require.NoError(t, err)
+
+	want, err := s.Marshal()
+	require.NoError(t, err)
+
+	got, err := fromJSON.Marshal()
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got))
+
+	_, err = config.LoadSecrets([]byte(`{"Cluster":{"Id":"x"},"Bogus":1}`))
+	require.ErrorIs(t, err, config.ErrSecrets)
+	require.ErrorContains(t, err, "Bogus")
 }
