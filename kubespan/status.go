@@ -181,6 +181,13 @@ func (s PeerStatus) WithEndpoint(e netip.AddrPort, now time.Time) PeerStatus {
 	return s
 }
 
+// ForcedIntoTunnel reports whether Talos forces traffic to the peer's AllowedIPs into
+// WireGuard (firewall mark 0x40, routing table 180): always when allowDownPeerBypass is false
+// (the default), otherwise only while the peer is up.
+func (s PeerStatus) ForcedIntoTunnel(allowDownPeerBypass bool) bool {
+	return !allowDownPeerBypass || s.State == PeerStateUp
+}
+
 // PeerUpdate is the result of one reconcile step for one peer.
 type PeerUpdate struct {
 	// Status is the new peer status.

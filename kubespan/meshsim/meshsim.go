@@ -105,6 +105,9 @@ type Link struct {
 	EndpointChanges, ChangesAfterUp int
 	// Status is the final peer status.
 	Status kubespan.PeerStatus
+	// Tunnelled reports whether traffic to the peer is forced into KubeSpan at the end
+	// (always, unless Options.KubeSpan.AllowDownPeerBypass and the peer is not up).
+	Tunnelled bool
 }
 
 // Result is the outcome of a simulation.
@@ -173,22 +176,22 @@ type event struct {
 }
 
 type sim struct {
-	n         int
-	nodes     []Node
-	opts      Options
-	epoch     time.Time
-	specs     [][]netip.AddrPort // endpoints node j announces
-	reach     []map[netip.AddrPort]bool
-	src       []netip.AddrPort // address node j's packets come from
-	keys      []string
-	links     []linkState
-	pairs     []pairState
-	running   []bool
-	expected  int
-	upCount   int
-	convAt    time.Duration
-	updates   int
-	forceRout bool
+	n        int
+	nodes    []Node
+	opts     Options
+	epoch    time.Time
+	specs    [][]netip.AddrPort // endpoints node j announces
+	reach    []map[netip.AddrPort]bool
+	src      []netip.AddrPort // address node j's packets come from
+	keys     []string
+	links    []linkState
+	pairs    []pairState
+	running  []bool
+	expected int
+	upCount  int
+	convAt   time.Duration
+	updates  int
+	bypass   bool
 }
 
 // Run simulates the KubeSpan mesh of nodes: every node reconciles its peers like Talos (on
@@ -217,7 +220,7 @@ func Run(nodes []Node, opts Options) (Result, error) {
 	ks := opts.KubeSpan
 	ks.Enabled = true
 
-	s := &sim{n: len(nodes), nodes: nodes, opts: opts, epoch: epoch, forceRout: !ks.AllowDownPeerBypass}
+	s := &sim{n: len(nodes), nodes: nodes, opts: opts, epoch: epoch, bypass: ks.AllowDownPeerBypass}
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x73696d))
 	var keySeed [32]byte
 	for i := range 4 {
@@ -343,6 +346,7 @@ func Run(nodes []Node, opts Options) (Result, error) {
 				From: i, To: j, Start: l.startAt, Up: l.up, UpAt: l.upAt,
 				Endpoints: len(s.specs[j]), Reachable: reachable, Expected: s.canReach(i, j) || s.canReach(j, i),
 				EndpointChanges: l.changes, ChangesAfterUp: l.afterUp, Status: l.status,
+				Tunnelled: l.status.ForcedIntoTunnel(s.bypass),
 			})
 		}
 	}

@@ -1,6 +1,7 @@
 package meshsim_test
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -65,4 +66,67 @@ func TestDeterministic(t *testing.T) {
 	b, err := meshsim.Run(nodes, meshsim.Options{Seed: 42})
 	require.NoError(t, err)
 	require.Equal(t, a, b)
+}
+
+// TestWorstCaseBound: only the last of n endpoints works in either direction, the slowest
+// case the bound allows for.
+func TestWorstCaseBound(t *testing.T) {
+	t.Parallel()
+
+	for n := 1; n <= 5; n++ {
+		mk := func(i int) meshsim.Node {
+			nd := meshsim.Node{Name: "node", Start: time.Duration(i) * 7 * time.Second}
+			for k := range n {
+				nd.Endpoints = append(nd.Endpoints, meshsim.Endpoint{
+					Addr:      netip.AddrFrom4([4]byte{10, byte(i), byte(k), 1}),
+					Reachable: k == n-1,
+				})
+			}
+			return nd
+		}
+		for _, bypass := range []bool{false, true} {
+			res, err := meshsim.Run([]meshsim.Node{mk(0), mk(1), mk(2)}, meshsim.Options{Seed: uint64(n), Duration: 30 * time.Minute, KubeSpan: kubespan.KubeSpan{AllowDownPeerBypass: bypass}})
+			require.NoError(t, err)
+			for _, l := range res.Links {
+				require.True(t, l.Up)
+				bound := time.Duration(n)*kubespan.ReconcileInterval + kubespan.EndpointConnectionTimeout
+				require.LessOrEqual(t, l.UpAt-l.Start, bound, "n=%d link %d->%d", n, l.From, l.To)
+				// up on the working endpoint, or on another one while WireGuard roamed to the
+				// address the peer's handshake came from
+				working := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(l.To), byte(n - 1), 1}), kubespan.Port)
+				require.True(t, l.Status.LastUsedEndpoint == working || l.Status.Endpoint != l.Status.LastUsedEndpoint, "link %d->%d: %v", l.From, l.To, l.Status)
+				require.True(t, l.Tunnelled)
+				require.Positive(t, l.Status.ReceiveBytes)
+				require.Greater(t, l.Status.TransmitBytes, l.Status.ReceiveBytes-1000)
+			}
+		}
+	}
+}
+
+// TestRandomProperties checks the properties over many random meshes.
+func TestRandomProperties(t *testing.T) {
+	t.Parallel()
+
+	for seed := uint64(100); seed < 130; seed++ {
+		n := 2 + int(seed%17)
+		frac := float64(seed%10) / 10
+		nodes, err := meshsim.Random(n, frac, seed)
+		require.NoError(t, err)
+		res, err := meshsim.Run(nodes, meshsim.Options{Seed: seed, Duration: 15 * time.Minute, KubeSpan: kubespan.KubeSpan{AllowDownPeerBypass: seed%2 == 0}})
+		require.NoError(t, err)
+		for _, l := range res.Links {
+			if l.Reachable > 0 {
+				require.True(t, l.Up, "seed %d link %d->%d", seed, l.From, l.To)
+				require.LessOrEqual(t, l.UpAt-l.Start, time.Duration(l.Endpoints)*kubespan.ReconcileInterval+kubespan.EndpointConnectionTimeout)
+			}
+			if !l.Expected {
+				require.False(t, l.Up)
+				require.Contains(t, []kubespan.PeerState{kubespan.PeerStateDown, kubespan.PeerStateUnknown}, l.Status.State)
+				require.Zero(t, l.Status.ReceiveBytes, "nothing arrives without a path")
+				require.Equal(t, seed%2 != 0, l.Tunnelled)
+			}
+			require.Zero(t, l.ChangesAfterUp)
+		}
+		require.True(t, res.Converged, "seed %d", seed)
+	}
 }
