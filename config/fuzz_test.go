@@ -16,6 +16,7 @@ func FuzzLoadSecrets(f *testing.F) {
 	f.Add([]byte("cluster:\n    id: a\n    secret: b\n"))
 	f.Add([]byte(""))
 	f.Add([]byte("{}"))
+	f.Add([]byte(`{"Cluster":{"Id":"a","Secret":"b"},"Secrets":{"BootstrapToken":"x.y"}}`))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := config.LoadSecrets(data)
