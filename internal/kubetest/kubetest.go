@@ -83,8 +83,10 @@ func (p *Pool) Shared(t testing.TB) *Env {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 
-	if err := p.startLocked(); err != nil {
+	if err := p.startLocked(); errors.Is(err, ErrBinaryNotFound) {
 		unavailable(t, err)
+	} else if err != nil {
+		t.Fatalf("kubetest: etcd: %v", err)
 	}
 
 	if p.shared == nil && p.sErr == nil {
@@ -362,7 +364,7 @@ func findBinaries() (binaries, error) {
 			return p, nil
 		}
 
-		return "", fmt.Errorf("%w: %s (looked in %s and $PATH)", ErrBinaryNotFound, name, strings.Join(dirs, ", "))
+		return "", fmt.Errorf("%w: %s (looked in %s)", ErrBinaryNotFound, name, strings.Join(append(dirs, "$PATH"), ", "))
 	}
 
 	etcd, err := find("etcd")
