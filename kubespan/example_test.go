@@ -73,3 +73,32 @@ func ExampleWritePeerStatuses() {
 	// NODE         NAMESPACE   TYPE                 ID    VERSION   LABEL      ENDPOINT         STATE   RX     TX
 	// 172.20.0.2   kubespan    KubeSpanPeerStatus   KEY   4         worker-1   10.0.0.2:51820   up      1024   2048
 }
+
+func ExampleUpgradeSections() {
+	contract, _ := config.ParseContractFromVersion("v1.12")
+	secrets := kubespan.ClusterSecrets{ // the existing cluster's values, from its secrets bundle
+		ID:     "8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=",
+		Secret: "eG08xZiqrOzSIO5P9cCCCTeQEeQCmUL6FLgT59T1jS0=",
+	}
+	s, _ := kubespan.UpgradeSections(contract, secrets, kubespan.Discovery{})
+	p, _ := s.Patch()
+	fmt.Print(p.String())
+	// Output:
+	// machine:
+	//     network:
+	//         kubespan:
+	//             enabled: true
+	//             advertiseKubernetesNetworks: false
+	//             allowDownPeerBypass: false
+	//             harvestExtraEndpoints: false
+	// cluster:
+	//     id: 8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=
+	//     secret: eG08xZiqrOzSIO5P9cCCCTeQEeQCmUL6FLgT59T1jS0=
+	//     discovery:
+	//         enabled: true
+	//         registries:
+	//             kubernetes:
+	//                 disabled: true
+	//             service:
+	//                 disabled: false
+}

@@ -255,3 +255,60 @@ func TestDiscoverySections(t *testing.T) {
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, "cluster.discovery.registries.service.endpoint", fe.Path)
 }
+
+func TestSectionsMerge(t *testing.T) {
+	t.Parallel()
+
+	v13 := contract(t, "v1.13")
+	a, err := kubespan.KubeSpanSections(v13, kubespan.KubeSpan{Enabled: true, MTU: 1400, ExtraAnnouncedEndpoints: fullSettings.ExtraAnnouncedEndpoints})
+	require.NoError(t, err)
+	b, err := kubespan.KubeSpanSections(v13, kubespan.KubeSpan{Enabled: false})
+	require.NoError(t, err)
+	d, err := kubespan.DiscoverySections(v13, kubespan.Discovery{})
+	require.NoError(t, err)
+	require.True(t, kubespan.Sections{}.IsEmpty())
+	require.False(t, d.IsEmpty())
+
+	m := a.Merge(d).Merge(b)
+	docs := m.Documents()
+	require.Len(t, docs, 3)
+	_, isV1 := docs[0].(*v1alpha1.Config)
+	require.True(t, isV1)
+	ks := docs[1].(*network.KubeSpanConfigV1Alpha1)
+	require.False(t, ks.Enabled(), "later section wins")
+	require.Equal(t, uint32(kubespan.DefaultMTU), ks.MTU())
+	require.IsType(t, &network.KubespanEndpointsConfigV1Alpha1{}, docs[2], "a's endpoints document is kept")
+
+	// inputs unchanged
+	require.True(t, a.Documents()[0].(*network.KubeSpanConfigV1Alpha1).Enabled())
+
+	// legacy fields merge field by field
+	v12 := contract(t, "v1.12")
+	l1, err := kubespan.KubeSpanSections(v12, kubespan.KubeSpan{Enabled: true})
+	require.NoError(t, err)
+	cs, err := kubespan.ClusterSecretsSections(kubespan.ClusterSecrets{ID: "8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=", Secret: "eG08xZiqrOzSIO5P9cCCCTeQEeQCmUL6FLgT59T1jS0="})
+	require.NoError(t, err)
+	lm := cs.Merge(l1).Merge(d)
+	cfg := lm.Documents()[0].(*v1alpha1.Config)
+	require.Equal(t, "8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=", cfg.ClusterConfig.ClusterID)
+	require.True(t, cfg.ClusterConfig.Discovery().Enabled())
+	require.True(t, cfg.MachineConfig.MachineNetwork.NetworkKubeSpan.Enabled()) //nolint:staticcheck
+
+	_, err = kubespan.Sections{}.Patch()
+	require.Error(t, err, "empty sections make no patch")
+}
+
+func TestForcedIntoTunnel(t *testing.T) {
+	t.Parallel()
+
+	for _, tc := range []struct {
+		state  kubespan.PeerState
+		bypass bool
+		want   bool
+	}{
+		{kubespan.PeerStateUp, false, true}, {kubespan.PeerStateDown, false, true}, {kubespan.PeerStateUnknown, false, true},
+		{kubespan.PeerStateUp, true, true}, {kubespan.PeerStateDown, true, false}, {kubespan.PeerStateUnknown, true, false},
+	} {
+		require.Equal(t, tc.want, kubespan.PeerStatus{State: tc.state}.ForcedIntoTunnel(tc.bypass), "%v bypass=%v", tc.state, tc.bypass)
+	}
+}

@@ -24,6 +24,9 @@ const (
 	KeepaliveSize  = 32
 )
 
+// MaxNodes is the largest mesh Run simulates (it keeps state for every ordered pair).
+const MaxNodes = 2048
+
 // ErrInvalidConfig reports a configuration the simulator cannot run.
 var ErrInvalidConfig = errors.New("invalid mesh simulation")
 
@@ -64,8 +67,8 @@ type Options struct {
 // address), each endpoint unreachable with probability unreachable, booting at random times
 // within the first reconcile interval. The result depends only on the arguments.
 func Random(n int, unreachable float64, seed uint64) ([]Node, error) {
-	if n < 1 || n > 65536 {
-		return nil, fmt.Errorf("random nodes: %w: %d nodes, want 1..65536", ErrInvalidConfig, n)
+	if n < 1 || n > MaxNodes {
+		return nil, fmt.Errorf("random nodes: %w: %d nodes, want 1..%d", ErrInvalidConfig, n, MaxNodes)
 	}
 	if unreachable < 0 || unreachable > 1 {
 		return nil, fmt.Errorf("random nodes: %w: unreachable fraction %v, want 0..1", ErrInvalidConfig, unreachable)
@@ -201,8 +204,8 @@ type sim struct {
 // every RekeyTimeout, and keepalives flow every kubespan.PersistentKeepalive. The run is
 // deterministic: same nodes and options, same result. nodes is not modified.
 func Run(nodes []Node, opts Options) (Result, error) {
-	if len(nodes) == 0 {
-		return Result{}, fmt.Errorf("run: %w: no nodes", ErrInvalidConfig)
+	if len(nodes) == 0 || len(nodes) > MaxNodes {
+		return Result{}, fmt.Errorf("run: %w: %d nodes, want 1..%d", ErrInvalidConfig, len(nodes), MaxNodes)
 	}
 	if opts.Duration == 0 {
 		opts.Duration = time.Hour

@@ -130,3 +130,24 @@ func TestRandomProperties(t *testing.T) {
 		require.True(t, res.Converged, "seed %d", seed)
 	}
 }
+
+func TestInvalid(t *testing.T) {
+	t.Parallel()
+
+	_, err := meshsim.Run(nil, meshsim.Options{})
+	require.ErrorIs(t, err, meshsim.ErrInvalidConfig)
+	_, err = meshsim.Run([]meshsim.Node{{Name: "a", Start: -time.Second}}, meshsim.Options{})
+	require.ErrorIs(t, err, meshsim.ErrInvalidConfig)
+	_, err = meshsim.Run([]meshsim.Node{{Name: "a"}}, meshsim.Options{Duration: -time.Second})
+	require.ErrorIs(t, err, meshsim.ErrInvalidConfig)
+	_, err = meshsim.Random(0, 0.1, 1)
+	require.ErrorIs(t, err, meshsim.ErrInvalidConfig)
+	_, err = meshsim.Random(3, -0.1, 1)
+	require.ErrorIs(t, err, meshsim.ErrInvalidConfig)
+
+	// a single node has no peers and is trivially converged
+	res, err := meshsim.Run([]meshsim.Node{{Name: "a"}}, meshsim.Options{Duration: time.Minute})
+	require.NoError(t, err)
+	require.Empty(t, res.Links)
+	require.True(t, res.Converged)
+}
