@@ -198,3 +198,31 @@ func TestEndpointSuggestions(t *testing.T) {
 		})
 	}
 }
+
+func TestClusterWarnings(t *testing.T) {
+	t.Parallel()
+
+	for _, tc := range []struct {
+		name   string
+		mutate func(*config.Cluster)
+		want   []string
+	}{
+		{"none", func(*config.Cluster) {}, nil},
+		{"kubernetes too new", func(c *config.Cluster) { c.Contract = "v1.3" }, []string{"kubernetesVersion: version of Kubernetes 1.36.0 is too new to be used with Talos 1.3.0"}},
+		{"kubernetes too old", func(c *config.Cluster) { c.KubernetesVersion = "1.20.0" }, []string{"kubernetesVersion: version of Kubernetes 1.20.0 is too old to be used with Talos 1.13.0"}},
+		{"no table for v1.0", func(c *config.Cluster) { c.Contract = "v1.0" }, nil},
+		{"no kubernetes version", func(c *config.Cluster) { c.KubernetesVersion = "" }, nil},
+		{"invalid fields are skipped", func(c *config.Cluster) { c.Contract = "x"; c.KubernetesVersion = "y" }, nil},
+		{"flannel without kube-proxy", func(c *config.Cluster) { c.CNI = config.CNI{} }, []string{
+			"kubeProxyDisabled: flannel does not replace kube-proxy; use cni none with a CNI that does (Cilium), or keep kube-proxy",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+
+			c := demo()
+			tc.mutate(&c)
+			require.Equal(t, tc.want, c.Warnings())
+		})
+	}
+}

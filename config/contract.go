@@ -16,6 +16,10 @@ import (
 // patch version ("v1.13.2"), which is ignored as Talos ignores it.
 var contractRE = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)(\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?)?$`)
 
+// noCompatibilityTable is the newest contract machinery's compatibility package has no
+// Kubernetes version table for (its tables start at Talos v1.2).
+var noCompatibilityTable = coreconfig.TalosVersion1_1
+
 // oldestContract is the oldest contract machinery generates configs for.
 var oldestContract = coreconfig.TalosVersion1_0
 

@@ -226,10 +226,9 @@ func build(o options, s *config.Secrets, issued time.Time) ([]file, []string, er
 		encode = config.EncodeWithComments
 	}
 
-	var (
-		files    []file
-		warnings []string
-	)
+	var files []file
+
+	warnings := o.cluster.Warnings()
 
 	for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
 		cfg, err := cfgs.Role(role)
