@@ -1,0 +1,347 @@
+package manifests
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
+	"github.com/siderolabs/talos/pkg/machinery/config/machine"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/talospatch/talospatch/patches"
+)
+
+// ErrInlineMismatch: control-plane configs do not carry identical inline manifests. Errors
+// carrying it are [*InlineMismatchError] values.
+var ErrInlineMismatch = errors.New("control-plane configs carry different inline manifests")
+
+// InlineOptions are the optional settings of [InlineMethod].
+type InlineOptions struct {
+	// Name is the inline manifest's name (Talos applies it as manifest "99-NAME"). Empty: the
+	// release name ("cilium").
+	Name string
+}
+
+// Inline is method 4 of the guide: the manifest inside the control-plane configs, applied by
+// Talos at bootstrap (cluster.inlineManifests). Every control-plane config must carry the
+// same inline manifests; worker configs need none.
+type Inline struct {
+	// Manifest is the inline manifest: its name and the render's YAML.
+	Manifest patches.Manifest
+	// ControlPlanePatch adds the inline manifest to a control-plane config, or replaces one
+	// with the same name (patches.InlineManifest). Apply it to control-plane configs only;
+	// [ApplyInline] does so.
+	ControlPlanePatch patches.Patch
+	// Patches are the config patches for every node: no CNI, and kube-proxy disabled when
+	// TalosSettings.KubeProxyDisabled.
+	Patches []patches.Patch
+	// Size reports the manifest against the limits of Talos and its platforms; the config
+	// limits are checked against the manifest alone, a lower bound of the config size (see
+	// [CheckSizes] for a whole config).
+	Size SizeReport
+}
+
+// InlineMethod returns the inline manifest of the render r, the patch that puts it into
+// control-plane configs, the patches for every node and a size report.
+func InlineMethod(r *Rendered, t TalosSettings, opts InlineOptions) (Inline, error) {
+	if err := t.check(r); err != nil {
+		return Inline{}, fmt.Errorf("inline method: %w", err)
+	}
+	name := opts.Name
+	if name == "" {
+		name = r.ReleaseName
+	}
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return Inline{}, fmt.Errorf("inline method: %w: manifest name %q: %s", ErrInvalidMethodOptions, name, strings.Join(errs, "; "))
+	}
+	contents := string(r.YAML)
+	return Inline{
+		Manifest:          patches.Manifest{Name: name, Contents: contents},
+		ControlPlanePatch: patches.InlineManifest(name, contents),
+		Patches:           t.nodePatches(),
+		Size:              CheckSizes(r.YAML, r.Objects, nil),
+	}, nil
+}
+
+// ApplyInline applies the patches of in to a machine config (multi-document YAML): the
+// patches for every node to any config, and the inline manifest to control-plane (and
+// legacy init) configs only. Worker configs get no inline manifest. It returns the new
+// config, encoded without comments; cfg is not modified.
+func ApplyInline(cfg []byte, in Inline) ([]byte, error) {
+	provider, err := configloader.NewFromBytes(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("apply inline manifest: %w", err)
+	}
+	patched, err := ApplyInlineProvider(provider, in)
+	if err != nil {
+		return nil, err
+	}
+	out, err := patched.EncodeBytes(encoder.WithComments(encoder.CommentsDisabled))
+	if err != nil {
+		return nil, fmt.Errorf("apply inline manifest: encode: %w", err)
+	}
+	return out, nil
+}
+
+// ApplyInlineProvider is [ApplyInline] on a machinery config provider; the result is a new
+// provider.
+func ApplyInlineProvider(cfg config.Provider, in Inline) (config.Provider, error) {
+	controlPlane, err := isControlPlane(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("apply inline manifest: %w", err)
+	}
+	ps := slices.Clone(in.Patches)
+	if controlPlane {
+		if in.ControlPlanePatch.IsZero() {
+			return nil, fmt.Errorf("apply inline manifest: %w: no control-plane patch (use InlineMethod)", ErrInvalidMethodOptions)
+		}
+		ps = append(ps, in.ControlPlanePatch)
+	}
+	out, err := patches.ApplyProvider(cfg, ps...)
+	if err != nil {
+		return nil, fmt.Errorf("apply inline manifest: %w", err)
+	}
+	return out, nil
+}
+
+// isControlPlane reports whether cfg is a control-plane (or init) config.
+func isControlPlane(cfg config.Provider) (bool, error) {
+	if cfg == nil || cfg.RawV1Alpha1() == nil {
+		return false, errors.New("config has no v1alpha1 document")
+	}
+	switch t := cfg.Machine().Type(); t {
+	case machine.TypeControlPlane, machine.TypeInit:
+		return true, nil
+	case machine.TypeWorker:
+		return false, nil
+	default:
+		return false, fmt.Errorf("machine type %q is neither control plane nor worker", t)
+	}
+}
+
+// NodeConfig is a named machine config, for [CheckInlineManifests].
+type NodeConfig struct {
+	// Name names the config in errors, for example a node name or a file name.
+	Name string
+	// Config is the machine config (multi-document YAML).
+	Config []byte
+}
+
+// InlineMismatch is one difference found by [CheckInlineManifests].
+type InlineMismatch struct {
+	// Config is the name of the config that differs from the first control-plane config.
+	Config string
+	// Manifest is the inline manifest's name.
+	Manifest string
+	// Problem is "missing" (the first config has it, this one not), "extra" (the other way
+	// round), "different contents" or "duplicate name" (the config carries the name twice,
+	// which Talos rejects).
+	Problem string
+}
+
+// InlineMismatchError lists every difference between the inline manifests of control-plane
+// configs. It matches [ErrInlineMismatch].
+type InlineMismatchError struct {
+	// Reference is the name of the first control-plane config, which the others are compared
+	// with.
+	Reference string
+	// Mismatches are the differences, by config (in input order), then manifest name.
+	Mismatches []InlineMismatch
+}
+
+// Error implements error.
+func (e *InlineMismatchError) Error() string {
+	parts := make([]string, len(e.Mismatches))
+	for i, m := range e.Mismatches {
+		parts[i] = fmt.Sprintf("%s: %s %s", m.Config, m.Manifest, m.Problem)
+	}
+	return fmt.Sprintf("%v (compared with %s): %s; Talos needs the same inline manifests on every control-plane node, so render once and apply the same patch to all of them",
+		ErrInlineMismatch, e.Reference, strings.Join(parts, "; "))
+}
+
+// Is reports whether target is [ErrInlineMismatch].
+func (e *InlineMismatchError) Is(target error) bool { return target == ErrInlineMismatch }
+
+// CheckInlineManifests checks that the control-plane configs among configs carry identical
+// inline manifests (same names, same contents; order does not matter, Talos applies them by
+// name) and none twice. Worker configs are skipped: Talos applies inline manifests on
+// control-plane nodes only. It returns an [*InlineMismatchError] listing every difference,
+// or an error naming a config that cannot be parsed.
+func CheckInlineManifests(configs ...NodeConfig) error {
+	var (
+		refName string
+		ref     map[string]string
+		out     []InlineMismatch
+	)
+	for _, nc := range configs {
+		provider, err := configloader.NewFromBytes(nc.Config)
+		if err != nil {
+			return fmt.Errorf("check inline manifests: config %s: %w", nc.Name, err)
+		}
+		cp, err := isControlPlane(provider)
+		if err != nil {
+			return fmt.Errorf("check inline manifests: config %s: %w", nc.Name, err)
+		}
+		if !cp {
+			continue
+		}
+		got := map[string]string{}
+		for _, m := range provider.Cluster().InlineManifests() {
+			if _, dup := got[m.Name()]; dup {
+				out = append(out, InlineMismatch{Config: nc.Name, Manifest: m.Name(), Problem: "duplicate name"})
+			}
+			got[m.Name()] = m.Contents()
+		}
+		if ref == nil {
+			refName, ref = nc.Name, got
+			continue
+		}
+		names := make([]string, 0, len(ref)+len(got))
+		for n := range ref {
+			names = append(names, n)
+		}
+		for n := range got {
+			if _, ok := ref[n]; !ok {
+				names = append(names, n)
+			}
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			want, inRef := ref[n]
+			have, inGot := got[n]
+			switch {
+			case !inGot:
+				out = append(out, InlineMismatch{Config: nc.Name, Manifest: n, Problem: "missing"})
+			case !inRef:
+				out = append(out, InlineMismatch{Config: nc.Name, Manifest: n, Problem: "extra"})
+			case want != have:
+				out = append(out, InlineMismatch{Config: nc.Name, Manifest: n, Problem: "different contents"})
+			}
+		}
+	}
+	if len(out) > 0 {
+		return &InlineMismatchError{Reference: refName, Mismatches: out}
+	}
+	return nil
+}
+
+// Size limits users hit with inline manifests.
+const (
+	// MaintenanceAPILimit is the largest machine config the maintenance-mode API accepts
+	// (`talosctl apply-config --insecure`; gRPC message size): 4 MiB.
+	MaintenanceAPILimit = 4 << 20
+	// AWSUserDataLimit is the largest EC2 user data: 16 KiB.
+	AWSUserDataLimit = 16 << 10
+	// HetznerUserDataLimit is the largest Hetzner Cloud user data: 32 KiB.
+	HetznerUserDataLimit = 32 << 10
+	// EtcdObjectLimit is the largest Kubernetes object etcd stores: 1.5 MiB.
+	EtcdObjectLimit = 3 << 19
+)
+
+// SizeCheck is one size compared with one limit.
+type SizeCheck struct {
+	// Limit names the limit, for example "AWS user data".
+	Limit string
+	// LimitBytes is the limit in bytes.
+	LimitBytes int
+	// Subject is what was measured: "machine config", "inline manifest (lower bound of the
+	// machine config)" or "object Kind namespace/name".
+	Subject string
+	// Bytes is the measured size.
+	Bytes int
+	// Fits reports Bytes <= LimitBytes.
+	Fits bool
+}
+
+// String returns a line like "AWS user data (16384 bytes): machine config 70321 bytes: too large".
+func (c SizeCheck) String() string {
+	verdict := "fits"
+	if !c.Fits {
+		verdict = "too large"
+	}
+	return fmt.Sprintf("%s (%d bytes): %s %d bytes: %s", c.Limit, c.LimitBytes, c.Subject, c.Bytes, verdict)
+}
+
+// SizeReport compares an inline manifest and the config that carries it with the limits of
+// Talos and its platforms (TALOS-FACTS section 7).
+type SizeReport struct {
+	// ManifestBytes is the size of the inline manifest's contents.
+	ManifestBytes int
+	// ConfigBytes is the size of the machine config; zero when no config was given.
+	ConfigBytes int
+	// LargestObject is the manifest's largest object and LargestObjectBytes its JSON size.
+	LargestObject      ObjectRef
+	LargestObjectBytes int
+	// Checks are the comparisons: maintenance API, AWS user data, Hetzner user data (each
+	// against the config, or the manifest alone when no config was given), then the etcd
+	// object limit against the largest object.
+	Checks []SizeCheck
+}
+
+// Exceeded returns the checks that do not fit.
+func (r SizeReport) Exceeded() []SizeCheck {
+	var out []SizeCheck
+	for _, c := range r.Checks {
+		if !c.Fits {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// String returns the checks, one per line.
+func (r SizeReport) String() string {
+	var b strings.Builder
+	for _, c := range r.Checks {
+		b.WriteString(c.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// CheckSizes measures an inline manifest (its YAML and its objects) and, when cfg is not
+// nil, the machine config that carries it, against the limits: the maintenance API, AWS and
+// Hetzner user data for the config, the etcd object limit for each object. Without cfg the
+// manifest alone stands for the config (a lower bound: a control-plane config is about 11 KB
+// more). It is pure.
+func CheckSizes(manifest []byte, objs []*unstructured.Unstructured, cfg []byte) SizeReport {
+	r := SizeReport{ManifestBytes: len(manifest), ConfigBytes: len(cfg)}
+	subject, size := "machine config", len(cfg)
+	if cfg == nil {
+		subject, size = "inline manifest (lower bound of the machine config)", len(manifest)
+	}
+	for _, l := range []struct {
+		name  string
+		bytes int
+	}{
+		{"maintenance API", MaintenanceAPILimit},
+		{"AWS user data", AWSUserDataLimit},
+		{"Hetzner user data", HetznerUserDataLimit},
+	} {
+		r.Checks = append(r.Checks, SizeCheck{Limit: l.name, LimitBytes: l.bytes, Subject: subject, Bytes: size, Fits: size <= l.bytes})
+	}
+	for _, o := range objs {
+		data, err := json.Marshal(o.Object)
+		if err != nil {
+			continue // an unstructured object always marshals; nothing to measure otherwise
+		}
+		if n := len(bytes.TrimSpace(data)); n > r.LargestObjectBytes {
+			r.LargestObject, r.LargestObjectBytes = RefOf(o), n
+		}
+	}
+	if r.LargestObjectBytes > 0 {
+		r.Checks = append(r.Checks, SizeCheck{
+			Limit: "etcd object", LimitBytes: EtcdObjectLimit,
+			Subject: "object " + r.LargestObject.String(), Bytes: r.LargestObjectBytes,
+			Fits: r.LargestObjectBytes <= EtcdObjectLimit,
+		})
+	}
+	return r
+}

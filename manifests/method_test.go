@@ -1,0 +1,442 @@
+package manifests_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/yaml"
+
+	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/patches"
+)
+
+const methodKubeVersion = "1.33.0"
+
+// methodRender renders a shared Cilium chart with the Talos presets.
+func methodRender(t *testing.T, version string, copts manifests.CiliumOptions, ropts manifests.RenderOptions) *manifests.Rendered {
+	t.Helper()
+	ch, err := manifests.LoadPath(context.Background(), srcChart(version))
+	require.NoError(t, err)
+	r, err := manifests.RenderCilium(ch, methodKubeVersion, copts, ropts)
+	require.NoError(t, err)
+	return r
+}
+
+// methodGolden compares got with testdata/sources/golden/NAME, rewritten with -update.
+func methodGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	p := filepath.Join("testdata", "sources", "golden", name)
+	if *updateGoldens {
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, got, 0o644))
+		return
+	}
+	want, err := os.ReadFile(p)
+	require.NoError(t, err, "run go test -update to create the golden file")
+	require.Empty(t, cmp.Diff(string(want), string(got)), "golden %s differs (go test -update rewrites it)", p)
+}
+
+func patchTexts(ps []patches.Patch) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
+}
+
+func TestHelmInstallMethod(t *testing.T) {
+	t.Parallel()
+	noProxy := manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}
+	tests := []struct {
+		name         string
+		version      string
+		copts        manifests.CiliumOptions
+		ropts        manifests.RenderOptions
+		talos        manifests.TalosSettings
+		opts         manifests.HelmInstallOptions
+		wantCommands [][]string
+		wantPatches  []patches.Patch
+		golden       string
+	}{
+		{
+			name:    "guide defaults",
+			version: "1.18.12",
+			wantCommands: [][]string{
+				{"helm", "install", "cilium", "cilium/cilium", "--version", "1.18.12", "--namespace", "kube-system", "--values", "values.yaml"},
+			},
+			wantPatches: []patches.Patch{patches.CNINone(nil)},
+			golden:      "helm-1.18.12-values.yaml",
+		},
+		{
+			name:    "no kube-proxy, repository URL, other namespace",
+			version: "1.19.6",
+			copts:   noProxy,
+			ropts:   manifests.RenderOptions{Namespace: "cilium", ReleaseName: "cni"},
+			talos:   manifests.TalosSettings{KubeProxyDisabled: true},
+			opts:    manifests.HelmInstallOptions{RepoURL: "https://helm.cilium.io/", ValuesFile: "cilium values.yaml"},
+			wantCommands: [][]string{
+				{"kubectl", "create", "namespace", "cilium"},
+				{"kubectl", "label", "namespace", "cilium", "pod-security.kubernetes.io/enforce=privileged"},
+				{"helm", "install", "cni", "cilium", "--repo", "https://helm.cilium.io/", "--version", "1.19.6", "--namespace", "cilium", "--values", "cilium values.yaml"},
+			},
+			wantPatches: []patches.Patch{patches.StrictMode(nil)},
+			golden:      "helm-1.19.6-noproxy-values.yaml",
+		},
+		{
+			name:    "strict mode of the 1.11 guide on contract v1.11",
+			version: "1.11.2",
+			copts:   manifests.CiliumOptions{KubeProxyDisabled: true, APIServerHost: "10.5.0.2"},
+			talos:   manifests.TalosSettings{KubeProxyDisabled: true, Contract: mustContract(t, "v1.11")},
+			opts:    manifests.HelmInstallOptions{Chart: "oci://registry.example/charts/cilium"},
+			wantCommands: [][]string{
+				{"helm", "install", "cilium", "oci://registry.example/charts/cilium", "--version", "1.11.2", "--namespace", "kube-system", "--values", "values.yaml"},
+			},
+			wantPatches: []patches.Patch{patches.StrictMode(mustContract(t, "v1.11"))},
+			golden:      "helm-1.11.2-strict-values.yaml",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := methodRender(t, tt.version, tt.copts, tt.ropts)
+			h, err := manifests.HelmInstallMethod(r, tt.talos, tt.opts)
+			require.NoError(t, err)
+			require.Empty(t, cmp.Diff(tt.wantCommands, h.Commands))
+			require.Empty(t, cmp.Diff(patchTexts(tt.wantPatches), patchTexts(h.Patches)))
+			methodGolden(t, tt.golden, h.Values)
+
+			// The values file holds the same settings: a plain render with it (no presets)
+			// gives the same objects.
+			wantJSON, err := json.Marshal(r.Values)
+			require.NoError(t, err)
+			gotJSON, err := yaml.YAMLToJSON(h.Values)
+			require.NoError(t, err)
+			require.JSONEq(t, string(wantJSON), string(gotJSON))
+			ch, err := manifests.LoadPath(context.Background(), srcChart(tt.version))
+			require.NoError(t, err)
+			ropts := tt.ropts
+			ropts.ValuesFiles = [][]byte{h.Values}
+			ropts.NamespaceLabels = manifests.CiliumNamespaceLabels()
+			plain, err := manifests.Render(ch, methodKubeVersion, ropts)
+			require.NoError(t, err)
+			if tt.copts.CertificatesInCluster {
+				require.Equal(t, string(r.YAML), string(plain.YAML))
+			} else {
+				require.Equal(t, len(r.Objects), len(plain.Objects))
+			}
+		})
+	}
+}
+
+func mustContract(t *testing.T, v string) *coreconfig.VersionContract {
+	t.Helper()
+	c, err := config.ParseContract(v)
+	require.NoError(t, err)
+	return c
+}
+
+func TestHelmInstallScript(t *testing.T) {
+	t.Parallel()
+	r := methodRender(t, "1.20.0", manifests.CiliumOptions{CertificatesInCluster: true}, manifests.RenderOptions{Namespace: "net"})
+	h, err := manifests.HelmInstallMethod(r, manifests.TalosSettings{}, manifests.HelmInstallOptions{ValuesFile: "my values.yaml"})
+	require.NoError(t, err)
+	methodGolden(t, "helm-1.20.0-net.sh", []byte(h.Script()))
+}
+
+func TestTemplateMethod(t *testing.T) {
+	t.Parallel()
+	r := methodRender(t, "1.17.18", manifests.CiliumOptions{}, manifests.RenderOptions{})
+	m, err := manifests.TemplateMethod(r, manifests.TalosSettings{}, manifests.TemplateOptions{})
+	require.NoError(t, err)
+	require.Equal(t, "cilium.yaml", m.File)
+	require.Equal(t, r.YAML, m.Manifest)
+	require.Equal(t, "kubectl apply -f cilium.yaml\n", m.Script())
+	require.Empty(t, cmp.Diff(patchTexts([]patches.Patch{patches.CNINone(nil)}), patchTexts(m.Patches)))
+
+	m.Manifest[0] = 'X'
+	require.NotEqual(t, r.YAML[0], m.Manifest[0], "the manifest is a copy")
+
+	m, err = manifests.TemplateMethod(r, manifests.TalosSettings{}, manifests.TemplateOptions{File: "out/c.yaml"})
+	require.NoError(t, err)
+	require.Equal(t, [][]string{{"kubectl", "apply", "-f", "out/c.yaml"}}, m.Commands)
+}
+
+func TestHostedMethod(t *testing.T) {
+	t.Parallel()
+	const url = "https://example.com/cilium.yaml"
+	withCerts := methodRender(t, "1.18.12", manifests.CiliumOptions{}, manifests.RenderOptions{})
+	inCluster := methodRender(t, "1.18.12", manifests.CiliumOptions{CertificatesInCluster: true, KubeProxyDisabled: true}, manifests.RenderOptions{Deterministic: true})
+	cni, err := patches.CNICustom(nil, url)
+	require.NoError(t, err)
+
+	tests := []struct {
+		name        string
+		r           *manifests.Rendered
+		url         string
+		talos       manifests.TalosSettings
+		opts        manifests.HostedOptions
+		wantPatches []patches.Patch
+		wantErr     error
+		wantSecrets []string
+	}{
+		{
+			name: "secrets refused", r: withCerts, url: url, wantErr: manifests.ErrSecretsInManifest,
+			wantSecrets: []string{"Secret kube-system/cilium-ca", "Secret kube-system/hubble-server-certs"},
+		},
+		{name: "secrets accepted", r: withCerts, url: url, opts: manifests.HostedOptions{AllowSecrets: true}, wantPatches: []patches.Patch{cni}},
+		{
+			name: "certificates in the cluster", r: inCluster, url: url, talos: manifests.TalosSettings{KubeProxyDisabled: true},
+			wantPatches: []patches.Patch{cni, patches.KubeProxyDisabled(nil)},
+		},
+		{name: "relative URL", r: inCluster, url: "cilium.yaml", wantErr: manifests.ErrInvalidMethodOptions},
+		{name: "no URL", r: inCluster, url: "", wantErr: manifests.ErrInvalidMethodOptions},
+		{name: "kube-proxy disabled but not replaced", r: withCerts, url: url, talos: manifests.TalosSettings{KubeProxyDisabled: true}, opts: manifests.HostedOptions{AllowSecrets: true}, wantErr: manifests.ErrInconsistentSettings},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h, err := manifests.HostedMethod(tt.r, tt.url, tt.talos, tt.opts)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				if tt.wantSecrets != nil {
+					var se *manifests.SecretsError
+					require.ErrorAs(t, err, &se)
+					var got []string
+					for _, o := range se.Objects {
+						got = append(got, o.Object.String())
+						require.Contains(t, err.Error(), o.String())
+					}
+					for _, want := range tt.wantSecrets {
+						require.Contains(t, got, want)
+					}
+					require.Contains(t, err.Error(), "hubble.tls.auto.method=cronJob", "the error says how to avoid them")
+				}
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.url, h.URL)
+			require.Equal(t, tt.r.YAML, h.Manifest)
+			require.Empty(t, cmp.Diff(patchTexts(tt.wantPatches), patchTexts(h.Patches)))
+		})
+	}
+}
+
+func TestInconsistentSettings(t *testing.T) {
+	t.Parallel()
+	noService := methodRender(t, "1.18.12", manifests.CiliumOptions{CertificatesInCluster: true}, manifests.RenderOptions{
+		Set: []string{"kubeProxyReplacement=true"},
+	})
+	_, err := manifests.InlineMethod(noService, manifests.TalosSettings{KubeProxyDisabled: true}, manifests.InlineOptions{})
+	require.ErrorIs(t, err, manifests.ErrInconsistentSettings)
+	require.Contains(t, err.Error(), "k8sServiceHost")
+
+	_, err = manifests.TemplateMethod(nil, manifests.TalosSettings{}, manifests.TemplateOptions{})
+	require.ErrorIs(t, err, manifests.ErrInvalidMethodOptions)
+}
+
+func TestShellQuote(t *testing.T) {
+	t.Parallel()
+	tests := map[string]string{
+		"":                      "''",
+		"cilium/cilium":         "cilium/cilium",
+		"a=b,c@d%e+f:g.h-i_j":   "a=b,c@d%e+f:g.h-i_j",
+		"my values.yaml":        "'my values.yaml'",
+		"it's":                  `'it'"'"'s'`,
+		"$(rm -rf /)":           "'$(rm -rf /)'",
+		"https://x.io/?a=1&b=2": "'https://x.io/?a=1&b=2'",
+		"ünïcode":               "'ünïcode'",
+	}
+	for in, want := range tests {
+		t.Run(in, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, want, manifests.ShellQuote(in))
+		})
+	}
+}
+
+// benchConfigs generates control-plane and worker configs with the shared secrets bundle.
+func benchConfigs(t *testing.T) (cp, worker []byte) {
+	t.Helper()
+	data, err := os.ReadFile("../../shared/bench/secrets.yaml")
+	require.NoError(t, err)
+	s, err := config.LoadSecrets(data)
+	require.NoError(t, err)
+	cfgs, err := config.Generate(config.Cluster{
+		Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: "v1.13", KubernetesVersion: "1.36.0",
+	}, s)
+	require.NoError(t, err)
+	cp, err = config.Encode(cfgs.ControlPlane)
+	require.NoError(t, err)
+	worker, err = config.Encode(cfgs.Worker)
+	require.NoError(t, err)
+	return cp, worker
+}
+
+func TestInlineMethod(t *testing.T) {
+	t.Parallel()
+	r := methodRender(t, "1.18.12", manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}, manifests.RenderOptions{Deterministic: true})
+	in, err := manifests.InlineMethod(r, manifests.TalosSettings{KubeProxyDisabled: true}, manifests.InlineOptions{})
+	require.NoError(t, err)
+	require.Equal(t, patches.Manifest{Name: "cilium", Contents: string(r.YAML)}, in.Manifest)
+	require.Equal(t, patches.InlineManifest("cilium", string(r.YAML)).String(), in.ControlPlanePatch.String())
+	require.Empty(t, cmp.Diff(patchTexts([]patches.Patch{patches.StrictMode(nil)}), patchTexts(in.Patches)))
+	require.Equal(t, len(r.YAML), in.Size.ManifestBytes)
+	require.NotEmpty(t, in.Size.Exceeded(), "inline Cilium never fits user data")
+
+	cp, worker := benchConfigs(t)
+	cpOut, err := manifests.ApplyInline(cp, in)
+	require.NoError(t, err)
+	workerOut, err := manifests.ApplyInline(worker, in)
+	require.NoError(t, err)
+
+	load := func(b []byte) (names, contents []string, cni string, proxyDisabled bool) {
+		t.Helper()
+		p, err := configloader.NewFromBytes(b)
+		require.NoError(t, err)
+		for _, m := range p.Cluster().InlineManifests() {
+			names = append(names, m.Name())
+			contents = append(contents, m.Contents())
+		}
+		return names, contents, p.Cluster().Network().CNI().Name(), !p.Cluster().Proxy().Enabled()
+	}
+	names, contents, cni, noProxy := load(cpOut)
+	require.Equal(t, []string{"cilium"}, names)
+	require.Equal(t, string(r.YAML), contents[0])
+	require.Equal(t, "none", cni)
+	require.True(t, noProxy)
+	names, _, cni, noProxy = load(workerOut)
+	require.Empty(t, names, "workers get no inline manifest")
+	require.Equal(t, "none", cni)
+	require.True(t, noProxy)
+
+	// Applying a new render replaces the manifest by name.
+	r2 := methodRender(t, "1.19.6", manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}, manifests.RenderOptions{})
+	in2, err := manifests.InlineMethod(r2, manifests.TalosSettings{KubeProxyDisabled: true}, manifests.InlineOptions{})
+	require.NoError(t, err)
+	cpOut2, err := manifests.ApplyInline(cpOut, in2)
+	require.NoError(t, err)
+	names, contents, _, _ = load(cpOut2)
+	require.Equal(t, []string{"cilium"}, names)
+	require.Equal(t, string(r2.YAML), contents[0])
+
+	// The sizes of the real control-plane config.
+	rep := manifests.CheckSizes(r.YAML, r.Objects, cpOut)
+	require.Equal(t, len(cpOut), rep.ConfigBytes)
+	require.Greater(t, rep.ConfigBytes, rep.ManifestBytes)
+	require.Len(t, rep.Checks, 4)
+	require.True(t, rep.Checks[0].Fits, "fits the maintenance API")
+	require.False(t, rep.Checks[1].Fits, "does not fit AWS user data")
+	require.False(t, rep.Checks[2].Fits, "does not fit Hetzner user data")
+	require.True(t, rep.Checks[3].Fits, "objects fit etcd")
+
+	_, err = manifests.InlineMethod(r, manifests.TalosSettings{}, manifests.InlineOptions{Name: "Not_Valid"})
+	require.ErrorIs(t, err, manifests.ErrInvalidMethodOptions)
+	_, err = manifests.ApplyInline([]byte("not: a config\n"), in)
+	require.Error(t, err)
+}
+
+func TestCheckInlineManifests(t *testing.T) {
+	t.Parallel()
+	r := methodRender(t, "1.20.0", manifests.CiliumOptions{CertificatesInCluster: true}, manifests.RenderOptions{})
+	in, err := manifests.InlineMethod(r, manifests.TalosSettings{}, manifests.InlineOptions{})
+	require.NoError(t, err)
+	cp, worker := benchConfigs(t)
+	withCilium, err := manifests.ApplyInline(cp, in)
+	require.NoError(t, err)
+	other := in
+	other.ControlPlanePatch = patches.InlineManifest("cilium", "# other\n")
+	withOther, err := manifests.ApplyInline(cp, other)
+	require.NoError(t, err)
+	extra, err := patches.Apply(withCilium, patches.InlineManifest("extra", "# extra\n"))
+	require.NoError(t, err)
+	plain, err := patches.Apply(cp, in.Patches...)
+	require.NoError(t, err)
+
+	tests := []struct {
+		name    string
+		configs []manifests.NodeConfig
+		want    []manifests.InlineMismatch
+	}{
+		{name: "identical", configs: []manifests.NodeConfig{{"cp1", withCilium}, {"cp2", withCilium}, {"cp3", withCilium}}},
+		{name: "workers are skipped", configs: []manifests.NodeConfig{{"w1", worker}, {"cp1", withCilium}, {"w2", worker}, {"cp2", withCilium}}},
+		{name: "none", configs: nil},
+		{
+			name:    "missing, different, extra",
+			configs: []manifests.NodeConfig{{"cp1", withCilium}, {"cp2", plain}, {"cp3", withOther}, {"cp4", extra}},
+			want: []manifests.InlineMismatch{
+				{Config: "cp2", Manifest: "cilium", Problem: "missing"},
+				{Config: "cp3", Manifest: "cilium", Problem: "different contents"},
+				{Config: "cp4", Manifest: "extra", Problem: "extra"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := manifests.CheckInlineManifests(tt.configs...)
+			if tt.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, manifests.ErrInlineMismatch)
+			var me *manifests.InlineMismatchError
+			require.ErrorAs(t, err, &me)
+			require.Equal(t, "cp1", me.Reference)
+			require.Empty(t, cmp.Diff(tt.want, me.Mismatches))
+		})
+	}
+
+	err = manifests.CheckInlineManifests(manifests.NodeConfig{Name: "broken", Config: []byte("{")})
+	require.ErrorContains(t, err, "broken")
+}
+
+func TestCheckSizes(t *testing.T) {
+	t.Parallel()
+	small := []byte(strings.Repeat("x", 1000))
+	tests := []struct {
+		name      string
+		manifest  []byte
+		cfg       []byte
+		wantFits  []bool
+		wantSubj  string
+		wantBytes int
+	}{
+		{name: "small manifest, no config", manifest: small, wantFits: []bool{true, true, true}, wantSubj: "inline manifest (lower bound of the machine config)", wantBytes: 1000},
+		{name: "config over AWS", manifest: small, cfg: make([]byte, 20<<10), wantFits: []bool{true, false, true}, wantSubj: "machine config", wantBytes: 20 << 10},
+		{name: "config over Hetzner", manifest: small, cfg: make([]byte, 32<<10+1), wantFits: []bool{true, false, false}, wantSubj: "machine config", wantBytes: 32<<10 + 1},
+		{name: "exactly at the Hetzner limit", manifest: small, cfg: make([]byte, 32<<10), wantFits: []bool{true, false, true}, wantSubj: "machine config", wantBytes: 32 << 10},
+		{name: "over the maintenance API", manifest: small, cfg: make([]byte, 4<<20+1), wantFits: []bool{false, false, false}, wantSubj: "machine config", wantBytes: 4<<20 + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rep := manifests.CheckSizes(tt.manifest, nil, tt.cfg)
+			require.Len(t, rep.Checks, 3, "no objects, no etcd check")
+			for i, c := range rep.Checks {
+				require.Equal(t, tt.wantFits[i], c.Fits, c.String())
+				require.Equal(t, tt.wantSubj, c.Subject)
+				require.Equal(t, tt.wantBytes, c.Bytes)
+			}
+		})
+	}
+
+	objs, err := manifests.ParseObjects([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: small, namespace: a}\n---\n" +
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big, namespace: a}\ndata: {k: " + strings.Repeat("y", 2<<20) + "}\n"))
+	require.NoError(t, err)
+	rep := manifests.CheckSizes(nil, objs, nil)
+	require.Equal(t, manifests.ObjectRef{APIVersion: "v1", Kind: "ConfigMap", Namespace: "a", Name: "big"}, rep.LargestObject)
+	last := rep.Checks[len(rep.Checks)-1]
+	require.Equal(t, "etcd object", last.Limit)
+	require.False(t, last.Fits)
+	require.Equal(t, "etcd object (1572864 bytes): object ConfigMap a/big 2097248 bytes: too large", last.String())
+	require.Len(t, rep.Exceeded(), 1)
+}
