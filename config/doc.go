@@ -45,6 +45,9 @@
 // reported at once (errors.Join of *[FieldError], each naming the field path, with a suggested
 // fix where there is one, such as the https://host:port form of a malformed endpoint).
 //
+// [Cluster.Warnings] lists what is valid but probably not meant (a Kubernetes version the
+// contract's Talos release does not support; kube-proxy disabled with flannel).
+//
 // Bad input is an error and no output. Errors match the ErrX sentinels with errors.Is:
 // [ErrNoName], [ErrEndpoint], [ErrNoContract], [ErrUnknownContract], [ErrContractUnsupported],
 // [ErrKubernetesVersion], [ErrNoSecrets], [ErrSecrets], [ErrCNI], [ErrInvalid].
