@@ -312,3 +312,36 @@ func TestForcedIntoTunnel(t *testing.T) {
 		require.Equal(t, tc.want, kubespan.PeerStatus{State: tc.state}.ForcedIntoTunnel(tc.bypass), "%v bypass=%v", tc.state, tc.bypass)
 	}
 }
+
+// TestDiscoveryMatchesPatchesRecipe: the discovery and cluster-identity sections give the same
+// config as the patches package's recipes.
+func TestDiscoveryMatchesPatchesRecipe(t *testing.T) {
+	t.Parallel()
+
+	c := contract(t, "v1.13")
+	base := generated(t, c, generate.WithClusterDiscovery(false))
+	ids, err := kubespan.NewClusterSecrets(seeded(9))
+	require.NoError(t, err)
+	for _, d := range []kubespan.Discovery{{}, {KubernetesRegistry: true, ServiceEndpoint: "https://discovery.example.com/"}, {Disabled: true, ServiceRegistryDisabled: true}} {
+		ds, err := kubespan.DiscoverySections(c, d)
+		require.NoError(t, err)
+		cs, err := kubespan.ClusterSecretsSections(ids)
+		require.NoError(t, err)
+		ours, err := cs.Merge(ds).Patch()
+		require.NoError(t, err)
+
+		recipe, err := patches.ClusterDiscovery(c, patches.Discovery{
+			Disabled: d.Disabled, KubernetesRegistry: d.KubernetesRegistry,
+			ServiceRegistryDisabled: d.ServiceRegistryDisabled, ServiceEndpoint: d.ServiceEndpoint,
+		})
+		require.NoError(t, err)
+		identity, err := patches.ClusterIdentity(c, ids.ID, ids.Secret)
+		require.NoError(t, err)
+
+		got, err := patches.Apply(base, ours)
+		require.NoError(t, err)
+		want, err := patches.Apply(base, recipe, identity)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got))
+	}
+}
