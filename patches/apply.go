@@ -239,7 +239,7 @@ func applyStrategic(cur config.Provider, p Patch) (config.Provider, error) {
 		}
 	}
 
-	out, err := configpatcher.StrategicMerge(cur, configpatcher.NewStrategicMergePatch(patch))
+	out, err := strategicMerge(cur, patch)
 	if err != nil {
 		cause := err
 		if errors.Is(err, configloader.ErrLookupFailed) {
@@ -250,4 +250,16 @@ func applyStrategic(cur config.Provider, p Patch) (config.Provider, error) {
 	}
 
 	return out, nil
+}
+
+// strategicMerge is configpatcher.StrategicMerge, with machinery's panics (a
+// null list entry in a list that merges by name, for one) turned into errors.
+func strategicMerge(cur, patch config.Provider) (out config.Provider, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("%w: machinery cannot merge this patch: %v", ErrInvalidPatch, r)
+		}
+	}()
+
+	return configpatcher.StrategicMerge(cur, configpatcher.NewStrategicMergePatch(patch))
 }

@@ -270,6 +270,18 @@ func TestStrategicMatchesConfigpatcher(t *testing.T) {
 	}
 }
 
+// TestMachineryPanicIsAnError: machinery panics on a null entry in a list
+// that merges by name; Apply reports an error instead.
+func TestMachineryPanicIsAnError(t *testing.T) {
+	t.Parallel()
+
+	cfg := genBytes(t, "v1.13", machine.TypeControlPlane)
+
+	out, err := patches.Apply(cfg, patches.MustParse("cluster:\n  apiServer:\n    admissionControl:\n      - null\n"))
+	require.ErrorIs(t, err, patches.ErrInvalidPatch)
+	require.Nil(t, out)
+}
+
 func TestErrorMessage(t *testing.T) {
 	t.Parallel()
 

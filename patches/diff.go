@@ -26,8 +26,10 @@ import (
 // end of the config. When a and b are equal, Diff returns the zero Patch and no
 // error.
 //
-// Diff fails with ErrUnsupported when b has no v1alpha1 document but a has
-// one: strategic merge cannot remove it.
+// Diff fails with ErrUnsupported when no strategic merge patch gives b: when
+// b has no v1alpha1 document but a has one (strategic merge cannot remove it),
+// or when machinery cannot merge b's values (a null entry in a list that
+// merges by name).
 func Diff(a, b []byte) (Patch, error) {
 	pa, pb, err := loadPair(a, b)
 	if err != nil {
@@ -69,7 +71,7 @@ func DiffProvider(a, b config.Provider) (Patch, error) {
 			// A "$patch: delete" that machinery cannot resolve (a field of a
 			// type with its own YAML form): replace its parent whole instead.
 			if !errors.Is(err, ErrMissingPath) || !atomic.dropUndeletable(a, deletes) {
-				return Patch{}, fmt.Errorf("diff: the computed patch does not apply: %w", err)
+				return Patch{}, fmt.Errorf("diff: %w: no strategic merge patch reproduces the second config: %w", ErrUnsupported, err)
 			}
 
 			continue

@@ -15,7 +15,7 @@ import (
 )
 
 // docsOf returns a config's documents as generic trees keyed by kind/name.
-func docsOf(t *testing.T, cfg []byte) map[string]any {
+func docsOf(t testing.TB, cfg []byte) map[string]any {
 	t.Helper()
 
 	p, err := configloader.NewFromBytes(cfg)

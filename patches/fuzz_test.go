@@ -3,11 +3,13 @@ package patches_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"sigs.k8s.io/yaml"
@@ -253,6 +255,66 @@ func FuzzApplyText(f *testing.F) {
 
 		if err != nil && out != nil {
 			t.Fatalf("failed Apply returned output: %v", err)
+		}
+	})
+}
+
+// FuzzDiff: for b made from a real config by random operations,
+// Apply(a, Diff(a, b)) and Apply(a, DiffOps(a, b)) equal b.
+func FuzzDiff(f *testing.F) {
+	configs := fuzzConfigs(f)
+
+	f.Add(uint8(0), []byte{0, 1, 2, 3})
+	f.Add(uint8(1), []byte{1, 0, 200, 5, 2, 3, 4, 9, 9})
+	f.Add(uint8(2), []byte{3, 7, 7, 3, 1, 1, 0, 4, 2, 2, 2, 2})
+	f.Add(uint8(1), []byte{4, 10, 20, 0, 5, 6, 7, 8, 0, 0, 1, 2, 3, 4})
+
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		c := configs[int(which)%len(configs)]
+
+		p, err := patches.Ops(opsFromBytes(data, c.pointers)...)
+		if err != nil {
+			return
+		}
+
+		b, err := patches.Apply(c.cfg, p)
+		if err != nil {
+			return
+		}
+
+		want := docsOf(t, b)
+
+		// ErrUnsupported: machinery cannot merge some of b's values.
+		d, err := patches.Diff(c.cfg, b)
+		if err != nil && !errors.Is(err, patches.ErrUnsupported) {
+			t.Fatalf("diff: %v\npatch: %s", err, p)
+		}
+
+		if err == nil && !d.IsZero() {
+			out, err := patches.Apply(c.cfg, d)
+			if err != nil {
+				t.Fatalf("diff does not apply: %v\npatch: %s\ndiff:\n%s", err, p, d)
+			}
+
+			if diff := cmp.Diff(want, docsOf(t, out)); diff != "" {
+				t.Fatalf("Apply(a, Diff(a, b)) != b:\n%s\npatch: %s\ndiff:\n%s", diff, p, d)
+			}
+		}
+
+		o, err := patches.DiffOps(c.cfg, b, patches.Document{})
+		if err != nil {
+			t.Fatalf("diff ops: %v\npatch: %s", err, p)
+		}
+
+		if !o.IsZero() {
+			out, err := patches.Apply(c.cfg, o)
+			if err != nil {
+				t.Fatalf("diff ops do not apply: %v\npatch: %s\ndiff: %s", err, p, o)
+			}
+
+			if diff := cmp.Diff(want, docsOf(t, out)); diff != "" {
+				t.Fatalf("Apply(a, DiffOps(a, b)) != b:\n%s\npatch: %s\ndiff: %s", diff, p, o)
+			}
 		}
 	})
 }
