@@ -1,6 +1,7 @@
 package kubespan
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -44,18 +45,24 @@ func MustParseEndpointFilter(s string) EndpointFilter {
 	return f
 }
 
-// ParseEndpointFilters parses a filters.endpoints list; the error names every bad entry.
+// ParseEndpointFilters parses a filters.endpoints list. The error names every bad entry
+// by index (errors.Join). A nil list stays nil (no filtering).
 func ParseEndpointFilters(ss []string) ([]EndpointFilter, error) {
 	if ss == nil {
 		return nil, nil
 	}
 	out := make([]EndpointFilter, 0, len(ss))
+	var errs []error
 	for i, s := range ss {
 		f, err := ParseEndpointFilter(s)
 		if err != nil {
-			return nil, fmt.Errorf("filters.endpoints[%d]: %w", i, err)
+			errs = append(errs, fmt.Errorf("filters.endpoints[%d]: %w", i, err))
+			continue
 		}
 		out = append(out, f)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return out, nil
 }

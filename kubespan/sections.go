@@ -77,7 +77,9 @@ type Discovery struct {
 // ID is 32 random bytes in URL-safe base64, Secret 32 random bytes in standard base64. The
 // secret is also every KubeSpan peer's WireGuard pre-shared key and the discovery data key.
 type ClusterSecrets struct {
-	ID     string
+	// ID is cluster.id: 32 bytes, URL-safe base64 with padding.
+	ID string
+	// Secret is cluster.secret: 32 bytes, standard base64.
 	Secret string
 }
 

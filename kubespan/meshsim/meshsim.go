@@ -115,7 +115,7 @@ type Link struct {
 
 // Result is the outcome of a simulation.
 type Result struct {
-	// Nodes are the simulated nodes' names and KubeSpan identities, by index.
+	// Names and Identities are the simulated nodes' names and KubeSpan identities, by index.
 	Names      []string
 	Identities []kubespan.Identity
 	// Links has one entry per ordered pair of distinct nodes, by From then To.
@@ -437,21 +437,19 @@ func (s *sim) reconcile(i int, t time.Duration) {
 		back := &s.links[j*s.n+i]
 		s.account(i, j, t)
 		s.account(j, i, t)
+		p := s.pair(i, j)
 		if !l.started {
+			// the peer spec appears: WireGuard gets the peer (no endpoint yet)
 			l.started, l.startAt = true, t
 			l.status = kubespan.PeerStatus{ID: s.keys[j], Label: s.nodes[j].Name}
+			s.updatePath(i, j, t)
 		}
-		p := s.pair(i, j)
-		var obs *kubespan.Observation
-		if l.configured.IsValid() {
-			o := kubespan.Observation{Endpoint: l.configured, ReceiveBytes: back.deliv, TransmitBytes: l.tx}
-			if hs := p.lastHandshake(t); hs >= 0 {
-				o.LastHandshakeTime = s.epoch.Add(hs)
-				if p.active && !l.cfgReach {
-					o.Endpoint = s.src[j] // roamed to where the peer's handshake came from
-				}
+		obs := &kubespan.Observation{Endpoint: l.configured, ReceiveBytes: back.deliv, TransmitBytes: l.tx}
+		if hs := p.lastHandshake(t); hs >= 0 {
+			obs.LastHandshakeTime = s.epoch.Add(hs)
+			if p.active && !l.cfgReach {
+				obs.Endpoint = s.src[j] // roamed to where the peer's handshake came from
 			}
-			obs = &o
 		}
 		u := l.status.Update(now, s.specs[j], obs)
 		s.updates++
@@ -481,7 +479,8 @@ func (s *sim) reconcile(i int, t time.Duration) {
 func (s *sim) updatePath(i, j int, t time.Duration) {
 	p := s.pair(i, j)
 	a, b := &s.links[i*s.n+j], &s.links[j*s.n+i]
-	works := (a.configured.IsValid() && b.configured.IsValid()) && (a.cfgReach || b.cfgReach)
+	// WireGuard accepts a handshake only from a configured peer (with or without endpoint)
+	works := a.started && b.started && (a.cfgReach || b.cfgReach)
 	switch {
 	case works && !p.active:
 		p.active = true

@@ -151,3 +151,24 @@ func TestInvalid(t *testing.T) {
 	require.Empty(t, res.Links)
 	require.True(t, res.Converged)
 }
+
+// TestPeerWithoutEndpoints: a node that announces no endpoint still comes up for its peers
+// once it reaches them (WireGuard accepts the handshake from a configured peer without one).
+func TestPeerWithoutEndpoints(t *testing.T) {
+	t.Parallel()
+
+	nodes := []meshsim.Node{
+		{Name: "v4-only", Endpoints: []meshsim.Endpoint{{Addr: netip.MustParseAddr("10.0.0.1"), Reachable: true}}},
+		{Name: "v6", Endpoints: []meshsim.Endpoint{{Addr: netip.MustParseAddr("2001:db8::2"), Reachable: true}}, Start: 3 * time.Second},
+	}
+	res, err := meshsim.Run(nodes, meshsim.Options{Duration: 5 * time.Minute,
+		KubeSpan: kubespan.KubeSpan{EndpointFilters: []kubespan.EndpointFilter{kubespan.MustParseEndpointFilter("::/0")}}})
+	require.NoError(t, err)
+	require.Len(t, res.Links, 2)
+	for _, l := range res.Links {
+		require.True(t, l.Up, "%d->%d", l.From, l.To)
+		require.Equal(t, kubespan.PeerStateUp, l.Status.State)
+	}
+	require.Zero(t, res.Links[1].Endpoints, "v4-only announces nothing under the ::/0 filter")
+	require.False(t, res.Links[1].Status.LastUsedEndpoint.IsValid())
+}
