@@ -1,0 +1,410 @@
+// Command cilium renders the Cilium chart offline for Talos and writes what one of the four
+// install methods of Talos's Cilium guide needs, together with control-plane and worker
+// configs that carry the method's patches.
+//
+//	go run ./examples/cilium -chart ../shared/charts/cilium-1.18.12.tgz -method inline -out _out
+//	go run ./examples/cilium -chart https://helm.cilium.io/cilium -version 1.18.12 -method helm -out _out
+//	go run ./examples/cilium -chart oci://ghcr.io/org/charts/cilium:1.18.12 -method template -out _out
+//	go run ./examples/cilium -chart cilium.tgz -method hosted -url https://example.com/cilium.yaml -deterministic -out _out
+//
+// -chart is a chart archive or directory, "file://PATH", an http(s) Helm repository URL
+// followed by the chart name (with -version), or an oci:// reference; see manifests.Load.
+//
+// Files written to -out, by method:
+//
+//	helm      values.yaml, helm-install.sh
+//	template  RELEASE.yaml (the manifest), kubectl-apply.sh
+//	hosted    RELEASE.yaml (to upload to -url)
+//	inline    RELEASE.yaml, patch-controlplane.yaml (the inline manifest), sizes.txt
+//
+// and for every method patch-all-N.yaml (the config patches for every node, for talosctl gen
+// config --config-patch), controlplane.yaml and worker.yaml (generated with those patches and,
+// for inline, the inline manifest in the control-plane config only). The configs use the
+// secrets bundle of -secrets; without it a new bundle is created and written as
+// OUT/secrets.yaml (an existing one is never replaced).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/patches"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "cilium:", err)
+		var usage usageError
+		if errors.As(err, &usage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a command-line error (exit status 2).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// method is one of the four install methods.
+type method string
+
+const (
+	methodHelm     method = "helm"
+	methodTemplate method = "template"
+	methodHosted   method = "hosted"
+	methodInline   method = "inline"
+)
+
+// options are the parsed flags.
+type options struct {
+	chart, version    string
+	method            method
+	out               string
+	url               string
+	namespace         string
+	release           string
+	kubernetes        string
+	kubeProxy         bool
+	deterministic     bool
+	allowSecrets      bool
+	previous          string
+	plainHTTP         bool
+	cacheDir          string
+	secretsPath       string
+	cluster           config.Cluster
+	helmChartArgument string
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	o := options{
+		cluster: config.Cluster{
+			Name:              "demo",
+			Endpoint:          "https://10.5.0.2:6443",
+			Contract:          "v1.13",
+			KubernetesVersion: "1.36.0",
+		},
+	}
+	var m string
+	fset := flag.NewFlagSet("cilium", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.StringVar(&o.chart, "chart", "", "chart `REF`: a path, https://REPO/CHART (with -version) or oci://REGISTRY/REPO[:TAG] (required)")
+	fset.StringVar(&o.version, "version", "", "chart `version` or semver constraint (empty: the latest stable version for repositories)")
+	fset.StringVar(&m, "method", "", "install `method`: helm, template, hosted or inline (required)")
+	fset.StringVar(&o.out, "out", "", "output `directory` (required)")
+	fset.StringVar(&o.url, "url", "", "URL the manifest will be served at (required for -method hosted)")
+	fset.StringVar(&o.namespace, "namespace", manifests.DefaultNamespace, "release `namespace`")
+	fset.StringVar(&o.release, "release", "cilium", "release `name`")
+	fset.StringVar(&o.kubernetes, "kubernetes", o.cluster.KubernetesVersion, "Kubernetes `version` to render for and to put into the configs")
+	fset.BoolVar(&o.kubeProxy, "kube-proxy", true, "keep kube-proxy; -kube-proxy=false disables it and lets Cilium replace it (through KubePrism)")
+	fset.BoolVar(&o.deterministic, "deterministic", false, "make Hubble's certificates in the cluster (hubble.tls.auto.method=cronJob), so the output has no Secrets and is byte-identical on every run")
+	fset.BoolVar(&o.allowSecrets, "allow-secrets", false, "hosted: accept a manifest that carries Secrets (only for a URL that only the cluster can reach)")
+	fset.StringVar(&o.previous, "previous", "", "`file` with the manifest of a previous render, whose certificates are reused")
+	fset.BoolVar(&o.plainHTTP, "plain-http", false, "use plain HTTP for oci:// references (a registry on loopback)")
+	fset.StringVar(&o.cacheDir, "cache", "", "`directory` to cache repository chart archives in")
+	fset.StringVar(&o.secretsPath, "secrets", "", "secrets bundle `file` for the configs (talosctl gen secrets format); without it a new one is written to OUT/secrets.yaml")
+	fset.StringVar(&o.cluster.Name, "name", o.cluster.Name, "cluster `name`")
+	fset.StringVar(&o.cluster.Endpoint, "endpoint", o.cluster.Endpoint, "control-plane endpoint, https://host:port")
+	fset.StringVar(&o.cluster.Contract, "contract", o.cluster.Contract, "Talos version `contract` of the nodes")
+	fset.StringVar(&o.helmChartArgument, "helm-chart", "", "helm: the chart argument of the helm install command (default: derived from -chart)")
+	if err := fset.Parse(args); err != nil {
+		return options{}, usageError{err}
+	}
+	if fset.NArg() > 0 {
+		return options{}, usageError{fmt.Errorf("unexpected arguments: %q", fset.Args())}
+	}
+	o.method = method(m)
+	o.cluster.KubernetesVersion = o.kubernetes
+	switch {
+	case o.chart == "":
+		return options{}, usageError{errors.New("-chart is required")}
+	case o.out == "":
+		return options{}, usageError{errors.New("-out is required")}
+	case o.method != methodHelm && o.method != methodTemplate && o.method != methodHosted && o.method != methodInline:
+		return options{}, usageError{fmt.Errorf("-method %q: want helm, template, hosted or inline", m)}
+	case o.method == methodHosted && o.url == "":
+		return options{}, usageError{errors.New("-method hosted needs -url, the URL the manifest will be served at")}
+	case o.method != methodHosted && o.url != "":
+		return options{}, usageError{errors.New("-url is only for -method hosted")}
+	}
+	return o, nil
+}
+
+// file is one output file.
+type file struct {
+	name string
+	data []byte
+	perm fs.FileMode
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	var loadOpts []manifests.LoadOption
+	if o.plainHTTP {
+		loadOpts = append(loadOpts, manifests.WithPlainHTTP())
+	}
+	if o.cacheDir != "" {
+		loadOpts = append(loadOpts, manifests.WithCacheDir(o.cacheDir))
+	}
+	ch, err := manifests.Load(ctx, o.chart, o.version, loadOpts...)
+	if err != nil {
+		return err
+	}
+	var previous []byte
+	if o.previous != "" {
+		if previous, err = os.ReadFile(o.previous); err != nil {
+			return err
+		}
+	}
+	s, created, err := loadOrCreateSecrets(o)
+	if err != nil {
+		return err
+	}
+
+	files, report, err := build(o, func(copts manifests.CiliumOptions, ropts manifests.RenderOptions) (*manifests.Rendered, error) {
+		return manifests.RenderCilium(ch, o.kubernetes, copts, ropts)
+	}, previous, s)
+	if err != nil {
+		return err
+	}
+
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	if created != nil {
+		p := filepath.Join(o.out, "secrets.yaml")
+		if err := writeFile(p, created, 0o600, true); err != nil {
+			return fmt.Errorf("write new secrets bundle: %w (pass -secrets to reuse an existing bundle)", err)
+		}
+		fmt.Fprintf(stdout, "created a new secrets bundle: %s (keep it safe; reuse it with -secrets)\n", p)
+	}
+	for _, f := range files {
+		p := filepath.Join(o.out, f.name)
+		if err := writeFile(p, f.data, f.perm, false); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", p)
+	}
+	fmt.Fprint(stdout, report)
+	return nil
+}
+
+// renderFunc renders the loaded chart.
+type renderFunc func(manifests.CiliumOptions, manifests.RenderOptions) (*manifests.Rendered, error)
+
+// build renders the chart and assembles the files of the method. It reads and writes nothing.
+func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]file, string, error) {
+	copts := manifests.CiliumOptions{
+		KubeProxyDisabled:     !o.kubeProxy,
+		CertificatesInCluster: o.deterministic,
+	}
+	ropts := manifests.RenderOptions{
+		ReleaseName:   o.release,
+		Namespace:     o.namespace,
+		Deterministic: o.deterministic,
+	}
+	if previous != nil {
+		objs, err := manifests.ParseObjects(previous)
+		if err != nil {
+			return nil, "", fmt.Errorf("-previous: %w", err)
+		}
+		ropts.Previous = objs
+		ropts.Deterministic = true
+	}
+	r, err := render(copts, ropts)
+	if err != nil {
+		return nil, "", err
+	}
+	contract, err := config.ParseContract(o.cluster.Contract)
+	if err != nil {
+		return nil, "", usageError{fmt.Errorf("-contract: %w", err)}
+	}
+	talos := manifests.TalosSettings{Contract: contract, KubeProxyDisabled: !o.kubeProxy}
+
+	var (
+		files      []file
+		nodes      []patches.Patch
+		inline     *manifests.Inline
+		report     string
+		manifestFn = r.ReleaseName + ".yaml"
+	)
+	switch o.method {
+	case methodHelm:
+		h, err := manifests.HelmInstallMethod(r, talos, helmInstallOptions(o))
+		if err != nil {
+			return nil, "", err
+		}
+		files = append(files, file{"values.yaml", h.Values, 0o644}, file{"helm-install.sh", []byte(h.Script()), 0o755})
+		nodes = h.Patches
+		report = "after bootstrap, run helm-install.sh (the nodes stay NotReady until Cilium runs)\n"
+	case methodTemplate:
+		m, err := manifests.TemplateMethod(r, talos, manifests.TemplateOptions{File: manifestFn})
+		if err != nil {
+			return nil, "", err
+		}
+		files = append(files, file{m.File, m.Manifest, 0o644}, file{"kubectl-apply.sh", []byte(m.Script()), 0o755})
+		nodes = m.Patches
+		report = "after bootstrap, run kubectl-apply.sh (the nodes stay NotReady until Cilium runs)\n"
+	case methodHosted:
+		h, err := manifests.HostedMethod(r, o.url, talos, manifests.HostedOptions{AllowSecrets: o.allowSecrets})
+		if err != nil {
+			return nil, "", err
+		}
+		files = append(files, file{manifestFn, h.Manifest, 0o644})
+		nodes = h.Patches
+		report = fmt.Sprintf("upload %s to %s before the cluster boots; Talos applies it at bootstrap\n", manifestFn, h.URL)
+		for _, km := range h.KeyMaterial {
+			report += fmt.Sprintf("warning: the hosted manifest carries key material: %s\n", km)
+		}
+	case methodInline:
+		in, err := manifests.InlineMethod(r, talos, manifests.InlineOptions{})
+		if err != nil {
+			return nil, "", err
+		}
+		files = append(files,
+			file{manifestFn, r.YAML, 0o600},
+			file{"patch-controlplane.yaml", []byte(in.ControlPlanePatch.String()), 0o600})
+		nodes = in.Patches
+		inline = &in
+	}
+	for i, p := range nodes {
+		files = append(files, file{"patch-all-" + strconv.Itoa(i+1) + ".yaml", []byte(p.String()), 0o644})
+	}
+
+	cfgFiles, cp, err := configs(o.cluster, s, nodes, inline)
+	if err != nil {
+		return nil, "", err
+	}
+	files = append(files, cfgFiles...)
+	if inline != nil {
+		sizes := manifests.CheckSizes(r.YAML, r.Objects, cp)
+		files = append(files, file{"sizes.txt", []byte(sizes.String()), 0o644})
+		report = sizes.String()
+	}
+	for _, km := range r.KeyMaterial {
+		report += fmt.Sprintf("note: key material in the render: %s\n", km)
+	}
+	for _, w := range r.Warnings {
+		report += "warning: " + w + "\n"
+	}
+	return files, report, nil
+}
+
+// helmInstallOptions names the chart in the `helm install` command: -helm-chart, else the
+// oci:// reference or path of -chart, else the repository of -chart as --repo.
+func helmInstallOptions(o options) manifests.HelmInstallOptions {
+	switch {
+	case o.helmChartArgument != "":
+		return manifests.HelmInstallOptions{Chart: o.helmChartArgument}
+	case strings.HasPrefix(o.chart, "http://"), strings.HasPrefix(o.chart, "https://"):
+		ref := strings.TrimRight(o.chart, "/")
+		i := strings.LastIndex(ref, "/")
+		return manifests.HelmInstallOptions{RepoURL: ref[:i], Chart: ref[i+1:]}
+	default:
+		return manifests.HelmInstallOptions{Chart: o.chart}
+	}
+}
+
+// configs generates the control-plane and worker configs with the node patches and, for the
+// inline method, the inline manifest in the control-plane config only. It checks that they
+// are valid and returns the files and the encoded control-plane config.
+func configs(c config.Cluster, s *config.Secrets, nodes []patches.Patch, inline *manifests.Inline) ([]file, []byte, error) {
+	cfgs, err := config.Generate(c, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	var files []file
+	var cp []byte
+	for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
+		cfg, err := cfgs.Role(role)
+		if err != nil {
+			return nil, nil, err
+		}
+		if inline != nil {
+			cfg, err = manifests.ApplyInlineProvider(cfg, *inline)
+		} else {
+			cfg, err = patches.ApplyProvider(cfg, nodes...)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s config: %w", role, err)
+		}
+		if _, err := config.Validate(cfg, config.ModeContainer); err != nil {
+			return nil, nil, fmt.Errorf("%s config is not valid: %w", role, err)
+		}
+		data, err := config.Encode(cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		if role == config.RoleControlPlane {
+			cp = data
+		}
+		files = append(files, file{role.String() + ".yaml", data, 0o600})
+	}
+	return files, cp, nil
+}
+
+// loadOrCreateSecrets reads -secrets, or creates a new bundle (created is its YAML).
+func loadOrCreateSecrets(o options) (*config.Secrets, []byte, error) {
+	if o.secretsPath != "" {
+		data, err := os.ReadFile(o.secretsPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := config.LoadSecrets(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", o.secretsPath, err)
+		}
+		return s, nil, nil
+	}
+	target := filepath.Join(o.out, "secrets.yaml")
+	if _, err := os.Stat(target); err == nil {
+		return nil, nil, fmt.Errorf("%s already exists: pass -secrets %s to reuse it", target, target)
+	}
+	contract, err := config.ParseContract(o.cluster.Contract)
+	if err != nil {
+		return nil, nil, usageError{fmt.Errorf("-contract: %w", err)}
+	}
+	s, err := config.NewSecrets(time.Now(), contract)
+	if err != nil {
+		return nil, nil, err
+	}
+	created, err := s.Marshal()
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, created, nil
+}
+
+func writeFile(p string, data []byte, perm fs.FileMode, exclusive bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if exclusive {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	}
+	f, err := os.OpenFile(p, flags, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}

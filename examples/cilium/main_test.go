@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/stretchr/testify/require"
+	helmregistry "helm.sh/helm/v3/pkg/registry"
+
+	"github.com/talospatch/talospatch/manifests"
+)
+
+const (
+	sharedDir   = "../../../shared"
+	chartsDir   = sharedDir + "/charts"
+	secretsFile = sharedDir + "/bench/secrets.yaml"
+)
+
+var versions = []string{"1.11.2", "1.16.18", "1.17.18", "1.18.12", "1.19.6", "1.20.0"}
+
+func chartFile(v string) string { return filepath.Join(chartsDir, "cilium-"+v+".tgz") }
+
+// wantFiles are the files each method writes (with -secrets, and one node patch).
+var wantFiles = map[string][]string{
+	"helm":     {"controlplane.yaml", "helm-install.sh", "patch-all-1.yaml", "values.yaml", "worker.yaml"},
+	"template": {"cilium.yaml", "controlplane.yaml", "kubectl-apply.sh", "patch-all-1.yaml", "worker.yaml"},
+	"hosted":   {"cilium.yaml", "controlplane.yaml", "patch-all-1.yaml", "patch-all-2.yaml", "worker.yaml"},
+	"inline":   {"cilium.yaml", "controlplane.yaml", "patch-all-1.yaml", "patch-controlplane.yaml", "sizes.txt", "worker.yaml"},
+}
+
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	slices.Sort(names)
+	return names
+}
+
+type cfgFacts struct {
+	cni           string
+	urls          []string
+	proxyDisabled bool
+	inline        map[string]string
+}
+
+func loadCfg(t *testing.T, p string) cfgFacts {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	require.NoError(t, err)
+	cfg, err := configloader.NewFromBytes(data)
+	require.NoError(t, err)
+	f := cfgFacts{
+		cni:           cfg.Cluster().Network().CNI().Name(),
+		urls:          cfg.Cluster().Network().CNI().URLs(),
+		proxyDisabled: !cfg.Cluster().Proxy().Enabled(),
+		inline:        map[string]string{},
+	}
+	for _, m := range cfg.Cluster().InlineManifests() {
+		f.inline[m.Name()] = m.Contents()
+	}
+	return f
+}
+
+// TestEveryChartEveryMethod runs the example for every shared chart with every method.
+func TestEveryChartEveryMethod(t *testing.T) {
+	t.Parallel()
+	for _, v := range versions {
+		for _, m := range []string{"helm", "template", "hosted", "inline"} {
+			t.Run(v+"/"+m, func(t *testing.T) {
+				t.Parallel()
+				out := t.TempDir()
+				args := []string{"-chart", chartFile(v), "-method", m, "-kube-proxy=false", "-deterministic", "-secrets", secretsFile, "-out", out}
+				if m == "hosted" {
+					args = append(args, "-url", "https://manifests.example.com/cilium.yaml")
+				}
+				var stdout bytes.Buffer
+				require.NoError(t, run(context.Background(), args, &stdout, io.Discard))
+				require.Equal(t, wantFiles[m], listDir(t, out))
+
+				cp := loadCfg(t, filepath.Join(out, "controlplane.yaml"))
+				w := loadCfg(t, filepath.Join(out, "worker.yaml"))
+				for _, f := range []cfgFacts{cp, w} {
+					require.True(t, f.proxyDisabled)
+					if m == "hosted" {
+						require.Equal(t, "custom", f.cni)
+						require.Equal(t, []string{"https://manifests.example.com/cilium.yaml"}, f.urls)
+					} else {
+						require.Equal(t, "none", f.cni)
+					}
+				}
+				require.Empty(t, w.inline, "workers never carry the inline manifest")
+				if m == "inline" {
+					manifest, err := os.ReadFile(filepath.Join(out, "cilium.yaml"))
+					require.NoError(t, err)
+					require.Equal(t, map[string]string{"cilium": string(manifest)}, cp.inline)
+					require.Contains(t, stdout.String(), "AWS user data (16384 bytes): machine config")
+				} else {
+					require.Empty(t, cp.inline)
+				}
+				if m == "template" || m == "hosted" || m == "inline" {
+					manifest, err := os.ReadFile(filepath.Join(out, "cilium.yaml"))
+					require.NoError(t, err)
+					objs, err := manifests.ParseObjects(manifest)
+					require.NoError(t, err)
+					require.Empty(t, manifests.FindKeyMaterial(objs), "deterministic mode: no Secrets")
+					require.Contains(t, string(manifest), "kind: DaemonSet")
+				}
+				if m == "helm" {
+					script, err := os.ReadFile(filepath.Join(out, "helm-install.sh"))
+					require.NoError(t, err)
+					require.Equal(t, "helm install cilium "+chartFile(v)+" --version "+v+" --namespace kube-system --values values.yaml\n", string(script))
+					values, err := os.ReadFile(filepath.Join(out, "values.yaml"))
+					require.NoError(t, err)
+					require.Contains(t, string(values), "k8sServicePort: 7445")
+				}
+			})
+		}
+	}
+}
+
+func TestDeterministicOutput(t *testing.T) {
+	t.Parallel()
+	a, b := t.TempDir(), t.TempDir()
+	for _, out := range []string{a, b} {
+		require.NoError(t, run(context.Background(), []string{"-chart", chartFile("1.18.12"), "-method", "inline", "-deterministic", "-secrets", secretsFile, "-namespace", "cilium", "-out", out}, io.Discard, io.Discard))
+	}
+	for _, name := range listDir(t, a) {
+		x, err := os.ReadFile(filepath.Join(a, name))
+		require.NoError(t, err)
+		y, err := os.ReadFile(filepath.Join(b, name))
+		require.NoError(t, err)
+		require.Equal(t, x, y, name)
+	}
+	manifest, err := os.ReadFile(filepath.Join(a, "cilium.yaml"))
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(manifest), "apiVersion: v1\nkind: Namespace\n"), "the release namespace is created first")
+}
+
+func TestHostedRefusesSecrets(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	args := []string{"-chart", chartFile("1.20.0"), "-method", "hosted", "-url", "https://example.com/c.yaml", "-secrets", secretsFile, "-out", out}
+	err := run(context.Background(), args, io.Discard, io.Discard)
+	require.ErrorIs(t, err, manifests.ErrSecretsInManifest)
+	require.Contains(t, err.Error(), "Secret kube-system/cilium-ca")
+	require.Empty(t, listDir(t, out), "nothing is written")
+
+	var stdout bytes.Buffer
+	require.NoError(t, run(context.Background(), append(args, "-allow-secrets"), &stdout, io.Discard))
+	require.Contains(t, stdout.String(), "warning: the hosted manifest carries key material: Secret kube-system/cilium-ca")
+}
+
+func TestPreviousRender(t *testing.T) {
+	t.Parallel()
+	first, second := t.TempDir(), t.TempDir()
+	base := []string{"-chart", chartFile("1.19.6"), "-method", "template", "-secrets", secretsFile}
+	require.NoError(t, run(context.Background(), append(base, "-out", first), io.Discard, io.Discard))
+	prev := filepath.Join(first, "cilium.yaml")
+	require.NoError(t, run(context.Background(), append(base, "-previous", prev, "-out", second), io.Discard, io.Discard))
+	a, err := os.ReadFile(prev)
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(second, "cilium.yaml"))
+	require.NoError(t, err)
+	require.Equal(t, string(a), string(b), "a re-render reusing the previous certificates changes nothing")
+}
+
+func TestNewSecretsBundle(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	args := []string{"-chart", chartFile("1.16.18"), "-method", "inline", "-deterministic", "-out", out}
+	require.NoError(t, run(context.Background(), args, io.Discard, io.Discard))
+	require.Contains(t, listDir(t, out), "secrets.yaml")
+	err := run(context.Background(), args, io.Discard, io.Discard)
+	require.ErrorContains(t, err, "already exists", "an existing bundle is never replaced")
+}
+
+func TestRemoteCharts(t *testing.T) {
+	t.Parallel()
+	repo := httptest.NewServer(http.FileServer(http.Dir(chartsDir)))
+	t.Cleanup(repo.Close)
+
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(reg.Close)
+	host := strings.TrimPrefix(reg.URL, "http://")
+	client, err := helmregistry.NewClient(helmregistry.ClientOptPlainHTTP(), helmregistry.ClientOptWriter(io.Discard),
+		helmregistry.ClientOptCredentialsFile(filepath.Join(t.TempDir(), "config.json")))
+	require.NoError(t, err)
+	data, err := os.ReadFile(chartFile("1.18.12"))
+	require.NoError(t, err)
+	_, err = client.Push(data, host+"/charts/cilium:1.18.12")
+	require.NoError(t, err)
+
+	tests := []struct {
+		name       string
+		args       []string
+		wantScript string
+	}{
+		{
+			name:       "repository",
+			args:       []string{"-chart", repo.URL + "/cilium", "-version", "1.17.18", "-cache", t.TempDir()},
+			wantScript: "helm install cilium cilium --repo " + repo.URL + " --version 1.17.18 --namespace kube-system --values values.yaml\n",
+		},
+		{
+			name:       "oci",
+			args:       []string{"-chart", "oci://" + host + "/charts/cilium:1.18.12", "-plain-http"},
+			wantScript: "helm install cilium oci://" + host + "/charts/cilium:1.18.12 --version 1.18.12 --namespace kube-system --values values.yaml\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out := t.TempDir()
+			args := append([]string{"-method", "helm", "-secrets", secretsFile, "-out", out}, tt.args...)
+			require.NoError(t, run(context.Background(), args, io.Discard, io.Discard))
+			script, err := os.ReadFile(filepath.Join(out, "helm-install.sh"))
+			require.NoError(t, err)
+			require.Equal(t, tt.wantScript, string(script))
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "no chart", args: []string{"-method", "helm", "-out", "x"}, want: "-chart is required"},
+		{name: "no out", args: []string{"-chart", "c.tgz", "-method", "helm"}, want: "-out is required"},
+		{name: "bad method", args: []string{"-chart", "c.tgz", "-method", "kustomize", "-out", "x"}, want: `-method "kustomize"`},
+		{name: "hosted without url", args: []string{"-chart", "c.tgz", "-method", "hosted", "-out", "x"}, want: "needs -url"},
+		{name: "url without hosted", args: []string{"-chart", "c.tgz", "-method", "inline", "-url", "https://x", "-out", "x"}, want: "only for -method hosted"},
+		{name: "extra argument", args: []string{"-chart", "c.tgz", "-method", "inline", "-out", "x", "more"}, want: "unexpected arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := run(context.Background(), tt.args, io.Discard, io.Discard)
+			var ue usageError
+			require.ErrorAs(t, err, &ue)
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+
+	err := run(context.Background(), []string{"-chart", "missing.tgz", "-method", "inline", "-secrets", secretsFile, "-out", t.TempDir()}, io.Discard, io.Discard)
+	require.ErrorIs(t, err, manifests.ErrChartNotFound)
+}
