@@ -2,6 +2,8 @@ package kubespan_test
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -84,5 +86,25 @@ func FuzzParseKey(f *testing.F) {
 		back, err := kubespan.ParseKey(k.String())
 		require.NoError(t, err)
 		require.Equal(t, k, back)
+	})
+}
+
+func FuzzParsePeerStatuses(f *testing.F) {
+	data, err := os.ReadFile(filepath.Join("testdata", "talosctl", "kubespanpeerstatuses.yaml"))
+	require.NoError(f, err)
+	f.Add(data)
+	f.Add([]byte("---\n---\n"))
+	f.Add([]byte("metadata: {type: KubeSpanPeerStatuses.kubespan.talos.dev, id: k}\nspec: {state: up, endpoint: '[::1]:1'}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rows, err := kubespan.ParsePeerStatuses(data)
+		if err != nil {
+			require.ErrorIs(t, err, kubespan.ErrInvalidResource)
+			return
+		}
+		for _, r := range rows {
+			require.NotEmpty(t, r.Value.ID)
+			_, err := r.Value.State.MarshalText()
+			require.NoError(t, err, "parsed state must be a known value")
+		}
 	})
 }

@@ -1,8 +1,11 @@
 package kubespan_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -205,4 +208,69 @@ func TestReconcile(t *testing.T) {
 
 	forced := kubespan.Reconcile(at(60*time.Second), true, specs, prev, nil)
 	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.1/32"), netip.MustParsePrefix("10.0.0.2/32")}, forced.Routed)
+}
+
+func TestExplain(t *testing.T) {
+	t.Parallel()
+
+	base := kubespan.PeerStatus{LastUsedEndpoint: ep1, Endpoint: ep1, LastEndpointChange: t0}
+	for _, tc := range []struct {
+		name string
+		s    kubespan.PeerStatus
+		now  time.Duration
+		want string
+	}{
+		{"never configured", kubespan.PeerStatus{}, time.Minute, "unknown: no endpoint tried yet"},
+		{"waiting", base, 5 * time.Second, "unknown: switched to 10.0.0.1:51820 5s ago, waiting up to 15s"},
+		{"up soon", withHandshake(base, 2*time.Second), 5 * time.Second, "up: handshake since switching to 10.0.0.1:51820 5s ago"},
+		{"down middle", base, 40 * time.Second, "down: no handshake in the 40s since switching to 10.0.0.1:51820 (no handshake ever)"},
+		{"up late", withHandshake(base, 300*time.Second), 400 * time.Second, "up: last handshake 1m40s ago (less than 4m35s)"},
+		{"down late", withHandshake(base, 10*time.Second), 400 * time.Second, "down: last handshake 6m30s ago (at least 4m35s); Talos switches from 10.0.0.1:51820"},
+		{"roamed in", withHandshake(kubespan.PeerStatus{}, 100*time.Second), 110 * time.Second, "up: last handshake 10s ago, though Talos never configured an endpoint"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := tc.s.Explain(at(tc.now))
+			require.Contains(t, got, tc.want)
+			// the explanation starts with the state WithState computes
+			require.Contains(t, got, tc.s.WithState(at(tc.now)).State.String()+":")
+		})
+	}
+}
+
+func withHandshake(s kubespan.PeerStatus, d time.Duration) kubespan.PeerStatus {
+	s.LastHandshakeTime = at(d)
+	return s
+}
+
+func TestParsePeerStatuses(t *testing.T) {
+	t.Parallel()
+
+	data, err := os.ReadFile(filepath.Join("testdata", "talosctl", "kubespanpeerstatuses.yaml"))
+	require.NoError(t, err)
+	rows, err := kubespan.ParsePeerStatuses(data)
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	require.Equal(t, "172.20.0.2", rows[0].Node)
+	require.Equal(t, 25, rows[0].Version)
+	require.Equal(t, "talos-default-worker-1", rows[0].Value.Label)
+	require.Equal(t, kubespan.PeerStateUp, rows[0].Value.State)
+	require.Equal(t, int64(15804), rows[0].Value.ReceiveBytes)
+	require.True(t, rows[1].Value.LastHandshakeTime.IsZero())
+
+	now := time.Date(2026, 1, 1, 10, 12, 30, 0, time.UTC)
+	require.Equal(t, "down: no handshake in the 30s since switching to 203.0.113.9:51820 (no handshake ever); Talos tries the next endpoint at the next reconcile",
+		rows[1].Value.Explain(now))
+
+	var buf bytes.Buffer
+	require.NoError(t, kubespan.WritePeerStatuses(&buf, rows))
+	golden(t, "tables/parsed-peerstatuses.txt", buf.Bytes())
+
+	_, err = kubespan.ParsePeerStatuses([]byte("metadata:\n  type: KubeSpanPeerSpecs.kubespan.talos.dev\n  id: x\n"))
+	require.ErrorIs(t, err, kubespan.ErrInvalidResource)
+	_, err = kubespan.ParsePeerStatuses([]byte("metadata:\n  type: KubeSpanPeerStatuses.kubespan.talos.dev\n  id: x\nspec:\n  state: sideways\n"))
+	require.ErrorIs(t, err, kubespan.ErrInvalidResource)
+	empty, err := kubespan.ParsePeerStatuses(nil)
+	require.NoError(t, err)
+	require.Empty(t, empty)
 }
