@@ -78,6 +78,32 @@ func (o Operation) String() string {
 	return b.String()
 }
 
+// MarshalJSON implements json.Marshaler with the String form. An invalid
+// operation fails with its error.
+func (o Operation) MarshalJSON() ([]byte, error) {
+	if o.err != nil {
+		return nil, o.err
+	}
+
+	if o.op == "" {
+		return nil, fmt.Errorf("%w: zero operation", ErrInvalidOperation)
+	}
+
+	return []byte(o.String()), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the validation of Parse.
+func (o *Operation) UnmarshalJSON(data []byte) error {
+	op, err := opFromRaw(data)
+	if err != nil {
+		return err
+	}
+
+	*o = op
+
+	return nil
+}
+
 // Add returns an "add" operation. value is marshalled with encoding/json
 // (json.RawMessage is taken as is).
 func Add(path string, value any) Operation { return newValueOp(OpAdd, path, value) }

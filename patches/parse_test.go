@@ -1,6 +1,7 @@
 package patches_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -227,4 +228,42 @@ func TestBuilders(t *testing.T) {
 
 	_, err = patches.Strategic(`[{"op":"remove","path":"/a"}]`)
 	require.ErrorIs(t, err, patches.ErrInvalidPatch)
+}
+
+func TestKindText(t *testing.T) {
+	t.Parallel()
+
+	for _, k := range []patches.Kind{patches.KindJSON6902, patches.KindStrategic} {
+		text, err := k.MarshalText()
+		require.NoError(t, err)
+
+		var back patches.Kind
+		require.NoError(t, back.UnmarshalText(text))
+		require.Equal(t, k, back)
+	}
+
+	_, err := patches.KindUnknown.MarshalText()
+	require.ErrorIs(t, err, patches.ErrInvalidArgument)
+
+	var k patches.Kind
+	require.ErrorIs(t, k.UnmarshalText([]byte("JSON6902")), patches.ErrInvalidArgument)
+}
+
+func TestOperationJSON(t *testing.T) {
+	t.Parallel()
+
+	ops := []patches.Operation{patches.Add("/a~1b", map[string]any{"x": []int{1}}), patches.Move("/a", "/b"), patches.Remove("/c")}
+
+	data, err := json.Marshal(ops)
+	require.NoError(t, err)
+	require.Equal(t, `[{"op":"add","path":"/a~1b","value":{"x":[1]}},{"op":"move","from":"/a","path":"/b"},{"op":"remove","path":"/c"}]`, string(data))
+
+	var back []patches.Operation
+	require.NoError(t, json.Unmarshal(data, &back))
+	require.Equal(t, ops, back)
+
+	require.ErrorIs(t, json.Unmarshal([]byte(`[{"op":"nope","path":"/a"}]`), &back), patches.ErrInvalidOperation)
+
+	_, err = json.Marshal(patches.Add("/a", make(chan int)))
+	require.ErrorIs(t, err, patches.ErrInvalidOperation)
 }

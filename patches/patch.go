@@ -37,6 +37,30 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
+// MarshalText implements encoding.TextMarshaler; KindUnknown is refused.
+func (k Kind) MarshalText() ([]byte, error) {
+	if k != KindJSON6902 && k != KindStrategic {
+		return nil, fmt.Errorf("marshal patch kind %d: %w", int(k), ErrInvalidArgument)
+	}
+
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler for "json6902" and
+// "strategic"; other text is refused.
+func (k *Kind) UnmarshalText(text []byte) error {
+	switch string(text) {
+	case "json6902":
+		*k = KindJSON6902
+	case "strategic":
+		*k = KindStrategic
+	default:
+		return fmt.Errorf("unmarshal patch kind %q: %w", text, ErrInvalidArgument)
+	}
+
+	return nil
+}
+
 // ReplaceByNameDirective is the first line of a strategic merge patch whose
 // cluster.inlineManifests entries replace entries with the same name and whose
 // cluster.extraManifests and cluster.network.cni.urls entries are added only
