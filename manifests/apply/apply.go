@@ -27,7 +27,9 @@ type Options struct {
 	// object deleted from the cluster stays deleted), existing objects are adopted into the
 	// inventory untouched, new objects are created by server-side apply with field manager
 	// "talos" and the annotation config.k8s.io/owning-inventory, and the inventory is written
-	// back, also after a failed pass. Off: the classic GET, then create.
+	// back, also after a failed pass. Off: the classic GET, then create. Talos serializes
+	// its passes with an etcd lock; two inventory-mode Applies to one cluster at the same time
+	// may conflict on the inventory write (an ErrInventory error; applying again is safe).
 	Inventory bool
 	// Backoff is the wait between passes while a custom resource waits for its
 	// CustomResourceDefinition (from the same input) to be served. Zero fields take Talos's

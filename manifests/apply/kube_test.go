@@ -325,11 +325,11 @@ rules: []
 
 		data, _, _ := unstructured.NestedStringMap(inv.Object, "data")
 		require.Equal(t, map[string]string{
-			"_deleted-test_core_Namespace":                                "",
+			"_deleted-test__Namespace":                                    "",
 			"deleted-test_keep__ConfigMap":                                "",
 			"deleted-test_gone__ConfigMap":                                "",
 			"_deleted-test__reader_rbac.authorization.k8s.io_ClusterRole": "",
-		}, fixCoreKey(data))
+		}, data)
 
 		require.NoError(t, in.resource(t, gone).Delete(t.Context(), gone.Name, metav1.DeleteOptions{}))
 
@@ -338,16 +338,6 @@ rules: []
 		requireOutcomes(t, results, apply.InInventory)
 		require.Nil(t, in.get(t, gone), "inventory mode must not re-create a deleted object")
 	})
-}
-
-// fixCoreKey rewrites the core group's empty group in a Namespace key for readability.
-func fixCoreKey(data map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range data {
-		out[strings.Replace(k, "__Namespace", "_core_Namespace", 1)] = v
-	}
-
-	return out
 }
 
 func outcomeNames(results []apply.Result) []string {
@@ -400,6 +390,50 @@ metadata:
 	for _, r := range results {
 		require.NotNil(t, in.get(t, r.Ref))
 	}
+}
+
+func TestRealCiliumInCustomNamespace(t *testing.T) {
+	t.Parallel()
+
+	chrt, err := loader.Load(filepath.Join(chartsDir(t), "cilium-1.18.12.tgz"))
+	require.NoError(t, err)
+
+	rendered, err := manifests.RenderCilium(chrt, "v1.37.0", manifests.CiliumOptions{KubeProxyDisabled: true},
+		manifests.RenderOptions{Namespace: "cilium"})
+	require.NoError(t, err)
+
+	// What `helm template -n cilium` gives: everything but the Namespace the renderer prepends.
+	var withoutNamespace []*unstructured.Unstructured
+	for _, obj := range rendered.Objects {
+		if obj.GetKind() != "Namespace" || obj.GetName() != "cilium" {
+			withoutNamespace = append(withoutNamespace, obj)
+		}
+	}
+
+	require.Len(t, withoutNamespace, len(rendered.Objects)-1, "the renderer prepends the Namespace")
+
+	env := pool.Fresh(t)
+	client, in := newClient(t, env), newInspector(t, env)
+
+	results, err := apply.Apply(t.Context(), client, withoutNamespace, apply.Options{})
+	require.ErrorIs(t, err, apply.ErrAborted)
+	require.ErrorContains(t, err, `namespace "cilium" does not exist`)
+
+	var missing *apply.MissingNamespaceError
+	require.ErrorAs(t, err, &missing)
+	require.Equal(t, "cilium", missing.Namespace)
+
+	results, err = apply.Apply(t.Context(), client, rendered.Objects, apply.Options{})
+	require.NoError(t, err)
+	require.Equal(t, "v1 Namespace cilium", results[0].Ref.String())
+	require.Equal(t, apply.Created, results[0].Outcome)
+
+	for _, r := range results {
+		require.NotNil(t, in.get(t, r.Ref), r.Ref.String())
+	}
+
+	ds := in.get(t, apply.Ref{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: "cilium", Name: "cilium"})
+	require.NotNil(t, ds)
 }
 
 func TestRealCRDAndCustomResourceInOneManifest(t *testing.T) {
