@@ -246,10 +246,32 @@ func applyStrategic(cur config.Provider, p Patch) (config.Provider, error) {
 			cause = fmt.Errorf("%w: %w", ErrMissingPath, err)
 		}
 
-		return nil, &Error{Op: -1, Err: cause}
+		return nil, &Error{Op: -1, Document: soleDocument(patch), Err: cause}
 	}
 
 	return out, nil
+}
+
+// soleDocument names the document a strategic merge patch addresses when it
+// addresses only one, else "".
+func soleDocument(patch config.Provider) string {
+	name := ""
+
+	for _, d := range patch.Documents() {
+		id := documentID(d)
+		if id.Kind == v1alpha1Kind {
+			id = Document{}
+		}
+
+		switch {
+		case name == "":
+			name = id.String()
+		case name != id.String():
+			return ""
+		}
+	}
+
+	return name
 }
 
 // strategicMerge is configpatcher.StrategicMerge, with machinery's panics (a

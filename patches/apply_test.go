@@ -257,6 +257,10 @@ func TestStrategicMatchesConfigpatcher(t *testing.T) {
 				require.Error(t, wantErr)
 				require.ErrorIs(t, err, patches.ErrMissingPath)
 
+				var pe *patches.Error
+				require.ErrorAs(t, err, &pe)
+				require.Equal(t, "v1alpha1", pe.Document)
+
 				return
 			}
 
