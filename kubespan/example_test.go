@@ -88,9 +88,6 @@ func ExampleUpgradeSections() {
 	//     network:
 	//         kubespan:
 	//             enabled: true
-	//             advertiseKubernetesNetworks: false
-	//             allowDownPeerBypass: false
-	//             harvestExtraEndpoints: false
 	// cluster:
 	//     id: 8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=
 	//     secret: eG08xZiqrOzSIO5P9cCCCTeQEeQCmUL6FLgT59T1jS0=

@@ -276,9 +276,11 @@ func ExtraEndpointsSupported(contract *config.VersionContract) bool {
 
 // KubeSpanSections renders ks for the contract: for contracts before v1.13 the legacy
 // machine.network.kubespan fields, from v1.13 a KubeSpanConfig document; extra announced
-// endpoints go into a KubeSpanEndpointsConfig document. Every boolean is written
-// explicitly so a patch fully determines them; MTU and filters only when set. A nil contract
-// means the current one (v1.13). Errors are *FieldError values joined.
+// endpoints go into a KubeSpanEndpointsConfig document. In the document every boolean is
+// written explicitly, so a patch fully determines them; in the legacy fields only enabled and
+// the booleans that are true are written, since older Talos versions reject fields they
+// predate. MTU and filters are written only when set. A nil contract means the current one
+// (v1.13). Errors are *FieldError values joined.
 func KubeSpanSections(contract *config.VersionContract, ks KubeSpan) (Sections, error) {
 	multidoc := contract.KubeSpanMultidocConfig()
 	docName, prefix := "KubeSpanConfig", ""
@@ -313,11 +315,17 @@ func KubeSpanSections(contract *config.VersionContract, ks KubeSpan) (Sections, 
 		}
 		s.docs = append(s.docs, doc)
 	} else {
-		legacy := &v1alpha1.NetworkKubeSpan{ //nolint:staticcheck
-			KubeSpanEnabled:                     new(ks.Enabled),
-			KubeSpanAdvertiseKubernetesNetworks: new(ks.AdvertiseKubernetesNetworks),
-			KubeSpanAllowDownPeerBypass:         new(ks.AllowDownPeerBypass),
-			KubeSpanHarvestExtraEndpoints:       new(ks.HarvestExtraEndpoints),
+		// Only fields that differ from the default are written (enabled always): older Talos
+		// versions reject fields they do not know yet.
+		legacy := &v1alpha1.NetworkKubeSpan{KubeSpanEnabled: new(ks.Enabled)} //nolint:staticcheck
+		if ks.AdvertiseKubernetesNetworks {
+			legacy.KubeSpanAdvertiseKubernetesNetworks = new(true)
+		}
+		if ks.AllowDownPeerBypass {
+			legacy.KubeSpanAllowDownPeerBypass = new(true)
+		}
+		if ks.HarvestExtraEndpoints {
+			legacy.KubeSpanHarvestExtraEndpoints = new(true)
 		}
 		if ks.MTU != 0 {
 			legacy.KubeSpanMTU = new(ks.MTU)
