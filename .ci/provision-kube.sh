@@ -45,7 +45,7 @@ else
   pkg=k8s.io/component-base/version
   ldflags="-s -w -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   (cd internal/tools/kube-apiserver &&
-    GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" \
+    GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" \
       -o "$bin/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
   mv "$bin/kube-apiserver.tmp" "$bin/kube-apiserver"
   echo "$version" > "$stamp"
