@@ -456,7 +456,9 @@ func NewClusterSections(contract *config.VersionContract, secrets ClusterSecrets
 // of the cluster gets. It carries the cluster's existing id and secret (only generate new ones
 // with NewClusterSecrets if the cluster never had them), enables discovery and enables
 // KubeSpan. Pass the discovery settings the cluster already uses (the zero value is the
-// default service registry).
+// default service registry). With a v1.13 contract KubeSpan goes into a KubeSpanConfig
+// document: if the machines' configs still carry machine.network.kubespan (generated for an
+// older contract), use that older contract instead, or Validate reports the conflict.
 func UpgradeSections(contract *config.VersionContract, secrets ClusterSecrets, discovery Discovery) (Sections, error) {
 	discovery.Disabled = false
 	return enableSections(contract, secrets, discovery)

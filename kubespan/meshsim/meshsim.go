@@ -157,7 +157,6 @@ type linkState struct {
 	startAt    time.Duration
 	upAt       time.Duration
 	up         bool
-	upEndpoint netip.AddrPort
 	changes    int
 	afterUp    int
 	tx, deliv  int64 // bytes sent, bytes delivered
@@ -181,7 +180,6 @@ type event struct {
 type sim struct {
 	n        int
 	nodes    []Node
-	opts     Options
 	epoch    time.Time
 	specs    [][]netip.AddrPort // endpoints node j announces
 	reach    []map[netip.AddrPort]bool
@@ -223,7 +221,7 @@ func Run(nodes []Node, opts Options) (Result, error) {
 	ks := opts.KubeSpan
 	ks.Enabled = true
 
-	s := &sim{n: len(nodes), nodes: nodes, opts: opts, epoch: epoch, bypass: ks.AllowDownPeerBypass}
+	s := &sim{n: len(nodes), nodes: nodes, epoch: epoch, bypass: ks.AllowDownPeerBypass}
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x73696d))
 	var keySeed [32]byte
 	for i := range 4 {
@@ -466,7 +464,7 @@ func (s *sim) reconcile(i int, t time.Duration) {
 			s.updatePath(i, j, t)
 		}
 		if !l.up && l.status.State == kubespan.PeerStateUp {
-			l.up, l.upAt, l.upEndpoint = true, t, l.status.LastUsedEndpoint
+			l.up, l.upAt = true, t
 			if s.canReach(i, j) || s.canReach(j, i) {
 				s.upCount++
 				s.convAt = t
