@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	ksres "github.com/siderolabs/talos/pkg/machinery/resources/kubespan"
+	netres "github.com/siderolabs/talos/pkg/machinery/resources/network"
 	"github.com/stretchr/testify/require"
 	yamlv3 "gopkg.in/yaml.v3"
 
@@ -200,4 +201,17 @@ func TestIdentityFileMatchesTalos(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want.String(), string(got))
 	}
+}
+
+// TestSubnetMatchesMachinery cross-checks Subnet with machinery's ULAPrefix.
+func TestSubnetMatchesMachinery(t *testing.T) {
+	t.Parallel()
+
+	rng := seeded(13)
+	for range 200 {
+		s, err := kubespan.NewClusterSecrets(rng)
+		require.NoError(t, err)
+		require.Equal(t, netres.ULAPrefix(s.ID, netres.ULAKubeSpan), kubespan.Subnet(s.ID))
+	}
+	require.Equal(t, netres.ULAPrefix("", netres.ULAKubeSpan), kubespan.Subnet(""))
 }
