@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/siderolabs/talos/pkg/machinery/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 
 	"github.com/talospatch/talospatch/kubespan"
 )
@@ -98,4 +99,46 @@ func ExampleUpgradeSections() {
 	//                 disabled: true
 	//             service:
 	//                 disabled: false
+}
+
+func ExampleValidate() {
+	cfg, err := configloader.NewFromBytes([]byte(`version: v1alpha1
+machine:
+  type: worker
+cluster:
+  discovery:
+    enabled: false
+---
+apiVersion: v1alpha1
+kind: KubeSpanConfig
+enabled: true
+mtu: 1200
+`))
+	if err != nil {
+		panic(err)
+	}
+	_, err = kubespan.Validate(cfg)
+	fmt.Println(err)
+	// Output:
+	// v1alpha1 cluster.discovery.enabled: kubespan needs cluster discovery: discovery is off, so KubeSpan finds no peers (fix: set cluster.discovery.enabled: true)
+	// v1alpha1 cluster.id: kubespan needs cluster.id (fix: set cluster.id to the cluster's id (from the secrets bundle), or generate one for a cluster that never had one with NewClusterSecrets)
+	// v1alpha1 cluster.secret: kubespan needs cluster.secret (fix: set cluster.secret to the cluster's secret (from the secrets bundle), or generate one for a cluster that never had one with NewClusterSecrets)
+	// KubeSpanConfig mtu: kubespan mtu too small: 1200 is below 1280 (fix: set mtu to at least 1280, or remove it for the default 1420)
+}
+
+func ExamplePeerSpecs() {
+	affiliates := []kubespan.Affiliate{
+		{ID: "b", Nodename: "worker-2", PublicKey: "KEY-B", KubeSpanAddress: netip.MustParseAddr("fd00::b"),
+			Addresses: []netip.Addr{netip.MustParseAddr("10.0.0.2")}, PodCIDRs: []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")}},
+		{ID: "a", Nodename: "worker-1", PublicKey: "KEY-A", KubeSpanAddress: netip.MustParseAddr("fd00::a"),
+			Addresses: []netip.Addr{netip.MustParseAddr("10.0.0.1")}, PodCIDRs: []netip.Prefix{netip.MustParsePrefix("10.244.1.0/24")}},
+		{ID: "self", Nodename: "cp-1", PublicKey: "KEY-SELF"},
+		{ID: "c", Nodename: "no-kubespan"},
+	}
+	for _, s := range kubespan.PeerSpecs("self", affiliates) {
+		fmt.Println(s.Label, s.AllowedIPs)
+	}
+	// Output:
+	// worker-1 [10.0.0.1/32 10.244.1.0/24 fd00::a/128]
+	// worker-2 [10.0.0.2/32 10.244.0.0/24 10.244.2.0/23 10.244.4.0/22 10.244.8.0/21 10.244.16.0/20 10.244.32.0/19 10.244.64.0/18 10.244.128.0/17 fd00::b/128]
 }
