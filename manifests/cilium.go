@@ -163,8 +163,14 @@ func CiliumNamespaceLabels() map[string]string {
 // the assignments of opts. When the namespace is not kube-system and opts.NamespaceLabels is
 // empty, the prepended Namespace gets CiliumNamespaceLabels.
 func RenderCilium(ch *chart.Chart, kubernetesVersion string, copts CiliumOptions, opts RenderOptions) (*Rendered, error) {
+	return NewRenderer(ch).RenderCilium(kubernetesVersion, copts, opts)
+}
+
+// RenderCilium renders the Renderer's chart like the package-level RenderCilium.
+func (rd *Renderer) RenderCilium(kubernetesVersion string, copts CiliumOptions, opts RenderOptions) (*Rendered, error) {
+	ch := rd.chart
 	if ch == nil || ch.Metadata == nil {
-		return Render(ch, kubernetesVersion, opts)
+		return rd.Render(kubernetesVersion, opts)
 	}
 
 	presets, err := CiliumValues(copts, ch.Metadata.Version)
@@ -178,7 +184,5 @@ func RenderCilium(ch *chart.Chart, kubernetesVersion string, copts CiliumOptions
 		opts.NamespaceLabels = CiliumNamespaceLabels()
 	}
 
-	opts.APIVersions = append([]string(nil), opts.APIVersions...)
-
-	return Render(ch, kubernetesVersion, opts)
+	return rd.Render(kubernetesVersion, opts)
 }

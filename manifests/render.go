@@ -1,18 +1,15 @@
 package manifests
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
-	"helm.sh/helm/v3/pkg/release"
-	"helm.sh/helm/v3/pkg/releaseutil"
 	"helm.sh/helm/v3/pkg/strvals"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -169,6 +166,37 @@ func (e *RenderError) Unwrap() error { return e.Err }
 //
 // A failed render returns a *RenderError and no partial result.
 func Render(ch *chart.Chart, kubernetesVersion string, opts RenderOptions) (*Rendered, error) {
+	return NewRenderer(ch).Render(kubernetesVersion, opts)
+}
+
+// Renderer renders one chart repeatedly. It keeps what does not depend on the options: the
+// compiled values schemas, whose compilation is the largest part of a schema check. The chart
+// must not be modified while the Renderer is in use. A Renderer is safe for concurrent use.
+type Renderer struct {
+	chart *chart.Chart
+
+	schemasOnce sync.Once
+	schemas     map[string]compiledSchema
+}
+
+// NewRenderer returns a Renderer for ch. Problems with ch are reported by Render.
+func NewRenderer(ch *chart.Chart) *Renderer {
+	return &Renderer{chart: ch}
+}
+
+// compiledSchemas compiles the chart's values schemas on first use.
+func (rd *Renderer) compiledSchemas() map[string]compiledSchema {
+	rd.schemasOnce.Do(func() {
+		rd.schemas = map[string]compiledSchema{}
+		compileSchemas(rd.chart, rd.schemas)
+	})
+
+	return rd.schemas
+}
+
+// Render renders the Renderer's chart; see the package-level Render.
+func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rendered, error) {
+	ch := rd.chart
 	if ch == nil || ch.Metadata == nil {
 		return nil, &RenderError{Chart: "<nil>", Step: "chart", Err: fmt.Errorf("%w: chart is nil or has no metadata", ErrInvalidOptions)}
 	}
@@ -263,7 +291,7 @@ func Render(ch *chart.Chart, kubernetesVersion string, opts RenderOptions) (*Ren
 		schemaValues := deepCopyMap(coalesced)
 
 		go func() {
-			schemaErr <- validateSchema(work, schemaValues)
+			schemaErr <- validateValues(work, schemaValues, rd.compiledSchemas())
 		}()
 	}
 
@@ -282,15 +310,12 @@ func Render(ch *chart.Chart, kubernetesVersion string, opts RenderOptions) (*Ren
 		return fail("template", ErrTemplate, err)
 	}
 
-	helmOutput, notes, err := assembleHelmOutput(work, files, opts)
+	out, err := assembleHelmOutput(work, files, opts)
 	if err != nil {
-		return fail("template", ErrTemplate, err)
+		return fail("template output", ErrTemplate, err)
 	}
 
-	objs, err := ParseObjects(helmOutput)
-	if err != nil {
-		return fail("parse output", ErrTemplate, err)
-	}
+	objs := out.objects
 
 	r := &Rendered{
 		Chart:             ch.Metadata.Name,
@@ -299,8 +324,8 @@ func Render(ch *chart.Chart, kubernetesVersion string, opts RenderOptions) (*Ren
 		Namespace:         namespace,
 		KubernetesVersion: kubeVersion.String(),
 		Values:            userValues,
-		HelmOutput:        helmOutput,
-		Notes:             notes,
+		HelmOutput:        out.text,
+		Notes:             out.notes,
 	}
 
 	objs, r.Warnings = adjustForTalos(objs, namespace, opts)
@@ -324,22 +349,6 @@ func Render(ch *chart.Chart, kubernetesVersion string, opts RenderOptions) (*Ren
 	}
 
 	return r, nil
-}
-
-// validateSchema checks coalesced values against the chart's values.schema.json files, with
-// Helm's message.
-func validateSchema(c *chart.Chart, values map[string]any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("schema validation panicked: %v", r)
-		}
-	}()
-
-	if err := chartutil.ValidateAgainstSchema(c, values); err != nil {
-		return fmt.Errorf("values don't meet the specifications of the schema(s) in the following chart(s):\n%w", err)
-	}
-
-	return nil
 }
 
 // mergeValues merges the values of opts as Helm's CLI does: values files in order (maps
@@ -491,68 +500,6 @@ func checkDependencies(c *chart.Chart) error {
 	}
 
 	return nil
-}
-
-// notesSuffix ends the path of a chart's NOTES.txt.
-const notesSuffix = "NOTES.txt"
-
-// assembleHelmOutput builds the text `helm template` prints from the rendered files: CRDs of
-// crds/ directories (unless skipped), the manifests in Helm's install order, then hooks.
-func assembleHelmOutput(c *chart.Chart, files map[string]string, opts RenderOptions) ([]byte, string, error) {
-	var notes strings.Builder
-
-	rest := make(map[string]string, len(files))
-
-	for name, content := range files {
-		if strings.HasSuffix(name, notesSuffix) {
-			// Only the top-level chart's notes, as Helm does without --render-subchart-notes.
-			if name == path.Join(c.Name(), "templates", notesSuffix) {
-				notes.WriteString(content)
-			}
-
-			continue
-		}
-
-		rest[name] = content
-	}
-
-	hooks, manifests, err := releaseutil.SortManifests(rest, nil, releaseutil.InstallOrder)
-	if err != nil {
-		return nil, "", err
-	}
-
-	var manifest bytes.Buffer
-
-	if !opts.SkipCRDs {
-		for _, crd := range c.CRDObjects() {
-			fmt.Fprintf(&manifest, "---\n# Source: %s\n%s\n", crd.Filename, string(crd.File.Data))
-		}
-	}
-
-	for _, m := range manifests {
-		fmt.Fprintf(&manifest, "---\n# Source: %s\n%s\n", m.Name, m.Content)
-	}
-
-	var out bytes.Buffer
-
-	out.WriteString(strings.TrimSpace(manifest.String()))
-	out.WriteByte('\n')
-
-	if !opts.SkipHooks {
-		for _, h := range hooks {
-			if opts.SkipTests && isTestHook(h) {
-				continue
-			}
-
-			fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
-		}
-	}
-
-	return out.Bytes(), notes.String(), nil
-}
-
-func isTestHook(h *release.Hook) bool {
-	return slices.Contains(h.Events, release.HookTest)
 }
 
 // adjustForTalos writes the release namespace into namespaced objects without one and

@@ -317,3 +317,69 @@ func TestRenderErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestRenderSchemaOffline(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name     string
+		schema   string
+		set      []string
+		contains string
+	}{
+		{"remote ref is not fetched", `{"$ref": "https://example.com/schema.json"}`, nil, "offline"},
+		{"file ref is not fetched", `{"properties": {"a": {"$ref": "file:///etc/schema.json"}}}`, nil, "offline"},
+		{"violation names the chart", `{"properties": {"replicas": {"type": "integer", "minimum": 1}}}`, []string{"replicas=0"}, "tiny:"},
+		{"invalid schema", `{"type": 12}`, nil, "tiny"},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			ch := tinyChart(map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"}, "replicas: 1\n")
+			ch.Schema = []byte(tt.schema)
+
+			_, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Set: tt.set})
+			require.ErrorIs(t, err, manifests.ErrValues)
+			require.Contains(t, err.Error(), tt.contains)
+
+			// Skipping the schema renders.
+			_, err = manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Set: tt.set, SkipSchemaValidation: true})
+			require.NoError(t, err)
+		})
+	}
+
+	ok := tinyChart(map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"}, "replicas: 1\n")
+	ok.Schema = []byte(`{"properties": {"replicas": {"type": "integer", "minimum": 1}, "x": {"$ref": "urn:example:x"}}}`)
+	_, err := manifests.Render(ok, testKubeVersion, manifests.RenderOptions{})
+	require.NoError(t, err, "urn references are permissive, as in Helm")
+}
+
+// TestRendererConcurrent renders one chart from many goroutines (run with -race).
+func TestRendererConcurrent(t *testing.T) {
+	t.Parallel()
+
+	ch := appChart()
+	ch.Schema = []byte(`{"properties": {"replicas": {"type": "integer"}}}`)
+	rd := manifests.NewRenderer(ch)
+
+	want, err := rd.Render(testKubeVersion, manifests.RenderOptions{Namespace: "apps"})
+	require.NoError(t, err)
+
+	errs := make(chan error, 8)
+
+	for range 8 {
+		go func() {
+			r, err := rd.Render(testKubeVersion, manifests.RenderOptions{Namespace: "apps"})
+			if err == nil && string(r.YAML) != string(want.YAML) {
+				err = errors.New("different output")
+			}
+			errs <- err
+		}()
+	}
+
+	for range 8 {
+		require.NoError(t, <-errs)
+	}
+}

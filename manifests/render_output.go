@@ -1,0 +1,205 @@
+package manifests
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// notesSuffix ends the path of a chart's NOTES.txt.
+const notesSuffix = "NOTES.txt"
+
+// helmDoc is one document of the rendered templates, parsed once.
+type helmDoc struct {
+	path    string
+	content string
+	kind    string
+	obj     *unstructured.Unstructured // nil for a document without content
+	test    bool                       // a test hook
+}
+
+// helmHookEvents are the hook events Helm knows; a document with another hook is dropped, as
+// Helm drops it.
+func helmHookEvent(s string) (release.HookEvent, bool) {
+	switch e := release.HookEvent(s); e {
+	case release.HookPreInstall, release.HookPostInstall, release.HookPreDelete, release.HookPostDelete,
+		release.HookPreUpgrade, release.HookPostUpgrade, release.HookPreRollback, release.HookPostRollback,
+		release.HookTest:
+		return e, true
+	case "test-success":
+		return release.HookTest, true
+	default:
+		return "", false
+	}
+}
+
+// helmOutput is what `helm template` prints, with the objects of it in the same order.
+type helmOutput struct {
+	text    []byte
+	notes   string
+	objects []*unstructured.Unstructured
+}
+
+// assembleHelmOutput builds the text `helm template` prints from the rendered files, with the
+// semantics of Helm's releaseutil.SortManifests (files by path, partials and empty files
+// skipped, hooks split off, a stable sort by releaseutil.InstallOrder with unknown kinds last
+// by name) and of the template command (CRDs of crds/ directories first unless skipped, then
+// the manifests, then hooks unless skipped). Every document is parsed once, for the sort and
+// for the objects.
+func assembleHelmOutput(c *chart.Chart, files map[string]string, opts RenderOptions) (helmOutput, error) {
+	var notes strings.Builder
+
+	paths := make([]string, 0, len(files))
+
+	for name, content := range files {
+		if strings.HasSuffix(name, notesSuffix) {
+			// Only the top-level chart's notes, as Helm does without --render-subchart-notes.
+			if name == path.Join(c.Name(), "templates", notesSuffix) {
+				notes.WriteString(content)
+			}
+
+			continue
+		}
+
+		if strings.HasPrefix(path.Base(name), "_") || strings.TrimSpace(content) == "" {
+			continue
+		}
+
+		paths = append(paths, name)
+	}
+
+	slices.Sort(paths)
+
+	var generic, hooks []helmDoc
+
+	for _, p := range paths {
+		entries := releaseutil.SplitManifests(files[p])
+		for i := range len(entries) {
+			content, ok := entries[fmt.Sprintf("manifest-%d", i)]
+			if !ok {
+				continue
+			}
+
+			// Parsed as printed: with the newline the output adds after the trimmed document.
+			obj, err := parseObject([]byte(content + "\n"))
+			if err != nil {
+				return helmOutput{}, fmt.Errorf("YAML parse error on %s (document %d): %w", p, i, err)
+			}
+
+			doc := helmDoc{path: p, content: content, obj: obj}
+			if obj != nil {
+				doc.kind = obj.GetKind()
+			}
+
+			hookAnnotation, isHook := "", false
+			if obj != nil {
+				hookAnnotation, isHook = obj.GetAnnotations()[release.HookAnnotation]
+			}
+
+			if !isHook {
+				generic = append(generic, doc)
+
+				continue
+			}
+
+			known := true
+
+			for _, e := range strings.Split(hookAnnotation, ",") {
+				event, ok := helmHookEvent(strings.ToLower(strings.TrimSpace(e)))
+				if !ok {
+					known = false
+
+					break
+				}
+
+				doc.test = doc.test || event == release.HookTest
+			}
+
+			if known {
+				hooks = append(hooks, doc)
+			}
+		}
+	}
+
+	sortByInstallOrder(generic)
+	sortByInstallOrder(hooks)
+
+	var (
+		manifest bytes.Buffer
+		objs     []*unstructured.Unstructured
+	)
+
+	if !opts.SkipCRDs {
+		for _, crd := range c.CRDObjects() {
+			fmt.Fprintf(&manifest, "---\n# Source: %s\n%s\n", crd.Filename, string(crd.File.Data))
+
+			crdObjs, err := ParseObjects(crd.File.Data)
+			if err != nil {
+				return helmOutput{}, fmt.Errorf("%s: %w", crd.Filename, err)
+			}
+
+			objs = append(objs, crdObjs...)
+		}
+	}
+
+	for _, d := range generic {
+		fmt.Fprintf(&manifest, "---\n# Source: %s\n%s\n", d.path, d.content)
+
+		if d.obj != nil {
+			objs = append(objs, d.obj)
+		}
+	}
+
+	var out bytes.Buffer
+
+	out.WriteString(strings.TrimSpace(manifest.String()))
+	out.WriteByte('\n')
+
+	if !opts.SkipHooks {
+		for _, d := range hooks {
+			if opts.SkipTests && d.test {
+				continue
+			}
+
+			fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", d.path, d.content)
+
+			if d.obj != nil {
+				objs = append(objs, d.obj)
+			}
+		}
+	}
+
+	return helmOutput{text: out.Bytes(), notes: notes.String(), objects: objs}, nil
+}
+
+// sortByInstallOrder sorts docs stably by Helm's install order of kinds; unknown kinds go
+// last, ordered by kind name.
+func sortByInstallOrder(docs []helmDoc) {
+	rank := make(map[string]int, len(releaseutil.InstallOrder))
+	for i, k := range releaseutil.InstallOrder {
+		rank[k] = i
+	}
+
+	slices.SortStableFunc(docs, func(a, b helmDoc) int {
+		ra, aok := rank[a.kind]
+		rb, bok := rank[b.kind]
+
+		switch {
+		case aok && bok:
+			return ra - rb
+		case aok:
+			return -1
+		case bok:
+			return 1
+		default:
+			return strings.Compare(a.kind, b.kind)
+		}
+	})
+}
