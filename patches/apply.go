@@ -14,6 +14,8 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/talospatch/talospatch/internal/cfgclone"
 )
 
 // maxCopyGrowth bounds how much RFC 6902 "copy" operations may grow one
@@ -74,7 +76,8 @@ func ApplyProvider(cfg config.Provider, ps ...Patch) (config.Provider, error) {
 		return nil, fmt.Errorf("apply patches: %w: nil config", ErrInvalidConfig)
 	}
 
-	cur := cfg.Clone()
+	// machinery's Clone shares the endpoint URLs; a strategic merge would write through them.
+	cur := cfgclone.Deep(cfg)
 
 	for i, p := range ps {
 		var err error

@@ -294,3 +294,24 @@ func TestErrorMessage(t *testing.T) {
 		patches.MustParse(`[{"op":"replace","path":"/cluster/proxy/disabled","value":true}]`))
 	require.ErrorContains(t, err, `apply patch 1 (json6902) to document v1alpha1: operation 0 replace "/cluster/proxy/disabled": missing path: `)
 }
+
+// TestApplyProviderLeavesEndpointAlone guards against machinery's shallow Clone: the
+// control-plane endpoint URL is a pointer that a strategic merge would write through.
+func TestApplyProviderLeavesEndpointAlone(t *testing.T) {
+	t.Parallel()
+
+	for _, text := range []string{
+		"cluster:\n  controlPlane:\n    endpoint: https://10.9.9.9:443\n",
+		`[{"op":"replace","path":"/cluster/controlPlane/endpoint","value":"https://10.9.9.9:443"}]`,
+	} {
+		cfg := genConfig(t, "v1.13", machine.TypeControlPlane)
+		before := encode(t, cfg)
+		want := cfg.Cluster().Endpoint().String()
+
+		out, err := patches.ApplyProvider(cfg, patches.MustParse(text))
+		require.NoError(t, err)
+		require.Equal(t, "https://10.9.9.9:443", out.Cluster().Endpoint().String())
+		require.Equal(t, want, cfg.Cluster().Endpoint().String(), "input endpoint changed by %s", text)
+		require.Equal(t, string(before), string(encode(t, cfg)))
+	}
+}
