@@ -35,6 +35,9 @@ const ProvisionHint = "run `bash .ci/provision-kube.sh` in the repository root (
 // startTimeout bounds the start of one process, generous for 2 loaded cores.
 const startTimeout = 3 * time.Minute
 
+// errExitedEarly is wrapped by the error about a process that exited before it was ready.
+var errExitedEarly = errors.New("exited before it was ready")
+
 // ErrBinaryNotFound is wrapped by the error about a missing etcd or kube-apiserver binary.
 var ErrBinaryNotFound = errors.New("binary not found")
 
@@ -189,6 +192,20 @@ func (p *Pool) startEtcdLocked() error {
 		return fmt.Errorf("creating the working directory: %w", err)
 	}
 
+	// A port picked by freePort can be taken by someone else before the process binds it:
+	// start again on new ports when the process exits early.
+	for attempt := 1; ; attempt++ {
+		err = p.startEtcdOnceLocked(attempt)
+		if err == nil || !errors.Is(err, errExitedEarly) || attempt == startAttempts {
+			return err
+		}
+	}
+}
+
+// startAttempts is how often a process that exits before it is ready is started again.
+const startAttempts = 3
+
+func (p *Pool) startEtcdOnceLocked(attempt int) error {
 	clientPort, err := freePort()
 	if err != nil {
 		return err
@@ -201,10 +218,11 @@ func (p *Pool) startEtcdLocked() error {
 
 	p.etcdURL = "http://127.0.0.1:" + strconv.Itoa(clientPort)
 	peerURL := "http://127.0.0.1:" + strconv.Itoa(peerPort)
+	name := fmt.Sprintf("etcd-%d", attempt)
 
-	p.etcd, err = startProcess(filepath.Join(p.dir, "etcd.log"), bins.etcd,
+	p.etcd, err = startProcess(filepath.Join(p.dir, name+".log"), p.bins.etcd,
 		"--name=kubetest",
-		"--data-dir="+filepath.Join(p.dir, "etcd"),
+		"--data-dir="+filepath.Join(p.dir, name),
 		"--listen-client-urls="+p.etcdURL,
 		"--advertise-client-urls="+p.etcdURL,
 		"--listen-peer-urls="+peerURL,
@@ -222,6 +240,8 @@ func (p *Pool) startEtcdLocked() error {
 	defer cancel()
 
 	if err := p.etcd.waitReady(ctx, http.DefaultClient, p.etcdURL+"/health", nil); err != nil {
+		p.etcd.stop()
+
 		return fmt.Errorf("etcd: %w", err)
 	}
 
@@ -229,6 +249,15 @@ func (p *Pool) startEtcdLocked() error {
 }
 
 func (p *Pool) apiserverLocked(name string) (*Env, error) {
+	for attempt := 1; ; attempt++ {
+		env, err := p.apiserverOnceLocked(name)
+		if err == nil || !errors.Is(err, errExitedEarly) || attempt == startAttempts {
+			return env, err
+		}
+	}
+}
+
+func (p *Pool) apiserverOnceLocked(name string) (*Env, error) {
 	p.next++
 	id := fmt.Sprintf("%02d-%s", p.next, name)
 
@@ -500,8 +529,8 @@ func (p *process) waitReady(ctx context.Context, client *http.Client, url string
 
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited (%v) before it was ready; log %s:\n%s",
-				filepath.Base(p.cmd.Path), p.waitErr, p.log, tail(p.log, 30))
+			return fmt.Errorf("%s %w (%v); log %s:\n%s",
+				filepath.Base(p.cmd.Path), errExitedEarly, p.waitErr, p.log, tail(p.log, 30))
 		case <-ctx.Done():
 			return fmt.Errorf("not ready at %s: %s; log %s:\n%s", url, last, p.log, tail(p.log, 30))
 		case <-time.After(100 * time.Millisecond):

@@ -118,6 +118,10 @@ func (b Backoff) wait(n int) time.Duration {
 // The error joins one *ObjectError per failed object (and the inventory error, if any); it is
 // nil when nothing failed.
 func Apply(ctx context.Context, c Client, objs []*unstructured.Unstructured, opts Options) ([]Result, error) {
+	if c == nil {
+		return nil, errors.New("apply: nil Client")
+	}
+
 	for i, obj := range objs {
 		if obj == nil {
 			return nil, fmt.Errorf("apply: object %d: %w", i, ErrNilObject)

@@ -436,6 +436,9 @@ func TestApplyNilObject(t *testing.T) {
 
 	_, err := Apply(t.Context(), newFakeClient(), []*unstructured.Unstructured{nil}, Options{})
 	require.ErrorIs(t, err, ErrNilObject)
+
+	_, err = Apply(t.Context(), nil, nil, Options{})
+	require.ErrorContains(t, err, "nil Client")
 }
 
 func TestBackoff(t *testing.T) {
