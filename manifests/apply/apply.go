@@ -27,7 +27,10 @@ type Options struct {
 	// object deleted from the cluster stays deleted), existing objects are adopted into the
 	// inventory untouched, new objects are created by server-side apply with field manager
 	// "talos" and the annotation config.k8s.io/owning-inventory, and the inventory is written
-	// back, also after a failed pass. Off: the classic GET, then create. Talos serializes
+	// back, also after a failed pass. Off: the classic GET, then create. An object counts as
+	// recorded when InventoryKey of its reference as written (what Talos looks up, before any
+	// request) or after namespace defaulting is in the inventory; the applier records the
+	// defaulted reference, which `talosctl upgrade-k8s` can prune. Talos serializes
 	// its passes with an etcd lock; two inventory-mode Applies to one cluster at the same time
 	// may conflict on the inventory write (an ErrInventory error; applying again is safe).
 	Inventory bool
@@ -39,13 +42,13 @@ type Options struct {
 
 // Backoff is an exponential backoff with jitter.
 type Backoff struct {
-	// Initial is the first wait. Zero means def.Initial.
+	// Initial is the first wait. Zero means DefaultBackoff().Initial.
 	Initial time.Duration
-	// Factor multiplies the wait after every pass. Zero means def.Factor.
+	// Factor multiplies the wait after every pass. Zero means DefaultBackoff().Factor.
 	Factor float64
-	// Max caps the wait. Zero means def.Max.
+	// Max caps the wait. Zero means DefaultBackoff().Max.
 	Max time.Duration
-	// Jitter adds up to this fraction of the wait at random. Zero means def.Jitter;
+	// Jitter adds up to this fraction of the wait at random. Zero means DefaultBackoff().Jitter;
 	// negative means none.
 	Jitter float64
 }

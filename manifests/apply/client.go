@@ -38,8 +38,9 @@ type Client interface {
 	Update(ctx context.Context, resource schema.GroupVersionResource, namespace string, obj *unstructured.Unstructured, opts metav1.UpdateOptions) (*unstructured.Unstructured, error)
 }
 
-// Client-side rate limits the adapter uses when the rest.Config leaves them at zero (client-go
-// would otherwise allow 5 requests per second, which makes a 100-object manifest take 40 s).
+// Client-side rate limits the adapter uses when the rest.Config leaves them at zero. With
+// client-go's defaults (5 requests per second, burst 10) applying the 23 objects of the Cilium
+// 1.18 manifest takes 7 s instead of 0.15 s.
 const (
 	DefaultQPS   = 100
 	DefaultBurst = 200
