@@ -3,11 +3,14 @@
 //
 //	go run ./examples/kubespan identity -cluster-id ID -mac MAC [-private-key KEY]
 //	go run ./examples/kubespan simulate -nodes N -unreachable FRACTION -seed S [-duration D]
+//	talosctl get kubespanpeerstatuses -o yaml | go run ./examples/kubespan explain [-now RFC3339]
 //
 // identity prints the node's KubeSpan subnet and address (and public key when a private key
 // is given). simulate runs a mesh of N nodes whose endpoints are unreachable with the given
 // probability, prints every node's `talosctl get kubespanpeerstatuses` table once the mesh
 // has converged (or the duration is over), and how long convergence took in simulated time.
+// explain reads `talosctl get kubespanpeerstatuses -o yaml` from stdin (or -f FILE) and says
+// for every peer why it is in its state and what Talos does next.
 package main
 
 import (
@@ -30,6 +33,7 @@ func main() {
 const usage = `usage:
   kubespan identity -cluster-id ID -mac MAC [-private-key KEY]
   kubespan simulate -nodes N -unreachable FRACTION -seed S [-duration D]
+  kubespan explain [-f FILE] [-now RFC3339]
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -43,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = identity(args[1:], stdout, stderr)
 	case "simulate":
 		err = simulate(args[1:], stdout, stderr)
+	case "explain":
+		err = explain(args[1:], os.Stdin, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "unknown command %q\n%s", args[0], usage)
 		return 2
@@ -147,5 +153,46 @@ func simulate(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, " (%d links have no reachable endpoint in either direction)", never)
 	}
 	fmt.Fprintln(stdout)
+	return nil
+}
+
+func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("f", "", "file with `talosctl get kubespanpeerstatuses -o yaml` output (default: stdin)")
+	nowFlag := fs.String("now", "", "the time to judge the statuses at, RFC 3339 (default: the current time)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	in := stdin
+	if *file != "" {
+		f, err := os.Open(*file)
+		if err != nil {
+			return err
+		}
+		defer f.Close() //nolint:errcheck
+		in = f
+	}
+	data, err := io.ReadAll(in)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if *nowFlag != "" {
+		if now, err = time.Parse(time.RFC3339, *nowFlag); err != nil {
+			return fmt.Errorf("-now: %w", err)
+		}
+	}
+	rows, err := kubespan.ParsePeerStatuses(data)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		fmt.Fprintf(stdout, "%s %s (%s): %s\n", r.Node, r.Value.Label, r.Value.ID, r.Value.Explain(now))
+	}
 	return nil
 }

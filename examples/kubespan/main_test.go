@@ -77,3 +77,16 @@ func TestSimulate(t *testing.T) {
 	require.Equal(t, 0, run([]string{"simulate", "-nodes", "4", "-unreachable", "0.4", "-seed", "3"}, &again, &errOut))
 	require.Equal(t, out.String(), again.String())
 }
+
+func TestExplain(t *testing.T) {
+	t.Parallel()
+
+	var out, errOut bytes.Buffer
+	code := run([]string{"explain", "-f", filepath.Join("testdata", "kubespanpeerstatuses.yaml"), "-now", "2026-01-01T10:12:30Z"}, &out, &errOut)
+	require.Equal(t, 0, code, errOut.String())
+	golden(t, "explain.txt", out.Bytes())
+	require.Contains(t, out.String(), "talos-default-worker-2 (Ye3tE8xNmOD9ZBLFEr4XfVL0ZqQRAlzgG8SSeW1b0Fk=): down: no handshake")
+
+	require.Equal(t, 1, run([]string{"explain", "-f", "testdata/missing.yaml"}, &out, &errOut))
+	require.Equal(t, 1, run([]string{"explain", "-f", filepath.Join("testdata", "kubespanpeerstatuses.yaml"), "-now", "yesterday"}, &out, &errOut))
+}
