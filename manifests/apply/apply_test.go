@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
 )
 
 // fast is a backoff that keeps unit tests quick.
@@ -511,4 +513,24 @@ func FuzzOutcomeUnmarshalText(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, s, string(text))
 	})
+}
+
+func TestNewClient(t *testing.T) {
+	t.Parallel()
+
+	_, err := NewClientFromKubeconfig("")
+	require.ErrorIs(t, err, ErrNoKubeconfig)
+
+	_, err = NewClientFromKubeconfig(filepath.Join(t.TempDir(), "missing"))
+	require.ErrorContains(t, err, "missing")
+
+	_, err = NewClient(nil)
+	require.Error(t, err)
+
+	config := &rest.Config{Host: "https://127.0.0.1:1"}
+	c, err := NewClient(config)
+	require.NoError(t, err)
+	require.NotNil(t, c)
+	require.Zero(t, config.QPS, "NewClient modified its input")
+	require.Zero(t, config.Burst, "NewClient modified its input")
 }
