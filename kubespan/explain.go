@@ -28,6 +28,9 @@ func (s PeerStatus) Explain(now time.Time) string {
 		if st.State == PeerStateUp {
 			return fmt.Sprintf("up: %s (less than %s), endpoint %s in use for %s", handshake, PeerDownInterval, ep, sinceChange)
 		}
+		if s.LastHandshakeTime.IsZero() {
+			return fmt.Sprintf("down: no handshake ever, %s in use for %s; Talos switches to the next endpoint at the next reconcile", ep, sinceChange)
+		}
 		return fmt.Sprintf("down: %s (at least %s); Talos switches from %s to the next endpoint at the next reconcile", handshake, PeerDownInterval, ep)
 	case now.Sub(s.LastEndpointChange) < EndpointConnectionTimeout:
 		if st.State == PeerStateUp {

@@ -226,6 +226,7 @@ func TestExplain(t *testing.T) {
 		{"down middle", base, 40 * time.Second, "down: no handshake in the 40s since switching to 10.0.0.1:51820 (no handshake ever)"},
 		{"up late", withHandshake(base, 300*time.Second), 400 * time.Second, "up: last handshake 1m40s ago (less than 4m35s)"},
 		{"down late", withHandshake(base, 10*time.Second), 400 * time.Second, "down: last handshake 6m30s ago (at least 4m35s); Talos switches from 10.0.0.1:51820"},
+		{"down late, never", base, 400 * time.Second, "down: no handshake ever, 10.0.0.1:51820 in use for 6m40s; Talos switches"},
 		{"roamed in", withHandshake(kubespan.PeerStatus{}, 100*time.Second), 110 * time.Second, "up: last handshake 10s ago, though Talos never configured an endpoint"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
