@@ -295,9 +295,13 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 		}()
 	}
 
+	// Previous objects without a namespace (helm template output, say) are in the release
+	// namespace, as they would be in the cluster.
+	previous := withNamespace(opts.Previous, namespace, newScopes(opts.ClusterScopedKinds, opts.Previous))
+
 	var files map[string]string
-	if len(opts.Previous) > 0 {
-		files, err = engine.RenderWithClientProvider(work, renderValues, newPreviousObjects(opts.Previous, opts.ClusterScopedKinds))
+	if len(previous) > 0 {
+		files, err = engine.RenderWithClientProvider(work, renderValues, newPreviousObjects(previous, opts.ClusterScopedKinds))
 	} else {
 		files, err = engine.Engine{}.Render(work, renderValues)
 	}
@@ -330,15 +334,17 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 
 	objs, r.Warnings = adjustForTalos(objs, namespace, opts)
 
-	if len(opts.Previous) > 0 {
-		objs, r.Reused = ReuseKeyMaterial(objs, opts.Previous)
+	if len(previous) > 0 {
+		// Key material the caller supplied in values (a new CA, say) wins over the previous.
+		fromValues := knownMaterial(nil, userValues)
+		objs, r.Reused = reuseKeyMaterial(objs, previous, func(s string) bool { return fromInputs(fromValues, s) })
 	}
 
 	r.Objects = SortForTalos(objs)
 	r.KeyMaterial = FindKeyMaterial(r.Objects)
 
 	if opts.Deterministic {
-		if err := checkDeterministic(r.Objects, opts.Previous, userValues); err != nil {
+		if err := checkDeterministic(r.Objects, previous, userValues); err != nil {
 			return fail("deterministic", ErrNondeterministic, err)
 		}
 	}
@@ -500,6 +506,23 @@ func checkDependencies(c *chart.Chart) error {
 	}
 
 	return nil
+}
+
+// withNamespace returns objs with namespace written into namespaced objects that have none
+// (copies; objs is not modified).
+func withNamespace(objs []*unstructured.Unstructured, namespace string, sc scopes) []*unstructured.Unstructured {
+	out := make([]*unstructured.Unstructured, len(objs))
+
+	for i, obj := range objs {
+		out[i] = obj
+
+		if clusterScoped, _ := sc.clusterScoped(obj.GroupVersionKind().GroupKind()); !clusterScoped && obj.GetNamespace() == "" {
+			out[i] = obj.DeepCopy()
+			out[i].SetNamespace(namespace)
+		}
+	}
+
+	return out
 }
 
 // adjustForTalos writes the release namespace into namespaced objects without one and

@@ -257,6 +257,11 @@ func keyOf(obj *unstructured.Unstructured) objectKey {
 // objects are copies; objs and previous are not modified. It also returns the references of
 // the objects that took key material from previous.
 func ReuseKeyMaterial(objs, previous []*unstructured.Unstructured) ([]*unstructured.Unstructured, []ObjectRef) {
+	return reuseKeyMaterial(objs, previous, nil)
+}
+
+// reuseKeyMaterial is ReuseKeyMaterial; strings for which keep is true stay as rendered.
+func reuseKeyMaterial(objs, previous []*unstructured.Unstructured, keep func(string) bool) ([]*unstructured.Unstructured, []ObjectRef) {
 	prev := make(map[objectKey]*unstructured.Unstructured, len(previous))
 	for _, p := range previous {
 		if _, dup := prev[keyOf(p)]; !dup {
@@ -284,7 +289,7 @@ func ReuseKeyMaterial(objs, previous []*unstructured.Unstructured) ([]*unstructu
 			}
 
 			old, ok := stringAt(p.Object, path)
-			if !ok || old == s {
+			if !ok || old == s || (keep != nil && keep(s)) {
 				return
 			}
 
@@ -363,22 +368,50 @@ func setStringAt(v any, path []string, s string) {
 	}
 }
 
-// checkDeterministic fails when objs carry key material that is neither in previous nor in
-// values: material generated during the render.
-func checkDeterministic(objs, previous []*unstructured.Unstructured, values map[string]any) error {
+// knownMaterial collects the strings and PEM blocks of objs and values: key material that is
+// an input of the render, not made by it.
+func knownMaterial(objs []*unstructured.Unstructured, values map[string]any) map[string]bool {
 	known := map[string]bool{}
 	collect := func(_ []string, s string) {
+		if s == "" {
+			return
+		}
+
 		known[s] = true
 		for _, b := range pemBlocks(s) {
 			known[string(pem.EncodeToMemory(b))] = true
 		}
 	}
 
-	for _, p := range previous {
-		walkStrings(p.Object, nil, collect)
+	for _, o := range objs {
+		walkStrings(o.Object, nil, collect)
 	}
 
 	walkStrings(values, nil, collect)
+
+	return known
+}
+
+// fromInputs reports whether s, or every PEM block in it, is in known.
+func fromInputs(known map[string]bool, s string) bool {
+	if known[s] {
+		return true
+	}
+
+	blocks := pemBlocks(s)
+	for _, b := range blocks {
+		if !known[string(pem.EncodeToMemory(b))] {
+			return false
+		}
+	}
+
+	return len(blocks) > 0
+}
+
+// checkDeterministic fails when objs carry key material that is neither in previous nor in
+// values: material generated during the render.
+func checkDeterministic(objs, previous []*unstructured.Unstructured, values map[string]any) error {
+	known := knownMaterial(previous, values)
 
 	var generated []KeyMaterial
 
@@ -388,20 +421,7 @@ func checkDeterministic(objs, previous []*unstructured.Unstructured, values map[
 
 		walkStrings(obj.Object, nil, func(p []string, s string) {
 			found, priv := keyMaterialIn(p, s)
-			if !found || known[s] {
-				return
-			}
-
-			blocks := pemBlocks(s)
-			unknown := len(blocks) == 0
-
-			for _, b := range blocks {
-				if !known[string(pem.EncodeToMemory(b))] {
-					unknown = true
-				}
-			}
-
-			if unknown {
+			if found && !fromInputs(known, s) {
 				keys[fieldKey(p)] = true
 				private = private || priv
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v3/pkg/chart"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/talospatch/talospatch/manifests"
@@ -279,4 +280,68 @@ data:
 	data, _, _ = unstructured.NestedStringMap(second.Objects[0].Object, "data")
 	require.Equal(t, map[string]string{"token": "kept", "count": "2", "missing": "0"}, data)
 	require.Equal(t, "kept", prev.Object["data"].(map[string]any)["token"], "previous objects must not be modified")
+}
+
+// certChart makes a CA during the render unless one is given in values.
+func certChart() *chart.Chart {
+	return tinyChart(map[string]string{"secret.yaml": `{{- $ca := genCA "tiny-ca" 365 }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: tiny-ca
+type: kubernetes.io/tls
+data:
+  tls.crt: {{ .Values.caCert | default $ca.Cert | b64enc }}
+  tls.key: {{ .Values.caKey | default $ca.Key | b64enc }}
+`}, "")
+}
+
+// TestReusePreviousWithoutNamespace: previous objects as `helm template` prints them (no
+// namespace) are taken to be in the release namespace.
+func TestReusePreviousWithoutNamespace(t *testing.T) {
+	t.Parallel()
+
+	ch := certChart()
+	opts := manifests.RenderOptions{Namespace: "apps"}
+
+	first, err := manifests.Render(ch, testKubeVersion, opts)
+	require.NoError(t, err)
+
+	previous, err := manifests.ParseObjects(first.HelmOutput)
+	require.NoError(t, err)
+	require.Empty(t, previous[0].GetNamespace())
+
+	opts.Previous = previous
+	opts.Deterministic = true
+
+	second, err := manifests.Render(ch, testKubeVersion, opts)
+	require.NoError(t, err)
+	require.Equal(t, string(first.YAML), string(second.YAML))
+	require.Equal(t, []manifests.ObjectRef{{APIVersion: "v1", Kind: "Secret", Namespace: "apps", Name: "tiny-ca"}}, second.Reused)
+	require.Empty(t, previous[0].GetNamespace(), "previous objects must not be modified")
+}
+
+// TestReuseValuesWin: key material given in values replaces the previous one, and counts as
+// deterministic.
+func TestReuseValuesWin(t *testing.T) {
+	t.Parallel()
+
+	ch := certChart()
+
+	first, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{})
+	require.NoError(t, err)
+
+	opts := manifests.RenderOptions{
+		Previous:      first.Objects,
+		Deterministic: true,
+		Values:        map[string]any{"caCert": testPEMCert, "caKey": testPEMKey},
+	}
+
+	second, err := manifests.Render(ch, testKubeVersion, opts)
+	require.NoError(t, err)
+	require.Empty(t, second.Reused)
+
+	data, _, _ := unstructured.NestedStringMap(second.Objects[0].Object, "data")
+	require.Equal(t, b64(testPEMCert), data["tls.crt"])
+	require.Equal(t, b64(testPEMKey), data["tls.key"])
 }
