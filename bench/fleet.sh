@@ -6,6 +6,8 @@
 #   bash bench/fleet.sh                 # prints a Markdown table
 #   RUNS=9 WORKERS=100,1000 bash bench/fleet.sh
 #   PROFILE=1 bash bench/fleet.sh       # also a CPU profile of the 1,003-node stages (go test -bench)
+#   OUTDIR=/tmp bash bench/fleet.sh     # where both programs write (default /dev/shm: a tmpfs,
+#                                       # so that the disk does not dominate; same files for both)
 #
 # Needs ../shared beside the checkout (the Cilium chart and the secrets bundle) and the helm
 # CLI v3.22.0 (PATH, .cache/bin, or HELM=path; bash .ci/run installs it into .cache/bin).
@@ -19,6 +21,11 @@ export PATH="$root/.cache/bin:$PATH"
 helm="${HELM:-$(command -v helm || true)}"
 [ -n "$helm" ] || { echo "helm CLI not found: GOBIN=$root/.cache/bin go install helm.sh/helm/v3/cmd/helm@v3.22.0"; exit 1; }
 
+outdir="${OUTDIR:-}"
+if [ -z "$outdir" ]; then
+  if [ -d /dev/shm ] && [ -w /dev/shm ]; then outdir=/dev/shm; else outdir="${TMPDIR:-/tmp}"; fi
+fi
+
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 
@@ -28,7 +35,7 @@ go build -o "$bin/fleetbench" ./bench/fleetbench
 
 echo "go $(go env GOVERSION), $(nproc) CPUs, helm $("$helm" version --short 2>/dev/null || echo '?'), $(date -u +%FT%TZ)"
 "$bin/fleetbench" -lib "$bin/fleet" -base "$bin/fleet-baseline" -helm "$helm" \
-  -chart "$chart" -secrets "$secrets" -runs "${RUNS:-5}" -workers "${WORKERS:-100,1000}"
+  -chart "$chart" -secrets "$secrets" -runs "${RUNS:-5}" -workers "${WORKERS:-100,1000}" -dir "$outdir"
 
 if [ -n "${PROFILE:-}" ]; then
   go test -run '^$' -bench 'BenchmarkFleet/nodes=1003$' -benchtime 20x -cpuprofile "$bin/cpu.prof" \

@@ -38,8 +38,8 @@ type result struct {
 
 func main() {
 	var (
-		lib, base, chart, secrets, helm, workers, controlPlanes string
-		runs                                                    int
+		lib, base, chart, secrets, helm, workers, controlPlanes, dir string
+		runs                                                         int
 	)
 
 	flag.StringVar(&lib, "lib", "", "examples/fleet binary")
@@ -50,15 +50,16 @@ func main() {
 	flag.StringVar(&workers, "workers", "100,1000", "comma-separated worker counts; the first two give the per-worker cost")
 	flag.StringVar(&controlPlanes, "controlplanes", "3", "control-plane count")
 	flag.IntVar(&runs, "runs", 5, "whole-process runs per program and size (median)")
+	flag.StringVar(&dir, "dir", "", "where the programs write their output (default: the system temporary directory)")
 	flag.Parse()
 
-	if err := run(lib, base, chart, secrets, helm, controlPlanes, workers, runs); err != nil {
+	if err := run(lib, base, chart, secrets, helm, controlPlanes, workers, dir, runs); err != nil {
 		fmt.Fprintln(os.Stderr, "fleetbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(lib, base, chart, secrets, helm, controlPlanes, workers string, runs int) error {
+func run(lib, base, chart, secrets, helm, controlPlanes, workers, dir string, runs int) error {
 	if lib == "" || base == "" || chart == "" || secrets == "" {
 		return fmt.Errorf("-lib, -base, -chart and -secrets are required")
 	}
@@ -79,7 +80,7 @@ func run(lib, base, chart, secrets, helm, controlPlanes, workers string, runs in
 		sizes = append(sizes, n)
 	}
 
-	tmp, err := os.MkdirTemp("", "fleetbench")
+	tmp, err := os.MkdirTemp(dir, "fleetbench")
 	if err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func run(lib, base, chart, secrets, helm, controlPlanes, workers string, runs in
 	libRes := make([]result, len(sizes))
 	baseRes := make([]result, len(sizes))
 
-	fmt.Printf("%d control planes, median of %d whole-process runs, -deterministic\n\n", cps, runs)
+	fmt.Printf("%d control planes, median of %d whole-process runs, -deterministic, output in %s\n\n", cps, runs, tmp)
 	fmt.Println("| nodes | today's way wall | talospatch wall | ratio | today's way CPU | talospatch CPU | today's way peak RSS | talospatch peak RSS |")
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|")
 

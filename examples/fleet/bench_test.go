@@ -1,0 +1,174 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/patches"
+)
+
+// Stage benchmarks of the fleet pipeline, with allocations, so that regressions show:
+//
+//	go test -run '^$' -bench . -benchmem ./examples/fleet
+//
+// BenchmarkFleet is the whole pipeline in process (bench/fleet.sh measures whole processes
+// against today's way).
+
+func BenchmarkChartLoad(b *testing.B) {
+	b.ReportAllocs()
+
+	for b.Loop() {
+		if _, err := loadChart(b.Context(), testChart); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	ch, err := loadChart(b.Context(), testChart)
+	require.NoError(b, err)
+
+	b.ReportAllocs()
+
+	for b.Loop() {
+		if _, err := renderCilium(ch, "1.35.0", true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchRoles returns the generated configs and both roles' builders.
+func benchRoles(b *testing.B) (generated, *role, *role) {
+	b.Helper()
+
+	f := testFleet(b)
+
+	ch, err := loadChart(b.Context(), f.chartPath)
+	require.NoError(b, err)
+
+	cilium, err := renderCilium(ch, f.kubernetes, true)
+	require.NoError(b, err)
+
+	g, err := generate(f)
+	require.NoError(b, err)
+
+	w, err := roleBuilder(g, config.RoleWorker, config.Layers{AllNodes: g.layers.AllNodes})
+	require.NoError(b, err)
+
+	cp, err := roleBuilder(g, config.RoleControlPlane, config.Layers{
+		AllNodes:     g.layers.AllNodes,
+		ControlPlane: []patches.Patch{patches.InlineManifest(release, string(cilium))},
+	})
+	require.NoError(b, err)
+
+	return g, cp, w
+}
+
+// BenchmarkRoleConfig generates the role configs from the secrets and patches them with the
+// all-nodes and role layers (KubeSpan; Cilium for the control planes).
+func BenchmarkRoleConfig(b *testing.B) {
+	f := testFleet(b)
+
+	ch, err := loadChart(b.Context(), f.chartPath)
+	require.NoError(b, err)
+
+	cilium, err := renderCilium(ch, f.kubernetes, true)
+	require.NoError(b, err)
+
+	inline := patches.InlineManifest(release, string(cilium))
+
+	b.ReportAllocs()
+
+	for b.Loop() {
+		g, err := generate(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+
+		if _, err = roleBuilder(g, config.RoleWorker, config.Layers{AllNodes: g.layers.AllNodes}); err != nil {
+			b.Fatal(err)
+		}
+
+		if _, err = roleBuilder(g, config.RoleControlPlane, config.Layers{AllNodes: g.layers.AllNodes, ControlPlane: []patches.Patch{inline}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNodePatch builds one node's patch and applies it to the role config.
+func BenchmarkNodePatch(b *testing.B) {
+	_, cp, w := benchRoles(b)
+
+	for _, r := range []*role{cp, w} {
+		b.Run(r.role.String(), func(b *testing.B) {
+			b.ReportAllocs()
+
+			for i := 0; b.Loop(); i++ {
+				p, err := nodePatch(nodeName(i, 3), nodeAddress(i))
+				if err != nil {
+					b.Fatal(err)
+				}
+
+				if _, err = r.configs.Node(r.role, config.Layers{}, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEncode encodes one patched node config with the role's NodeEncoder, and with
+// config.Encode for comparison.
+func BenchmarkEncode(b *testing.B) {
+	_, cp, w := benchRoles(b)
+
+	for _, r := range []*role{cp, w} {
+		p, err := nodePatch("node", nodeAddress(7))
+		require.NoError(b, err)
+
+		node, err := r.configs.Node(r.role, config.Layers{}, p)
+		require.NoError(b, err)
+
+		b.Run(r.role.String()+"/NodeEncoder", func(b *testing.B) {
+			b.ReportAllocs()
+
+			for b.Loop() {
+				if _, err := r.encoder.Encode(node); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+
+		b.Run(r.role.String()+"/Encode", func(b *testing.B) {
+			b.ReportAllocs()
+
+			for b.Loop() {
+				if _, err := config.Encode(node); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkFleet is the whole pipeline in process, from the chart file and the secrets to every
+// node's bytes (not written).
+func BenchmarkFleet(b *testing.B) {
+	for _, workers := range []int{100, 1000} {
+		f := testFleet(b)
+		f.workers = workers
+
+		b.Run(fmt.Sprintf("nodes=%d", f.controlPlanes+workers), func(b *testing.B) {
+			b.ReportAllocs()
+
+			for b.Loop() {
+				if err := build(b.Context(), f, func(int, string, []byte) error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
