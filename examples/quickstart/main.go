@@ -4,6 +4,12 @@
 //	go run ./examples/quickstart -out _out                            # new secrets, written to _out/secrets.yaml
 //	go run ./examples/quickstart -out _out -secrets _out/secrets.yaml # same secrets, same bytes
 //
+// With -chart it renders the Cilium chart offline (Talos presets, Hubble certificates made in the
+// cluster, so the output stays byte-identical) and inlines it into the control-plane config as the
+// inline manifest "cilium"; with -kubespan it enables KubeSpan and cluster discovery:
+//
+//	go run ./examples/quickstart -out _out -secrets _out/secrets.yaml -chart ../shared/charts/cilium-1.18.12.tgz -kubespan
+//
 // It writes controlplane.yaml, worker.yaml and talosconfig to the -out directory. Without
 // -secrets it creates a new secrets bundle and writes it as secrets.yaml beside them (and
 // refuses to replace an existing one); with -secrets it uses that bundle, and the output is
@@ -11,6 +17,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +28,8 @@ import (
 	"time"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/kubespan"
+	"github.com/talospatch/talospatch/manifests"
 )
 
 func main() {
@@ -53,6 +62,10 @@ type options struct {
 	issued      string
 	comments    bool
 	mode        config.Mode
+
+	chartRef     string // -chart: Cilium chart to inline (path, https:// repository, oci://)
+	chartVersion string // -chart-version: with a repository or OCI reference
+	kubeSpan     bool   // -kubespan: KubeSpan and cluster discovery on
 }
 
 // parseFlags parses the command line. New flags (later: the Cilium chart) go here and into
@@ -74,6 +87,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fset.StringVar(&o.issued, "talosconfig-issued", "", "issue time of the talosconfig client certificate (RFC 3339); default: the secrets bundle's creation time, so that output is reproducible")
 	fset.BoolVar(&o.comments, "comments", false, "write the configs with documentation comments")
 	fset.TextVar(&o.mode, "mode", o.mode, "runtime `mode` to validate the configs for: container, metal or cloud")
+	fset.StringVar(&o.chartRef, "chart", "", "Cilium chart `ref` to render and inline into the control-plane config: an archive or directory path, an https:// repository URL (with -chart-version), or oci://")
+	fset.StringVar(&o.chartVersion, "chart-version", "", "chart `version`, for an https:// repository or an oci:// reference")
+	fset.BoolVar(&o.kubeSpan, "kubespan", false, "enable KubeSpan (and cluster discovery, which it needs)")
 
 	if err := fset.Parse(args); err != nil {
 		return options{}, usageError{err}
@@ -127,7 +143,16 @@ func run(args []string, stdout io.Writer) error {
 		}
 	}
 
-	files, warnings, err := build(o, s, issued)
+	var cilium *manifests.Rendered
+
+	if o.chartRef != "" {
+		cilium, err = renderCilium(context.Background(), o)
+		if err != nil {
+			return err
+		}
+	}
+
+	files, warnings, err := build(o, s, issued, cilium)
 	if err != nil {
 		return err
 	}
@@ -208,15 +233,78 @@ func loadOrCreateSecrets(o options) (s *config.Secrets, created []byte, err erro
 	return s, created, nil
 }
 
+// renderCilium loads the -chart and renders it with the Talos presets for the demo cluster.
+// The Hubble certificates are made in the cluster, so the render has no key material and the
+// same chart always gives the same bytes.
+func renderCilium(ctx context.Context, o options) (*manifests.Rendered, error) {
+	ch, err := manifests.Load(ctx, o.chartRef, o.chartVersion)
+	if err != nil {
+		return nil, err
+	}
+
+	return manifests.RenderCilium(ch, o.cluster.KubernetesVersion, manifests.CiliumOptions{
+		KubeProxyDisabled:     o.cluster.KubeProxyDisabled,
+		CertificatesInCluster: true,
+	}, manifests.RenderOptions{Deterministic: true})
+}
+
+// layers are the patches of the demo cluster: Cilium inline on the control plane (when
+// rendered) and KubeSpan with discovery on every node (with -kubespan).
+func layers(o options, s *config.Secrets, cilium *manifests.Rendered) (config.Layers, error) {
+	var l config.Layers
+
+	contract, err := config.ParseContract(o.cluster.Contract)
+	if err != nil {
+		return l, err
+	}
+
+	if cilium != nil {
+		in, err := manifests.InlineMethod(cilium, manifests.TalosSettings{
+			Contract:          contract,
+			KubeProxyDisabled: o.cluster.KubeProxyDisabled,
+		}, manifests.InlineOptions{})
+		if err != nil {
+			return l, err
+		}
+
+		// in.Patches (no CNI, kube-proxy off) are already in the demo cluster's description.
+		l.ControlPlane = append(l.ControlPlane, in.ControlPlanePatch)
+	}
+
+	if o.kubeSpan {
+		// The cluster id and secret come from the secrets bundle, as generation writes them.
+		sections, err := kubespan.NewClusterSections(contract, kubespan.ClusterSecrets{
+			ID:     s.ClusterID(),
+			Secret: s.ClusterSecret(),
+		})
+		if err != nil {
+			return l, err
+		}
+
+		p, err := sections.Patch()
+		if err != nil {
+			return l, err
+		}
+
+		l.AllNodes = append(l.AllNodes, p)
+	}
+
+	return l, nil
+}
+
 // build generates, validates and encodes the output files. It reads nothing and writes nothing.
-func build(o options, s *config.Secrets, issued time.Time) ([]file, []string, error) {
+func build(o options, s *config.Secrets, issued time.Time, cilium *manifests.Rendered) ([]file, []string, error) {
 	cfgs, err := config.Generate(o.cluster, s)
 	if err != nil {
 		return nil, nil, err
 	}
 
-	// Later examples add patches here (Cilium as an inline manifest, KubeSpan).
-	cfgs, err = cfgs.Patch(config.Layers{})
+	l, err := layers(o, s, cilium)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	cfgs, err = cfgs.Patch(l)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -177,3 +177,73 @@ func TestCommentsFlag(t *testing.T) {
 	require.True(t, strings.Contains(string(b), "# "), "comments expected")
 	require.Greater(t, len(b), len(a))
 }
+
+// TestCiliumInlineAndKubeSpan runs the quickstart with -chart and -kubespan: Cilium is inlined
+// into the control-plane config only, KubeSpan and discovery are on for every node, the configs
+// validate, and two runs give the same bytes.
+func TestCiliumInlineAndKubeSpan(t *testing.T) {
+	t.Parallel()
+
+	chart := filepath.Join("..", "..", "..", "shared", "charts", "cilium-1.18.12.tgz")
+	args := []string{"-secrets", benchSecrets, "-chart", chart, "-kubespan"}
+
+	dirA, dirB := t.TempDir(), t.TempDir()
+
+	var stdout bytes.Buffer
+	require.NoError(t, run(append([]string{"-out", dirA}, args...), &stdout))
+	require.NoError(t, run(append([]string{"-out", dirB}, args...), &stdout))
+
+	for _, name := range outputs {
+		a, err := os.ReadFile(filepath.Join(dirA, name))
+		require.NoError(t, err)
+
+		b, err := os.ReadFile(filepath.Join(dirB, name))
+		require.NoError(t, err)
+
+		require.True(t, bytes.Equal(a, b), "%s differs between two runs", name)
+	}
+
+	for _, tc := range []struct {
+		file    string
+		typ     machine.Type
+		inlined int
+	}{
+		{"controlplane.yaml", machine.TypeControlPlane, 1},
+		{"worker.yaml", machine.TypeWorker, 0},
+	} {
+		data, err := os.ReadFile(filepath.Join(dirA, tc.file))
+		require.NoError(t, err)
+
+		cfg, err := configloader.NewFromBytes(data)
+		require.NoError(t, err, tc.file)
+
+		_, err = cfg.Validate(config.ModeContainer)
+		require.NoError(t, err, tc.file)
+
+		manifests := cfg.Cluster().InlineManifests()
+		require.Len(t, manifests, tc.inlined, tc.file)
+
+		if tc.inlined > 0 {
+			contents := manifests[0].Contents()
+			require.Equal(t, "cilium", manifests[0].Name())
+			require.True(t, strings.Contains(contents, "kind: DaemonSet"), "the inline manifest has the Cilium agent")
+			require.True(t, strings.Contains(contents, "KUBERNETES_SERVICE_PORT\n          value: \"7445\""), "KubePrism as the API server")
+			require.True(t, strings.Contains(contents, "kube-proxy-replacement: \"true\""), "Cilium replaces kube-proxy")
+			require.False(t, strings.Contains(contents, "kind: Secret\n"), "deterministic: Hubble certificates are made in the cluster")
+		}
+
+		require.True(t, cfg.Cluster().Discovery().Enabled(), tc.file)
+		require.True(t, cfg.NetworkKubeSpanConfig() != nil && cfg.NetworkKubeSpanConfig().Enabled(), tc.file)
+	}
+}
+
+func TestChartNotFound(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+
+	var stdout bytes.Buffer
+	err := run([]string{"-out", dir, "-secrets", benchSecrets, "-chart", filepath.Join(dir, "missing.tgz")}, &stdout)
+	require.ErrorContains(t, err, "missing.tgz")
+	require.NoFileExists(t, filepath.Join(dir, "controlplane.yaml"), "no output on error")
+}
