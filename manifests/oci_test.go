@@ -4,10 +4,12 @@ import (
 	"context"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/stretchr/testify/require"
@@ -123,4 +125,49 @@ func TestLoadOCIRegistryClient(t *testing.T) {
 	c, err := manifests.LoadOCI(context.Background(), "oci://"+host+"/charts/cilium:1.18.12", "", manifests.WithRegistryClient(pushClient(t)))
 	require.NoError(t, err)
 	require.Equal(t, "1.18.12", c.Metadata.Version)
+}
+
+// TestLoadSlowServerHonoursContext: Helm's registry client uses context.Background, so a
+// hanging registry would block forever without the caller's context reaching the requests.
+func TestLoadSlowServerHonoursContext(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	tests := []struct {
+		name string
+		load func(ctx context.Context) error
+	}{
+		{name: "oci", load: func(ctx context.Context) error {
+			_, err := manifests.LoadOCI(ctx, "oci://"+host+"/charts/cilium:1.18.12", "", manifests.WithPlainHTTP())
+			return err
+		}},
+		{name: "oci without tag", load: func(ctx context.Context) error {
+			_, err := manifests.LoadOCI(ctx, "oci://"+host+"/charts/cilium", "", manifests.WithPlainHTTP())
+			return err
+		}},
+		{name: "repository", load: func(ctx context.Context) error {
+			_, err := manifests.LoadRepo(ctx, srv.URL, "cilium", "1.18.12")
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			err := tt.load(ctx)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			require.NotErrorIs(t, err, manifests.ErrUnreachable)
+			require.Less(t, time.Since(start), 10*time.Second)
+		})
+	}
 }
