@@ -16,6 +16,8 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	yaml "go.yaml.in/yaml/v4"
+
+	"github.com/talospatch/talospatch/patches"
 )
 
 // Talos constants for KubeSpan (machinery constants and the KubeSpan controllers).
@@ -57,21 +59,11 @@ type KubeSpan struct {
 	ExtraAnnouncedEndpoints []netip.AddrPort
 }
 
-// Discovery is the cluster.discovery section. The zero value is discovery enabled through
-// the public discovery service, with the deprecated Kubernetes registry disabled, which is
-// what `talosctl gen config` writes for current contracts.
-type Discovery struct {
-	// Disabled turns cluster discovery off (KubeSpan then cannot work).
-	Disabled bool
-	// KubernetesRegistry enables the Kubernetes registry (node annotations). Deprecated by
-	// Talos: incompatible with Kubernetes 1.32+. Default false: disabled.
-	KubernetesRegistry bool
-	// ServiceRegistryDisabled turns the discovery service registry off.
-	ServiceRegistryDisabled bool
-	// ServiceEndpoint is the discovery service URL for a self-hosted service; "" means the
-	// Talos default (DefaultDiscoveryEndpoint) and writes nothing.
-	ServiceEndpoint string
-}
+// Discovery is the cluster.discovery section: the same type as patches.Discovery, so one value
+// configures both the patches recipe and DiscoverySections. The zero value is discovery enabled
+// through the public discovery service (DefaultDiscoveryEndpoint), with the deprecated
+// Kubernetes registry disabled, which is what `talosctl gen config` writes for current contracts.
+type Discovery = patches.Discovery
 
 // ClusterSecrets are the cluster.id and cluster.secret values KubeSpan and discovery need.
 // ID is 32 random bytes in URL-safe base64, Secret 32 random bytes in standard base64. The
