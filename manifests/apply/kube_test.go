@@ -196,21 +196,45 @@ func TestRealCiliumAppliesToEmptyCluster(t *testing.T) {
 func TestRealApplyingAgainChangesNothing(t *testing.T) {
 	t.Parallel()
 
-	objs := renderCilium(t, filepath.Join(chartsDir(t), "cilium-1.18.12.tgz"))
-	env := pool.Fresh(t)
-	client := newClient(t, env)
-	in := newInspector(t, env)
+	archive := filepath.Join(chartsDir(t), "cilium-1.18.12.tgz")
 
-	first, err := apply.Apply(t.Context(), client, objs, apply.Options{})
-	require.NoError(t, err)
+	for _, tc := range []struct {
+		name  string
+		opts  apply.Options
+		again apply.Outcome
+	}{
+		{"classic", apply.Options{}, apply.Exists},
+		{"inventory", apply.Options{Inventory: true}, apply.InInventory},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 
-	before := in.resourceVersions(t, first)
+			env := pool.Fresh(t)
+			client, in := newClient(t, env), newInspector(t, env)
 
-	// A second render differs (fresh certificates) and must not change anything either.
-	second, err := apply.Apply(t.Context(), client, renderCilium(t, filepath.Join(chartsDir(t), "cilium-1.18.12.tgz")), apply.Options{})
-	require.NoError(t, err)
-	requireOutcomes(t, second, apply.Exists)
-	require.Equal(t, before, in.resourceVersions(t, second))
+			first, err := apply.Apply(t.Context(), client, renderCilium(t, archive), tc.opts)
+			require.NoError(t, err)
+			requireOutcomes(t, first, apply.Created)
+
+			inventory := apply.Result{Ref: apply.Ref{APIVersion: "v1", Kind: "ConfigMap", Namespace: apply.InventoryNamespace, Name: apply.InventoryName}}
+			if tc.opts.Inventory {
+				first = append(first, inventory)
+			}
+
+			before := in.resourceVersions(t, first)
+
+			// A second render differs (fresh certificates) and must not change anything either.
+			second, err := apply.Apply(t.Context(), client, renderCilium(t, archive), tc.opts)
+			require.NoError(t, err)
+			requireOutcomes(t, second, tc.again)
+
+			if tc.opts.Inventory {
+				second = append(second, inventory)
+			}
+
+			require.Equal(t, before, in.resourceVersions(t, second))
+		})
+	}
 }
 
 func TestRealEditedObjectIsNotReverted(t *testing.T) {
