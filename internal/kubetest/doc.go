@@ -20,7 +20,7 @@
 //
 //	func TestSomething(t *testing.T) {
 //		env := pool.Shared(t)
-//		client, err := dynamic.NewForConfig(env.Config)
+//		client, err := dynamic.NewForConfig(env.Config())
 //		// ...
 //	}
 package kubetest
