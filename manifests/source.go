@@ -151,7 +151,8 @@ func WithPlainHTTP() LoadOption {
 
 // WithRegistryClient uses c for OCI references instead of a client built from the other
 // options (for credentials other than Helm's registry config file, or a custom authorizer).
-// The context then only bounds the call, it does not cancel requests already made by c.
+// Helm's client makes its requests with context.Background, so the context is then only
+// checked before the pull; without this option the context reaches every request.
 func WithRegistryClient(c *registry.Client) LoadOption {
 	return func(o *loadOptions) { o.registryClient = c }
 }
