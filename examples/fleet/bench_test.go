@@ -98,16 +98,28 @@ func BenchmarkRoleConfig(b *testing.B) {
 	}
 }
 
-// BenchmarkNodePatch builds one node's patch and applies it to the role config.
+// BenchmarkNodePatch applies one node's settings to the role config (NodeWithSettings), and, for
+// comparison, the same settings as patch text (Patch, then Node: what a per-node text patch
+// costs).
 func BenchmarkNodePatch(b *testing.B) {
 	_, cp, w := benchRoles(b)
 
 	for _, r := range []*role{cp, w} {
-		b.Run(r.role.String(), func(b *testing.B) {
+		b.Run(r.role.String()+"/NodeWithSettings", func(b *testing.B) {
 			b.ReportAllocs()
 
 			for i := 0; b.Loop(); i++ {
-				p, err := nodePatch(nodeName(i, 3), nodeAddress(i))
+				if _, err := r.configs.NodeWithSettings(r.role, config.Layers{}, nodeSettings(nodeName(i, 3), nodeAddress(i))); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+
+		b.Run(r.role.String()+"/text patch", func(b *testing.B) {
+			b.ReportAllocs()
+
+			for i := 0; b.Loop(); i++ {
+				p, err := nodeSettings(nodeName(i, 3), nodeAddress(i)).Patch()
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -126,10 +138,7 @@ func BenchmarkEncode(b *testing.B) {
 	_, cp, w := benchRoles(b)
 
 	for _, r := range []*role{cp, w} {
-		p, err := nodePatch("node", nodeAddress(7))
-		require.NoError(b, err)
-
-		node, err := r.configs.Node(r.role, config.Layers{}, p)
+		node, err := r.configs.NodeWithSettings(r.role, config.Layers{}, nodeSettings("node", nodeAddress(7)))
 		require.NoError(b, err)
 
 		b.Run(r.role.String()+"/NodeEncoder", func(b *testing.B) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"sync"
@@ -59,8 +58,8 @@ func nodeAddress(i int) string {
 //
 // Cilium is rendered once, in the background, while the worker configs are built: workers do
 // not carry the inline manifest, so only the control planes wait for the render. The role
-// configs are generated and patched once per role; per node only the node's small patch is
-// applied, and config.NodeEncoder re-encodes only what the patch changed. Nodes are built by a
+// configs are generated and patched once per role; per node only the node's settings (its
+// patch, as data) are merged, and config.NodeEncoder re-encodes only what they changed. Nodes are built by a
 // bounded pool of GOMAXPROCS goroutines; each node's bytes do not depend on the schedule.
 func build(ctx context.Context, f fleet, emit emitFunc) error {
 	if f.controlPlanes < 1 || f.workers < 0 {
@@ -220,32 +219,22 @@ func roleBuilder(g generated, r config.Role, l config.Layers) (*role, error) {
 	return &role{role: r, configs: patched, encoder: enc}, nil
 }
 
-// nodePatch returns node i's patch (stage "node patch"): its name as a node label and its
-// address as the only extra certificate SAN.
-func nodePatch(name, address string) (patches.Patch, error) {
-	n, err := json.Marshal(name)
-	if err != nil {
-		return patches.Patch{}, err
+// nodeSettings returns node i's own settings (stage "node patch"): its name as the label
+// example.com/node and its address as its only extra certificate SAN. They are the per-node
+// patch as data: settings.Patch() is the patch text (machine.nodeLabels, machine.certSANs), and
+// config.Configs.NodeWithSettings applies exactly that patch without parsing text per node.
+func nodeSettings(name, address string) config.NodeSettings {
+	return config.NodeSettings{
+		Labels:   map[string]string{nodeLabel: name},
+		CertSANs: []string{address},
 	}
-
-	a, err := json.Marshal(address)
-	if err != nil {
-		return patches.Patch{}, err
-	}
-
-	return patches.Strategic(fmt.Sprintf("machine:\n  nodeLabels:\n    %s: %s\n  certSANs:\n    - %s\n", nodeLabel, n, a))
 }
 
 // node builds and encodes the config of node i (stages "node patch" and "encode").
 func (r *role) node(i, controlPlanes int) (string, []byte, error) {
 	name := nodeName(i, controlPlanes)
 
-	p, err := nodePatch(name, nodeAddress(i))
-	if err != nil {
-		return "", nil, fmt.Errorf("node %s: %w", name, err)
-	}
-
-	cfg, err := r.configs.Node(r.role, config.Layers{}, p)
+	cfg, err := r.configs.NodeWithSettings(r.role, config.Layers{}, nodeSettings(name, nodeAddress(i)))
 	if err != nil {
 		return "", nil, fmt.Errorf("node %s: %w", name, err)
 	}
