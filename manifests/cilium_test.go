@@ -242,8 +242,10 @@ func TestRenderCiliumPresetsApplied(t *testing.T) {
 
 			r, err := manifests.RenderCilium(ch, testKubeVersion,
 				manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true, DisableXTSocketFallback: true},
-				manifests.RenderOptions{Namespace: "cilium", Deterministic: true})
+				manifests.RenderOptions{Namespace: "cilium", Deterministic: true,
+					Set: []string{"hubble.relay.enabled=true", "hubble.ui.enabled=true"}})
 			require.NoError(t, err)
+			require.Empty(t, r.Warnings, "every kind of the chart has a known scope")
 
 			ns := r.Objects[0]
 			require.Equal(t, "Namespace", ns.GetKind())
