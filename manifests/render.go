@@ -92,7 +92,9 @@ type RenderOptions struct {
 	// material (certificates, private keys) that is neither in Previous nor in the values:
 	// material generated during the render, different on every run. Avoid it by making the
 	// certificates in the cluster (CiliumOptions.CertificatesInCluster) or by passing the
-	// previous render.
+	// previous render. The guarantee is for Objects and YAML: HelmOutput is the chart's output
+	// before key material is reused, so it still differs between runs when the chart makes
+	// certificates that it does not look up.
 	Deterministic bool
 }
 
