@@ -383,3 +383,28 @@ func TestRendererConcurrent(t *testing.T) {
 		require.NoError(t, <-errs)
 	}
 }
+
+func TestRenderNamespaceNotDuplicated(t *testing.T) {
+	t.Parallel()
+
+	ch := tinyChart(map[string]string{"ns.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {{ .Release.Namespace }}
+  labels: {from: chart}
+`}, "")
+
+	r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Namespace: "apps", NamespaceLabels: map[string]string{"from": "options"}})
+	require.NoError(t, err)
+	require.Equal(t, []string{"Namespace apps", "ConfigMap apps/cm"}, refs(r.Objects))
+	require.Equal(t, "chart", r.Objects[0].GetLabels()["from"], "the chart's Namespace is kept as rendered")
+
+	r, err = manifests.Render(ch, testKubeVersion, manifests.RenderOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"Namespace kube-system", "ConfigMap kube-system/cm"}, refs(r.Objects), "kube-system gets no extra Namespace")
+}
