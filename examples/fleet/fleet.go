@@ -56,69 +56,81 @@ func nodeAddress(i int) string {
 
 // build generates every node's config and hands each to emit.
 //
-// Cilium is rendered once, in the background, while the worker configs are built: workers do
-// not carry the inline manifest, so only the control planes wait for the render. The role
-// configs are generated and patched once per role; per node only the node's settings (its
-// patch, as data) are merged, and config.NodeEncoder re-encodes only what they changed. Nodes are built by a
-// bounded pool of GOMAXPROCS goroutines; each node's bytes do not depend on the schedule.
+// The render of Cilium is the critical path, so it starts first and keeps a core of its own:
+// while it runs, GOMAXPROCS-1 goroutines build the worker configs (workers do not carry the
+// inline manifest), and when it is done the rendering goroutine joins them. The role configs
+// are generated and patched once per role; per node only the node's settings (its patch, as
+// data) are merged, and config.NodeEncoder re-encodes only what they changed. Each node's bytes
+// do not depend on the schedule.
 func build(ctx context.Context, f fleet, emit emitFunc) error {
 	if f.controlPlanes < 1 || f.workers < 0 {
 		return fmt.Errorf("build fleet: need at least one control plane and no negative worker count, got %d and %d", f.controlPlanes, f.workers)
 	}
 
-	type rendered struct {
-		yaml []byte
-		err  error
-	}
-
-	ciliumDone := make(chan rendered, 1)
-
-	go func() {
-		ch, err := loadChart(ctx, f.chartPath)
-		if err != nil {
-			ciliumDone <- rendered{err: err}
-
-			return
-		}
-
-		out, err := renderCilium(ch, f.kubernetes, f.deterministic)
-		ciliumDone <- rendered{yaml: out, err: err}
-	}()
-
 	base, err := generate(f)
 	if err != nil {
-		<-ciliumDone
-
 		return err
 	}
 
 	workers, err := roleBuilder(base, config.RoleWorker, config.Layers{AllNodes: base.layers.AllNodes})
 	if err != nil {
-		<-ciliumDone
-
 		return err
 	}
 
-	if err = forEachNode(ctx, f.controlPlanes, f.controlPlanes+f.workers, f.controlPlanes, workers, emit); err != nil {
-		<-ciliumDone
+	q := newNodeQueue(ctx, f.controlPlanes, f.controlPlanes+f.workers, f.controlPlanes, workers, emit)
 
-		return err
+	var (
+		wg     sync.WaitGroup
+		cilium []byte
+		rerr   error
+	)
+
+	wg.Go(func() {
+		var ch *chart.Chart
+		if ch, rerr = loadChart(ctx, f.chartPath); rerr == nil {
+			cilium, rerr = renderCilium(ch, f.kubernetes, f.deterministic)
+		}
+
+		if rerr != nil {
+			q.stop()
+
+			return
+		}
+
+		q.work()
+	})
+
+	for range max(1, runtime.GOMAXPROCS(0)-1) {
+		wg.Go(q.work)
 	}
 
-	cilium := <-ciliumDone
-	if cilium.err != nil {
-		return cilium.err
+	wg.Wait()
+
+	if rerr != nil {
+		return rerr
+	}
+
+	if err = q.err(); err != nil {
+		return err
 	}
 
 	controlPlanes, err := roleBuilder(base, config.RoleControlPlane, config.Layers{
 		AllNodes:     base.layers.AllNodes,
-		ControlPlane: []patches.Patch{patches.InlineManifest(release, string(cilium.yaml))},
+		ControlPlane: []patches.Patch{patches.InlineManifest(release, string(cilium))},
 	})
 	if err != nil {
 		return err
 	}
 
-	return forEachNode(ctx, 0, f.controlPlanes, f.controlPlanes, controlPlanes, emit)
+	q = newNodeQueue(ctx, 0, f.controlPlanes, f.controlPlanes, controlPlanes, emit)
+
+	for range min(runtime.GOMAXPROCS(0), f.controlPlanes) {
+		wg.Go(q.work)
+	}
+
+	wg.Wait()
+
+	return q.err()
 }
 
 // loadChart loads the Cilium chart archive (stage "chart load").
@@ -247,62 +259,67 @@ func (r *role) node(i, controlPlanes int) (string, []byte, error) {
 	return name, data, nil
 }
 
-// forEachNode builds nodes [from, to) of role r with a pool of GOMAXPROCS goroutines and emits
-// them. On failure it returns the error of the lowest failing node.
-func forEachNode(ctx context.Context, from, to, controlPlanes int, r *role, emit emitFunc) error {
-	if from >= to {
-		return nil
-	}
+// nodeQueue hands out the nodes [from, to) of one role to the goroutines that call work, which
+// build and emit them. It keeps the error of the lowest failing node.
+type nodeQueue struct {
+	ctx               context.Context //nolint:containedctx // one build's cancellation
+	to, controlPlanes int
+	role              *role
+	emit              emitFunc
 
-	var (
-		next     atomic.Int64
-		mu       sync.Mutex
-		firstErr error
-		errAt    = to
-		wg       sync.WaitGroup
-	)
+	next     atomic.Int64
+	mu       sync.Mutex
+	firstErr error
+	errAt    int
+}
 
-	next.Store(int64(from))
+func newNodeQueue(ctx context.Context, from, to, controlPlanes int, r *role, emit emitFunc) *nodeQueue {
+	q := &nodeQueue{ctx: ctx, to: to, controlPlanes: controlPlanes, role: r, emit: emit, errAt: to}
+	q.next.Store(int64(from))
 
-	fail := func(i int, err error) {
-		mu.Lock()
-		defer mu.Unlock()
+	return q
+}
 
-		if i < errAt {
-			errAt, firstErr = i, err
+// work builds and emits nodes until none is left or one fails.
+func (q *nodeQueue) work() {
+	for {
+		i := int(q.next.Add(1) - 1)
+		if i >= q.to {
+			return
+		}
+
+		err := q.ctx.Err()
+		if err == nil {
+			var (
+				name string
+				data []byte
+			)
+
+			if name, data, err = q.role.node(i, q.controlPlanes); err == nil {
+				err = q.emit(i, name, data)
+			}
+		}
+
+		if err != nil {
+			q.mu.Lock()
+			if i < q.errAt {
+				q.errAt, q.firstErr = i, err
+			}
+			q.mu.Unlock()
+			q.stop()
+
+			return
 		}
 	}
+}
 
-	for range min(runtime.GOMAXPROCS(0), to-from) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= to {
-					return
-				}
+// stop hands out no more nodes.
+func (q *nodeQueue) stop() { q.next.Store(int64(q.to)) }
 
-				if err := ctx.Err(); err != nil {
-					fail(i, err)
+// err returns the error of the lowest failing node, or nil.
+func (q *nodeQueue) err() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 
-					return
-				}
-
-				name, data, err := r.node(i, controlPlanes)
-				if err == nil {
-					err = emit(i, name, data)
-				}
-
-				if err != nil {
-					fail(i, err)
-					next.Store(int64(to)) // stop handing out work
-
-					return
-				}
-			}
-		})
-	}
-
-	wg.Wait()
-
-	return firstErr
+	return q.firstErr
 }

