@@ -128,8 +128,9 @@ type Rendered struct {
 	KeyMaterial []KeyMaterial
 	// Reused lists the objects whose key material was taken from RenderOptions.Previous.
 	Reused []ObjectRef
-	// Warnings are problems that did not stop the render (for example a kind whose scope
-	// is unknown).
+	// Warnings are problems that did not stop the render: a kind whose scope is unknown, a
+	// given value that replaces a table of the chart's values or the other way round (Helm
+	// only logs these).
 	Warnings []string
 }
 
@@ -334,7 +335,10 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 		Notes:             out.notes,
 	}
 
-	objs, r.Warnings = adjustForTalos(objs, namespace, opts)
+	r.Warnings = valueConflicts(ch.Values, userValues, "")
+
+	objs, scopeWarnings := adjustForTalos(objs, namespace, opts)
+	r.Warnings = append(r.Warnings, scopeWarnings...)
 
 	if len(previous) > 0 {
 		// Key material the caller supplied in values (a new CA, say) wins over the previous.
@@ -357,6 +361,41 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 	}
 
 	return r, nil
+}
+
+// valueConflicts reports where the caller's values and the chart's default values disagree on
+// being a table (map): Helm keeps the caller's value and only logs a warning, so the render
+// returns it as a warning instead. Paths are sorted.
+func valueConflicts(chartValues, userValues map[string]any, prefix string) []string {
+	keys := make([]string, 0, len(userValues))
+	for k := range userValues {
+		keys = append(keys, k)
+	}
+
+	slices.Sort(keys)
+
+	var out []string
+
+	for _, k := range keys {
+		uv, cv := userValues[k], chartValues[k]
+		if uv == nil || cv == nil {
+			continue
+		}
+
+		um, uIsMap := uv.(map[string]any)
+		cm, cIsMap := cv.(map[string]any)
+
+		switch {
+		case uIsMap && cIsMap:
+			out = append(out, valueConflicts(cm, um, prefix+k+".")...)
+		case uIsMap:
+			out = append(out, fmt.Sprintf("values: %s%s is a table in the given values but not in the chart's (%v); the given table is used", prefix, k, cv))
+		case cIsMap:
+			out = append(out, fmt.Sprintf("values: %s%s is a table in the chart's values but not in the given ones (%v); the given value replaces the table", prefix, k, uv))
+		}
+	}
+
+	return out
 }
 
 // mergeValues merges the values of opts as Helm's CLI does: values files in order (maps

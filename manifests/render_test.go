@@ -408,3 +408,21 @@ metadata:
 	require.NoError(t, err)
 	require.Equal(t, []string{"Namespace kube-system", "ConfigMap kube-system/cm"}, refs(r.Objects), "kube-system gets no extra Namespace")
 }
+
+func TestRenderValueConflictWarnings(t *testing.T) {
+	t.Parallel()
+
+	ch := tinyChart(map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"},
+		"table:\n  a: 1\nscalar: x\nnested:\n  inner:\n    b: 2\nfine:\n  c: 3\n")
+
+	r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{
+		Set:     []string{"table=3", "nested.inner=flat", "fine.c=4"},
+		SetJSON: []string{`scalar={"a":1}`},
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{
+		"values: nested.inner is a table in the chart's values but not in the given ones (flat); the given value replaces the table",
+		"values: scalar is a table in the given values but not in the chart's (x); the given table is used",
+		"values: table is a table in the chart's values but not in the given ones (3); the given value replaces the table",
+	}, r.Warnings)
+}
