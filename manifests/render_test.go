@@ -426,3 +426,36 @@ func TestRenderValueConflictWarnings(t *testing.T) {
 		"values: table is a table in the chart's values but not in the given ones (3); the given value replaces the table",
 	}, r.Warnings)
 }
+
+// FuzzRenderValues feeds arbitrary assignments and values files to a render: it never panics,
+// and a successful render's YAML parses back to the same objects.
+func FuzzRenderValues(f *testing.F) {
+	f.Add("a.b=c,list={x,y}", "a:\n  d: 1\n")
+	f.Add("x[0].y=1", "")
+	f.Add("a=", "- not a map\n")
+	f.Add(`name=with\,comma`, "nested: {deep: {deeper: [1, {k: v}]}}\n")
+
+	ch := tinyChart(map[string]string{"cm.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+data:
+  values: {{ toYaml .Values | quote }}
+`}, "a:\n  b: default\n")
+
+	f.Fuzz(func(t *testing.T, set, file string) {
+		r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{
+			Set: []string{set}, ValuesFiles: [][]byte{[]byte(file)}, SkipSchemaValidation: true,
+		})
+		if err != nil {
+			var re *manifests.RenderError
+			require.ErrorAs(t, err, &re)
+
+			return
+		}
+
+		back, err := manifests.ParseObjects(r.YAML)
+		require.NoError(t, err)
+		require.Equal(t, refs(r.Objects), refs(back))
+	})
+}
