@@ -29,6 +29,7 @@ import (
 type NodeEncoder struct {
 	v1   *fieldsEncoding // the base's v1alpha1 document, field by field; nil without one
 	docs []docEncoding   // the base's other documents
+	size int             // the length of the base's encoding, to size output buffers
 }
 
 // docEncoding is one encoded document of the base.
@@ -77,6 +78,10 @@ func NewNodeEncoder(base coreconfig.Provider) (*NodeEncoder, error) {
 		}
 
 		e.v1 = fe
+
+		for _, f := range fe.fields {
+			e.size += len(f.enc)
+		}
 	}
 
 	for _, d := range docs {
@@ -86,6 +91,7 @@ func NewNodeEncoder(base coreconfig.Provider) (*NodeEncoder, error) {
 		}
 
 		e.docs = append(e.docs, docEncoding{doc: d, enc: enc})
+		e.size += len("---\n") + len(enc)
 	}
 
 	return e, nil
@@ -108,6 +114,8 @@ func (e *NodeEncoder) Encode(cfg coreconfig.Provider) ([]byte, error) {
 	}
 
 	var buf bytes.Buffer
+
+	buf.Grow(e.size + e.size/8) // room for what a node usually adds
 
 	if v1 != nil {
 		v := reflect.ValueOf(v1).Elem()
