@@ -5,10 +5,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// clusterScopedKinds are the cluster-scoped kinds of Kubernetes and of Cilium's CRDs. Rendering
-// has no cluster to ask (no discovery), so it knows them from this table, from the CRDs in the
-// render itself and from RenderOptions.ClusterScopedKinds.
-func clusterScopedKinds() map[schema.GroupKind]bool {
+// knownKindScopes are kinds of Kubernetes, Cilium and common add-ons whose scope is known: true
+// for cluster-scoped, false for namespaced. Rendering has no cluster to ask (no discovery), so
+// it knows scopes from this table, from built-in API groups (isBuiltinGroup), from the CRDs in
+// the render itself and from RenderOptions.ClusterScopedKinds.
+func knownKindScopes() map[schema.GroupKind]bool {
 	return map[schema.GroupKind]bool{
 		{Group: "", Kind: "Namespace"}:                                                    true,
 		{Group: "", Kind: "Node"}:                                                         true,
@@ -82,7 +83,7 @@ func clusterScopedKinds() map[schema.GroupKind]bool {
 }
 
 // isBuiltinGroup reports whether group is served by Kubernetes itself. A kind of these groups
-// that clusterScopedKinds does not list is namespaced.
+// that knownKindScopes does not list is namespaced.
 func isBuiltinGroup(group string) bool {
 	switch group {
 	case "", "apps", "batch", "autoscaling", "policy", "extensions",
@@ -106,7 +107,7 @@ type scopes struct {
 // newScopes builds the scope table from the built-in table, extra cluster-scoped kinds and the
 // CustomResourceDefinitions among objs.
 func newScopes(extra []schema.GroupKind, objs []*unstructured.Unstructured) scopes {
-	known := clusterScopedKinds()
+	known := knownKindScopes()
 
 	for _, gk := range extra {
 		known[gk] = true

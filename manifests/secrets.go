@@ -154,7 +154,7 @@ func jsonPointer(p []string) string {
 	var b strings.Builder
 	for _, e := range p {
 		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(e))
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(e, "~", "~0"), "/", "~1"))
 	}
 
 	return b.String()
