@@ -9,6 +9,7 @@ import (
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
+	"github.com/siderolabs/talos/pkg/machinery/config/merge"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"sigs.k8s.io/yaml"
 
@@ -102,6 +103,26 @@ func (s NodeSettings) document() *v1alpha1.Config {
 	return &v1alpha1.Config{MachineConfig: m}
 }
 
+// mergeSettings merges the settings' document into cfg, a deep copy of its own that no one else
+// holds, exactly as configpatcher.StrategicMerge merges a patch document into the v1alpha1
+// document, but in place: StrategicMerge would clone cfg once more.
+func mergeSettings(cfg coreconfig.Provider, s NodeSettings) (coreconfig.Provider, error) {
+	if ctr, ok := cfg.(*container.Container); ok && !ctr.Readonly() && ctr.RawV1Alpha1() != nil {
+		if err := merge.Merge(ctr.RawV1Alpha1(), s.document()); err != nil {
+			return nil, err
+		}
+
+		return ctr, nil
+	}
+
+	patch, err := container.New(s.document())
+	if err != nil {
+		return nil, err
+	}
+
+	return configpatcher.StrategicMerge(cfg, configpatcher.NewStrategicMergePatch(patch))
+}
+
 // NodeWithSettings returns the config of one node like [Configs.Node], with the node's settings
 // applied between the role layer and the node's own patches:
 //
@@ -116,13 +137,7 @@ func (cs Configs) NodeWithSettings(role Role, l Layers, s NodeSettings, node ...
 	}
 
 	if !s.IsZero() {
-		// cs.Node returned a deep copy of its own, so merging into it changes nothing of cs.
-		patch, err := container.New(s.document())
-		if err != nil {
-			return nil, fmt.Errorf("%s node config: node settings: %w", role, err)
-		}
-
-		if cfg, err = configpatcher.StrategicMerge(cfg, configpatcher.NewStrategicMergePatch(patch)); err != nil {
+		if cfg, err = mergeSettings(cfg, s); err != nil {
 			return nil, fmt.Errorf("%s node config: node settings: %w", role, err)
 		}
 	}
