@@ -35,9 +35,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/internal/examplefiles"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/patches"
 )
@@ -174,7 +174,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	s, created, err := loadOrCreateSecrets(o)
+	s, created, err := examplefiles.LoadOrCreateSecrets(o.secretsPath, o.out, o.cluster.Contract)
 	if err != nil {
 		return err
 	}
@@ -191,14 +191,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if created != nil {
 		p := filepath.Join(o.out, "secrets.yaml")
-		if err := writeFile(p, created, 0o600, true); err != nil {
+		if err := examplefiles.WriteFile(p, created, 0o600, true); err != nil {
 			return fmt.Errorf("write new secrets bundle: %w (pass -secrets to reuse an existing bundle)", err)
 		}
 		fmt.Fprintf(stdout, "created a new secrets bundle: %s (keep it safe; reuse it with -secrets)\n", p)
 	}
 	for _, f := range files {
 		p := filepath.Join(o.out, f.name)
-		if err := writeFile(p, f.data, f.perm, false); err != nil {
+		if err := examplefiles.WriteFile(p, f.data, f.perm, false); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", p)
@@ -359,52 +359,4 @@ func configs(c config.Cluster, s *config.Secrets, nodes []patches.Patch, inline 
 		files = append(files, file{role.String() + ".yaml", data, 0o600})
 	}
 	return files, cp, nil
-}
-
-// loadOrCreateSecrets reads -secrets, or creates a new bundle (created is its YAML).
-func loadOrCreateSecrets(o options) (*config.Secrets, []byte, error) {
-	if o.secretsPath != "" {
-		data, err := os.ReadFile(o.secretsPath)
-		if err != nil {
-			return nil, nil, err
-		}
-		s, err := config.LoadSecrets(data)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", o.secretsPath, err)
-		}
-		return s, nil, nil
-	}
-	target := filepath.Join(o.out, "secrets.yaml")
-	if _, err := os.Stat(target); err == nil {
-		return nil, nil, fmt.Errorf("%s already exists: pass -secrets %s to reuse it", target, target)
-	}
-	contract, err := config.ParseContract(o.cluster.Contract)
-	if err != nil {
-		return nil, nil, usageError{fmt.Errorf("-contract: %w", err)}
-	}
-	s, err := config.NewSecrets(time.Now(), contract)
-	if err != nil {
-		return nil, nil, err
-	}
-	created, err := s.Marshal()
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, created, nil
-}
-
-func writeFile(p string, data []byte, perm fs.FileMode, exclusive bool) error {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	if exclusive {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	}
-	f, err := os.OpenFile(p, flags, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
 }

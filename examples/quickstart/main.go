@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/internal/examplefiles"
 	"github.com/talospatch/talospatch/kubespan"
 	"github.com/talospatch/talospatch/manifests"
 )
@@ -129,7 +130,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 
-	s, created, err := loadOrCreateSecrets(o)
+	s, created, err := examplefiles.LoadOrCreateSecrets(o.secretsPath, o.out, o.cluster.Contract)
 	if err != nil {
 		return err
 	}
@@ -163,7 +164,7 @@ func run(args []string, stdout io.Writer) error {
 
 	if created != nil {
 		// O_EXCL: never replace an existing secrets bundle.
-		if err := writeFile(filepath.Join(o.out, "secrets.yaml"), created, 0o600, true); err != nil {
+		if err := examplefiles.WriteFile(filepath.Join(o.out, "secrets.yaml"), created, 0o600, true); err != nil {
 			return fmt.Errorf("write new secrets bundle: %w (pass -secrets to reuse an existing bundle)", err)
 		}
 
@@ -174,7 +175,7 @@ func run(args []string, stdout io.Writer) error {
 	for _, f := range files {
 		path := filepath.Join(o.out, f.name)
 
-		if err := writeFile(path, f.data, f.perm, false); err != nil {
+		if err := examplefiles.WriteFile(path, f.data, f.perm, false); err != nil {
 			return err
 		}
 
@@ -191,46 +192,6 @@ func run(args []string, stdout io.Writer) error {
 	}
 
 	return nil
-}
-
-// loadOrCreateSecrets reads -secrets, or creates a new bundle when it is not given; created is
-// the new bundle's YAML (nil when loaded).
-func loadOrCreateSecrets(o options) (s *config.Secrets, created []byte, err error) {
-	if o.secretsPath != "" {
-		data, err := os.ReadFile(o.secretsPath)
-		if err != nil {
-			return nil, nil, err
-		}
-
-		s, err := config.LoadSecrets(data)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", o.secretsPath, err)
-		}
-
-		return s, nil, nil
-	}
-
-	target := filepath.Join(o.out, "secrets.yaml")
-	if _, err := os.Stat(target); err == nil {
-		return nil, nil, fmt.Errorf("%s already exists: pass -secrets %s to reuse it (a new bundle would lock you out of a cluster built with it)", target, target)
-	}
-
-	contract, err := config.ParseContract(o.cluster.Contract)
-	if err != nil {
-		return nil, nil, err
-	}
-
-	s, err = config.NewSecrets(time.Now(), contract)
-	if err != nil {
-		return nil, nil, err
-	}
-
-	created, err = s.Marshal()
-	if err != nil {
-		return nil, nil, err
-	}
-
-	return s, created, nil
 }
 
 // renderCilium loads the -chart and renders it with the Talos presets for the demo cluster.
@@ -354,24 +315,4 @@ func build(o options, s *config.Secrets, issued time.Time, cilium *manifests.Ren
 	files = append(files, file{name: "talosconfig", data: data, perm: 0o600})
 
 	return files, warnings, nil
-}
-
-func writeFile(path string, data []byte, perm fs.FileMode, exclusive bool) error {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	if exclusive {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	}
-
-	f, err := os.OpenFile(path, flags, perm)
-	if err != nil {
-		return err
-	}
-
-	if _, err := f.Write(data); err != nil {
-		f.Close() //nolint:errcheck
-
-		return err
-	}
-
-	return f.Close()
 }

@@ -1,0 +1,44 @@
+package examplefiles
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestWriteFileExclusive(t *testing.T) {
+	t.Parallel()
+
+	p := filepath.Join(t.TempDir(), "f")
+	require.NoError(t, WriteFile(p, []byte("one"), 0o600, true))
+	require.Error(t, WriteFile(p, []byte("two"), 0o600, true), "exclusive never replaces")
+	require.NoError(t, WriteFile(p, []byte("three"), 0o600, false))
+
+	data, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.Equal(t, "three", string(data))
+}
+
+func TestLoadOrCreateSecrets(t *testing.T) {
+	t.Parallel()
+
+	bench := filepath.Join("..", "..", "..", "shared", "bench", "secrets.yaml")
+
+	s, created, err := LoadOrCreateSecrets(bench, t.TempDir(), "v1.13")
+	require.NoError(t, err)
+	require.Nil(t, created, "a loaded bundle is not written again")
+	require.NotEmpty(t, s.ClusterID())
+
+	_, _, err = LoadOrCreateSecrets(filepath.Join(t.TempDir(), "missing.yaml"), t.TempDir(), "v1.13")
+	require.ErrorIs(t, err, os.ErrNotExist)
+
+	out := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(out, SecretsFile), []byte("old"), 0o600))
+	_, _, err = LoadOrCreateSecrets("", out, "v1.13")
+	require.ErrorContains(t, err, "already exists")
+
+	_, _, err = LoadOrCreateSecrets("", t.TempDir(), "v9.99")
+	require.Error(t, err, "an unknown contract creates nothing")
+}
