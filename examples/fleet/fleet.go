@@ -67,28 +67,24 @@ func build(ctx context.Context, f fleet, emit emitFunc) error {
 		return fmt.Errorf("build fleet: need at least one control plane and no negative worker count, got %d and %d", f.controlPlanes, f.workers)
 	}
 
-	base, err := generate(f)
-	if err != nil {
-		return err
-	}
-
-	workers, err := roleBuilder(base, config.RoleWorker, config.Layers{AllNodes: base.layers.AllNodes})
-	if err != nil {
-		return err
-	}
-
-	q := newNodeQueue(ctx, f.controlPlanes, f.controlPlanes+f.workers, f.controlPlanes, workers, emit)
-
 	var (
 		wg     sync.WaitGroup
-		cilium []byte
+		cilium []byte // the rendered manifest, once wg is done
 		rerr   error
+		q      *nodeQueue            // the worker queue; nil when generating its role failed
+		ready  = make(chan struct{}) // closed once q is set
 	)
 
 	wg.Go(func() {
 		var ch *chart.Chart
 		if ch, rerr = loadChart(ctx, f.chartPath); rerr == nil {
 			cilium, rerr = renderCilium(ch, f.kubernetes, f.deterministic)
+		}
+
+		<-ready
+
+		if q == nil {
+			return
 		}
 
 		if rerr != nil {
@@ -99,6 +95,23 @@ func build(ctx context.Context, f fleet, emit emitFunc) error {
 
 		q.work()
 	})
+
+	base, err := generate(f)
+
+	var workers *role
+	if err == nil {
+		workers, err = roleBuilder(base, config.RoleWorker, config.Layers{AllNodes: base.layers.AllNodes})
+	}
+
+	if err != nil {
+		close(ready)
+		wg.Wait()
+
+		return err
+	}
+
+	q = newNodeQueue(ctx, f.controlPlanes, f.controlPlanes+f.workers, f.controlPlanes, workers, emit)
+	close(ready)
 
 	for range max(1, runtime.GOMAXPROCS(0)-1) {
 		wg.Go(q.work)
