@@ -9,10 +9,10 @@ import (
 	"strings"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
-	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
-	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"github.com/siderolabs/talos/pkg/machinery/config/validation"
+
+	"github.com/talospatch/talospatch/kubespan"
 )
 
 // Mode is the runtime mode a machine config is validated for: where Talos runs. Machinery
@@ -77,7 +77,8 @@ var _ validation.RuntimeMode = ModeMetal
 
 // Validate validates a machine config for a runtime mode: machinery's validation plus the
 // checks machinery leaves out (an endpoint that is not https://host:port; a custom CNI without
-// URLs; KubeSpan enabled without cluster discovery). Warnings are returned as values, never
+// URLs; everything kubespan.Validate checks: KubeSpan without cluster discovery, cluster id or
+// secret, MTU and filters, the legacy field and the document both set). Warnings are returned as values, never
 // printed. Every problem is reported at once: err is an errors.Join of *FieldError values whose
 // Path is the document ("v1alpha1" or a document kind) followed by the field path where it is
 // known, for example "v1alpha1.cluster.controlPlane.endpoint".
@@ -90,7 +91,9 @@ func Validate(cfg coreconfig.Provider, mode Mode) (warnings []string, err error)
 		return nil, fmt.Errorf("validate config: %w: runtime mode %s, want container, metal or cloud", ErrInvalid, mode)
 	}
 
-	own := extraChecks(cfg)
+	var ownWarnings []string
+
+	own := extraChecks(cfg, &ownWarnings)
 
 	ownPaths := map[string]bool{}
 	for _, fe := range own {
@@ -117,11 +120,24 @@ func Validate(cfg coreconfig.Provider, mode Mode) (warnings []string, err error)
 		return strings.Compare(a.(*FieldError).Path, b.(*FieldError).Path) //nolint:forcetypeassert,errorlint
 	})
 
-	return slices.Clone(warnings), errors.Join(errs...)
+	return append(slices.Clone(warnings), ownWarnings...), errors.Join(errs...)
 }
 
-// extraChecks are the checks machinery does not do.
-func extraChecks(cfg coreconfig.Provider) []*FieldError {
+// unjoin returns the errors joined in err (err itself when it is not a join; none when nil).
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+
+	if j, ok := err.(interface{ Unwrap() []error }); ok { //nolint:errorlint // a join, not a wrap
+		return j.Unwrap()
+	}
+
+	return []error{err}
+}
+
+// extraChecks are the checks machinery does not do; their warnings are added to warnings.
+func extraChecks(cfg coreconfig.Provider, warnings *[]string) []*FieldError {
 	var out []*FieldError
 
 	v := rawV1Alpha1(cfg)
@@ -154,28 +170,16 @@ func extraChecks(cfg coreconfig.Provider) []*FieldError {
 		}
 	}
 
-	// KubeSpan needs discovery; machinery checks that only for the legacy v1alpha1 field.
-	for _, doc := range cfg.Documents() {
-		ks, ok := doc.(*network.KubeSpanConfigV1Alpha1)
-		if !ok || ks.ConfigEnabled == nil || !*ks.ConfigEnabled {
-			continue
-		}
+	// KubeSpan: machinery checks discovery, cluster id and secret only for the legacy
+	// v1alpha1 field, and nothing else; package kubespan checks the rest.
+	if ksWarnings, err := kubespan.Validate(cfg); err != nil || len(ksWarnings) > 0 {
+		*warnings = append(*warnings, ksWarnings...)
 
-		if !cfg.Cluster().Discovery().Enabled() {
-			out = append(out, &FieldError{
-				Path: ks.Kind() + ".enabled", Value: "true",
-				Err:        fmt.Errorf("%w: kubespan needs cluster discovery, which is disabled", ErrInvalid),
-				Suggestion: "cluster.discovery.enabled: true",
-			})
-		}
-
-		// The cluster id names the cluster to discovery; the secret is the peers' shared key.
-		if cfg.Cluster().ID() == "" {
-			out = append(out, &FieldError{Path: "v1alpha1.cluster.id", Err: fmt.Errorf("%w: kubespan needs the cluster id", ErrInvalid), Suggestion: "generate the config with the cluster's secrets"})
-		}
-
-		if cfg.Cluster().Secret() == "" {
-			out = append(out, &FieldError{Path: "v1alpha1.cluster.secret", Err: fmt.Errorf("%w: kubespan needs the cluster secret", ErrInvalid), Suggestion: "generate the config with the cluster's secrets"})
+		var fe *kubespan.FieldError
+		for _, e := range unjoin(err) {
+			if errors.As(e, &fe) {
+				out = append(out, &FieldError{Path: fe.Document + "." + fe.Path, Err: fmt.Errorf("%w: %w", ErrInvalid, fe.Err), Suggestion: fe.Fix})
+			}
 		}
 	}
 
@@ -301,4 +305,3 @@ func documentOfPrefix(prefix string) string {
 	}
 }
 
-var _ configconfig.Document = (*network.KubeSpanConfigV1Alpha1)(nil)

@@ -100,7 +100,7 @@ func TestValidateExtraChecks(t *testing.T) {
 			name:     "kubespan without discovery",
 			patch:    "cluster:\n  discovery:\n    enabled: false\n---\napiVersion: v1alpha1\nkind: KubeSpanConfig\nenabled: true\n",
 			sentinel: config.ErrInvalid,
-			paths:    []string{"KubeSpanConfig.enabled"},
+			paths:    []string{"v1alpha1.cluster.discovery.enabled"},
 			text:     "kubespan needs cluster discovery",
 		},
 		{
@@ -109,7 +109,7 @@ func TestValidateExtraChecks(t *testing.T) {
 			more:     `[{"op":"remove","path":"/cluster/id"},{"op":"remove","path":"/cluster/secret"}]`,
 			sentinel: config.ErrInvalid,
 			paths:    []string{"v1alpha1.cluster.id", "v1alpha1.cluster.secret"},
-			text:     "kubespan needs the cluster secret",
+			text:     "kubespan needs cluster.secret",
 		},
 		{
 			name:     "several problems",
