@@ -59,9 +59,9 @@ func main() {
 }
 
 // gcMemoryLimit is the heap size at which the fleet's garbage is collected.
-const gcMemoryLimit = 32 << 20
+const gcMemoryLimit = 28 << 20
 
-// tuneGC makes the garbage collector run only when the heap nears gcMemoryLimit instead of
+// tuneGC makes the garbage collector run only when the heap nears gcMemoryLimit (28 MiB of Go memory) instead of
 // every time it doubles, unless GOGC or GOMEMLIMIT say otherwise. The program is a short batch
 // job whose live heap stays well below the limit (the render's peak is about 15 MiB): with the
 // default it collects a dozen times for nothing; this way it is faster and its peak RSS is even
