@@ -58,14 +58,16 @@ func main() {
 	}
 }
 
-// gcMemoryLimit is the heap size at which the fleet's garbage is collected.
+// gcMemoryLimit is the Go memory (heap, stacks, runtime) at which the fleet's garbage is
+// collected.
 const gcMemoryLimit = 28 << 20
 
-// tuneGC makes the garbage collector run only when the heap nears gcMemoryLimit (28 MiB of Go memory) instead of
-// every time it doubles, unless GOGC or GOMEMLIMIT say otherwise. The program is a short batch
-// job whose live heap stays well below the limit (the render's peak is about 15 MiB): with the
-// default it collects a dozen times for nothing; this way it is faster and its peak RSS is even
-// lower, because the heap no longer overshoots while the render allocates quickly.
+// tuneGC makes the garbage collector run only when the program's memory nears gcMemoryLimit
+// instead of every time the heap doubles, unless GOGC or GOMEMLIMIT say otherwise. The program
+// is a short batch job whose live heap stays well below the limit (the render's peak is about
+// 15 MiB): with the default it collects a dozen times for nothing; this way it is faster and its
+// peak RSS is lower, because the heap no longer overshoots while the render allocates quickly.
+// (Were the live heap ever to reach the limit, Go caps the collector at half the CPU.)
 func tuneGC() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
