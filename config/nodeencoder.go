@@ -19,9 +19,15 @@ import (
 // per-node configs patched from one role config — to exactly the bytes [Encode] gives, only
 // faster: the base is encoded once, and for each config only the documents, and the fields of
 // the v1alpha1 document's top level and of its machine and cluster sections, that differ from
-// the base are encoded again. The rest is copied from the base's encoding. For a fleet whose
-// nodes differ in a label and a SAN this is about ten times faster than Encode per node, and a
-// control-plane config's inline manifests (60 KB of Cilium) are encoded once, not per node.
+// the base are encoded again. The rest is copied from the base's encoding. For nodes that differ
+// in a label and a SAN this is about 6 times faster than Encode for a worker and 25 times for a
+// control plane, whose inline manifests (60 KB of Cilium) are encoded once, not per node.
+//
+// Usage: make one NodeEncoder per role config, then encode every node of the role with it:
+//
+//	enc, err := config.NewNodeEncoder(cfgs.Worker)
+//	node, err := cfgs.NodeWithSettings(config.RoleWorker, config.Layers{}, settings)
+//	data, err := enc.Encode(node) // == config.Encode(node)
 //
 // Any config can be encoded, also one unrelated to the base: it is then just as slow as Encode.
 // A NodeEncoder is immutable and safe for concurrent use. The zero NodeEncoder has no base and
