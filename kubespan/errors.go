@@ -34,6 +34,12 @@ var (
 	ErrInvalidIdentity = errors.New("invalid kubespan identity")
 	// ErrInvalidClusterSecrets: a cluster id or secret is not 32 bytes of the expected base64.
 	ErrInvalidClusterSecrets = errors.New("invalid cluster id or secret")
+	// ErrInvalidDiscoveryEndpoint: the discovery service endpoint is not an absolute http(s) URL.
+	ErrInvalidDiscoveryEndpoint = errors.New("invalid discovery service endpoint")
+	// ErrInvalidSubnet: a KubeSpan subnet is not an IPv6 prefix of /64 or shorter.
+	ErrInvalidSubnet = errors.New("invalid kubespan subnet")
+	// ErrNoConfig: a nil machine config was given.
+	ErrNoConfig = errors.New("no machine config")
 )
 
 // FieldError is one problem with one configuration field. It names the document, the

@@ -61,7 +61,7 @@ func (k *Key) UnmarshalText(b []byte) error {
 func (k Key) PublicKey() (Key, error) {
 	priv, err := ecdh.X25519().NewPrivateKey(k[:])
 	if err != nil {
-		return Key{}, fmt.Errorf("public key: %w: %v", ErrInvalidKey, err)
+		return Key{}, fmt.Errorf("public key: %w: %w", ErrInvalidKey, err)
 	}
 	return Key(priv.PublicKey().Bytes()), nil
 }
@@ -94,7 +94,7 @@ func Subnet(clusterID string) netip.Prefix {
 // identifier of mac (6 or 8 bytes) in the low 64 bits, as a /128.
 func Address(subnet netip.Prefix, mac net.HardwareAddr) (netip.Prefix, error) {
 	if !subnet.IsValid() || !subnet.Addr().Is6() || subnet.Bits() > 64 {
-		return netip.Prefix{}, fmt.Errorf("kubespan address: subnet %s is not an IPv6 prefix of /64 or shorter", subnet)
+		return netip.Prefix{}, fmt.Errorf("kubespan address: %w: %s is not an IPv6 prefix of /64 or shorter", ErrInvalidSubnet, subnet)
 	}
 	var iid [8]byte
 	switch len(mac) {
@@ -205,7 +205,7 @@ func ParseIdentityFile(data []byte) (Identity, error) {
 	var f identityFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&f); err != nil {
-		return Identity{}, fmt.Errorf("parse identity file: %w: %v", ErrInvalidIdentity, err)
+		return Identity{}, fmt.Errorf("parse identity file: %w: %w", ErrInvalidIdentity, err)
 	}
 	var id Identity
 	var err error
@@ -232,7 +232,7 @@ func ParseIdentityFile(data []byte) (Identity, error) {
 		}
 		p, perr := netip.ParsePrefix(field.text)
 		if perr != nil {
-			return Identity{}, fmt.Errorf("parse identity file: %s: %w: %v", field.name, ErrInvalidIdentity, perr)
+			return Identity{}, fmt.Errorf("parse identity file: %s: %w: %w", field.name, ErrInvalidIdentity, perr)
 		}
 		*field.dst = p
 	}

@@ -69,7 +69,7 @@ func TestAddressErrors(t *testing.T) {
 	_, err := kubespan.Address(kubespan.Subnet("x"), net.HardwareAddr{1, 2, 3})
 	require.ErrorIs(t, err, kubespan.ErrInvalidMAC)
 	_, err = kubespan.Address(netip.MustParsePrefix("10.0.0.0/8"), net.HardwareAddr{1, 2, 3, 4, 5, 6})
-	require.Error(t, err)
+	require.ErrorIs(t, err, kubespan.ErrInvalidSubnet)
 }
 
 func TestFirstMAC(t *testing.T) {
@@ -175,6 +175,12 @@ func TestIdentityFile(t *testing.T) {
 
 	_, err = kubespan.ParseIdentityFile([]byte("privateKey: [oops"))
 	require.ErrorIs(t, err, kubespan.ErrInvalidIdentity)
+
+	// the decoder's error is wrapped too, not only formatted
+	_, err = kubespan.ParseIdentityFile([]byte("privateKey: [not, a, string]\n"))
+	require.ErrorIs(t, err, kubespan.ErrInvalidIdentity)
+	var te *yamlv3.TypeError
+	require.ErrorAs(t, err, &te)
 }
 
 // TestIdentityFileMatchesTalos encodes Talos's own IdentitySpec with the YAML library Talos

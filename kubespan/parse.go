@@ -50,7 +50,7 @@ func ParsePeerStatuses(data []byte) ([]Row[PeerStatus], error) {
 			return rows, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("parse peer statuses: document %d: %w: %v", i, ErrInvalidResource, err)
+			return nil, fmt.Errorf("parse peer statuses: document %d: %w: %w", i, ErrInvalidResource, err)
 		}
 		if doc.Metadata.Type != PeerStatusType {
 			return nil, fmt.Errorf("parse peer statuses: document %d: %w: type %q, want %s", i, ErrInvalidResource, doc.Metadata.Type, PeerStatusType)

@@ -424,7 +424,7 @@ func checkDiscoveryEndpoint(ep string) error {
 	u, err := url.Parse(ep)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return &FieldError{Document: "v1alpha1", Path: "cluster.discovery.registries.service.endpoint",
-			Err: fmt.Errorf("invalid discovery endpoint %q: want an http(s) URL", ep), Fix: "use a URL such as " + DefaultDiscoveryEndpoint}
+			Err: fmt.Errorf("%w: %q: want an http(s) URL", ErrInvalidDiscoveryEndpoint, ep), Fix: "use a URL such as " + DefaultDiscoveryEndpoint}
 	}
 	return nil
 }

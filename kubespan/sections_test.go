@@ -254,6 +254,7 @@ func TestDiscoverySections(t *testing.T) {
 	var fe *kubespan.FieldError
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, "cluster.discovery.registries.service.endpoint", fe.Path)
+	require.ErrorIs(t, err, kubespan.ErrInvalidDiscoveryEndpoint)
 }
 
 func TestSectionsMerge(t *testing.T) {

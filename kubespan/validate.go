@@ -20,6 +20,9 @@ import (
 // returned at once (errors.Join). Warnings are returned separately for settings that work
 // but are discouraged. cfg is not modified.
 func Validate(cfg config.Provider) (warnings []string, err error) {
+	if cfg == nil {
+		return nil, fmt.Errorf("validate kubespan: %w", ErrNoConfig)
+	}
 	raw := cfg.RawV1Alpha1()
 	var legacy *v1alpha1.NetworkKubeSpan //nolint:staticcheck // the legacy field is what we check
 
@@ -102,7 +105,7 @@ func Validate(cfg config.Provider) (warnings []string, err error) {
 	for i, s := range excluded {
 		if _, perr := netip.ParsePrefix(s); perr != nil {
 			errs = append(errs, &FieldError{Document: docName, Path: fmt.Sprintf("%sfilters.excludeAdvertisedNetworks[%d]", prefix, i),
-				Err: fmt.Errorf("%w: %q: %v", ErrInvalidFilter, s, perr), Fix: "write a CIDR prefix such as 192.168.1.0/24 (a single address needs /32 or /128)"})
+				Err: fmt.Errorf("%w: %q: %w", ErrInvalidFilter, s, perr), Fix: "write a CIDR prefix such as 192.168.1.0/24 (a single address needs /32 or /128)"})
 		}
 	}
 	if harvest {

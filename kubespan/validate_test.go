@@ -151,3 +151,11 @@ func TestTalosGap(t *testing.T) {
 	_, err = kubespan.Validate(cfg)
 	require.ErrorIs(t, err, kubespan.ErrDiscoveryDisabled)
 }
+
+func TestValidateNil(t *testing.T) {
+	t.Parallel()
+
+	warnings, err := kubespan.Validate(nil)
+	require.ErrorIs(t, err, kubespan.ErrNoConfig)
+	require.Empty(t, warnings)
+}
