@@ -18,8 +18,9 @@ import (
 	"github.com/talospatch/talospatch/internal/cfgclone"
 )
 
-// maxCopyGrowth bounds how much RFC 6902 "copy" operations may grow one
-// document: 4 MiB, the most a machine config can be over the Talos API.
+// maxCopyGrowth bounds how much the RFC 6902 "copy" operations of one patch
+// may grow its document, all copies together: 4 MiB, the most a machine config
+// can be over the Talos API.
 const maxCopyGrowth = 4 << 20
 
 // applyOptions are the RFC 6902 options: strict, never json-patch's globals.
@@ -149,12 +150,12 @@ func applyJSON6902(cur config.Provider, p Patch) (config.Provider, error) {
 		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("convert document to JSON: %w", err)}
 	}
 
-	opts := applyOptions()
+	copyBudget := int64(maxCopyGrowth)
 
 	for j, o := range ops {
 		single, err := jsonpatch.DecodePatch([]byte("[" + o.String() + "]"))
 		if err == nil {
-			jsonDoc, err = single.ApplyWithOptions(jsonDoc, opts)
+			jsonDoc, err = applyOne(single, o.op, jsonDoc, &copyBudget)
 		}
 
 		if err != nil {
@@ -186,6 +187,33 @@ func applyJSON6902(cur config.Provider, p Patch) (config.Provider, error) {
 	}
 
 	return c, nil
+}
+
+// applyOne applies one decoded operation to doc. Operations are applied one at
+// a time (so errors name the operation), which would reset json-patch's copy
+// accounting at every operation; instead, copies draw on budget, the bytes the
+// patch's copies may still add to the document.
+func applyOne(op jsonpatch.Patch, name string, doc []byte, budget *int64) ([]byte, error) {
+	opts := applyOptions()
+	if name != OpCopy {
+		return op.ApplyWithOptions(doc, opts)
+	}
+
+	if *budget <= 0 {
+		return nil, jsonpatch.NewAccumulatedCopySizeError(maxCopyGrowth, maxCopyGrowth-*budget+1)
+	}
+
+	opts.AccumulatedCopySizeLimit = *budget
+
+	out, err := op.ApplyWithOptions(doc, opts)
+	if err != nil {
+		return nil, err
+	}
+
+	// Both documents are compact JSON: the growth is the copied value and its key.
+	*budget -= max(int64(len(out)-len(doc)), 1)
+
+	return out, nil
 }
 
 // findTarget returns the index of the document a patch addresses. A target

@@ -315,3 +315,26 @@ func TestApplyProviderLeavesEndpointAlone(t *testing.T) {
 		require.Equal(t, string(before), string(encode(t, cfg)))
 	}
 }
+
+// TestApplyCopyGrowthIsPerPatch: the 4 MiB bound on what "copy" operations add holds for all
+// the copies of a patch together, though operations are applied one at a time.
+func TestApplyCopyGrowthIsPerPatch(t *testing.T) {
+	t.Parallel()
+
+	big := strings.Repeat("x", 3<<19) // 1.5 MiB
+	p, err := patches.Ops(
+		patches.Add("/machine/nodeAnnotations", map[string]string{"big": big}),
+		patches.Copy("/machine/nodeAnnotations/big", "/machine/nodeAnnotations/c1"),
+		patches.Copy("/machine/nodeAnnotations/big", "/machine/nodeAnnotations/c2"),
+		patches.Copy("/machine/nodeAnnotations/big", "/machine/nodeAnnotations/c3"), // 4.5 MiB copied
+	)
+	require.NoError(t, err)
+
+	out, err := patches.Apply(genBytes(t, "v1.13", machine.TypeWorker), p)
+	require.ErrorIs(t, err, patches.ErrInvalidOperation)
+	require.Nil(t, out)
+
+	var perr *patches.Error
+	require.ErrorAs(t, err, &perr)
+	require.Equal(t, 3, perr.Op, "the copy that crosses the bound fails: %v", err)
+}
