@@ -258,6 +258,11 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 
 	work := cloneChart(ch)
 
+	// Helm logs value/table conflicts to the process's standard logger while it coalesces; they
+	// become warnings, and the chart's side of each is dropped from the private copy (the
+	// caller's value wins either way), so Helm has nothing to print.
+	warnings := dropValueConflicts(work, userValues, "")
+
 	if err := checkDependencies(work); err != nil {
 		return fail("dependencies", ErrInvalidOptions, err)
 	}
@@ -335,10 +340,8 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 		Notes:             out.notes,
 	}
 
-	r.Warnings = valueConflicts(ch.Values, userValues, "")
-
 	objs, scopeWarnings := adjustForTalos(objs, namespace, opts)
-	r.Warnings = append(r.Warnings, scopeWarnings...)
+	r.Warnings = append(warnings, scopeWarnings...)
 
 	if len(previous) > 0 {
 		// Key material the caller supplied in values (a new CA, say) wins over the previous.
@@ -363,9 +366,25 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 	return r, nil
 }
 
-// valueConflicts reports where the caller's values and the chart's default values disagree on
-// being a table (map): Helm keeps the caller's value and only logs a warning, so the render
-// returns it as a warning instead. Paths are sorted.
+// dropValueConflicts reports where the caller's values and the default values of c (a private
+// copy) or of one of its subcharts disagree on being a table (map), and removes the default
+// value at each such path from c. Helm keeps the caller's value in both cases but logs the
+// conflict with the standard logger, which a library must not do; without the default there
+// is no conflict to log and the coalesced values are the same.
+func dropValueConflicts(c *chart.Chart, userValues map[string]any, prefix string) []string {
+	warnings := valueConflicts(c.Values, userValues, prefix)
+
+	for _, d := range c.Dependencies() {
+		if sub, ok := userValues[d.Name()].(map[string]any); ok && d.Metadata != nil {
+			warnings = append(warnings, dropValueConflicts(d, sub, prefix+d.Name()+".")...)
+		}
+	}
+
+	return warnings
+}
+
+// valueConflicts reports, with sorted paths, where userValues and chartValues disagree on
+// being a table, and deletes those entries of chartValues.
 func valueConflicts(chartValues, userValues map[string]any, prefix string) []string {
 	keys := make([]string, 0, len(userValues))
 	for k := range userValues {
@@ -390,8 +409,10 @@ func valueConflicts(chartValues, userValues map[string]any, prefix string) []str
 			out = append(out, valueConflicts(cm, um, prefix+k+".")...)
 		case uIsMap:
 			out = append(out, fmt.Sprintf("values: %s%s is a table in the given values but not in the chart's (%v); the given table is used", prefix, k, cv))
+			delete(chartValues, k)
 		case cIsMap:
 			out = append(out, fmt.Sprintf("values: %s%s is a table in the chart's values but not in the given ones (%v); the given value replaces the table", prefix, k, uv))
+			delete(chartValues, k)
 		}
 	}
 

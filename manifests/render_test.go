@@ -1,7 +1,9 @@
 package manifests_test
 
 import (
+	"bytes"
 	"errors"
+	"log"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -425,6 +427,57 @@ func TestRenderValueConflictWarnings(t *testing.T) {
 		"values: scalar is a table in the given values but not in the chart's (x); the given table is used",
 		"values: table is a table in the chart's values but not in the given ones (3); the given value replaces the table",
 	}, r.Warnings)
+}
+
+// TestRenderLogsNothing checks that a render with value/table conflicts, in the chart and in a
+// subchart, prints nothing through the standard logger (Helm logs them while coalescing) and
+// still renders the caller's values. It swaps the standard logger's output, so it does not
+// run in parallel (parallel tests only start after the sequential ones have finished).
+func TestRenderLogsNothing(t *testing.T) {
+	var logged bytes.Buffer
+
+	out, flags := log.Writer(), log.Flags()
+	log.SetOutput(&logged)
+	t.Cleanup(func() { log.SetOutput(out); log.SetFlags(flags) })
+
+	sub := tinyChart(map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: sub}\ndata: {x: {{ .Values.x | quote }}}\n"},
+		"x:\n  k: 1\n")
+	sub.Metadata.Name = "sub"
+	ch := tinyChart(map[string]string{"cm.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata: {name: cm}
+data:
+  table: {{ .Values.table | quote }}
+  scalar: {{ .Values.scalar.a | quote }}
+  inner: {{ .Values.nested.inner | quote }}
+`}, "table:\n  a: 1\nscalar: x\nnested:\n  inner:\n    b: 2\n")
+	ch.Metadata.Dependencies = []*chart.Dependency{{Name: "sub", Version: "0.1.0"}}
+	ch.SetDependencies(sub)
+
+	r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{
+		Set:     []string{"table=3", "nested.inner=flat", "sub.x=flat"},
+		SetJSON: []string{`scalar={"a":"from-table"}`},
+	})
+	require.NoError(t, err)
+	require.Empty(t, logged.String(), "the render must not print through the standard logger")
+	require.Equal(t, []string{
+		"values: nested.inner is a table in the chart's values but not in the given ones (flat); the given value replaces the table",
+		"values: scalar is a table in the given values but not in the chart's (x); the given table is used",
+		"values: table is a table in the chart's values but not in the given ones (3); the given value replaces the table",
+		"values: sub.x is a table in the chart's values but not in the given ones (flat); the given value replaces the table",
+	}, r.Warnings)
+
+	data := map[string]map[string]any{}
+	for _, o := range r.Objects {
+		d, _, err := unstructured.NestedMap(o.Object, "data")
+		require.NoError(t, err)
+		data[o.GetName()] = d
+	}
+	require.Equal(t, map[string]map[string]any{
+		"cm":  {"table": "3", "scalar": "from-table", "inner": "flat"},
+		"sub": {"x": "flat"},
+	}, data, "the caller's values win, as in Helm")
+	require.Equal(t, map[string]any{"k": float64(1)}, sub.Values["x"], "the subchart is not modified")
 }
 
 // FuzzRenderValues feeds arbitrary assignments and values files to a render: it never panics,
