@@ -88,6 +88,3 @@ func parseContract(s string) (*coreconfig.VersionContract, error) {
 
 	return c, nil
 }
-
-// defaultKubePrismPort is Talos's KubePrism port.
-const defaultKubePrismPort = 7445

@@ -304,4 +304,3 @@ func documentOfPrefix(prefix string) string {
 		return prefix
 	}
 }
-

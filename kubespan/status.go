@@ -92,10 +92,13 @@ type PeerStatus struct {
 
 // Observation is what WireGuard reports for a peer.
 type Observation struct {
-	Endpoint          netip.AddrPort
+	// Endpoint is the peer's current endpoint (it roams to where handshakes come from).
+	Endpoint netip.AddrPort
+	// LastHandshakeTime is the peer's last completed handshake (zero if none).
 	LastHandshakeTime time.Time
-	ReceiveBytes      int64
-	TransmitBytes     int64
+	// ReceiveBytes and TransmitBytes are the cumulative byte counters.
+	ReceiveBytes  int64
+	TransmitBytes int64
 }
 
 // Observe returns s updated from WireGuard's report.

@@ -98,7 +98,9 @@ func (e *Error) Unwrap() error { return e.Err }
 // ParseError is returned for patch text or operations that do not form a
 // patch. Op is the index of the offending RFC 6902 operation, or -1.
 type ParseError struct {
-	Op  int
+	// Op is the index of the offending RFC 6902 operation, or -1.
+	Op int
+	// Err is the cause; it wraps ErrInvalidPatch or ErrInvalidOperation.
 	Err error
 }
 

@@ -150,7 +150,10 @@ func newValueOp(op, path string, value any) Operation {
 // Document names a config document: its kind and, for named documents, its
 // name. The zero Document is the v1alpha1 document.
 type Document struct {
+	// Kind is the document kind, e.g. "KubeSpanConfig"; "" means v1alpha1.
 	Kind string
+	// Name is the document name, for kinds that have one; "" addresses the only
+	// document of Kind.
 	Name string
 }
 

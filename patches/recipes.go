@@ -119,7 +119,9 @@ func InlineManifest(name, contents string) Patch {
 
 // Manifest is one inline manifest: a name and YAML contents.
 type Manifest struct {
-	Name     string
+	// Name is the inline manifest name; Talos applies it as manifest "99-<name>".
+	Name string
+	// Contents is the manifest YAML (one or more Kubernetes objects).
 	Contents string
 }
 

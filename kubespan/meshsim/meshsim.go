@@ -32,7 +32,9 @@ var ErrInvalidConfig = errors.New("invalid mesh simulation")
 
 // Endpoint is a candidate endpoint address of a node and whether peers can reach it.
 type Endpoint struct {
-	Addr      netip.Addr
+	// Addr is the address the node announces (on kubespan.Port).
+	Addr netip.Addr
+	// Reachable reports whether peers' packets to Addr arrive.
 	Reachable bool
 }
 
