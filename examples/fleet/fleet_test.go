@@ -96,11 +96,13 @@ func baselineFleet(t testing.TB, f fleet, cilium []byte) []baseline.Node {
 
 // TestFleetEqualsMachinery compares every node's config with machinery's bundle.NewBundle plus
 // configpatcher per node, given the same Cilium manifest: document by document, and the inline
-// manifest object by object.
+// manifest object by object. 260 workers take the addresses past 10.0.0.250 into 10.0.1.x and
+// keep both worker goroutines busy.
 func TestFleetEqualsMachinery(t *testing.T) {
 	t.Parallel()
 
 	f := testFleet(t)
+	f.workers = 260
 	names, got := buildAll(t, f)
 
 	ch, err := loadChart(t.Context(), f.chartPath)
