@@ -310,16 +310,16 @@ func script(cmds [][]string) string {
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			b.WriteString(ShellQuote(a))
+			b.WriteString(shellQuote(a))
 		}
 		b.WriteByte('\n')
 	}
 	return b.String()
 }
 
-// ShellQuote quotes s for a POSIX shell when it contains anything but letters, digits and
+// shellQuote quotes s for a POSIX shell when it contains anything but letters, digits and
 // the characters "@%+=:,./-_".
-func ShellQuote(s string) string {
+func shellQuote(s string) string {
 	if s == "" {
 		return "''"
 	}

@@ -127,11 +127,3 @@ func ExampleHelmInstallMethod() {
 	// kubeProxyReplacement: strict
 	// helm install cilium cilium/cilium --version 1.11.2 --namespace kube-system --values values.yaml
 }
-
-func ExampleShellQuote() {
-	fmt.Println(manifests.ShellQuote("values.yaml"))
-	fmt.Println(manifests.ShellQuote("my values.yaml"))
-	// Output:
-	// values.yaml
-	// 'my values.yaml'
-}
