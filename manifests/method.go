@@ -272,13 +272,21 @@ func (e *SecretsError) Is(target error) bool { return target == ErrSecretsInMani
 
 // HostedMethod returns the manifest to host at manifestURL (an absolute http or https URL)
 // and the config patches that point Talos at it. It refuses, with a [*SecretsError], a
-// manifest that carries any Secret or private key unless opts.AllowSecrets.
+// manifest (r.YAML, as it is now) that carries any Secret or private key unless
+// opts.AllowSecrets.
 func HostedMethod(r *Rendered, manifestURL string, t TalosSettings, opts HostedOptions) (Hosted, error) {
 	if err := t.check(r); err != nil {
 		return Hosted{}, fmt.Errorf("hosted method: %w", err)
 	}
+	// The bytes to be hosted are checked, not r.KeyMaterial: the caller owns r and may have
+	// changed its YAML since the render.
+	objs, err := ParseObjects(r.YAML)
+	if err != nil {
+		return Hosted{}, fmt.Errorf("hosted method: manifest: %w", err)
+	}
+	found := FindKeyMaterial(objs)
 	var secret []KeyMaterial
-	for _, km := range r.KeyMaterial {
+	for _, km := range found {
 		if km.Secret || km.PrivateKey {
 			secret = append(secret, km)
 		}
@@ -298,7 +306,7 @@ func HostedMethod(r *Rendered, manifestURL string, t TalosSettings, opts HostedO
 		URL:         manifestURL,
 		Manifest:    slices.Clone(r.YAML),
 		Patches:     ps,
-		KeyMaterial: slices.Clone(r.KeyMaterial),
+		KeyMaterial: found,
 	}, nil
 }
 

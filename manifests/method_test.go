@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -177,6 +178,10 @@ func TestHostedMethod(t *testing.T) {
 	inCluster := methodRender(t, "1.18.12", manifests.CiliumOptions{CertificatesInCluster: true, KubeProxyDisabled: true}, manifests.RenderOptions{Deterministic: true})
 	cni, err := patches.CNICustom(nil, url)
 	require.NoError(t, err)
+	// The caller owns a Rendered: a Secret added to its YAML after the render is still refused.
+	edited := *inCluster
+	edited.YAML = append(slices.Clone(inCluster.YAML), "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: added\n  namespace: kube-system\nstringData:\n  token: x\n"...)
+	require.Empty(t, edited.KeyMaterial)
 
 	tests := []struct {
 		name        string
@@ -191,6 +196,10 @@ func TestHostedMethod(t *testing.T) {
 		{
 			name: "secrets refused", r: withCerts, url: url, wantErr: manifests.ErrSecretsInManifest,
 			wantSecrets: []string{"Secret kube-system/cilium-ca", "Secret kube-system/hubble-server-certs"},
+		},
+		{
+			name: "secret added after the render", r: &edited, url: url, talos: manifests.TalosSettings{KubeProxyDisabled: true},
+			wantErr: manifests.ErrSecretsInManifest, wantSecrets: []string{"Secret kube-system/added"},
 		},
 		{name: "secrets accepted", r: withCerts, url: url, opts: manifests.HostedOptions{AllowSecrets: true}, wantPatches: []patches.Patch{cni}},
 		{
