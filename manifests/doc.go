@@ -33,12 +33,50 @@
 // render in RenderOptions.Previous, which the chart's `lookup` sees and whose certificates
 // ReuseKeyMaterial keeps: a re-render of an unchanged cluster gives the same bytes.
 //
-// # Sources and install methods
+// # Chart sources
 //
-// Charts come from I/O functions at the edge: LoadPath (archive or directory), LoadFS,
-// LoadArchive, LoadRepo (an HTTP(S) Helm repository, digest-checked), LoadOCI and Load, which
-// dispatches by reference. The guide's four install methods (HelmInstallMethod, TemplateMethod,
-// HostedMethod, InlineMethod) turn a *Rendered into what each needs.
+// Loading a chart is I/O and lives at the edge, context first: LoadPath (an archive or an
+// unpacked directory, honouring .helmignore), LoadFS (an fs.FS such as embed.FS),
+// LoadArchive (bytes), LoadRepo (an HTTP(S) Helm repository: index.yaml, then the archive,
+// checked against the index's sha256 digest, optionally cached with WithCacheDir) and LoadOCI
+// (an oci:// reference through Helm's registry client). Load dispatches by explicit scheme
+// rules and never guesses whether a string is a file. Every error is a *SourceError naming
+// the source and wrapping ErrChartNotFound, ErrVersionNotFound, ErrUnreachable,
+// ErrDigestMismatch, ErrCorruptArchive and the like:
+//
+//	ch, err := manifests.Load(ctx, "https://helm.cilium.io/cilium", "1.18.12",
+//		manifests.WithCacheDir(".cache/charts"))
+//	if errors.Is(err, manifests.ErrVersionNotFound) {
+//		// the repository has no such version
+//	}
+//
+// # Install methods
+//
+// The four methods of Talos's Cilium guide are pure functions of a *Rendered and the
+// cluster's TalosSettings; each returns what the method needs and the config patches for
+// every node (no CNI, or the custom CNI URL, and kube-proxy disabled when it is):
+//
+//   - HelmInstallMethod: the values file and the `helm install` command line;
+//   - TemplateMethod: the manifest file and the `kubectl apply` command;
+//   - HostedMethod: the manifest to serve at a URL; a manifest with Secrets or private keys
+//     is refused with a *SecretsError unless HostedOptions.AllowSecrets;
+//   - InlineMethod: the inline manifest, the patch for control-plane configs only
+//     (ApplyInline applies it to control planes and skips workers) and a size report against
+//     the limits of Talos and cloud user data. CheckInlineManifests checks that a set of
+//     control-plane configs carries identical inline manifests, as Talos requires.
+//
+// For example, the inline method for a cluster without kube-proxy:
+//
+//	talos := manifests.TalosSettings{KubeProxyDisabled: true}
+//	in, err := manifests.InlineMethod(r, talos, manifests.InlineOptions{})
+//	if err != nil {
+//		return err
+//	}
+//	cp, err := manifests.ApplyInline(controlPlaneYAML, in) // a worker config gets in.Patches only
+//	if err != nil {
+//		return err
+//	}
+//	fmt.Print(in.Size) // the manifest against the maintenance API, AWS and Hetzner limits
 //
 // # Objects
 //
