@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
@@ -48,6 +49,10 @@ type docEncoding struct {
 // are the struct's encoding as a YAML block mapping.
 type fieldsEncoding struct {
 	fields []fieldEncoding
+
+	// batches caches, by the set of changed fields, the type of a struct holding just those
+	// fields, so that they are encoded with one YAML marshal (see encodeChanged).
+	batches sync.Map // string -> reflect.Type
 }
 
 // fieldEncoding is one field of a struct: the type of a struct with just this field (same name,
@@ -56,10 +61,12 @@ type fieldsEncoding struct {
 // that is itself split into fields, its encoding field by field (sub) after the key line.
 type fieldEncoding struct {
 	index  int
+	field  reflect.StructField // name, type and tag, as in the struct
+	key    string              // the YAML key, "name" of the tag or the lowercased field name
 	single reflect.Type
 	base   reflect.Value
 	enc    []byte
-	key    []byte          // "key:\n", the first line of enc, when sub is set
+	keyLn  []byte          // "key:\n", the first line of enc, when sub is set
 	sub    *fieldsEncoding // nil: the field is encoded as a whole
 }
 
@@ -77,7 +84,7 @@ func NewNodeEncoder(base coreconfig.Provider) (*NodeEncoder, error) {
 
 	e := &NodeEncoder{}
 
-	if v1 != nil {
+	if v1 != nil && splittable(reflect.TypeOf(v1)) {
 		fe, err := newFieldsEncoding(reflect.ValueOf(v1).Elem(), 2)
 		if err != nil {
 			return nil, fmt.Errorf("new node encoder: %w", err)
@@ -207,9 +214,12 @@ func newFieldsEncoding(v reflect.Value, depth int) (*fieldsEncoding, error) {
 			continue
 		}
 
+		sf := reflect.StructField{Name: f.Name, Type: f.Type, Tag: f.Tag}
 		fd := fieldEncoding{
 			index:  i,
-			single: reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}}),
+			field:  sf,
+			key:    yamlKey(f),
+			single: reflect.StructOf([]reflect.StructField{sf}),
 			base:   v.Field(i),
 		}
 
@@ -234,7 +244,7 @@ func newFieldsEncoding(v reflect.Value, depth int) (*fieldsEncoding, error) {
 				}
 
 				if bytes.Equal(append(append([]byte(nil), key...), body.Bytes()...), enc) {
-					fd.key, fd.sub = key, sub
+					fd.keyLn, fd.sub = key, sub
 				}
 			}
 		}
@@ -266,14 +276,33 @@ func (fd *fieldEncoding) encodeValue(fv reflect.Value) ([]byte, error) {
 // encode writes the encoding of struct v (of the type the fields were made for), indented by
 // level*4 spaces, reusing the base's encoding of every field whose value equals the base's.
 func (fe *fieldsEncoding) encode(buf *bytes.Buffer, v reflect.Value, level int) error {
+	// Fields that differ from the base and are not split further are encoded together.
+	var changed []int
+
 	for i := range fe.fields {
 		fd := &fe.fields[i]
 		fv := v.Field(fd.index)
 
+		if !sameValue(fv, fd.base) && (fd.sub == nil || fv.IsNil()) {
+			changed = append(changed, i)
+		}
+	}
+
+	encs, err := fe.encodeChanged(v, changed)
+	if err != nil {
+		return err
+	}
+
+	for i := range fe.fields {
+		fd := &fe.fields[i]
+
 		switch {
-		case sameValue(fv, fd.base):
-			writeIndented(buf, fd.enc, level)
-		case fd.sub != nil && !fv.IsNil():
+		case len(changed) > 0 && changed[0] == i:
+			writeIndented(buf, encs[0], level)
+			changed, encs = changed[1:], encs[1:]
+		case fd.sub != nil && !v.Field(fd.index).IsNil() && !sameValue(v.Field(fd.index), fd.base):
+			fv := v.Field(fd.index)
+
 			var body bytes.Buffer
 			if err := fd.sub.encode(&body, fv.Elem(), 1); err != nil {
 				return err
@@ -290,19 +319,119 @@ func (fe *fieldsEncoding) encode(buf *bytes.Buffer, v reflect.Value, level int) 
 				continue
 			}
 
-			writeIndented(buf, fd.key, level)
+			writeIndented(buf, fd.keyLn, level)
 			writeIndented(buf, body.Bytes(), level)
 		default:
-			enc, err := fd.encodeValue(fv)
-			if err != nil {
-				return err
-			}
-
-			writeIndented(buf, enc, level)
+			writeIndented(buf, fd.enc, level)
 		}
 	}
 
 	return nil
+}
+
+// encodeChanged encodes the fields at the given positions of fe.fields with their values in v,
+// returning one encoding per field ("key: ...\n" lines, or nothing when omitted). Several
+// fields are encoded with one YAML marshal of a struct holding just them, whose output is the
+// fields' encodings one after the other, each starting with its key at the first column.
+func (fe *fieldsEncoding) encodeChanged(v reflect.Value, changed []int) ([][]byte, error) {
+	encs := make([][]byte, len(changed))
+
+	if len(changed) == 1 {
+		fd := &fe.fields[changed[0]]
+
+		enc, err := fd.encodeValue(v.Field(fd.index))
+		encs[0] = enc
+
+		return encs, err
+	}
+
+	if len(changed) == 0 {
+		return encs, nil
+	}
+
+	id := fmt.Sprint(changed)
+
+	t, ok := fe.batches.Load(id)
+	if !ok {
+		sfs := make([]reflect.StructField, len(changed))
+		for k, i := range changed {
+			sfs[k] = fe.fields[i].field
+		}
+
+		t, _ = fe.batches.LoadOrStore(id, reflect.StructOf(sfs))
+	}
+
+	s := reflect.New(t.(reflect.Type)) //nolint:forcetypeassert // only types are stored
+	for k, i := range changed {
+		s.Elem().Field(k).Set(v.Field(fe.fields[i].index))
+	}
+
+	out, err := yaml.Marshal(s.Interface())
+	if err != nil {
+		return nil, err
+	}
+
+	if string(out) == "{}\n" { // every field omitted
+		return encs, nil
+	}
+
+	// Split at the keys; a field whose key does not come next was omitted.
+	k := 0
+
+	for len(out) > 0 {
+		end := nextKeyLine(out)
+		chunk := out[:end]
+		out = out[end:]
+
+		for k < len(changed) && !bytes.HasPrefix(chunk, []byte(fe.fields[changed[k]].key+":")) {
+			k++
+		}
+
+		if k == len(changed) { // unexpected output: encode the fields one by one
+			for k, i := range changed {
+				fd := &fe.fields[i]
+				if encs[k], err = fd.encodeValue(v.Field(fd.index)); err != nil {
+					return nil, err
+				}
+			}
+
+			return encs, nil
+		}
+
+		encs[k] = chunk
+		k++
+	}
+
+	return encs, nil
+}
+
+// nextKeyLine returns the offset of the second line of out that starts at the first column (a
+// key of the top-level mapping), or len(out).
+func nextKeyLine(out []byte) int {
+	for i := bytes.IndexByte(out, '\n'); i >= 0 && i+1 < len(out); {
+		if c := out[i+1]; c != ' ' && c != '\n' {
+			return i + 1
+		}
+
+		next := bytes.IndexByte(out[i+1:], '\n')
+		if next < 0 {
+			break
+		}
+
+		i += 1 + next
+	}
+
+	return len(out)
+}
+
+// yamlKey returns the key the YAML encoder writes for a struct field.
+func yamlKey(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "" {
+		return strings.ToLower(f.Name)
+	}
+
+	return name
 }
 
 // splittable reports whether t is a pointer to a struct that the YAML encoder encodes field by
