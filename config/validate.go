@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
+	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"github.com/siderolabs/talos/pkg/machinery/config/validation"
 
@@ -95,18 +96,17 @@ func Validate(cfg coreconfig.Provider, mode Mode) (warnings []string, err error)
 
 	own := extraChecks(cfg, &ownWarnings)
 
-	ownPaths := map[string]bool{}
-	for _, fe := range own {
-		ownPaths[fe.Path] = true
-	}
-
 	warnings, merr := cfg.Validate(mode)
 
 	var errs []error
 
-	for _, fe := range flattenMachineryErrors(merr) {
-		if ownPaths[fe.Path] {
-			continue // ours says the same about the same field, with a suggestion
+	for _, fe := range flattenMachineryErrors(cfg, merr) {
+		// Ours says the same about the same field (or an element of the same list), with
+		// a suggestion.
+		if slices.ContainsFunc(own, func(o *FieldError) bool {
+			return o.Path == fe.Path || strings.HasPrefix(o.Path, fe.Path+"[")
+		}) {
+			continue
 		}
 
 		errs = append(errs, fe)
@@ -196,25 +196,44 @@ func rawV1Alpha1(cfg coreconfig.Provider) *v1alpha1.Config {
 	return nil
 }
 
-// machineryPaths maps machinery's validation messages to the field they are about, where the
-// message does not name it.
-var machineryPaths = []struct {
+// machineryPath maps one of machinery's validation messages to the field it is about, inside
+// a document: doc is "v1alpha1" or a document kind. The specific entries come first and win
+// over a path the message mentions (".cluster.discovery should be enabled when
+// .machine.network.kubespan is enabled" is about cluster.discovery.enabled).
+type machineryPath struct {
 	re   *regexp.Regexp
+	doc  string
 	path string
-}{
-	{regexp.MustCompile(`invalid controlplane endpoint|cluster controlplane endpoint is required`), "cluster.controlPlane.endpoint"},
-	{regexp.MustCompile(`^"urls" field`), "cluster.network.cni.urls"},
-	{regexp.MustCompile(`flanneldExtraArgs`), "cluster.network.cni.flannel.extraArgs"},
-	{regexp.MustCompile(`flannelKubeNetworkPoliciesEnabled`), "cluster.network.cni.flannel.kubeNetworkPoliciesEnabled"},
-	{regexp.MustCompile(`either install disk or diskSelector|install disk selector`), "machine.install.disk"},
-	{regexp.MustCompile(`install instructions are required`), "machine.install"},
-	{regexp.MustCompile(`is not a valid DNS name`), "cluster.network.dnsDomain"},
-	{regexp.MustCompile(`(?i)inline manifest`), "cluster.inlineManifests"},
-	{regexp.MustCompile(`(?i)discovery`), "cluster.discovery"},
-	{regexp.MustCompile(`(?i)kubespan`), "machine.network.kubespan"},
-	{regexp.MustCompile(`(?i)etcd`), "cluster.etcd"},
-	{regexp.MustCompile(`(?i)pod subnet|podSubnets`), "cluster.network.podSubnets"},
-	{regexp.MustCompile(`(?i)service subnet|serviceSubnets`), "cluster.network.serviceSubnets"},
+}
+
+// machinerySpecificPaths name the field of messages whose wording is misleading or shared
+// between documents (the legacy KubeSpan fields and the KubeSpanConfig document).
+var machinerySpecificPaths = []machineryPath{
+	{regexp.MustCompile(`^\.cluster\.discovery should be enabled`), "v1alpha1", "cluster.discovery.enabled"},
+	{regexp.MustCompile(`^kubespan link MTU`), "v1alpha1", "machine.network.kubespan.mtu"},
+	{regexp.MustCompile(`^KubeSpan endpoint filter`), "v1alpha1", "machine.network.kubespan.filters.endpoints"},
+	{regexp.MustCompile(`^KubeSpan exclude advertised networks filter`), "v1alpha1", "machine.network.kubespan.filters.excludeAdvertisedNetworks"},
+	{regexp.MustCompile(`^kubespan is already configured in v1alpha1`), "v1alpha1", "machine.network.kubespan"},
+	{regexp.MustCompile(`^kubespan link MTU`), "KubeSpanConfig", "mtu"},
+	{regexp.MustCompile(`^KubeSpan endpoint filter`), "KubeSpanConfig", "filters.endpoints"},
+	{regexp.MustCompile(`^KubeSpan exclude advertised networks filter`), "KubeSpanConfig", "filters.excludeAdvertisedNetworks"},
+}
+
+// machineryV1Alpha1Paths map v1alpha1 messages that do not name their field.
+var machineryV1Alpha1Paths = []machineryPath{
+	{regexp.MustCompile(`invalid controlplane endpoint|cluster controlplane endpoint is required`), "v1alpha1", "cluster.controlPlane.endpoint"},
+	{regexp.MustCompile(`^"urls" field`), "v1alpha1", "cluster.network.cni.urls"},
+	{regexp.MustCompile(`flanneldExtraArgs`), "v1alpha1", "cluster.network.cni.flannel.extraArgs"},
+	{regexp.MustCompile(`flannelKubeNetworkPoliciesEnabled`), "v1alpha1", "cluster.network.cni.flannel.kubeNetworkPoliciesEnabled"},
+	{regexp.MustCompile(`either install disk or diskSelector|install disk selector`), "v1alpha1", "machine.install.disk"},
+	{regexp.MustCompile(`install instructions are required`), "v1alpha1", "machine.install"},
+	{regexp.MustCompile(`is not a valid DNS name`), "v1alpha1", "cluster.network.dnsDomain"},
+	{regexp.MustCompile(`(?i)inline manifest`), "v1alpha1", "cluster.inlineManifests"},
+	{regexp.MustCompile(`(?i)discovery`), "v1alpha1", "cluster.discovery"},
+	{regexp.MustCompile(`(?i)kubespan`), "v1alpha1", "machine.network.kubespan"},
+	{regexp.MustCompile(`(?i)etcd`), "v1alpha1", "cluster.etcd"},
+	{regexp.MustCompile(`(?i)pod subnet|podSubnets`), "v1alpha1", "cluster.network.podSubnets"},
+	{regexp.MustCompile(`(?i)service subnet|serviceSubnets`), "v1alpha1", "cluster.network.serviceSubnets"},
 }
 
 // pathInMessage finds a field path machinery writes in parentheses: "(.machine.features.hostDNS)".
@@ -223,36 +242,58 @@ var pathInMessage = regexp.MustCompile(`\(\.?([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-
 // dottedPathInMessage finds a field path machinery writes inline: "requires .cluster.id".
 var dottedPathInMessage = regexp.MustCompile(`(?:^|\s)\.((?:cluster|machine)(?:\.[A-Za-z0-9]+)+)`)
 
-// flattenMachineryErrors turns machinery's nested multierrors into one *FieldError per problem,
-// keeping the document prefixes machinery adds ("v1alpha1.Config: ", "KubeSpanConfig: ").
-func flattenMachineryErrors(err error) []*FieldError {
+// flattenMachineryErrors turns machinery's validation error into one *FieldError per problem.
+// machinery returns a multierror of per-document errors, "v1alpha1.Config: " or
+// "Kind[/name]: " wrapping a multierror or an errors.Join of the document's problems; the
+// cross-document checks come without a prefix and are about v1alpha1. Only the prefixes of
+// cfg's own documents are taken for documents, so a message such as "invalid controlplane
+// endpoint: ..." keeps its text.
+func flattenMachineryErrors(cfg coreconfig.Provider, err error) []*FieldError {
+	docs := map[string]string{"v1alpha1.Config": "v1alpha1"}
+
+	for _, d := range cfg.Documents() {
+		if _, ok := d.(*v1alpha1.Config); ok {
+			continue
+		}
+
+		id := d.Kind()
+		if named, ok := d.(configconfig.NamedDocument); ok {
+			id += "/" + named.Name()
+		}
+
+		docs[id] = id
+	}
+
 	var out []*FieldError
 
-	var walk func(prefix string, err error)
+	var walk func(doc string, err error)
 
-	walk = func(prefix string, err error) {
+	walk = func(doc string, err error) {
 		if err == nil {
 			return
 		}
 
-		if multi, ok := err.(interface{ WrappedErrors() []error }); ok {
-			for _, e := range multi.WrappedErrors() {
-				walk(prefix, e)
+		if list := multiErrors(err); list != nil {
+			for _, e := range list {
+				walk(doc, e)
 			}
 
 			return
 		}
 
-		if inner := errors.Unwrap(err); inner != nil {
-			if _, isMulti := inner.(interface{ WrappedErrors() []error }); isMulti {
-				outer := strings.TrimSuffix(err.Error(), inner.Error())
-				walk(prefix+outer, inner)
+		if inner := errors.Unwrap(err); inner != nil && doc == "" {
+			if id, ok := strings.CutSuffix(err.Error(), ": "+inner.Error()); ok && docs[id] != "" {
+				walk(docs[id], inner)
 
 				return
 			}
 		}
 
-		out = append(out, machineryFieldError(prefix, err))
+		if doc == "" {
+			doc = "v1alpha1"
+		}
+
+		out = append(out, machineryFieldError(doc, err))
 	}
 
 	walk("", err)
@@ -260,22 +301,30 @@ func flattenMachineryErrors(err error) []*FieldError {
 	return out
 }
 
-func machineryFieldError(prefix string, err error) *FieldError {
-	doc := documentOfPrefix(prefix)
+// multiErrors returns the errors of a hashicorp multierror or an errors.Join, else nil.
+func multiErrors(err error) []error {
+	switch e := err.(type) { //nolint:errorlint // the list itself, not a wrapped one
+	case interface{ WrappedErrors() []error }:
+		return e.WrappedErrors()
+	case interface{ Unwrap() []error }:
+		return e.Unwrap()
+	}
+
+	return nil
+}
+
+func machineryFieldError(doc string, err error) *FieldError {
 	msg := err.Error()
 
-	path := ""
-	if m := pathInMessage.FindStringSubmatch(msg); m != nil {
-		path = m[1]
-	} else if m := dottedPathInMessage.FindStringSubmatch(msg); m != nil {
-		path = m[1]
-	} else {
-		for _, mp := range machineryPaths {
-			if mp.re.MatchString(msg) {
-				path = mp.path
+	path := matchPath(machinerySpecificPaths, doc, msg)
 
-				break
-			}
+	if path == "" && doc == "v1alpha1" {
+		if m := pathInMessage.FindStringSubmatch(msg); m != nil {
+			path = m[1]
+		} else if m := dottedPathInMessage.FindStringSubmatch(msg); m != nil {
+			path = m[1]
+		} else {
+			path = matchPath(machineryV1Alpha1Paths, doc, msg)
 		}
 	}
 
@@ -287,20 +336,12 @@ func machineryFieldError(prefix string, err error) *FieldError {
 	return &FieldError{Path: full, Err: fmt.Errorf("%w: %w", ErrInvalid, err)}
 }
 
-// documentOfPrefix turns machinery's "v1alpha1.Config: " or "Kind/name: " prefixes into a
-// document name for paths: "v1alpha1", "Kind" or "Kind/name".
-func documentOfPrefix(prefix string) string {
-	prefix = strings.TrimSpace(prefix)
-	prefix = strings.TrimSuffix(prefix, ":")
-
-	if first, _, ok := strings.Cut(prefix, ": "); ok {
-		prefix = first
+func matchPath(table []machineryPath, doc, msg string) string {
+	for _, mp := range table {
+		if mp.doc == doc && mp.re.MatchString(msg) {
+			return mp.path
+		}
 	}
 
-	switch prefix {
-	case "", "v1alpha1.Config":
-		return "v1alpha1"
-	default:
-		return prefix
-	}
+	return ""
 }

@@ -112,6 +112,28 @@ func TestValidateExtraChecks(t *testing.T) {
 			text:     "kubespan needs cluster.secret",
 		},
 		{
+			name:     "legacy kubespan problems reported once each",
+			patch:    "machine:\n  network:\n    kubespan:\n      enabled: true\n      mtu: 1000\n      filters:\n        endpoints: ['10.0.0.0/33', '0.0.0.0/0']\n",
+			sentinel: config.ErrInvalid,
+			paths: []string{
+				"v1alpha1.machine.network.kubespan.filters.endpoints[0]",
+				"v1alpha1.machine.network.kubespan.mtu",
+			},
+		},
+		{
+			name:     "kubespan document problems are under the document",
+			patch:    "apiVersion: v1alpha1\nkind: KubeSpanConfig\nenabled: true\nmtu: 1000\nfilters:\n  endpoints: ['10.0.0.0/33', '0.0.0.0/0']\n",
+			sentinel: config.ErrInvalid,
+			paths:    []string{"KubeSpanConfig.filters.endpoints[0]", "KubeSpanConfig.mtu"},
+		},
+		{
+			name:     "machinery's problem of another document names that document",
+			patch:    "apiVersion: v1alpha1\nkind: HostnameConfig\nhostname: node-1\n",
+			sentinel: config.ErrInvalid,
+			paths:    []string{"HostnameConfig"},
+			text:     "'auto' and 'hostname' cannot be set at the same time",
+		},
+		{
 			name:     "several problems",
 			patch:    "cluster:\n  controlPlane:\n    endpoint: https://10.5.0.2\n  network:\n    dnsDomain: \"bad domain\"\n    cni:\n      name: none\n      urls: [https://example.com/cni.yaml]\n",
 			sentinel: config.ErrCNI,
