@@ -115,6 +115,16 @@ func TestNodeEncoderMatchesEncode(t *testing.T) {
 				{"node labels that need quoting", patchV1(t, base, func(c *v1alpha1.Config) {
 					c.MachineConfig.MachineNodeLabels = map[string]string{"a": "yes", "b": "012", "c": " x", "d": "", "e": "multi\nline\n", "f": "tab\there: #"}
 				})},
+				{"several fields, some emptied", patchV1(t, base, func(c *v1alpha1.Config) {
+					c.MachineConfig.MachineCertSANs = []string{"10.0.0.8", "node.example"}
+					c.MachineConfig.MachineNodeLabels = map[string]string{"a": "b: c"}
+					c.MachineConfig.MachineNodeAnnotations = map[string]string{"note": "line\n\n  indented\n"}
+					c.MachineConfig.MachineKubelet = nil
+					c.MachineConfig.MachineFeatures = &v1alpha1.FeaturesConfig{}
+					c.ClusterConfig.ClusterName = ""
+					c.ClusterConfig.ClusterInlineManifests = nil
+					c.ClusterConfig.ClusterNetwork.DNSDomain = "x.local"
+				})},
 				{"empty machine section", patchV1(t, base, func(c *v1alpha1.Config) {
 					c.MachineConfig = &v1alpha1.MachineConfig{}
 				})},
