@@ -8,6 +8,9 @@ import (
 
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/container"
+	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -37,12 +40,12 @@ func StrategicDocuments(docs ...configconfig.Document) (Patch, error) {
 		return Patch{}, fmt.Errorf("invalid patch: %w", ErrEmptyPatch)
 	}
 
-	c, err := newContainer(docs...)
+	c, err := container.New(docs...)
 	if err != nil {
 		return Patch{}, &ParseError{Op: -1, Err: fmt.Errorf("%w: %w", ErrInvalidPatch, err)}
 	}
 
-	text, err := c.EncodeString(encoderNoComments()...)
+	text, err := c.EncodeString(encoder.WithComments(encoder.CommentsDisabled))
 	if err != nil {
 		return Patch{}, &ParseError{Op: -1, Err: fmt.Errorf("%w: encode: %w", ErrInvalidPatch, err)}
 	}
@@ -75,8 +78,8 @@ func dropReplaced(cur config.Provider, patch config.Provider) (config.Provider, 
 	cluster := out.RawV1Alpha1().ClusterConfig
 
 	if names := pv.ClusterConfig.ClusterInlineManifests; len(names) > 0 {
-		cluster.ClusterInlineManifests = slices.DeleteFunc(cluster.ClusterInlineManifests, func(m v1alpha1InlineManifest) bool {
-			return slices.ContainsFunc(names, func(n v1alpha1InlineManifest) bool { return n.InlineManifestName == m.InlineManifestName })
+		cluster.ClusterInlineManifests = slices.DeleteFunc(cluster.ClusterInlineManifests, func(m v1alpha1.ClusterInlineManifest) bool {
+			return slices.ContainsFunc(names, func(n v1alpha1.ClusterInlineManifest) bool { return n.InlineManifestName == m.InlineManifestName })
 		})
 	}
 
