@@ -21,12 +21,15 @@
 //	p := patches.MustParse(`[{"op":"add","path":"/cluster/network/cni","value":{"name":"none"}}]`)
 //	out, err := patches.Apply(controlPlaneYAML, p, patches.InlineManifest("cilium", ciliumYAML))
 //
-// The recipes (CNINone, CNICustom, KubeProxyDisabled, StrictMode,
-// InlineManifest, ExtraManifests, KubePrism, ClusterDiscovery,
-// ClusterIdentity) take the machinery version contract (nil: the current one)
-// and pick the form talosctl accepts for it: RFC 6902 before v1.2 (talosctl had
-// no strategic merge patches), the guide's RFC 6902 text up to v1.11, strategic
-// merge from v1.12. Apply accepts every form on every contract. InlineManifest inserts or replaces by name, never
+// The recipes CNINone, CNICustom, KubeProxyDisabled and StrictMode take the
+// machinery version contract (nil: the current one) and pick the form talosctl
+// accepts for it: the guide's RFC 6902 text up to v1.11, strategic merge from
+// v1.12. ClusterDiscovery and ClusterIdentity are RFC 6902 before v1.2 (talosctl
+// had no strategic merge patches) and strategic merge from v1.2; KubePrism
+// (v1.5 and later) is strategic merge. InlineManifest(s) and ExtraManifests
+// take no contract: they are strategic merge patches (talosctl takes them from
+// v1.2), because replacing by name has no RFC 6902 form. Apply accepts every
+// form on every contract. InlineManifest inserts or replaces by name, never
 // duplicates (see ReplaceByNameDirective). Diff and DiffOps compute the patch
 // that turns one config into another.
 //

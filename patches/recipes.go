@@ -9,9 +9,10 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// The guide's recipes. Each returns a Patch in the form talosctl accepts for
-// the contract (see form), so p.String() is the --config-patch text to use
-// with that Talos version; Apply accepts every form on every contract. A nil
+// The guide's recipes. Those that take a contract return a Patch in the form
+// talosctl accepts for it (see formFor), so p.String() is the --config-patch
+// text to use with that Talos version; the others are strategic merge patches
+// on every contract. Apply accepts every form on every contract. A nil
 // contract means the current one (v1.13).
 
 // CNINone returns the patch that turns off Talos's default CNI (flannel), so a
