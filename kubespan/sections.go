@@ -448,8 +448,9 @@ func NewClusterSections(contract *config.VersionContract, secrets ClusterSecrets
 // of the cluster gets. It carries the cluster's existing id and secret (only generate new ones
 // with NewClusterSecrets if the cluster never had them), enables discovery and enables
 // KubeSpan. Pass the discovery settings the cluster already uses (the zero value is the
-// default service registry). With a v1.13 contract KubeSpan goes into a KubeSpanConfig
-// document: if the machines' configs still carry machine.network.kubespan (generated for an
+// default service registry); settings that disable both registries are an error
+// (ErrDiscoveryDisabled), as KubeSpan would find no peers. With a v1.13 contract KubeSpan
+// goes into a KubeSpanConfig document: if the machines' configs still carry machine.network.kubespan (generated for an
 // older contract), use that older contract instead, or Validate reports the conflict.
 func UpgradeSections(contract *config.VersionContract, secrets ClusterSecrets, discovery Discovery) (Sections, error) {
 	discovery.Disabled = false
@@ -457,6 +458,11 @@ func UpgradeSections(contract *config.VersionContract, secrets ClusterSecrets, d
 }
 
 func enableSections(contract *config.VersionContract, secrets ClusterSecrets, d Discovery) (Sections, error) {
+	if d.ServiceRegistryDisabled && !d.KubernetesRegistry {
+		return Sections{}, &FieldError{Document: "v1alpha1", Path: "cluster.discovery.registries",
+			Err: fmt.Errorf("%w: every registry is disabled, so KubeSpan finds no peers", ErrDiscoveryDisabled),
+			Fix: "keep the service registry (ServiceRegistryDisabled: false), or enable the Kubernetes registry"}
+	}
 	cs, err := ClusterSecretsSections(secrets)
 	if err != nil {
 		return Sections{}, err

@@ -215,6 +215,24 @@ func TestGuideStepsApply(t *testing.T) {
 	}
 }
 
+// TestUpgradeWithoutRegistries: enabling KubeSpan with discovery settings that disable every
+// registry is refused, as KubeSpan would find no peers.
+func TestUpgradeWithoutRegistries(t *testing.T) {
+	t.Parallel()
+
+	ids, err := kubespan.NewClusterSecrets(seeded(5))
+	require.NoError(t, err)
+	_, err = kubespan.UpgradeSections(contract(t, "v1.13"), ids, kubespan.Discovery{ServiceRegistryDisabled: true})
+	require.ErrorIs(t, err, kubespan.ErrDiscoveryDisabled)
+	var fe *kubespan.FieldError
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, "cluster.discovery.registries", fe.Path)
+
+	// the Kubernetes registry alone is enough
+	_, err = kubespan.UpgradeSections(contract(t, "v1.13"), ids, kubespan.Discovery{ServiceRegistryDisabled: true, KubernetesRegistry: true})
+	require.NoError(t, err)
+}
+
 // TestNewClusterMatchesGenConfig: the new-cluster step gives the same KubeSpan and discovery
 // settings as machinery's own `gen config --with-kubespan` options.
 func TestNewClusterMatchesGenConfig(t *testing.T) {
