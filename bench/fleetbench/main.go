@@ -47,7 +47,7 @@ func main() {
 	flag.StringVar(&chart, "chart", "", "Cilium chart archive")
 	flag.StringVar(&secrets, "secrets", "", "Talos secrets bundle")
 	flag.StringVar(&helm, "helm", "helm", "helm CLI for the baseline")
-	flag.StringVar(&workers, "workers", "100,1000", "comma-separated worker counts; the first two give the per-worker cost")
+	flag.StringVar(&workers, "workers", "100,1000", "comma-separated worker counts; the first and the last give the per-worker cost")
 	flag.StringVar(&controlPlanes, "controlplanes", "3", "control-plane count")
 	flag.IntVar(&runs, "runs", 5, "whole-process runs per program and size (median)")
 	flag.StringVar(&dir, "dir", "", "where the programs write their output (default: the system temporary directory)")
@@ -137,12 +137,20 @@ func run(lib, base, chart, secrets, helm, controlPlanes, workers, dir string, ru
 			ms(b.cpu), ms(l.cpu), mib(b.maxRSS), mib(l.maxRSS))
 	}
 
-	if len(sizes) >= 2 && sizes[1] > sizes[0] {
-		extra := float64(sizes[1] - sizes[0])
-		bw := float64(baseRes[1].wall-baseRes[0].wall) / extra
-		lw := float64(libRes[1].wall-libRes[0].wall) / extra
-		fmt.Printf("\nper additional worker (from %d to %d workers): today's way %.3f ms, talospatch %.3f ms, ratio %.2fx\n",
-			sizes[0], sizes[1], bw/1e6, lw/1e6, lw/bw)
+	if last := len(sizes) - 1; last > 0 && sizes[last] > sizes[0] {
+		extra := float64(sizes[last] - sizes[0])
+		perWorker := func(rs []result, f func(result) time.Duration) float64 {
+			return float64(f(rs[last])-f(rs[0])) / extra
+		}
+		wall := func(r result) time.Duration { return r.wall }
+		cpu := func(r result) time.Duration { return r.cpu }
+
+		bw, lw := perWorker(baseRes, wall), perWorker(libRes, wall)
+		bc, lc := perWorker(baseRes, cpu), perWorker(libRes, cpu)
+
+		fmt.Printf("\nper additional worker (from %d to %d workers): wall today's way %.3f ms, talospatch %.3f ms, ratio %.2fx;"+
+			" CPU today's way %.3f ms, talospatch %.3f ms, ratio %.2fx\n",
+			sizes[0], sizes[last], bw/1e6, lw/1e6, lw/bw, bc/1e6, lc/1e6, lc/bc)
 	}
 
 	return nil
