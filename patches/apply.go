@@ -49,8 +49,9 @@ func applyOptions() *jsonpatch.ApplyOptions {
 // are refused. Strategic merge patches give exactly the results of machinery's
 // configpatcher.StrategicMerge.
 //
-// Apply is atomic: it never modifies cfg, and on error it returns nil and an
-// *Error naming the failing patch.
+// Apply is atomic: it never modifies cfg, and on error it returns nil: an
+// *Error naming the failing patch, or an error matching ErrInvalidConfig when
+// cfg itself does not load.
 func Apply(cfg []byte, ps ...Patch) ([]byte, error) {
 	provider, err := configloader.NewFromBytes(cfg)
 	if err != nil {
