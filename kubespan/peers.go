@@ -56,8 +56,8 @@ func isULA(a netip.Addr, purpose byte) bool {
 
 // AnnouncedEndpoints returns the endpoints a node announces, in Talos's order: the node
 // addresses except its KubeSpan address and SideroLink addresses, then the public IPs
-// discovery saw that are not already listed, filtered by ks.EndpointFilters (see
-// FilterAddrs), all on Port; then ks.ExtraAnnouncedEndpoints not already listed.
+// discovery saw that are not already listed, filtered by ks.EndpointFilters when there are
+// any (see FilterAddrs), all on Port; then ks.ExtraAnnouncedEndpoints not already listed.
 func AnnouncedEndpoints(n LocalNode, ks KubeSpan) []netip.AddrPort {
 	self := n.Identity.Address.Addr()
 	ips := make([]netip.Addr, 0, len(n.Addresses)+len(n.PublicIPs))
@@ -72,7 +72,8 @@ func AnnouncedEndpoints(n LocalNode, ks KubeSpan) []netip.AddrPort {
 			ips = append(ips, a)
 		}
 	}
-	if ks.EndpointFilters != nil {
+	// An empty list is not written to the config (KubeSpanSections), so it filters nothing.
+	if len(ks.EndpointFilters) > 0 {
 		ips = FilterAddrs(ips, ks.EndpointFilters)
 	}
 	out := make([]netip.AddrPort, 0, len(ips)+len(ks.ExtraAnnouncedEndpoints))

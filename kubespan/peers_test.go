@@ -102,6 +102,21 @@ func TestAnnounce(t *testing.T) {
 	require.Equal(t, prefixes("10.244.1.0/24"), a.PodCIDRs)
 	require.Equal(t, prefixes("172.16.0.0/12"), a.ExcludeAdvertisedNetworks)
 
+	// An empty filter list is what the rendered config says: no filters (not "keep nothing").
+	unfiltered := ks
+	unfiltered.EndpointFilters = nil
+	empty := ks
+	empty.EndpointFilters, err = kubespan.ParseEndpointFilters([]string{})
+	require.NoError(t, err)
+	require.Equal(t, kubespan.Announce(node, unfiltered), kubespan.Announce(node, empty))
+	for _, v := range []string{"v1.12", "v1.13"} {
+		a, err := kubespan.KubeSpanSections(contract(t, v), unfiltered)
+		require.NoError(t, err)
+		b, err := kubespan.KubeSpanSections(contract(t, v), empty)
+		require.NoError(t, err)
+		require.Equal(t, a, b, "an empty filter list renders as no filters")
+	}
+
 	ks.AdvertiseKubernetesNetworks = false
 	require.Nil(t, kubespan.Announce(node, ks).PodCIDRs)
 	ks.Enabled = false

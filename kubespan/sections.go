@@ -49,7 +49,8 @@ type KubeSpan struct {
 	// MTU is the KubeSpan link MTU; 0 means the Talos default (DefaultMTU). At least MinimumMTU.
 	MTU uint32
 	// EndpointFilters filters the node addresses announced as endpoints (filters.endpoints).
-	// Nil means no filtering. See FilterAddrs for Talos's exact semantics.
+	// Nil or empty means no filtering (an empty list is not written to the config). See
+	// FilterAddrs for Talos's exact semantics.
 	EndpointFilters []EndpointFilter
 	// ExcludeAdvertisedNetworks are networks never routed over KubeSpan
 	// (filters.excludeAdvertisedNetworks). Nil means none.
