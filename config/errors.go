@@ -49,7 +49,7 @@ type FieldError struct {
 	Suggestion string
 }
 
-// Error implements error: "path: error (value "v"); try: suggestion".
+// Error implements error: "path: error (value "v"); try suggestion".
 func (e *FieldError) Error() string {
 	var b strings.Builder
 

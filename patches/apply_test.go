@@ -2,12 +2,15 @@ package patches_test
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
+	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/stretchr/testify/require"
 
@@ -337,4 +340,42 @@ func TestApplyCopyGrowthIsPerPatch(t *testing.T) {
 	var perr *patches.Error
 	require.ErrorAs(t, err, &perr)
 	require.Equal(t, 3, perr.Op, "the copy that crosses the bound fails: %v", err)
+}
+
+// TestApplyProviderConcurrent: one provider patched from several goroutines at once (run with
+// -race): each gets its own result and the shared input is never written.
+func TestApplyProviderConcurrent(t *testing.T) {
+	t.Parallel()
+
+	in := genConfig(t, "v1.13", machine.TypeControlPlane)
+	before := encode(t, in)
+
+	const workers = 6
+
+	outs := make([][]byte, workers)
+	errs := make([]error, workers)
+
+	var wg sync.WaitGroup
+
+	for i := range workers {
+		wg.Go(func() {
+			p := patches.MustParse(fmt.Sprintf("cluster:\n  controlPlane:\n    endpoint: https://10.9.9.%d:6443\n", i))
+
+			out, err := patches.ApplyProvider(in, p, patches.InlineManifest("x", "a: 1\n"))
+			if err == nil {
+				outs[i], err = out.EncodeBytes(encoder.WithComments(encoder.CommentsDisabled))
+			}
+
+			errs[i] = err
+		})
+	}
+
+	wg.Wait()
+
+	for i := range workers {
+		require.NoError(t, errs[i])
+		require.Contains(t, string(outs[i]), fmt.Sprintf("endpoint: https://10.9.9.%d:6443\n", i))
+	}
+
+	require.Equal(t, string(before), string(encode(t, in)))
 }
