@@ -317,15 +317,8 @@ func machineryFieldError(doc string, err error) *FieldError {
 	msg := err.Error()
 
 	path := matchPath(machinerySpecificPaths, doc, msg)
-
-	if path == "" && doc == "v1alpha1" {
-		if m := pathInMessage.FindStringSubmatch(msg); m != nil {
-			path = m[1]
-		} else if m := dottedPathInMessage.FindStringSubmatch(msg); m != nil {
-			path = m[1]
-		} else {
-			path = matchPath(machineryV1Alpha1Paths, doc, msg)
-		}
+	if path == "" {
+		path = pathOfMessage(doc, msg)
 	}
 
 	full := doc
@@ -334,6 +327,24 @@ func machineryFieldError(doc string, err error) *FieldError {
 	}
 
 	return &FieldError{Path: full, Err: fmt.Errorf("%w: %w", ErrInvalid, err)}
+}
+
+// pathOfMessage finds the field a message of document doc is about: a path written in the
+// message, or for v1alpha1 one of machineryV1Alpha1Paths.
+func pathOfMessage(doc, msg string) string {
+	if m := pathInMessage.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+
+	if doc != "v1alpha1" {
+		return "" // the patterns below name v1alpha1 fields
+	}
+
+	if m := dottedPathInMessage.FindStringSubmatch(msg); m != nil {
+		return m[1]
+	}
+
+	return matchPath(machineryV1Alpha1Paths, doc, msg)
 }
 
 func matchPath(table []machineryPath, doc, msg string) string {
