@@ -115,7 +115,9 @@ func (b Backoff) wait(n int) time.Duration {
 // until nothing fails. Apply repeats (with Options.Backoff, after rediscovering the served
 // kinds) only the objects whose kind is defined by a CustomResourceDefinition of the same input
 // that is present in the cluster and not served yet, until it is served or ctx ends; every
-// other failure is returned at once, as retrying cannot fix it. Calling Apply again is safe:
+// other failure is returned at once, as retrying cannot fix it. A definition that already
+// existed is left as it is, so a custom resource of a version only the input's definition
+// serves fails at once instead of waiting for ever. Calling Apply again is safe:
 // it is what a Talos retry would do.
 //
 // The error joins one *ObjectError per failed object (and the inventory error, if any); it is
@@ -152,6 +154,10 @@ type run struct {
 
 	// crds maps a custom kind to the index of the CustomResourceDefinition that defines it.
 	crds map[schema.GroupKind]int
+	// liveCRDs holds, by index, the CustomResourceDefinitions of the input that already
+	// existed in the cluster as the GET returned them: they are left as they are, so they,
+	// not the input, say which versions will be served.
+	liveCRDs map[int]*unstructured.Unstructured
 	// namespaces maps a Namespace object's name to its index.
 	namespaces map[string]int
 	// crdCreated is set when a CRD was created since the last mapping reset.
@@ -161,6 +167,7 @@ type run struct {
 func (r *run) do(ctx context.Context) ([]Result, error) {
 	r.results = make([]Result, len(r.objs))
 	r.crds = map[schema.GroupKind]int{}
+	r.liveCRDs = map[int]*unstructured.Unstructured{}
 	r.namespaces = map[string]int{}
 
 	pending := make([]int, len(r.objs))
@@ -283,7 +290,7 @@ func (r *run) one(ctx context.Context, i int) (res Result, again bool) {
 	if err != nil {
 		switch {
 		case meta.IsNoMatchError(err) || apierrors.IsNotFound(err) || apierrors.IsInvalid(err):
-			if crd, ok := r.crds[gvk.GroupKind()]; ok && crdServes(r.objs[crd], gvk.Version) {
+			if crd, ok := r.crds[gvk.GroupKind()]; ok && crdServes(r.definition(crd), gvk.Version) {
 				switch r.results[crd].Outcome {
 				case Created, Exists, InInventory:
 					if r.opts.DryRun {
@@ -330,8 +337,11 @@ func (r *run) one(ctx context.Context, i int) (res Result, again bool) {
 		return res, false
 	}
 
-	if _, err := r.c.Get(ctx, mapping.Resource, namespace, obj.GetName()); err == nil {
+	if live, err := r.c.Get(ctx, mapping.Resource, namespace, obj.GetName()); err == nil {
 		res.Outcome = Exists
+		if isCRD(gvk) && live != nil {
+			r.liveCRDs[i] = live
+		}
 		if r.inv != nil {
 			r.inv.add(key)
 		}
@@ -386,6 +396,16 @@ func (r *run) one(ctx context.Context, i int) (res Result, again bool) {
 	default:
 		return fail(op, err, true), false
 	}
+}
+
+// definition returns the CustomResourceDefinition at index i as the cluster has it: the
+// existing object when the GET found one (the applier never updates it), else the input.
+func (r *run) definition(i int) *unstructured.Unstructured {
+	if live, ok := r.liveCRDs[i]; ok {
+		return live
+	}
+
+	return r.objs[i]
 }
 
 // mapping maps gvk; after a CRD was created in this run, a kind that is not served yet gets

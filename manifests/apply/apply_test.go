@@ -265,6 +265,33 @@ func TestApplyGivesUpWhenTheContextEnds(t *testing.T) {
 	require.Equal(t, Failed, results[1].Outcome)
 }
 
+// TestApplyExistingCRDDecidesWhatIsServed: a CRD that already exists is not updated, so a
+// custom resource of a version only the input's definition adds is never served; it fails at
+// once instead of waiting until the context ends.
+func TestApplyExistingCRDDecidesWhatIsServed(t *testing.T) {
+	t.Parallel()
+
+	f := newFakeClient()
+	f.objects[key("customresourcedefinitions", "", "widgets.example.com")] = crd("example.com", "Widget", "widgets", "v1", "Namespaced")
+
+	input := []*unstructured.Unstructured{
+		crd("example.com", "Widget", "widgets", "v2", "Namespaced"),
+		obj("example.com/v2", "Widget", "", "w"),
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+
+	results, err := Apply(ctx, f, input, Options{Backoff: fast})
+	require.True(t, meta.IsNoMatchError(err), "%v", err)
+	require.NotContains(t, err.Error(), "gave up", "nothing to wait for: the existing definition does not serve v2")
+	require.Equal(t, []outcome{
+		{"apiextensions.k8s.io/v1 CustomResourceDefinition widgets.example.com", "exists"},
+		{"example.com/v2 Widget w", "failed"},
+	}, outcomes(results))
+	require.NotContains(t, f.callLog(), "reset")
+}
+
 func TestApplyUnknownKindIsNotRetried(t *testing.T) {
 	t.Parallel()
 
