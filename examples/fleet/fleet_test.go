@@ -419,3 +419,17 @@ func TestRunNeedsFlags(t *testing.T) {
 
 	require.ErrorContains(t, run(t.Context(), options{}), "-chart, -secrets and -out are required")
 }
+
+// Without -deterministic, Helm makes Hubble's certificates during the render: the control planes
+// carry them as Secrets, and the workers are unaffected.
+func TestFleetNotDeterministic(t *testing.T) {
+	t.Parallel()
+
+	f := testFleet(t)
+	f.controlPlanes, f.workers, f.deterministic = 1, 1, false
+	_, data := buildAll(t, f)
+
+	require.Contains(t, string(data[0]), "kind: Secret")
+	require.Contains(t, string(data[0]), "name: hubble-server-certs")
+	require.NotContains(t, string(data[1]), "inlineManifests")
+}
