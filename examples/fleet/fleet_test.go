@@ -96,22 +96,36 @@ func baselineFleet(t testing.TB, f fleet, cilium []byte) []baseline.Node {
 
 // TestFleetEqualsMachinery compares every node's config with machinery's bundle.NewBundle plus
 // configpatcher per node, given the same Cilium manifest: document by document, and the inline
-// manifest object by object. 260 workers take the addresses past 10.0.0.250 into 10.0.1.x and
-// keep both worker goroutines busy.
+// manifest object by object. For v1.13, 260 workers take the addresses past 10.0.0.250 into
+// 10.0.1.x and keep both worker goroutines busy; older contracts carry KubeSpan in
+// machine.network.kubespan.
 func TestFleetEqualsMachinery(t *testing.T) {
 	t.Parallel()
 
-	f := testFleet(t)
-	f.workers = 260
-	names, got := buildAll(t, f)
+	for _, tt := range []struct {
+		talos   string
+		workers int
+	}{
+		{"v1.13", 260},
+		{"v1.12", 3},
+		{"v1.11", 3},
+	} {
+		t.Run(tt.talos, func(t *testing.T) {
+			t.Parallel()
 
-	ch, err := loadChart(t.Context(), f.chartPath)
-	require.NoError(t, err)
+			f := testFleet(t)
+			f.talos, f.workers = tt.talos, tt.workers
+			names, got := buildAll(t, f)
 
-	cilium, err := renderCilium(ch, f.kubernetes, true)
-	require.NoError(t, err)
+			ch, err := loadChart(t.Context(), f.chartPath)
+			require.NoError(t, err)
 
-	compareFleet(t, baselineFleet(t, f, cilium), names, got, false)
+			cilium, err := renderCilium(ch, f.kubernetes, true)
+			require.NoError(t, err)
+
+			compareFleet(t, baselineFleet(t, f, cilium), names, got, false)
+		})
+	}
 }
 
 // TestFleetEqualsHelmTemplate is the whole comparison with today's way: `helm template` (the
