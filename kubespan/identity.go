@@ -12,7 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	yaml "gopkg.in/yaml.v3"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // ULAKubeSpan is the Talos ULA purpose byte of KubeSpan addresses (byte 7 of the prefix).

@@ -14,7 +14,7 @@ import (
 	ksres "github.com/siderolabs/talos/pkg/machinery/resources/kubespan"
 	netres "github.com/siderolabs/talos/pkg/machinery/resources/network"
 	"github.com/stretchr/testify/require"
-	yamlv3 "gopkg.in/yaml.v3"
+	yamlv3 "go.yaml.in/yaml/v3"
 
 	"github.com/talospatch/talospatch/kubespan"
 )

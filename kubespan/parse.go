@@ -8,7 +8,7 @@ import (
 	"net/netip"
 	"time"
 
-	yaml "gopkg.in/yaml.v3"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // PeerStatusType is the Talos resource type of peer statuses.
