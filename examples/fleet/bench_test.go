@@ -55,10 +55,10 @@ func benchRoles(b *testing.B) (generated, *role, *role) {
 	g, err := generate(f)
 	require.NoError(b, err)
 
-	w, err := roleBuilder(g, config.RoleWorker, config.Layers{AllNodes: g.layers.AllNodes})
+	w, err := roleBuilder(f, g, config.RoleWorker, config.Layers{AllNodes: g.layers.AllNodes})
 	require.NoError(b, err)
 
-	cp, err := roleBuilder(g, config.RoleControlPlane, config.Layers{
+	cp, err := roleBuilder(f, g, config.RoleControlPlane, config.Layers{
 		AllNodes:     g.layers.AllNodes,
 		ControlPlane: []patches.Patch{patches.InlineManifest(release, string(cilium))},
 	})
@@ -88,11 +88,11 @@ func BenchmarkRoleConfig(b *testing.B) {
 			b.Fatal(err)
 		}
 
-		if _, err = roleBuilder(g, config.RoleWorker, config.Layers{AllNodes: g.layers.AllNodes}); err != nil {
+		if _, err = roleBuilder(f, g, config.RoleWorker, config.Layers{AllNodes: g.layers.AllNodes}); err != nil {
 			b.Fatal(err)
 		}
 
-		if _, err = roleBuilder(g, config.RoleControlPlane, config.Layers{AllNodes: g.layers.AllNodes, ControlPlane: []patches.Patch{inline}}); err != nil {
+		if _, err = roleBuilder(f, g, config.RoleControlPlane, config.Layers{AllNodes: g.layers.AllNodes, ControlPlane: []patches.Patch{inline}}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -34,6 +34,8 @@ type fleet struct {
 	kubernetes    string // Kubernetes version, "1.35.0"
 	talos         string // Talos version contract, "v1.13"
 	deterministic bool   // Hubble certificates by cronJob: the render is reproducible
+	// warn receives the validation warnings of the role configs; nil drops them.
+	warn func(role config.Role, warning string)
 }
 
 // emitFunc receives node i's name and encoded config. It is called concurrently, once per node,
@@ -100,7 +102,7 @@ func build(ctx context.Context, f fleet, emit emitFunc) error {
 
 	var workers *role
 	if err == nil {
-		workers, err = roleBuilder(base, config.RoleWorker, config.Layers{AllNodes: base.layers.AllNodes})
+		workers, err = roleBuilder(f, base, config.RoleWorker, config.Layers{AllNodes: base.layers.AllNodes})
 	}
 
 	if err != nil {
@@ -127,7 +129,7 @@ func build(ctx context.Context, f fleet, emit emitFunc) error {
 		return err
 	}
 
-	controlPlanes, err := roleBuilder(base, config.RoleControlPlane, config.Layers{
+	controlPlanes, err := roleBuilder(f, base, config.RoleControlPlane, config.Layers{
 		AllNodes:     base.layers.AllNodes,
 		ControlPlane: []patches.Patch{patches.InlineManifest(release, string(cilium))},
 	})
@@ -224,11 +226,25 @@ type role struct {
 	encoder *config.NodeEncoder
 }
 
-// roleBuilder applies the layers to a role config once and makes the role's node encoder.
-func roleBuilder(g generated, r config.Role, l config.Layers) (*role, error) {
+// roleBuilder applies the layers to a role config once, validates it (for the cloud runtime
+// mode; metal also needs an install disk, which this fleet leaves to a patch) and makes the
+// role's node encoder. The node settings only add labels and SANs, so the role's validation
+// covers its nodes.
+func roleBuilder(f fleet, g generated, r config.Role, l config.Layers) (*role, error) {
 	cfg, err := g.configs.Node(r, l)
 	if err != nil {
 		return nil, err
+	}
+
+	warnings, err := config.Validate(cfg, config.ModeCloud)
+	if err != nil {
+		return nil, fmt.Errorf("%s config: %w", r, err)
+	}
+
+	if f.warn != nil {
+		for _, w := range warnings {
+			f.warn(r, w)
+		}
 	}
 
 	patched := config.Configs{Worker: cfg}

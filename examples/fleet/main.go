@@ -11,7 +11,9 @@
 //	    [-kubernetes 1.35.0] [-talos v1.13] [-deterministic]
 //
 // With -deterministic Hubble's certificates are made in the cluster (a cronJob) instead of during
-// the render, so the same inputs give the same bytes on every run.
+// the render, so the same inputs give the same bytes on every run. The role configs are
+// validated (config.Validate, cloud runtime mode: metal also needs an install disk, which this
+// fleet leaves to a patch); warnings go to standard error.
 //
 // The output equals what machinery's bundle.NewBundle, configpatcher per node and `helm
 // template` give for the same job (see fleet_test.go), several times faster: see bench/README.md.
@@ -26,6 +28,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+
+	"github.com/talospatch/talospatch/config"
 )
 
 type options struct {
@@ -99,6 +103,9 @@ func run(ctx context.Context, o options) error {
 		kubernetes:    o.kubernetes,
 		talos:         o.talos,
 		deterministic: o.deterministic,
+		warn: func(r config.Role, w string) {
+			fmt.Fprintf(os.Stderr, "fleet: warning: %s config: %s\n", r, w)
+		},
 	}
 
 	return build(ctx, f, func(_ int, name string, data []byte) error {
