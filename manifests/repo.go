@@ -12,11 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/repo"
 	"sigs.k8s.io/yaml"
 )
 
@@ -126,14 +127,53 @@ func resolveArchiveURL(base *url.URL, raw string) (string, error) {
 	return base.ResolveReference(u).String(), nil
 }
 
+// indexFile is the part of a repository index.yaml that LoadRepo reads, with the field types of
+// Helm's repo.IndexFile (so that the same files parse and fail). Helm's repo package is not
+// imported: it pulls in Helm's getter, plugin, cli and kube packages, kubectl and client-go's
+// typed clients, 28 MB of binary whose initialisation and pages every program that renders
+// with this package would pay (10 MiB more peak RSS for examples/fleet).
+type indexFile struct {
+	APIVersion string                   `json:"apiVersion"`
+	Generated  time.Time                `json:"generated"`
+	Entries    map[string]indexVersions `json:"entries"`
+}
+
+// indexEntry is one chart version of an index (Helm's repo.ChartVersion).
+type indexEntry struct {
+	*chart.Metadata
+	URLs    []string  `json:"urls"`
+	Created time.Time `json:"created,omitempty"`
+	Removed bool      `json:"removed,omitempty"`
+	Digest  string    `json:"digest,omitempty"`
+}
+
+// indexVersions sorts like Helm's repo.ChartVersions: by semantic version, unparsable last.
+type indexVersions []*indexEntry
+
+func (c indexVersions) Len() int      { return len(c) }
+func (c indexVersions) Swap(i, j int) { c[i], c[j] = c[j], c[i] }
+func (c indexVersions) Less(a, b int) bool {
+	i, err := semver.NewVersion(c[a].Version)
+	if err != nil {
+		return true
+	}
+
+	j, err := semver.NewVersion(c[b].Version)
+	if err != nil {
+		return false
+	}
+
+	return i.LessThan(j)
+}
+
 // parseIndex parses a repository index.yaml (or its JSON form) without Helm's logging; it
 // drops empty and invalid entries like Helm does and sorts each chart's versions, highest
 // first.
-func parseIndex(data []byte) (*repo.IndexFile, error) {
+func parseIndex(data []byte) (*indexFile, error) {
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return nil, fmt.Errorf("%w: empty", ErrInvalidIndex)
 	}
-	var index repo.IndexFile
+	var index indexFile
 	if err := yaml.Unmarshal(data, &index); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidIndex, err)
 	}
@@ -153,12 +193,14 @@ func parseIndex(data []byte) (*repo.IndexFile, error) {
 		}
 		index.Entries[name] = kept
 	}
-	index.SortEntries()
+	for _, versions := range index.Entries {
+		sort.Sort(sort.Reverse(versions)) // highest first, as Helm's SortEntries
+	}
 	return &index, nil
 }
 
 // findVersion picks the entry of chart name for version (exact, constraint or empty).
-func findVersion(index *repo.IndexFile, name, version string) (*repo.ChartVersion, error) {
+func findVersion(index *indexFile, name, version string) (*indexEntry, error) {
 	versions, ok := index.Entries[name]
 	if !ok || len(versions) == 0 {
 		names := make([]string, 0, len(index.Entries))
