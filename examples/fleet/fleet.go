@@ -181,8 +181,8 @@ type generated struct {
 }
 
 // generate generates the role configs (stage "role config"): CNI none and kube-proxy disabled
-// in the cluster description, discovery on (the default), and KubeSpan as the v1.13
-// KubeSpanConfig document for every node.
+// in the cluster description, discovery on (the default), and KubeSpan for every node as a
+// layer (the KubeSpanConfig document from contract v1.13, machine.network.kubespan before).
 func generate(f fleet) (generated, error) {
 	secrets, err := config.LoadSecrets(f.secrets)
 	if err != nil {
