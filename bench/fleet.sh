@@ -47,5 +47,5 @@ echo "go $(go env GOVERSION), $(nproc) CPUs, helm $("$helm" version --short 2>/d
 if [ -n "${PROFILE:-}" ]; then
   go test -run '^$' -bench 'BenchmarkFleet/nodes=1003$' -benchtime 20x -cpuprofile "$bin/cpu.prof" \
     -o "$bin/fleet.test" ./examples/fleet >/dev/null
-  go tool pprof -top -nodecount 25 "$bin/fleet.test" "$bin/cpu.prof"
+  go tool pprof -top -cum -nodecount 40 -hide '^(runtime|testing|sync)\.' "$bin/fleet.test" "$bin/cpu.prof"
 fi
