@@ -38,6 +38,12 @@
 // `talosctl gen config` applies --config-patch, --config-patch-control-plane and
 // --config-patch-worker. [Configs.Patch] gives what talosctl writes.
 //
+// For large fleets, [NodeSettings] is the usual per-node patch (labels, annotations, taints,
+// SANs) as data: [Configs.NodeWithSettings] applies it without parsing patch text, and
+// [NodeSettings.Patch] is the same change as a patch. A [NodeEncoder] made from a role config
+// encodes that role's node configs to exactly the bytes of [Encode], re-encoding only what
+// differs from the role config.
+//
 // # Validation and errors
 //
 // [Validate] checks a config for a runtime [Mode] (container, metal, cloud): machinery's
