@@ -32,7 +32,7 @@ trap 'rm -rf "$bin"' EXIT
 mkdir "$bin/build"
 go build -o "$bin/build/fleet" ./examples/fleet
 go build -o "$bin/build/fleet-baseline" ./internal/cmd/fleet-baseline
-go build -o "$bin/fleetbench" ./bench/fleetbench
+go build -o "$bin/fleetbench" ./internal/cmd/fleetbench
 # Every measured binary is a plain copy: a file just written by the Go linker is mapped with
 # larger page-cache folios on this kernel, which inflates the peak RSS of a process by up to
 # 20 MiB. Copying the three binaries (helm included) measures all of them alike.
