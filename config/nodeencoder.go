@@ -37,6 +37,9 @@ type NodeEncoder struct {
 	v1   *fieldsEncoding // the base's v1alpha1 document, field by field; nil without one
 	docs []docEncoding   // the base's other documents
 	size int             // the length of the base's encoding, to size output buffers
+
+	base   coreconfig.Provider // the encoder's copy of the base; nil for the zero NodeEncoder
+	baseV1 *v1alpha1.Config    // base's v1alpha1 document, when e.v1 is set
 }
 
 // docEncoding is one encoded document of the base.
@@ -77,12 +80,14 @@ func NewNodeEncoder(base coreconfig.Provider) (*NodeEncoder, error) {
 		return nil, fmt.Errorf("new node encoder: %w: nil config", ErrInvalid)
 	}
 
-	v1, docs, ok := splitDocuments(deepClone(base))
+	own := deepClone(base)
+
+	v1, docs, ok := splitDocuments(own)
 	if !ok {
 		return nil, fmt.Errorf("new node encoder: %w: %T is not a machinery config container", ErrInvalid, base)
 	}
 
-	e := &NodeEncoder{}
+	e := &NodeEncoder{base: own}
 
 	if v1 != nil && splittable(reflect.TypeOf(v1)) {
 		fe, err := newFieldsEncoding(reflect.ValueOf(v1).Elem(), 2)
@@ -90,7 +95,7 @@ func NewNodeEncoder(base coreconfig.Provider) (*NodeEncoder, error) {
 			return nil, fmt.Errorf("new node encoder: %w", err)
 		}
 
-		e.v1 = fe
+		e.v1, e.baseV1 = fe, v1
 
 		for _, f := range fe.fields {
 			e.size += len(f.enc)
@@ -283,7 +288,8 @@ func (fe *fieldsEncoding) encode(buf *bytes.Buffer, v reflect.Value, level int) 
 		fd := &fe.fields[i]
 		fv := v.Field(fd.index)
 
-		if !sameValue(fv, fd.base) && (fd.sub == nil || fv.IsNil()) {
+		// A field split further is compared field by field below, not as a whole here.
+		if (fd.sub == nil || fv.IsNil()) && !sameValue(fv, fd.base) {
 			changed = append(changed, i)
 		}
 	}
@@ -300,7 +306,11 @@ func (fe *fieldsEncoding) encode(buf *bytes.Buffer, v reflect.Value, level int) 
 		case len(changed) > 0 && changed[0] == i:
 			writeIndented(buf, encs[0], level)
 			changed, encs = changed[1:], encs[1:]
-		case fd.sub != nil && !v.Field(fd.index).IsNil() && !sameValue(v.Field(fd.index), fd.base):
+		case fd.sub != nil && !v.Field(fd.index).IsNil() && v.Field(fd.index).UnsafePointer() != fd.base.UnsafePointer():
+			// Encoded field by field, which copies the base's encoding of every field that
+			// equals the base's and, for a struct equal to the base's, gives fd.enc (the split
+			// form is used only where it reproduces the whole field's encoding). Comparing the
+			// whole struct first would compare every field twice.
 			fv := v.Field(fd.index)
 
 			var body bytes.Buffer
@@ -521,6 +531,14 @@ func sameValue(a, b reflect.Value) bool {
 		if a.IsNil() || b.IsNil() {
 			return a.IsNil() == b.IsNil()
 		}
+	case reflect.String: // without boxing both values, as a.Interface() would
+		return a.String() == b.String()
+	case reflect.Bool:
+		return a.Bool() == b.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return a.Int() == b.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return a.Uint() == b.Uint()
 	}
 
 	return reflect.DeepEqual(a.Interface(), b.Interface())

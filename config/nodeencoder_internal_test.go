@@ -11,6 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// namedString is a string type, compared without boxing by sameValue.
+type namedString string
+
 type cyclic struct {
 	Name string
 	Next *cyclic
@@ -41,6 +44,8 @@ func TestSameValueIsDeepEqual(t *testing.T) {
 		func() {}, (func())(nil),
 		ring1, ring2, ring3,
 		&v1alpha1.Config{}, &v1alpha1.Config{ConfigVersion: "v1alpha1"},
+		namedString("a"), namedString("b"), int8(-1), int32(7), uint(0), uint64(1 << 40), uintptr(3),
+		[]namedString{"a"}, struct{ S namedString }{"a"}, struct{ S namedString }{"b"},
 	}
 
 	for _, contract := range []string{"v1.13", "v1.11"} {

@@ -112,6 +112,29 @@ func TestNodeWithSettingsDoesNotModifyInputs(t *testing.T) {
 	require.Equal(t, config.NodeSettings{Labels: map[string]string{"a": "b"}, CertSANs: []string{"10.0.0.1"}}, s)
 }
 
+// TestNodeWithSettingsKeepsRoleAnnotations checks that settings merged into a role config with
+// node annotations leave the role's annotations alone (machinery's DeepCopy shares that map).
+func TestNodeWithSettingsKeepsRoleAnnotations(t *testing.T) {
+	t.Parallel()
+
+	role, err := nodeEncoderRoles(t, "v1.13").Node(config.RoleWorker, config.Layers{AllNodes: []patches.Patch{
+		patches.MustParse("machine:\n  nodeAnnotations:\n    a: b\n"),
+	}})
+	require.NoError(t, err)
+
+	before, err := config.Encode(role)
+	require.NoError(t, err)
+
+	_, err = config.Configs{Worker: role}.NodeWithSettings(config.RoleWorker, config.Layers{}, config.NodeSettings{
+		Annotations: map[string]string{"node": "n", "a": "c"},
+	})
+	require.NoError(t, err)
+
+	after, err := config.Encode(role)
+	require.NoError(t, err)
+	require.Equal(t, string(before), string(after))
+}
+
 func TestNodeWithSettingsErrors(t *testing.T) {
 	t.Parallel()
 

@@ -163,6 +163,40 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
+// BenchmarkNode is the fleet's per-node work (stages "node patch" and "encode" together):
+// NodeEncoder.EncodeWithSettings, which the fleet uses, and for comparison NodeWithSettings
+// then NodeEncoder.Encode, which give the same bytes.
+func BenchmarkNode(b *testing.B) {
+	_, cp, w := benchRoles(b)
+
+	for _, r := range []*role{cp, w} {
+		b.Run(r.role.String()+"/EncodeWithSettings", func(b *testing.B) {
+			b.ReportAllocs()
+
+			for i := 0; b.Loop(); i++ {
+				if _, _, err := r.node(i, 3); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+
+		b.Run(r.role.String()+"/NodeWithSettings+Encode", func(b *testing.B) {
+			b.ReportAllocs()
+
+			for i := 0; b.Loop(); i++ {
+				node, err := r.configs.NodeWithSettings(r.role, config.Layers{}, nodeSettings(nodeName(i, 3), nodeAddress(i)))
+				if err != nil {
+					b.Fatal(err)
+				}
+
+				if _, err := r.encoder.Encode(node); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkFleet is the whole pipeline in process, from the chart file and the secrets to every
 // node's bytes (not written).
 func BenchmarkFleet(b *testing.B) {

@@ -271,16 +271,13 @@ func nodeSettings(name, address string) config.NodeSettings {
 	}
 }
 
-// node builds and encodes the config of node i (stages "node patch" and "encode").
+// node builds and encodes the config of node i (stages "node patch" and "encode"): what
+// config.Encode gives for r.configs.NodeWithSettings(r.role, config.Layers{}, settings), which
+// config.NodeEncoder.EncodeWithSettings computes without copying the role config.
 func (r *role) node(i, controlPlanes int) (string, []byte, error) {
 	name := nodeName(i, controlPlanes)
 
-	cfg, err := r.configs.NodeWithSettings(r.role, config.Layers{}, nodeSettings(name, nodeAddress(i)))
-	if err != nil {
-		return "", nil, fmt.Errorf("node %s: %w", name, err)
-	}
-
-	data, err := r.encoder.Encode(cfg)
+	data, err := r.encoder.EncodeWithSettings(nodeSettings(name, nodeAddress(i)))
 	if err != nil {
 		return "", nil, fmt.Errorf("node %s: %w", name, err)
 	}
