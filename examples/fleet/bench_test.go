@@ -215,3 +215,39 @@ func BenchmarkFleet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAfterRender is the work between the end of the render and the control-plane nodes,
+// on the critical path: the inline-manifest patch of the rendered Cilium, and the control-plane
+// role (its layers applied, validated, its node encoder made).
+func BenchmarkAfterRender(b *testing.B) {
+	f := testFleet(b)
+
+	ch, err := loadChart(b.Context(), f.chartPath)
+	require.NoError(b, err)
+
+	cilium, err := renderCilium(ch, f.kubernetes, true)
+	require.NoError(b, err)
+
+	g, err := generate(f)
+	require.NoError(b, err)
+
+	b.Run("inline manifest patch", func(b *testing.B) {
+		b.ReportAllocs()
+
+		for b.Loop() {
+			_ = patches.InlineManifest(release, string(cilium))
+		}
+	})
+
+	inline := patches.InlineManifest(release, string(cilium))
+
+	b.Run("control-plane role", func(b *testing.B) {
+		b.ReportAllocs()
+
+		for b.Loop() {
+			if _, err := roleBuilder(f, g, config.RoleControlPlane, config.Layers{AllNodes: g.layers.AllNodes, ControlPlane: []patches.Patch{inline}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
