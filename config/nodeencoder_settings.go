@@ -26,8 +26,15 @@ import (
 // The encoder and s are not modified; it is safe for concurrent use. The zero NodeEncoder has no
 // base and returns an error wrapping [ErrInvalid].
 func (e *NodeEncoder) EncodeWithSettings(s NodeSettings) ([]byte, error) {
+	return e.AppendWithSettings(nil, s)
+}
+
+// AppendWithSettings is [NodeEncoder.EncodeWithSettings] appending the encoding to dst, which it
+// returns extended, like the strconv Append functions: a caller that writes node after node can
+// reuse one buffer instead of allocating one per node. On error dst is returned unchanged.
+func (e *NodeEncoder) AppendWithSettings(dst []byte, s NodeSettings) ([]byte, error) {
 	if e == nil || e.base == nil {
-		return nil, fmt.Errorf("encode config with settings: %w: node encoder without a base config", ErrInvalid)
+		return dst, fmt.Errorf("encode config with settings: %w: node encoder without a base config", ErrInvalid)
 	}
 
 	ctr, ok := e.base.(*container.Container)
@@ -35,10 +42,15 @@ func (e *NodeEncoder) EncodeWithSettings(s NodeSettings) ([]byte, error) {
 		// The general path: what NodeWithSettings does, then Encode.
 		cfg, err := mergeSettings(deepClone(e.base), s)
 		if err != nil {
-			return nil, fmt.Errorf("encode config with settings: %w", err)
+			return dst, fmt.Errorf("encode config with settings: %w", err)
 		}
 
-		return e.Encode(cfg)
+		out, err := e.Encode(cfg)
+		if err != nil {
+			return dst, err
+		}
+
+		return append(dst, out...), nil
 	}
 
 	// The node's v1alpha1 document: a shallow copy of the base's whose machine section is a
@@ -49,22 +61,23 @@ func (e *NodeEncoder) EncodeWithSettings(s NodeSettings) ([]byte, error) {
 
 	if !s.IsZero() {
 		if err := mergeSettingsShallow(&v1, s); err != nil {
-			return nil, fmt.Errorf("encode config with settings: node settings: %w", err)
+			return dst, fmt.Errorf("encode config with settings: node settings: %w", err)
 		}
 	}
 
-	var buf bytes.Buffer
+	start := len(dst)
+	buf := bytes.NewBuffer(dst)
 
 	buf.Grow(e.size + e.size/8)
 
 	// Every part shared with the base is the base's by identity, so only the changed fields of
 	// the machine section are compared in depth and encoded.
-	if err := e.v1.encode(&buf, reflect.ValueOf(&v1).Elem(), 0); err != nil {
-		return nil, fmt.Errorf("encode config with settings: %w", err)
+	if err := e.v1.encode(buf, reflect.ValueOf(&v1).Elem(), 0); err != nil {
+		return dst, fmt.Errorf("encode config with settings: %w", err)
 	}
 
 	for _, d := range e.docs {
-		if buf.Len() > 0 {
+		if buf.Len() > start {
 			buf.WriteString("---\n")
 		}
 

@@ -169,6 +169,51 @@ func TestEncodeWithSettingsModifiesNothing(t *testing.T) {
 	require.Equal(t, string(baseYAML), string(after))
 }
 
+func TestAppendWithSettings(t *testing.T) {
+	t.Parallel()
+
+	cfgs := nodeEncoderRoles(t, "v1.13")
+
+	for _, base := range []coreconfig.Provider{cfgs.Worker, withKubeSpan(t, cfgs.ControlPlane, network.NewKubeSpanV1Alpha1())} {
+		enc, err := config.NewNodeEncoder(base)
+		require.NoError(t, err)
+
+		// One buffer reused for node after node gives what fresh encodings give.
+		var buf []byte
+
+		for i := range 5 {
+			s := config.NodeSettings{
+				Labels:   map[string]string{"example.com/node": fmt.Sprint("node-", i)},
+				CertSANs: []string{fmt.Sprintf("10.0.0.%d", i+1)},
+			}
+
+			want, err := enc.EncodeWithSettings(s)
+			require.NoError(t, err)
+
+			buf, err = enc.AppendWithSettings(buf[:0], s)
+			require.NoError(t, err)
+			require.Equal(t, string(want), string(buf))
+
+			// Appending keeps what dst holds.
+			out, err := enc.AppendWithSettings([]byte("prefix\n"), s)
+			require.NoError(t, err)
+			require.Equal(t, "prefix\n"+string(want), string(out))
+		}
+	}
+
+	// The general path (a base without a v1alpha1 document) appends too.
+	onlyKubeSpan, err := container.New(network.NewKubeSpanV1Alpha1())
+	require.NoError(t, err)
+
+	enc, err := config.NewNodeEncoder(onlyKubeSpan)
+	require.NoError(t, err)
+
+	s := config.NodeSettings{Labels: map[string]string{"a": "b"}}
+	out, err := enc.AppendWithSettings([]byte("x"), s)
+	require.NoError(t, err)
+	require.Equal(t, "x"+viaNodeWithSettings(t, config.RoleWorker, onlyKubeSpan, s), string(out))
+}
+
 func TestEncodeWithSettingsErrors(t *testing.T) {
 	t.Parallel()
 
@@ -178,6 +223,11 @@ func TestEncodeWithSettingsErrors(t *testing.T) {
 
 	_, err = (&config.NodeEncoder{}).EncodeWithSettings(config.NodeSettings{CertSANs: []string{"x"}})
 	require.ErrorIs(t, err, config.ErrInvalid)
+
+	dst := []byte("kept")
+	out, err := (&config.NodeEncoder{}).AppendWithSettings(dst, config.NodeSettings{})
+	require.ErrorIs(t, err, config.ErrInvalid)
+	require.Equal(t, "kept", string(out), "on error dst is returned unchanged")
 }
 
 func TestEncodeWithSettingsConcurrent(t *testing.T) {

@@ -39,7 +39,8 @@ type fleet struct {
 }
 
 // emitFunc receives node i's name and encoded config. It is called concurrently, once per node,
-// in no particular order; data is the caller's.
+// in no particular order. data is valid only until emit returns: each building goroutine
+// reuses one buffer for all its nodes.
 type emitFunc func(i int, name string, data []byte) error
 
 // nodeName returns the name of node i, counting control planes then workers.
@@ -271,13 +272,14 @@ func nodeSettings(name, address string) config.NodeSettings {
 	}
 }
 
-// node builds and encodes the config of node i (stages "node patch" and "encode"): what
-// config.Encode gives for r.configs.NodeWithSettings(r.role, config.Layers{}, settings), which
-// config.NodeEncoder.EncodeWithSettings computes without copying the role config.
-func (r *role) node(i, controlPlanes int) (string, []byte, error) {
+// node builds and encodes the config of node i (stages "node patch" and "encode") into buf's
+// storage: what config.Encode gives for r.configs.NodeWithSettings(r.role, config.Layers{},
+// settings), which config.NodeEncoder.AppendWithSettings computes without copying the role
+// config.
+func (r *role) node(i, controlPlanes int, buf []byte) (string, []byte, error) {
 	name := nodeName(i, controlPlanes)
 
-	data, err := r.encoder.EncodeWithSettings(nodeSettings(name, nodeAddress(i)))
+	data, err := r.encoder.AppendWithSettings(buf[:0], nodeSettings(name, nodeAddress(i)))
 	if err != nil {
 		return "", nil, fmt.Errorf("node %s: %w", name, err)
 	}
@@ -306,8 +308,10 @@ func newNodeQueue(ctx context.Context, from, to, controlPlanes int, r *role, emi
 	return q
 }
 
-// work builds and emits nodes until none is left or one fails.
+// work builds and emits nodes until none is left or one fails, encoding them into one buffer.
 func (q *nodeQueue) work() {
+	var buf []byte
+
 	for {
 		i := int(q.next.Add(1) - 1)
 		if i >= q.to {
@@ -321,7 +325,8 @@ func (q *nodeQueue) work() {
 				data []byte
 			)
 
-			if name, data, err = q.role.node(i, q.controlPlanes); err == nil {
+			if name, data, err = q.role.node(i, q.controlPlanes, buf); err == nil {
+				buf = data
 				err = q.emit(i, name, data)
 			}
 		}

@@ -61,7 +61,7 @@ func buildAll(t testing.TB, f fleet) ([]string, [][]byte) {
 		defer mu.Unlock()
 
 		require.Empty(t, names[i], "node %d emitted twice", i)
-		names[i], data[i] = name, d
+		names[i], data[i] = name, bytes.Clone(d) // d is valid only during the call
 
 		return nil
 	})
