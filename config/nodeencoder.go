@@ -311,26 +311,28 @@ func (fe *fieldsEncoding) encode(buf *bytes.Buffer, v reflect.Value, level int) 
 			// equals the base's and, for a struct equal to the base's, gives fd.enc (the split
 			// form is used only where it reproduces the whole field's encoding). Comparing the
 			// whole struct first would compare every field twice.
+			// The fields go straight into buf, one level deeper than the key line: indenting
+			// by 4 spaces and then by level*4 is indenting by (level+1)*4.
 			fv := v.Field(fd.index)
+			mark := buf.Len()
 
-			var body bytes.Buffer
-			if err := fd.sub.encode(&body, fv.Elem(), 1); err != nil {
+			writeIndented(buf, fd.keyLn, level)
+
+			body := buf.Len()
+			if err := fd.sub.encode(buf, fv.Elem(), level+1); err != nil {
 				return err
 			}
 
-			if body.Len() == 0 { // every field omitted: the struct encodes as "key: {}"
+			if buf.Len() == body { // every field omitted: the struct encodes as "key: {}"
+				buf.Truncate(mark)
+
 				enc, err := fd.encodeValue(fv)
 				if err != nil {
 					return err
 				}
 
 				writeIndented(buf, enc, level)
-
-				continue
 			}
-
-			writeIndented(buf, fd.keyLn, level)
-			writeIndented(buf, body.Bytes(), level)
 		default:
 			writeIndented(buf, fd.enc, level)
 		}
