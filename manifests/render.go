@@ -249,6 +249,14 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 			fmt.Errorf("chart requires kubeVersion %s, which Kubernetes %s does not meet", c, kubeVersion.String()))
 	}
 
+	// The values schemas do not depend on the values: their compilation, most of the cost of
+	// the schema check, starts here, concurrently with merging and coalescing the values (the
+	// check below waits for it). Should the render fail before the check, the compilation still
+	// completes in the background, and the Renderer keeps its result for its next render.
+	if !opts.SkipSchemaValidation {
+		go rd.compiledSchemas()
+	}
+
 	vals, step, err := mergeValues(opts)
 	if err != nil {
 		return fail(step, ErrValues, err)

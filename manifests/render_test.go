@@ -358,6 +358,27 @@ func TestRenderSchemaOffline(t *testing.T) {
 	require.NoError(t, err, "urn references are permissive, as in Helm")
 }
 
+// TestRendererSchemaAfterFailedRender checks that a render failing before the schema check
+// (the schemas compile in the background from its start) leaves the Renderer's schema check
+// intact for the next renders (run with -race).
+func TestRendererSchemaAfterFailedRender(t *testing.T) {
+	t.Parallel()
+
+	ch := appChart()
+	ch.Schema = []byte(`{"properties": {"replicas": {"type": "integer"}}}`)
+	rd := manifests.NewRenderer(ch)
+
+	_, err := rd.Render(testKubeVersion, manifests.RenderOptions{Namespace: "apps", ValuesFiles: [][]byte{[]byte("replicas: [")}})
+	require.ErrorIs(t, err, manifests.ErrValues)
+
+	_, err = rd.Render(testKubeVersion, manifests.RenderOptions{Namespace: "apps", Set: []string{"replicas=many"}})
+	require.ErrorIs(t, err, manifests.ErrValues)
+	require.ErrorContains(t, err, "replicas")
+
+	_, err = rd.Render(testKubeVersion, manifests.RenderOptions{Namespace: "apps", Set: []string{"replicas=2"}})
+	require.NoError(t, err)
+}
+
 // TestRendererConcurrent renders one chart from many goroutines (run with -race).
 func TestRendererConcurrent(t *testing.T) {
 	t.Parallel()
