@@ -379,3 +379,21 @@ func TestApplyProviderConcurrent(t *testing.T) {
 
 	require.Equal(t, string(before), string(encode(t, in)))
 }
+
+// TestApplyProviderLeavesAnnotationsAlone guards against machinery's DeepCopy sharing the
+// machine.nodeAnnotations map: a patch adding an annotation must not reach the input.
+func TestApplyProviderLeavesAnnotationsAlone(t *testing.T) {
+	t.Parallel()
+
+	base, err := patches.ApplyProvider(genConfig(t, "v1.13", machine.TypeWorker),
+		patches.MustParse("machine:\n  nodeAnnotations:\n    example.com/role: base\n"))
+	require.NoError(t, err)
+
+	before := encode(t, base)
+
+	out, err := patches.ApplyProvider(base, patches.MustParse("machine:\n  nodeAnnotations:\n    example.com/node: worker-1\n"))
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"example.com/role": "base", "example.com/node": "worker-1"}, map[string]string(out.Machine().NodeAnnotations()))
+	require.Equal(t, map[string]string{"example.com/role": "base"}, map[string]string(base.Machine().NodeAnnotations()), "input annotations changed")
+	require.Equal(t, string(before), string(encode(t, base)))
+}

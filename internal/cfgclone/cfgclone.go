@@ -1,13 +1,16 @@
 // Package cfgclone deep-copies machinery config providers.
 //
-// machinery's Provider.Clone is not deep for the v1alpha1 document's endpoints:
-// v1alpha1.Endpoint's DeepCopyInto copies the *url.URL pointer (machinery v1.13.0), and a
-// strategic merge patch writes through it, so patching a Clone changes the original's
-// control-plane endpoint. Deep gives those endpoints their own URL values; config and patches
-// both clone through it so neither ever changes a caller's config.
+// machinery's Provider.Clone (machinery v1.13.0) is not deep everywhere: v1alpha1.Endpoint's
+// DeepCopyInto copies the *url.URL pointer, and the generated DeepCopy of the machine section
+// shares the machine.nodeAnnotations map. A strategic merge patch writes through both, so
+// patching a Clone would change the original's control-plane endpoint or annotations. Deep gives
+// them their own copies; config and patches both clone through it so neither ever changes a
+// caller's config.
 package cfgclone
 
 import (
+	"maps"
+
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
@@ -29,6 +32,10 @@ func Deep(cfg config.Provider) config.Provider {
 
 	if v.ClusterConfig != nil && v.ClusterConfig.ControlPlane != nil {
 		ownURL(v.ClusterConfig.ControlPlane.Endpoint)
+	}
+
+	if v.MachineConfig != nil {
+		v.MachineConfig.MachineNodeAnnotations = maps.Clone(v.MachineConfig.MachineNodeAnnotations)
 	}
 
 	if v.MachineConfig != nil && v.MachineConfig.MachineLogging != nil {
