@@ -104,16 +104,10 @@ func (s NodeSettings) document() *v1alpha1.Config {
 }
 
 // mergeSettings merges the settings' document into cfg, a deep copy of its own that no one else
-// holds, exactly as configpatcher.StrategicMerge merges a patch document into the v1alpha1
+// holds (made by deepClone, which also copies the maps machinery's DeepCopy shares), exactly as configpatcher.StrategicMerge merges a patch document into the v1alpha1
 // document, but in place: StrategicMerge would clone cfg once more.
 func mergeSettings(cfg coreconfig.Provider, s NodeSettings) (coreconfig.Provider, error) {
 	if ctr, ok := cfg.(*container.Container); ok && !ctr.Readonly() && ctr.RawV1Alpha1() != nil {
-		// machinery v1.13.0's DeepCopy shares machine.nodeAnnotations with the original, so the
-		// copy gets its own map before the merge writes into it.
-		if m := ctr.RawV1Alpha1().MachineConfig; m != nil && len(s.Annotations) > 0 {
-			m.MachineNodeAnnotations = maps.Clone(m.MachineNodeAnnotations)
-		}
-
 		if err := merge.Merge(ctr.RawV1Alpha1(), s.document()); err != nil {
 			return nil, err
 		}
