@@ -44,24 +44,7 @@ func viaNodeWithSettings(t testing.TB, role config.Role, base coreconfig.Provide
 func TestEncodeWithSettingsEqualsNodeWithSettings(t *testing.T) {
 	t.Parallel()
 
-	settings := []struct {
-		name string
-		s    config.NodeSettings
-	}{
-		{"zero", config.NodeSettings{}},
-		{"label and SAN", config.NodeSettings{Labels: map[string]string{"example.com/node": "worker-7"}, CertSANs: []string{"10.0.0.8"}}},
-		{"every field", config.NodeSettings{
-			Labels:      map[string]string{"a": "1", "b": "", "zone": "eu-1"},
-			Annotations: map[string]string{"example.com/rack": "r7", "quoted": "yes"},
-			Taints:      map[string]string{"dedicated": "db:NoSchedule"},
-			CertSANs:    []string{"10.0.0.8", "node.example", "fd00::8"},
-		}},
-		{"overrides a role label", config.NodeSettings{Labels: map[string]string{"role": "node"}}},
-		{"empty value keeps a role label", config.NodeSettings{Labels: map[string]string{"role": ""}}},
-		{"empty maps", config.NodeSettings{Labels: map[string]string{}, CertSANs: []string{}}},
-		{"only SANs", config.NodeSettings{CertSANs: []string{"role.example", "10.0.0.9"}}},
-		{"only taints", config.NodeSettings{Taints: map[string]string{"role": "x:NoExecute"}}},
-	}
+	settings := nodeSettingsCases
 
 	// A layer that sets what the settings then override or extend.
 	roleLayer := patches.MustParse("machine:\n  nodeLabels:\n    role: worker\n  nodeAnnotations:\n    a: b\n  nodeTaints:\n    role: y:NoSchedule\n  certSANs:\n    - role.example\n")

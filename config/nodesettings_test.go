@@ -13,21 +13,7 @@ import (
 func TestNodeWithSettingsEqualsPatch(t *testing.T) {
 	t.Parallel()
 
-	settings := []struct {
-		name string
-		s    config.NodeSettings
-	}{
-		{"zero", config.NodeSettings{}},
-		{"label and SAN", config.NodeSettings{Labels: map[string]string{"example.com/node": "worker-7"}, CertSANs: []string{"10.0.0.8"}}},
-		{"every field", config.NodeSettings{
-			Labels:      map[string]string{"a": "1", "b": "", "zone": "eu-1"},
-			Annotations: map[string]string{"example.com/rack": "r7", "quoted": "yes"},
-			Taints:      map[string]string{"dedicated": "db:NoSchedule"},
-			CertSANs:    []string{"10.0.0.8", "node.example", "fd00::8"},
-		}},
-		{"overrides a role label", config.NodeSettings{Labels: map[string]string{"role": "node"}}},
-		{"empty maps", config.NodeSettings{Labels: map[string]string{}, CertSANs: []string{}}},
-	}
+	settings := nodeSettingsCases
 
 	// A role layer that sets what the settings then override or extend.
 	roleLayer := patches.MustParse("machine:\n  nodeLabels:\n    role: worker\n  certSANs:\n    - role.example\n")
@@ -178,4 +164,24 @@ func BenchmarkNodeWithSettings(b *testing.B) {
 			}
 		}
 	})
+}
+
+// nodeSettingsCases are the node settings the NodeWithSettings and NodeEncoder tests run over.
+var nodeSettingsCases = []struct {
+	name string
+	s    config.NodeSettings
+}{
+	{"zero", config.NodeSettings{}},
+	{"label and SAN", config.NodeSettings{Labels: map[string]string{"example.com/node": "worker-7"}, CertSANs: []string{"10.0.0.8"}}},
+	{"every field", config.NodeSettings{
+		Labels:      map[string]string{"a": "1", "b": "", "zone": "eu-1"},
+		Annotations: map[string]string{"example.com/rack": "r7", "quoted": "yes"},
+		Taints:      map[string]string{"dedicated": "db:NoSchedule"},
+		CertSANs:    []string{"10.0.0.8", "node.example", "fd00::8"},
+	}},
+	{"overrides a role label", config.NodeSettings{Labels: map[string]string{"role": "node"}}},
+	{"empty value keeps a role label", config.NodeSettings{Labels: map[string]string{"role": ""}}},
+	{"empty maps", config.NodeSettings{Labels: map[string]string{}, CertSANs: []string{}}},
+	{"only SANs", config.NodeSettings{CertSANs: []string{"role.example", "10.0.0.9"}}},
+	{"only taints", config.NodeSettings{Taints: map[string]string{"role": "x:NoExecute"}}},
 }
