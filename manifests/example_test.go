@@ -117,9 +117,9 @@ metadata: {name: cilium}
 		fmt.Println(manifests.RefOf(obj))
 	}
 	// Output:
-	// Namespace cilium
-	// CustomResourceDefinition widgets.example.com
-	// ServiceAccount cilium/agent
+	// v1 Namespace cilium
+	// apiextensions.k8s.io/v1 CustomResourceDefinition widgets.example.com
+	// v1 ServiceAccount cilium/agent
 }
 
 func ExampleFindKeyMaterial() {
@@ -137,5 +137,5 @@ data: {ca.crt: "", tls.crt: "", tls.key: ""}
 		fmt.Println(km, "secret:", km.Secret)
 	}
 	// Output:
-	// Secret kube-system/hubble-server-certs (ca.crt, tls.crt, tls.key) secret: true
+	// v1 Secret kube-system/hubble-server-certs (ca.crt, tls.crt, tls.key) secret: true
 }

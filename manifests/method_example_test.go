@@ -50,8 +50,8 @@ func ExampleHostedMethod() {
 		fmt.Print(p)
 	}
 	// Output:
-	// refused: Secret kube-system/cilium-ca
-	// refused: Secret kube-system/hubble-server-certs
+	// refused: v1 Secret kube-system/cilium-ca
+	// refused: v1 Secret kube-system/hubble-server-certs
 	// # talospatch:replace-by-name
 	// cluster:
 	//   network:

@@ -195,11 +195,11 @@ func TestHostedMethod(t *testing.T) {
 	}{
 		{
 			name: "secrets refused", r: withCerts, url: url, wantErr: manifests.ErrSecretsInManifest,
-			wantSecrets: []string{"Secret kube-system/cilium-ca", "Secret kube-system/hubble-server-certs"},
+			wantSecrets: []string{"v1 Secret kube-system/cilium-ca", "v1 Secret kube-system/hubble-server-certs"},
 		},
 		{
 			name: "secret added after the render", r: &edited, url: url, talos: manifests.TalosSettings{KubeProxyDisabled: true},
-			wantErr: manifests.ErrSecretsInManifest, wantSecrets: []string{"Secret kube-system/added"},
+			wantErr: manifests.ErrSecretsInManifest, wantSecrets: []string{"v1 Secret kube-system/added"},
 		},
 		{name: "secrets accepted", r: withCerts, url: url, opts: manifests.HostedOptions{AllowSecrets: true}, wantPatches: []patches.Patch{cni}},
 		{
@@ -426,6 +426,6 @@ func TestCheckSizes(t *testing.T) {
 	last := rep.Checks[len(rep.Checks)-1]
 	require.Equal(t, "etcd object", last.Limit)
 	require.False(t, last.Fits)
-	require.Equal(t, "etcd object (1572864 bytes): object ConfigMap a/big 2097248 bytes: too large", last.String())
+	require.Equal(t, "etcd object (1572864 bytes): object v1 ConfigMap a/big 2097248 bytes: too large", last.String())
 	require.Len(t, rep.Exceeded(), 1)
 }

@@ -90,10 +90,16 @@ spec:
 `)})
 }
 
+// refs summarises objects as "Kind namespace/name" (or "Kind name") for comparisons.
 func refs(objs []*unstructured.Unstructured) []string {
 	var out []string
 	for _, o := range objs {
-		out = append(out, manifests.RefOf(o).String())
+		r := manifests.RefOf(o)
+		if r.Namespace == "" {
+			out = append(out, r.Kind+" "+r.Name)
+		} else {
+			out = append(out, r.Kind+" "+r.Namespace+"/"+r.Name)
+		}
 	}
 
 	return out

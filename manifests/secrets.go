@@ -30,13 +30,14 @@ func RefOf(obj *unstructured.Unstructured) ObjectRef {
 	return ObjectRef{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
 }
 
-// String returns "Kind namespace/name" (or "Kind name" for cluster-scoped objects).
+// String returns "apiVersion Kind namespace/name", or "apiVersion Kind name" for
+// cluster-scoped objects, for example "apps/v1 DaemonSet kube-system/cilium".
 func (r ObjectRef) String() string {
 	if r.Namespace == "" {
-		return r.Kind + " " + r.Name
+		return r.APIVersion + " " + r.Kind + " " + r.Name
 	}
 
-	return r.Kind + " " + r.Namespace + "/" + r.Name
+	return r.APIVersion + " " + r.Kind + " " + r.Namespace + "/" + r.Name
 }
 
 // KeyMaterial describes a Secret or another object that carries key material: PEM blocks

@@ -80,8 +80,8 @@ data:
 		t.Fatalf("key material (-want +got):\n%s", diff)
 	}
 
-	require.Equal(t, "Secret ns/tls (ca.crt, tls.key)", got[1].String())
-	require.Equal(t, "ValidatingWebhookConfiguration hook", got[3].Object.String())
+	require.Equal(t, "v1 Secret ns/tls (ca.crt, tls.key)", got[1].String())
+	require.Equal(t, "admissionregistration.k8s.io/v1 ValidatingWebhookConfiguration hook", got[3].Object.String())
 }
 
 func indent(s, prefix string) string {

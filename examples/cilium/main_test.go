@@ -157,12 +157,12 @@ func TestHostedRefusesSecrets(t *testing.T) {
 	args := []string{"-chart", chartFile("1.20.0"), "-method", "hosted", "-url", "https://example.com/c.yaml", "-secrets", secretsFile, "-out", out}
 	err := run(context.Background(), args, io.Discard, io.Discard)
 	require.ErrorIs(t, err, manifests.ErrSecretsInManifest)
-	require.Contains(t, err.Error(), "Secret kube-system/cilium-ca")
+	require.Contains(t, err.Error(), "v1 Secret kube-system/cilium-ca")
 	require.Empty(t, listDir(t, out), "nothing is written")
 
 	var stdout bytes.Buffer
 	require.NoError(t, run(context.Background(), append(args, "-allow-secrets"), &stdout, io.Discard))
-	require.Contains(t, stdout.String(), "warning: the hosted manifest carries key material: Secret kube-system/cilium-ca")
+	require.Contains(t, stdout.String(), "warning: the hosted manifest carries key material: v1 Secret kube-system/cilium-ca")
 }
 
 func TestPreviousRender(t *testing.T) {

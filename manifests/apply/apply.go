@@ -173,7 +173,7 @@ func (r *run) do(ctx context.Context) ([]Result, error) {
 	pending := make([]int, len(r.objs))
 
 	for i, obj := range r.objs {
-		r.results[i] = Result{Ref: RefOf(obj), Outcome: NotAttempted}
+		r.results[i] = Result{Ref: manifests.RefOf(obj), Outcome: NotAttempted}
 		pending[i] = i
 
 		gvk := obj.GroupVersionKind()
@@ -270,7 +270,7 @@ func (r *run) pass(ctx context.Context, indices []int) (retry []int, aborted boo
 func (r *run) one(ctx context.Context, i int) (res Result, again bool) {
 	obj := r.objs[i].DeepCopy()
 	gvk := obj.GroupVersionKind()
-	res = Result{Ref: RefOf(obj)}
+	res = Result{Ref: manifests.RefOf(obj)}
 
 	fail := func(op string, err error, abort bool) Result {
 		res.Outcome = Failed

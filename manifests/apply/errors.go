@@ -3,6 +3,8 @@ package apply
 import (
 	"errors"
 	"fmt"
+
+	"github.com/talospatch/talospatch/manifests"
 )
 
 var (
@@ -29,7 +31,7 @@ const (
 // ObjectError is the failure of one object.
 type ObjectError struct {
 	// Ref identifies the object.
-	Ref Ref
+	Ref manifests.ObjectRef
 	// Op is the operation that failed: OpMap, OpGet, OpCreate or OpApply.
 	Op string
 	// Aborted reports whether this failure stopped the pass (Talos stops its pass on it);

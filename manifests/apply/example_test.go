@@ -45,11 +45,11 @@ func ExampleApply() {
 
 func ExampleResult_String() {
 	fmt.Println(apply.Result{
-		Ref:     apply.Ref{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: "kube-system", Name: "cilium"},
+		Ref:     manifests.ObjectRef{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: "kube-system", Name: "cilium"},
 		Outcome: apply.Created,
 	})
 	fmt.Println(apply.Result{
-		Ref:     apply.Ref{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole", Name: "cilium"},
+		Ref:     manifests.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole", Name: "cilium"},
 		Outcome: apply.Exists,
 	})
 	// Output:

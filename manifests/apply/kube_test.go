@@ -57,7 +57,7 @@ func newInspector(t *testing.T, env *kubetest.Env) *inspector {
 	return &inspector{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}
 }
 
-func (in *inspector) resource(t *testing.T, ref apply.Ref) dynamic.ResourceInterface {
+func (in *inspector) resource(t *testing.T, ref manifests.ObjectRef) dynamic.ResourceInterface {
 	t.Helper()
 
 	gv, err := schema.ParseGroupVersion(ref.APIVersion)
@@ -74,7 +74,7 @@ func (in *inspector) resource(t *testing.T, ref apply.Ref) dynamic.ResourceInter
 }
 
 // get returns the live object, or nil when it does not exist.
-func (in *inspector) get(t *testing.T, ref apply.Ref) *unstructured.Unstructured {
+func (in *inspector) get(t *testing.T, ref manifests.ObjectRef) *unstructured.Unstructured {
 	t.Helper()
 
 	obj, err := in.resource(t, ref).Get(t.Context(), ref.Name, metav1.GetOptions{})
@@ -188,7 +188,7 @@ func TestRealCiliumAppliesToEmptyCluster(t *testing.T) {
 			}
 
 			// The privileged agent DaemonSet is there, as Talos would create it.
-			require.NotNil(t, in.get(t, apply.Ref{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: "kube-system", Name: "cilium"}))
+			require.NotNil(t, in.get(t, manifests.ObjectRef{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: "kube-system", Name: "cilium"}))
 		})
 	}
 }
@@ -216,7 +216,7 @@ func TestRealApplyingAgainChangesNothing(t *testing.T) {
 			require.NoError(t, err)
 			requireOutcomes(t, first, apply.Created)
 
-			inventory := apply.Result{Ref: apply.Ref{APIVersion: "v1", Kind: "ConfigMap", Namespace: apply.InventoryNamespace, Name: apply.InventoryName}}
+			inventory := apply.Result{Ref: manifests.ObjectRef{APIVersion: "v1", Kind: "ConfigMap", Namespace: apply.InventoryNamespace, Name: apply.InventoryName}}
 			if tc.opts.Inventory {
 				first = append(first, inventory)
 			}
@@ -262,7 +262,7 @@ data:
 	_, err := apply.Apply(t.Context(), client, objs, apply.Options{})
 	require.NoError(t, err)
 
-	ref := apply.Ref{APIVersion: "v1", Kind: "ConfigMap", Namespace: "edit-test", Name: "settings"}
+	ref := manifests.ObjectRef{APIVersion: "v1", Kind: "ConfigMap", Namespace: "edit-test", Name: "settings"}
 	live := in.get(t, ref)
 	require.NoError(t, unstructured.SetNestedField(live.Object, "edited-in-cluster", "data", "mode"))
 	edited, err := in.resource(t, ref).Update(t.Context(), live, metav1.UpdateOptions{})
@@ -306,7 +306,7 @@ metadata:
   namespace: stray
 rules: []
 `
-	gone := apply.Ref{APIVersion: "v1", Kind: "ConfigMap", Namespace: "deleted-test", Name: "gone"}
+	gone := manifests.ObjectRef{APIVersion: "v1", Kind: "ConfigMap", Namespace: "deleted-test", Name: "gone"}
 
 	t.Run("classic", func(t *testing.T) {
 		t.Parallel()
@@ -341,9 +341,9 @@ rules: []
 		require.Equal(t, metav1.ManagedFieldsOperationApply, live.GetManagedFields()[0].Operation)
 
 		// The cluster-scoped ClusterRole lost its stray namespace.
-		require.NotNil(t, in.get(t, apply.Ref{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole", Name: "deleted-test:reader"}))
+		require.NotNil(t, in.get(t, manifests.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole", Name: "deleted-test:reader"}))
 
-		inv := in.get(t, apply.Ref{APIVersion: "v1", Kind: "ConfigMap", Namespace: apply.InventoryNamespace, Name: apply.InventoryName})
+		inv := in.get(t, manifests.ObjectRef{APIVersion: "v1", Kind: "ConfigMap", Namespace: apply.InventoryNamespace, Name: apply.InventoryName})
 		require.NotNil(t, inv)
 		require.Equal(t, apply.InventoryName, inv.GetLabels()[apply.InventoryIDLabel])
 
@@ -456,7 +456,7 @@ func TestRealCiliumInCustomNamespace(t *testing.T) {
 		require.NotNil(t, in.get(t, r.Ref), r.Ref.String())
 	}
 
-	ds := in.get(t, apply.Ref{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: "cilium", Name: "cilium"})
+	ds := in.get(t, manifests.ObjectRef{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: "cilium", Name: "cilium"})
 	require.NotNil(t, ds)
 }
 
@@ -609,7 +609,7 @@ func TestRealDryRunWritesNothing(t *testing.T) {
 		}
 
 		require.Greater(t, created, 10)
-		require.Nil(t, in.get(t, apply.Ref{APIVersion: "v1", Kind: "ConfigMap", Namespace: apply.InventoryNamespace, Name: apply.InventoryName}))
+		require.Nil(t, in.get(t, manifests.ObjectRef{APIVersion: "v1", Kind: "ConfigMap", Namespace: apply.InventoryNamespace, Name: apply.InventoryName}))
 	}
 
 	// The dry run validated for real: an invalid object fails it.

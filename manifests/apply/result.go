@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"github.com/talospatch/talospatch/manifests"
 )
 
 // Outcome is what happened to one object.
@@ -80,35 +80,12 @@ func (o *Outcome) UnmarshalText(text []byte) error {
 // ErrUnknownOutcome is wrapped by errors about outcome text or values that name no outcome.
 var ErrUnknownOutcome = errors.New("unknown outcome")
 
-// Ref identifies an object as the applier sent it: the namespace is the one after defaulting
-// (a namespaced object without one goes to "default"; a cluster-scoped object has none). When
-// the kind could not be mapped, Namespace is as written.
-type Ref struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-	Namespace  string `json:"namespace,omitempty"`
-	Name       string `json:"name"`
-}
-
-// RefOf returns the reference of obj as written.
-func RefOf(obj *unstructured.Unstructured) Ref {
-	return Ref{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
-}
-
-// String returns "apiVersion Kind namespace/name", or "apiVersion Kind name" without a
-// namespace, for example "apps/v1 DaemonSet kube-system/cilium".
-func (r Ref) String() string {
-	if r.Namespace == "" {
-		return r.APIVersion + " " + r.Kind + " " + r.Name
-	}
-
-	return r.APIVersion + " " + r.Kind + " " + r.Namespace + "/" + r.Name
-}
-
 // Result is what happened to one input object.
 type Result struct {
-	// Ref identifies the object.
-	Ref Ref
+	// Ref identifies the object as the applier sent it: the namespace is the one after
+	// defaulting (a namespaced object without one goes to "default"; a cluster-scoped object
+	// has none). When the kind could not be mapped, Namespace is as written.
+	Ref manifests.ObjectRef
 	// Outcome is what happened.
 	Outcome Outcome
 	// Err is why the object Failed (an *ObjectError), or for Unverified why the server could
