@@ -179,7 +179,7 @@ type Renderer struct {
 	chart *chart.Chart
 
 	schemasOnce sync.Once
-	schemas     map[string]compiledSchema
+	schemas     map[string]*compiledSchema
 }
 
 // NewRenderer returns a Renderer for ch. Problems with ch are reported by Render.
@@ -188,9 +188,9 @@ func NewRenderer(ch *chart.Chart) *Renderer {
 }
 
 // compiledSchemas compiles the chart's values schemas on first use.
-func (rd *Renderer) compiledSchemas() map[string]compiledSchema {
+func (rd *Renderer) compiledSchemas() map[string]*compiledSchema {
 	rd.schemasOnce.Do(func() {
-		rd.schemas = map[string]compiledSchema{}
+		rd.schemas = map[string]*compiledSchema{}
 		compileSchemas(rd.chart, rd.schemas)
 	})
 

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"helm.sh/helm/v3/pkg/chart"
+
+	"github.com/talospatch/talospatch/internal/valuesschema"
 )
 
 // errOfflineSchemaRef is returned for a schema $ref to a file or URL: rendering is offline.
@@ -28,15 +31,22 @@ func (schemaLoader) Load(url string) (any, error) {
 // schemaLocation is the location Helm gives a chart's values.schema.json.
 const schemaLocation = "file:///values.schema.json"
 
-// compiledSchema is the compiled values.schema.json of one chart, or why it failed to compile.
+// compiledSchema is one chart's compiled values.schema.json. The fast path
+// (internal/valuesschema) decides most checks; jsonschema, which Helm uses, is compiled only
+// for schemas outside the fast path and when the fast path does not answer "valid", so that
+// every failure carries Helm's own message.
 type compiledSchema struct {
+	raw  []byte
+	fast *valuesschema.Schema // nil: the schema is outside the fast path
+
+	once   sync.Once
 	schema *jsonschema.Schema
 	err    error
 }
 
 // compileSchemas compiles the values schemas of c and its dependencies, keyed by the chart's
 // full path. Compiling dominates the cost of a schema check, so a Renderer does it once.
-func compileSchemas(c *chart.Chart, into map[string]compiledSchema) {
+func compileSchemas(c *chart.Chart, into map[string]*compiledSchema) {
 	if c.Schema != nil {
 		into[c.ChartFullPath()] = compileSchema(c.Schema)
 	}
@@ -46,37 +56,55 @@ func compileSchemas(c *chart.Chart, into map[string]compiledSchema) {
 	}
 }
 
-func compileSchema(schemaJSON []byte) (cs compiledSchema) {
+// compileSchema compiles schemaJSON for the fast path, and with jsonschema when the fast path
+// declines it.
+func compileSchema(schemaJSON []byte) *compiledSchema {
+	cs := &compiledSchema{raw: schemaJSON}
+
+	if fast, err := valuesschema.Compile(schemaJSON); err == nil {
+		cs.fast = fast
+	} else {
+		cs.full()
+	}
+
+	return cs
+}
+
+// full returns the schema compiled by jsonschema as Helm compiles it (once).
+func (cs *compiledSchema) full() (*jsonschema.Schema, error) {
+	cs.once.Do(func() {
+		cs.schema, cs.err = compileFull(cs.raw)
+	})
+
+	return cs.schema, cs.err
+}
+
+func compileFull(schemaJSON []byte) (schema *jsonschema.Schema, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			cs = compiledSchema{err: fmt.Errorf("unable to compile schema: %v", r)}
+			schema, err = nil, fmt.Errorf("unable to compile schema: %v", r)
 		}
 	}()
 
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaJSON))
 	if err != nil {
-		return compiledSchema{err: err}
+		return nil, err
 	}
 
 	compiler := jsonschema.NewCompiler()
 	compiler.UseLoader(schemaLoader{})
 
 	if err := compiler.AddResource(schemaLocation, doc); err != nil {
-		return compiledSchema{err: err}
+		return nil, err
 	}
 
-	schema, err := compiler.Compile(schemaLocation)
-	if err != nil {
-		return compiledSchema{err: err}
-	}
-
-	return compiledSchema{schema: schema}
+	return compiler.Compile(schemaLocation)
 }
 
 // validateValues checks coalesced values against the compiled schemas of c and of its
 // dependencies that have values, like Helm's chartutil.ValidateAgainstSchema, with Helm's
 // messages.
-func validateValues(c *chart.Chart, values map[string]any, schemas map[string]compiledSchema) error {
+func validateValues(c *chart.Chart, values map[string]any, schemas map[string]*compiledSchema) error {
 	var sb strings.Builder
 
 	validateChart(c, values, schemas, &sb)
@@ -88,7 +116,7 @@ func validateValues(c *chart.Chart, values map[string]any, schemas map[string]co
 	return nil
 }
 
-func validateChart(c *chart.Chart, values map[string]any, schemas map[string]compiledSchema, sb *strings.Builder) {
+func validateChart(c *chart.Chart, values map[string]any, schemas map[string]*compiledSchema, sb *strings.Builder) {
 	if c.Schema != nil {
 		cs, ok := schemas[c.ChartFullPath()]
 		if !ok {
@@ -118,9 +146,14 @@ func validateChart(c *chart.Chart, values map[string]any, schemas map[string]com
 	}
 }
 
-func validateOne(cs compiledSchema, values map[string]any) (err error) {
-	if cs.err != nil {
-		return cs.err
+func validateOne(cs *compiledSchema, values map[string]any) (err error) {
+	if cs.fast != nil && cs.fast.Check(values) == valuesschema.Valid {
+		return nil
+	}
+
+	schema, err := cs.full()
+	if err != nil {
+		return err
 	}
 
 	defer func() {
@@ -129,7 +162,7 @@ func validateOne(cs compiledSchema, values map[string]any) (err error) {
 		}
 	}()
 
-	if err := cs.schema.Validate(values); err != nil {
+	if err := schema.Validate(values); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "jsonschema validation failed with '"+schemaLocation+"#'\n")
 
 		return errors.New(msg + "\n")
