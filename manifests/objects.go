@@ -142,29 +142,46 @@ func SortForTalos(objs []*unstructured.Unstructured) []*unstructured.Unstructure
 // documents separated by "---" lines. Keys are sorted, so equal objects give equal bytes.
 // No objects give an empty stream.
 func EncodeObjects(objs []*unstructured.Unstructured) ([]byte, error) {
-	var buf bytes.Buffer
-
 	for i, obj := range objs {
 		if obj == nil {
 			return nil, fmt.Errorf("encode objects: object %d is nil", i)
 		}
+	}
 
+	// The objects are encoded concurrently, each on its own, then joined in order.
+	docs := make([][]byte, len(objs))
+	errs := make([]error, len(objs))
+
+	forEach(len(objs), func(i int) {
 		// The same bytes as sigs.k8s.io/yaml.Marshal (which encodes to JSON, decodes that with
 		// yaml.v2 and encodes it again), without the detour: unstructured content holds only
 		// JSON types, which yaml.v2 encodes as that round trip would.
-		doc, err := yamlv2.Marshal(obj.Object)
-		if err != nil {
-			return nil, fmt.Errorf("encode objects: object %d (%s %s): %w", i, obj.GetKind(), objectName(obj), err)
+		docs[i], errs[i] = yamlv2.Marshal(objs[i].Object)
+	})
+
+	size := 0
+
+	for i, doc := range docs {
+		if errs[i] != nil {
+			obj := objs[i]
+
+			return nil, fmt.Errorf("encode objects: object %d (%s %s): %w", i, obj.GetKind(), objectName(obj), errs[i])
 		}
 
-		if i > 0 {
-			buf.WriteString("---\n")
-		}
-
-		buf.Write(doc)
+		size += len("---\n") + len(doc)
 	}
 
-	return buf.Bytes(), nil
+	buf := make([]byte, 0, size)
+
+	for i, doc := range docs {
+		if i > 0 {
+			buf = append(buf, "---\n"...)
+		}
+
+		buf = append(buf, doc...)
+	}
+
+	return buf, nil
 }
 
 // objectName returns "namespace/name" or "name" for cluster-scoped objects.

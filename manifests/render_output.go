@@ -77,48 +77,68 @@ func assembleHelmOutput(c *chart.Chart, files map[string]string, opts RenderOpti
 
 	slices.Sort(paths)
 
-	var generic, hooks []helmDoc
+	// Every document is parsed on its own (concurrently), then classified in order.
+	type piece struct {
+		path    string
+		index   int
+		content string
+		obj     *unstructured.Unstructured
+		err     error
+	}
+
+	var pieces []piece
 
 	for _, p := range paths {
 		for i, content := range splitManifests(files[p]) {
-			// Parsed as printed: with the newline the output adds after the trimmed document.
-			obj, err := parseObject([]byte(content + "\n"))
-			if err != nil {
-				return helmOutput{}, fmt.Errorf("YAML parse error on %s (document %d): %w", p, i, err)
+			pieces = append(pieces, piece{path: p, index: i, content: content})
+		}
+	}
+
+	forEach(len(pieces), func(i int) {
+		// Parsed as printed: with the newline the output adds after the trimmed document.
+		pieces[i].obj, pieces[i].err = parseObject([]byte(pieces[i].content + "\n"))
+	})
+
+	var generic, hooks []helmDoc
+
+	for _, pc := range pieces {
+		if pc.err != nil {
+			return helmOutput{}, fmt.Errorf("YAML parse error on %s (document %d): %w", pc.path, pc.index, pc.err)
+		}
+
+		obj := pc.obj
+		doc := helmDoc{path: pc.path, content: pc.content, obj: obj}
+
+		if obj != nil {
+			doc.kind = obj.GetKind()
+		}
+
+		hookAnnotation, isHook := "", false
+		if obj != nil {
+			hookAnnotation, isHook = obj.GetAnnotations()[release.HookAnnotation]
+		}
+
+		if !isHook {
+			generic = append(generic, doc)
+
+			continue
+		}
+
+		known := true
+
+		for _, e := range strings.Split(hookAnnotation, ",") {
+			event, ok := helmHookEvent(strings.ToLower(strings.TrimSpace(e)))
+			if !ok {
+				known = false
+
+				break
 			}
 
-			doc := helmDoc{path: p, content: content, obj: obj}
-			if obj != nil {
-				doc.kind = obj.GetKind()
-			}
+			doc.test = doc.test || event == release.HookTest
+		}
 
-			hookAnnotation, isHook := "", false
-			if obj != nil {
-				hookAnnotation, isHook = obj.GetAnnotations()[release.HookAnnotation]
-			}
-
-			if !isHook {
-				generic = append(generic, doc)
-
-				continue
-			}
-
-			known := true
-
-			for _, e := range strings.Split(hookAnnotation, ",") {
-				event, ok := helmHookEvent(strings.ToLower(strings.TrimSpace(e)))
-				if !ok {
-					known = false
-
-					break
-				}
-
-				doc.test = doc.test || event == release.HookTest
-			}
-
-			if known {
-				hooks = append(hooks, doc)
-			}
+		if known {
+			hooks = append(hooks, doc)
 		}
 	}
 
