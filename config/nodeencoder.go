@@ -263,6 +263,10 @@ func newFieldsEncoding(v reflect.Value, depth int) (*fieldsEncoding, error) {
 // encodeValue encodes a struct holding only this field with value fv: "key: ...\n" lines, or
 // nothing when the field is omitted.
 func (fd *fieldEncoding) encodeValue(fv reflect.Value) ([]byte, error) {
+	if out, ok := appendPlainField(nil, fd, fv); ok {
+		return out, nil
+	}
+
 	s := reflect.New(fd.single)
 	s.Elem().Field(0).Set(fv)
 
@@ -361,6 +365,10 @@ func (fe *fieldsEncoding) encodeChanged(v reflect.Value, changed []int) ([][]byt
 		return encs, nil
 	}
 
+	if encodePlainFields(fe, v, changed, encs) {
+		return encs, nil
+	}
+
 	id := fmt.Sprint(changed)
 
 	t, ok := fe.batches.Load(id)
@@ -415,6 +423,35 @@ func (fe *fieldsEncoding) encodeChanged(v reflect.Value, changed []int) ([][]byt
 	}
 
 	return encs, nil
+}
+
+// encodePlainFields fills encs with the encodings of the changed fields when every one of them
+// is written directly (appendPlainField), all in one buffer, and reports whether it did.
+func encodePlainFields(fe *fieldsEncoding, v reflect.Value, changed []int, encs [][]byte) bool {
+	var (
+		buf  []byte
+		ends = make([]int, len(changed))
+	)
+
+	for k, i := range changed {
+		fd := &fe.fields[i]
+
+		var ok bool
+		if buf, ok = appendPlainField(buf, fd, v.Field(fd.index)); !ok {
+			return false
+		}
+
+		ends[k] = len(buf)
+	}
+
+	start := 0
+
+	for k, end := range ends {
+		encs[k] = buf[start:end:end]
+		start = end
+	}
+
+	return true
 }
 
 // nextKeyLine returns the offset of the second line of out that starts at the first column (a
