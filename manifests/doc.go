@@ -18,6 +18,13 @@
 // time jsonschema needs to compile them; other schemas, and every check that does not pass,
 // go through jsonschema as in Helm, so a failure carries Helm's message.
 //
+// Templates are parsed on every core, concurrently with the values, and a Renderer parses its
+// chart once for all its renders; they are then executed exactly as Helm's engine executes
+// them (the same function map, template set, order and values; the output is compared with
+// Helm's for every shipped chart). A template that fails, or a render with
+// RenderOptions.Previous (the chart's lookup), goes through Helm's own engine, so every error
+// is Helm's.
+//
 //	ch, err := loader.Load("cilium-1.18.12.tgz")
 //	if err != nil {
 //		return err

@@ -180,6 +180,9 @@ type Renderer struct {
 
 	schemasOnce sync.Once
 	schemas     map[string]*compiledSchema
+
+	parseOnce sync.Once
+	parsed    *parsedTemplates
 }
 
 // NewRenderer returns a Renderer for ch. Problems with ch are reported by Render.
@@ -195,6 +198,15 @@ func (rd *Renderer) compiledSchemas() map[string]*compiledSchema {
 	})
 
 	return rd.schemas
+}
+
+// parsedTemplates parses the chart's templates on first use.
+func (rd *Renderer) parsedTemplates() *parsedTemplates {
+	rd.parseOnce.Do(func() {
+		rd.parsed = parseTemplates(rd.chart)
+	})
+
+	return rd.parsed
 }
 
 // Render renders the Renderer's chart; see the package-level Render.
@@ -264,40 +276,61 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 
 	userValues := deepCopyMap(vals)
 
-	work := cloneChart(ch)
-
-	// Helm logs value/table conflicts to the process's standard logger while it coalesces; they
-	// become warnings, and the chart's side of each is dropped from the private copy (the
-	// caller's value wins either way), so Helm has nothing to print.
-	warnings := dropValueConflicts(work, userValues, "")
-
-	if err := checkDependencies(work); err != nil {
-		return fail("dependencies", ErrInvalidOptions, err)
-	}
-
-	if err := chartutil.ProcessDependenciesWithMerge(work, vals); err != nil {
-		return fail("dependencies", ErrValues, err)
+	// Previous objects without a namespace (helm template output, say) are in the release
+	// namespace, as they would be in the cluster. Without them the templates go through the
+	// parallel engine (engine.go), whose parse starts now, concurrently with the values.
+	previous := withNamespace(opts.Previous, namespace, newScopes(opts.ClusterScopedKinds, opts.Previous))
+	if len(previous) == 0 {
+		go rd.parsedTemplates()
 	}
 
 	caps := chartutil.DefaultCapabilities.Copy()
 	caps.KubeVersion = *kubeVersion
 	caps.APIVersions = append(slices.Clone(caps.APIVersions), opts.APIVersions...)
 
-	// Values are coalesced here and checked against the chart's schema concurrently with
-	// the template execution (both only read; the schema check gets its own copy because
-	// templates may `set` into values). The schema error wins, as in Helm, which validates
-	// first.
-	renderValues, err := chartutil.ToRenderValuesWithSchemaValidation(work, vals, chartutil.ReleaseOptions{
+	releaseOptions := chartutil.ReleaseOptions{
 		Name:      releaseName,
 		Namespace: namespace,
 		Revision:  1,
 		IsInstall: !opts.IsUpgrade,
 		IsUpgrade: opts.IsUpgrade,
-	}, caps, true)
-	if err != nil {
-		return fail("values", ErrValues, err)
 	}
 
+	// prepare makes the private copy of the chart that rendering modifies and the values of
+	// the render, from vals (which it may modify). It is run again on fresh copies when the
+	// parallel engine fails, since templates may have changed the values before failing.
+	prepare := func(vals map[string]any) (*chart.Chart, chartutil.Values, []string, *RenderError) {
+		work := cloneChart(ch)
+
+		// Helm logs value/table conflicts to the process's standard logger while it
+		// coalesces; they become warnings, and the chart's side of each is dropped from the
+		// private copy (the caller's value wins either way), so Helm has nothing to print.
+		warnings := dropValueConflicts(work, userValues, "")
+
+		if err := checkDependencies(work); err != nil {
+			return nil, nil, nil, &RenderError{Chart: chartID, Step: "dependencies", Err: fmt.Errorf("%w: %w", ErrInvalidOptions, err)}
+		}
+
+		if err := chartutil.ProcessDependenciesWithMerge(work, vals); err != nil {
+			return nil, nil, nil, &RenderError{Chart: chartID, Step: "dependencies", Err: fmt.Errorf("%w: %w", ErrValues, err)}
+		}
+
+		renderValues, err := chartutil.ToRenderValuesWithSchemaValidation(work, vals, releaseOptions, caps, true)
+		if err != nil {
+			return nil, nil, nil, &RenderError{Chart: chartID, Step: "values", Err: fmt.Errorf("%w: %w", ErrValues, err)}
+		}
+
+		return work, renderValues, warnings, nil
+	}
+
+	work, renderValues, warnings, rerr := prepare(vals)
+	if rerr != nil {
+		return nil, rerr
+	}
+
+	// The values are checked against the chart's schema concurrently with the template
+	// execution (both only read; the schema check gets its own copy because templates may
+	// `set` into values). The schema error wins, as in Helm, which validates first.
 	schemaErr := make(chan error, 1)
 
 	if opts.SkipSchemaValidation {
@@ -305,21 +338,26 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 	} else {
 		coalesced, _ := renderValues["Values"].(chartutil.Values)
 		schemaValues := deepCopyMap(coalesced)
+		schemaChart := work // work is replaced should the render start over
 
 		go func() {
-			schemaErr <- validateValues(work, schemaValues, rd.compiledSchemas())
+			schemaErr <- validateValues(schemaChart, schemaValues, rd.compiledSchemas())
 		}()
 	}
-
-	// Previous objects without a namespace (helm template output, say) are in the release
-	// namespace, as they would be in the cluster.
-	previous := withNamespace(opts.Previous, namespace, newScopes(opts.ClusterScopedKinds, opts.Previous))
 
 	var files map[string]string
 	if len(previous) > 0 {
 		files, err = engine.RenderWithClientProvider(work, renderValues, newPreviousObjects(previous, opts.ClusterScopedKinds))
 	} else {
-		files, err = engine.Engine{}.Render(work, renderValues)
+		files, err = executeTemplates(work, renderValues, rd.parsedTemplates())
+		if errors.Is(err, errFastEngine) {
+			// Helm's engine, on fresh copies, says what failed in its own words.
+			if work, renderValues, _, rerr = prepare(deepCopyMap(userValues)); rerr != nil {
+				return nil, rerr
+			}
+
+			files, err = engine.Engine{}.Render(work, renderValues)
+		}
 	}
 
 	if serr := <-schemaErr; serr != nil {

@@ -1,0 +1,500 @@
+package manifests
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"text/template"
+	"text/template/parse"
+
+	"github.com/BurntSushi/toml"
+	"github.com/Masterminds/sprig/v3"
+	"github.com/gobwas/glob"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"sigs.k8s.io/yaml"
+	goyaml "sigs.k8s.io/yaml/goyaml.v3"
+)
+
+// This file is a second implementation of Helm's template engine (helm.sh/helm/v3/pkg/engine,
+// as `helm template` runs it: not strict, no linting, no DNS, no cluster) for one purpose:
+// parsing the templates, most of a render's cost, on every core and once per Renderer, which
+// Helm's engine cannot (it parses file after file inside Engine.Render). Execution follows
+// Helm's exactly: the same function map, the same template set built in the same order, the
+// same values per file, files executed in Helm's order, "<no value>" removed.
+//
+// It is only ever trusted with success. A parse error, an execution error or a panic makes the
+// render start over with Helm's engine on fresh values (templates may have changed the values
+// before failing), so every failure carries Helm's own message; renders with a lookup source
+// (RenderOptions.Previous) use Helm's engine directly. Tests compare both engines' output for
+// every shipped chart and many value sets.
+
+// errFastEngine marks a failure of the parallel engine; the caller renders with Helm's engine.
+var errFastEngine = errors.New("parallel template engine gave up")
+
+// maxIncludeDepth is how often one template may be included within itself, as in Helm.
+const maxIncludeDepth = 1000
+
+// templateBuiltins are the names of text/template's built-in functions, which its parser
+// accepts besides the function map. (A name added by a later Go release fails the parallel
+// parse, and the render falls back to Helm's engine.)
+var templateBuiltins = map[string]any{
+	"and": true, "call": true, "html": true, "index": true, "slice": true, "js": true, "len": true,
+	"not": true, "or": true, "print": true, "printf": true, "println": true, "urlquery": true,
+	"eq": true, "ge": true, "gt": true, "le": true, "lt": true, "ne": true,
+}
+
+// helmFuncNames are the names of the functions of Helm's template function map, for parsing.
+var helmFuncNames = sync.OnceValue(func() map[string]any {
+	names := map[string]any{}
+	for name := range helmFuncs(nil) {
+		names[name] = true
+	}
+
+	return names
+})
+
+// helmFuncs returns the function map of Helm's engine for a render: sprig's text functions
+// without env and expandenv, Helm's YAML, JSON and TOML functions, and include, tpl, required,
+// fail, lookup and getHostByName as `helm template` binds them (no cluster, no DNS). root is
+// the template set include and tpl execute in; nil gives the names only.
+func helmFuncs(root *template.Template) template.FuncMap {
+	f := sprig.TxtFuncMap()
+	delete(f, "env")
+	delete(f, "expandenv")
+
+	f["toToml"] = tomlEncode
+	f["fromToml"] = tomlDecode
+	f["toYaml"] = yamlEncode
+	f["toYamlPretty"] = yamlEncodePretty
+	f["fromYaml"] = yamlDecodeMap
+	f["fromYamlArray"] = yamlDecodeList
+	f["toJson"] = jsonEncode
+	f["fromJson"] = jsonDecodeMap
+	f["fromJsonArray"] = jsonDecodeList
+
+	// Without a cluster, lookup finds nothing, and DNS lookups are off.
+	f["lookup"] = func(string, string, string, string) (map[string]any, error) { return map[string]any{}, nil }
+	f["getHostByName"] = func(string) string { return "" }
+
+	f["required"] = func(msg string, val any) (any, error) {
+		if s, isString := val.(string); val == nil || isString && s == "" {
+			return val, fmt.Errorf("%w: required: %s", errFastEngine, msg)
+		}
+
+		return val, nil
+	}
+	f["fail"] = func(msg string) (string, error) {
+		return "", fmt.Errorf("%w: fail: %s", errFastEngine, msg)
+	}
+
+	depth := map[string]int{}
+	f["include"] = includeFunc(root, depth)
+	f["tpl"] = tplFunc(root, depth)
+
+	return f
+}
+
+// includeFunc executes the named template of set with data, as Helm's include does.
+func includeFunc(set *template.Template, depth map[string]int) func(string, any) (string, error) {
+	return func(name string, data any) (string, error) {
+		if depth[name] > maxIncludeDepth {
+			return "", fmt.Errorf("%w: template %s includes itself too deeply", errFastEngine, name)
+		}
+
+		depth[name]++
+		defer func() { depth[name]-- }()
+
+		var sb strings.Builder
+		err := set.ExecuteTemplate(&sb, name, data)
+
+		return sb.String(), err
+	}
+}
+
+// tplFunc renders text as a template with the templates of parent, as Helm's tpl does: in a
+// clone of parent's set, where include and tpl see the clone, under parent's name.
+func tplFunc(parent *template.Template, depth map[string]int) func(string, any) (string, error) {
+	return func(text string, data any) (string, error) {
+		clone, err := parent.Clone()
+		if err != nil {
+			return "", err
+		}
+
+		clone.Option("missingkey=zero")
+		clone.Funcs(template.FuncMap{"include": includeFunc(clone, depth), "tpl": tplFunc(clone, depth)})
+
+		t, err := clone.New(parent.Name()).Parse(text)
+		if err != nil {
+			return "", err
+		}
+
+		var sb strings.Builder
+		if err := t.Execute(&sb, data); err != nil {
+			return "", err
+		}
+
+		return strings.ReplaceAll(sb.String(), "<no value>", ""), nil
+	}
+}
+
+func yamlEncode(v any) string {
+	out, err := yaml.Marshal(v)
+	if err != nil {
+		return "" // a template cannot handle the error; Helm gives the empty string too
+	}
+
+	return strings.TrimSuffix(string(out), "\n")
+}
+
+func yamlEncodePretty(v any) string {
+	var buf bytes.Buffer
+
+	enc := goyaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+
+	if err := enc.Encode(v); err != nil {
+		return ""
+	}
+
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
+func yamlDecodeMap(s string) map[string]any {
+	out := map[string]any{}
+	if err := yaml.Unmarshal([]byte(s), &out); err != nil {
+		out["Error"] = err.Error()
+	}
+
+	return out
+}
+
+func yamlDecodeList(s string) []any {
+	out := []any{}
+	if err := yaml.Unmarshal([]byte(s), &out); err != nil {
+		out = []any{err.Error()}
+	}
+
+	return out
+}
+
+func tomlEncode(v any) string {
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(v); err != nil {
+		return err.Error()
+	}
+
+	return buf.String()
+}
+
+func tomlDecode(s string) map[string]any {
+	out := map[string]any{}
+	if err := toml.Unmarshal([]byte(s), &out); err != nil {
+		out["Error"] = err.Error()
+	}
+
+	return out
+}
+
+func jsonEncode(v any) string {
+	out, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+
+	return string(out)
+}
+
+func jsonDecodeMap(s string) map[string]any {
+	out := map[string]any{}
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		out["Error"] = err.Error()
+	}
+
+	return out
+}
+
+func jsonDecodeList(s string) []any {
+	out := []any{}
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		out = []any{err.Error()}
+	}
+
+	return out
+}
+
+// chartFiles is .Files of a template: the chart's non-template files by path, with the
+// methods Helm gives them.
+type chartFiles map[string][]byte
+
+func newChartFiles(files []*chart.File) chartFiles {
+	out := make(chartFiles, len(files))
+	for _, f := range files {
+		out[f.Name] = f.Data
+	}
+
+	return out
+}
+
+// GetBytes returns the file's content, or no bytes.
+func (f chartFiles) GetBytes(name string) []byte {
+	if data, ok := f[name]; ok {
+		return data
+	}
+
+	return []byte{}
+}
+
+// Get returns the file's content as a string.
+func (f chartFiles) Get(name string) string { return string(f.GetBytes(name)) }
+
+// Glob returns the files whose path matches the glob pattern ('/' separates; an invalid
+// pattern matches everything).
+func (f chartFiles) Glob(pattern string) chartFiles {
+	g, err := glob.Compile(pattern, '/')
+	if err != nil {
+		g, _ = glob.Compile("**")
+	}
+
+	out := chartFiles{}
+
+	for name, data := range f {
+		if g.Match(name) {
+			out[name] = data
+		}
+	}
+
+	return out
+}
+
+// AsConfig returns the files as YAML of base name to content (a ConfigMap's data).
+func (f chartFiles) AsConfig() string {
+	if f == nil {
+		return ""
+	}
+
+	m := make(map[string]string, len(f))
+	for name, data := range f {
+		m[path.Base(name)] = string(data)
+	}
+
+	return yamlEncode(m)
+}
+
+// AsSecrets returns the files as YAML of base name to base64 content (a Secret's data).
+func (f chartFiles) AsSecrets() string {
+	if f == nil {
+		return ""
+	}
+
+	m := make(map[string]string, len(f))
+	for name, data := range f {
+		m[path.Base(name)] = base64.StdEncoding.EncodeToString(data)
+	}
+
+	return yamlEncode(m)
+}
+
+// Lines returns the lines of a file, without a final empty line.
+func (f chartFiles) Lines(name string) []string {
+	if f == nil || len(f[name]) == 0 {
+		return []string{}
+	}
+
+	s := string(f[name])
+	s = strings.TrimSuffix(s, "\n")
+
+	return strings.Split(s, "\n")
+}
+
+// parsedTemplates are the parse trees of every template of a chart and its subcharts, by the
+// template's full path ("cilium/templates/x.yaml"), each file's trees by template name (the
+// file's own and those it defines). They do not depend on values and are never modified.
+type parsedTemplates struct {
+	trees map[string]map[string]*parse.Tree
+	err   error // the first parse error; the render falls back to Helm's engine
+}
+
+// chartTemplate is one template file to parse.
+type chartTemplate struct {
+	path string
+	text string
+}
+
+// collectTemplates lists the templates of c and its dependencies with their full paths.
+func collectTemplates(c *chart.Chart, into []chartTemplate) []chartTemplate {
+	for _, d := range c.Dependencies() {
+		into = collectTemplates(d, into)
+	}
+
+	for _, t := range c.Templates {
+		if t != nil {
+			into = append(into, chartTemplate{path: path.Join(c.ChartFullPath(), t.Name), text: string(t.Data)})
+		}
+	}
+
+	return into
+}
+
+// parseTemplates parses every template of c on all cores.
+func parseTemplates(c *chart.Chart) *parsedTemplates {
+	tpls := collectTemplates(c, nil)
+	trees := make([]map[string]*parse.Tree, len(tpls))
+	errs := make([]error, len(tpls))
+	names := helmFuncNames()
+
+	forEach(len(tpls), func(i int) {
+		trees[i], errs[i] = parse.Parse(tpls[i].path, tpls[i].text, "", "", names, templateBuiltins)
+	})
+
+	p := &parsedTemplates{trees: make(map[string]map[string]*parse.Tree, len(tpls))}
+
+	for i, t := range tpls {
+		if errs[i] != nil && p.err == nil {
+			p.err = errs[i]
+		}
+
+		p.trees[t.path] = trees[i]
+	}
+
+	return p
+}
+
+// renderable is one template file of a render: its values and base path.
+type renderable struct {
+	vals     map[string]any
+	basePath string
+}
+
+// renderables returns the template files of c and its dependencies with the values each is
+// executed with, as Helm's engine builds them: .Chart, .Files, .Release, .Capabilities,
+// .Values (the chart's part of the values) and .Subcharts, one map per chart.
+func renderables(c *chart.Chart, vals map[string]any, into map[string]renderable) map[string]any {
+	subcharts := map[string]any{}
+	next := map[string]any{
+		"Chart": struct {
+			chart.Metadata
+			IsRoot bool
+		}{*c.Metadata, c.IsRoot()},
+		"Files":        newChartFiles(c.Files),
+		"Release":      vals["Release"],
+		"Capabilities": vals["Capabilities"],
+		"Values":       make(chartutil.Values),
+		"Subcharts":    subcharts,
+	}
+
+	if c.IsRoot() {
+		next["Values"] = vals["Values"]
+	} else if v, err := chartutil.Values(vals).Table("Values." + c.Name()); err == nil {
+		next["Values"] = v
+	}
+
+	for _, d := range c.Dependencies() {
+		subcharts[d.Name()] = renderables(d, next, into)
+	}
+
+	library := strings.EqualFold(c.Metadata.Type, "library")
+	full := c.ChartFullPath()
+
+	for _, t := range c.Templates {
+		if t == nil || library && !strings.HasPrefix(filepath.Base(t.Name), "_") {
+			continue
+		}
+
+		into[path.Join(full, t.Name)] = renderable{vals: next, basePath: path.Join(full, "templates")}
+	}
+
+	return next
+}
+
+// helmTemplateOrder sorts template paths as Helm's engine parses and executes them: deeper
+// paths first, then by path, descending.
+func helmTemplateOrder(paths []string) {
+	slices.SortFunc(paths, func(a, b string) int {
+		if ca, cb := strings.Count(a, "/"), strings.Count(b, "/"); ca != cb {
+			return cb - ca
+		}
+
+		return strings.Compare(b, a)
+	})
+}
+
+// executeTemplates renders the templates of c with renderValues (from
+// chartutil.ToRenderValues) and the parse trees of c's templates, like Helm's Engine.Render.
+// Any failure is returned wrapped in errFastEngine: the caller renders with Helm's engine.
+func executeTemplates(c *chart.Chart, renderValues chartutil.Values, parsed *parsedTemplates) (rendered map[string]string, err error) {
+	if parsed.err != nil {
+		return nil, fmt.Errorf("%w: %w", errFastEngine, parsed.err)
+	}
+
+	defer func() {
+		if r := recover(); r != nil {
+			rendered, err = nil, fmt.Errorf("%w: panic: %v", errFastEngine, r)
+		}
+	}()
+
+	tpls := map[string]renderable{}
+	renderables(c, renderValues, tpls)
+
+	paths := make([]string, 0, len(tpls))
+	for p := range tpls {
+		paths = append(paths, p)
+	}
+
+	helmTemplateOrder(paths)
+
+	root := template.New("gotpl").Option("missingkey=zero")
+	root.Funcs(helmFuncs(root))
+
+	for _, p := range paths {
+		trees, ok := parsed.trees[p]
+		if !ok {
+			return nil, fmt.Errorf("%w: template %s was not parsed", errFastEngine, p)
+		}
+
+		// A file's own tree first, then its definitions: the order does not matter within a
+		// file (the names differ), but a fixed order keeps renders reproducible.
+		names := make([]string, 0, len(trees))
+		for name := range trees {
+			names = append(names, name)
+		}
+
+		slices.Sort(names)
+
+		for _, name := range names {
+			if _, err := root.AddParseTree(name, trees[name]); err != nil {
+				return nil, fmt.Errorf("%w: %w", errFastEngine, err)
+			}
+		}
+	}
+
+	rendered = make(map[string]string, len(paths))
+
+	var sb strings.Builder
+
+	for _, p := range paths {
+		if strings.HasPrefix(path.Base(p), "_") {
+			continue
+		}
+
+		r := tpls[p]
+		r.vals["Template"] = chartutil.Values{"Name": p, "BasePath": r.basePath}
+
+		sb.Reset()
+
+		if err := root.ExecuteTemplate(&sb, p, r.vals); err != nil {
+			return nil, fmt.Errorf("%w: %w", errFastEngine, err)
+		}
+
+		rendered[p] = strings.ReplaceAll(sb.String(), "<no value>", "")
+	}
+
+	return rendered, nil
+}
