@@ -150,7 +150,7 @@ func InlineManifests(ms ...Manifest) (Patch, error) {
 		items = append(items, item)
 	}
 
-	return mustStrategic(yamlText(ReplaceByNameDirective, ymap("cluster", ymap("inlineManifests", yseq(items...))))), nil
+	return generatedStrategic(yamlText(ReplaceByNameDirective, ymap("cluster", ymap("inlineManifests", yseq(items...))))), nil
 }
 
 // KubePrismOptions configures KubePrism, the local API server load balancer on

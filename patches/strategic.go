@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
@@ -129,9 +131,46 @@ func ystr(s string) *yaml.Node {
 
 	if strings.Contains(s, "\n") {
 		n.Style = yaml.LiteralStyle
+		if !literalSafe(s) {
+			n.Style = yaml.DoubleQuotedStyle
+		}
 	}
 
 	return n
+}
+
+// literalSafe reports whether s reads back unchanged from a literal block scalar as the YAML
+// encoder writes it (which it does when asked to, even where that is not so): valid UTF-8 of
+// printable characters, tabs and line feeds, not blank, with no line starting with a tab (a first line
+// that does is not even valid YAML) and no other line breaks (carriage returns and the Unicode
+// line separators would be read back as line feeds).
+func literalSafe(s string) bool {
+	if !utf8.ValidString(s) || strings.TrimLeft(s, " \t\n") == "" {
+		return false // blank strings read back empty from a block scalar
+	}
+
+	lineStart := true
+
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			lineStart = true
+
+			continue
+		case r == '\t':
+			if lineStart {
+				return false
+			}
+		case r == '\r', r == '\u0085', r == '\u2028', r == '\u2029', r == '\ufeff':
+			return false
+		case !unicode.IsPrint(r) && r != ' ':
+			return false
+		}
+
+		lineStart = false
+	}
+
+	return true
 }
 
 func ynode(v any) *yaml.Node {
@@ -178,6 +217,14 @@ func yamlText(directive string, docs ...*yaml.Node) string {
 	}
 
 	return buf.String()
+}
+
+// generatedStrategic wraps the text of an inline-manifest recipe without parsing it: the text
+// is produced by yamlText, an encoder of a typed tree, and is valid by construction (a property
+// test parses it for arbitrary names and contents). Parsing it costs about a millisecond for a
+// rendered Cilium manifest, on the critical path of every control-plane config.
+func generatedStrategic(text string) Patch {
+	return Patch{kind: KindStrategic, text: text}
 }
 
 // mustStrategic builds a recipe patch; recipe text is generated and always valid.
