@@ -55,7 +55,9 @@
 // (an oci:// reference through Helm's registry client). Load dispatches by explicit scheme
 // rules and never guesses whether a string is a file. Every error is a *SourceError naming
 // the source and wrapping ErrChartNotFound, ErrVersionNotFound, ErrUnreachable,
-// ErrDigestMismatch, ErrCorruptArchive and the like:
+// ErrDigestMismatch, ErrCorruptArchive and the like. LoadRenderer loads a path into a Renderer
+// and parses the chart's templates while the rest of the archive loads, the quickest way from
+// an archive to a first render:
 //
 //	ch, err := manifests.Load(ctx, "https://helm.cilium.io/cilium", "1.18.12",
 //		manifests.WithCacheDir(".cache/charts"))

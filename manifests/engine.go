@@ -13,11 +13,13 @@ import (
 	"sync"
 	"text/template"
 	"text/template/parse"
+	"unsafe"
 
 	"github.com/BurntSushi/toml"
 	"github.com/Masterminds/sprig/v3"
 	"github.com/gobwas/glob"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"sigs.k8s.io/yaml"
 	goyaml "sigs.k8s.io/yaml/goyaml.v3"
@@ -325,7 +327,7 @@ type parsedTemplates struct {
 // chartTemplate is one template file to parse.
 type chartTemplate struct {
 	path string
-	text string
+	data []byte
 }
 
 // collectTemplates lists the templates of c and its dependencies with their full paths.
@@ -336,35 +338,120 @@ func collectTemplates(c *chart.Chart, into []chartTemplate) []chartTemplate {
 
 	for _, t := range c.Templates {
 		if t != nil {
-			into = append(into, chartTemplate{path: path.Join(c.ChartFullPath(), t.Name), text: string(t.Data)})
+			into = append(into, chartTemplate{path: path.Join(c.ChartFullPath(), t.Name), data: t.Data})
 		}
 	}
 
 	return into
 }
 
-// parseTemplates parses every template of c on all cores.
-func parseTemplates(c *chart.Chart) *parsedTemplates {
+// parseTemplates parses every template of c on all cores, taking the trees of templates that
+// pre parsed already (when it has them for the same path and the same bytes).
+func parseTemplates(c *chart.Chart, pre *preparsed) *parsedTemplates {
+	var early map[string]parsedFile
+	if pre != nil {
+		early = pre.wait()
+	}
+
 	tpls := collectTemplates(c, nil)
-	trees := make([]map[string]*parse.Tree, len(tpls))
-	errs := make([]error, len(tpls))
+	files := make([]parsedFile, len(tpls))
 	names := helmFuncNames()
 
 	forEach(len(tpls), func(i int) {
-		trees[i], errs[i] = parse.Parse(tpls[i].path, tpls[i].text, "", "", names, templateBuiltins)
+		if f, ok := early[tpls[i].path]; ok && sameBytes(f.data, tpls[i].data) {
+			files[i] = f
+
+			return
+		}
+
+		files[i] = parseFile(tpls[i].path, tpls[i].data, names)
 	})
 
 	p := &parsedTemplates{trees: make(map[string]map[string]*parse.Tree, len(tpls))}
 
 	for i, t := range tpls {
-		if errs[i] != nil && p.err == nil {
-			p.err = errs[i]
+		if files[i].err != nil && p.err == nil {
+			p.err = files[i].err
 		}
 
-		p.trees[t.path] = trees[i]
+		p.trees[t.path] = files[i].trees
 	}
 
 	return p
+}
+
+// parsedFile is one template file and its parse.
+type parsedFile struct {
+	data  []byte
+	trees map[string]*parse.Tree
+	err   error
+}
+
+func parseFile(fullPath string, data []byte, names map[string]any) parsedFile {
+	trees, err := parse.Parse(fullPath, string(data), "", "", names, templateBuiltins)
+
+	return parsedFile{data: data, trees: trees, err: err}
+}
+
+// sameBytes reports whether a and b are the same bytes in memory (not merely equal): a
+// template file taken from a pre-parse must be the very file that was parsed.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || unsafe.SliceData(a) == unsafe.SliceData(b))
+}
+
+// preparsed is the parse of a chart's own templates started while the rest of the chart is
+// still being loaded (LoadRenderer).
+type preparsed struct {
+	done  chan struct{}
+	files map[string]parsedFile // by full template path, once done is closed
+}
+
+// preparse starts parsing the templates of the chart in files (an unpacked archive) in the
+// background. Their full paths need the chart's name, read from Chart.yaml as Helm's loader
+// reads it; should the loader see another name, the Renderer parses the templates itself.
+func preparse(files []*loader.BufferedFile) *preparsed {
+	p := &preparsed{done: make(chan struct{})}
+
+	var md chart.Metadata
+
+	for _, f := range files {
+		if f.Name == "Chart.yaml" {
+			_ = yaml.Unmarshal(f.Data, &md) //nolint:errcheck // the loader reports a bad Chart.yaml
+		}
+	}
+
+	var tpls []*loader.BufferedFile
+
+	for _, f := range files {
+		if strings.HasPrefix(f.Name, "templates/") {
+			tpls = append(tpls, f)
+		}
+	}
+
+	go func() {
+		defer close(p.done)
+
+		out := make([]parsedFile, len(tpls))
+		names := helmFuncNames()
+
+		forEach(len(tpls), func(i int) {
+			out[i] = parseFile(path.Join(md.Name, tpls[i].Name), tpls[i].Data, names)
+		})
+
+		p.files = make(map[string]parsedFile, len(tpls))
+		for i, f := range tpls {
+			p.files[path.Join(md.Name, f.Name)] = out[i]
+		}
+	}()
+
+	return p
+}
+
+// wait returns the pre-parsed files once they are parsed.
+func (p *preparsed) wait() map[string]parsedFile {
+	<-p.done
+
+	return p.files
 }
 
 // renderable is one template file of a render: its values and base path.

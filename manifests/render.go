@@ -183,6 +183,7 @@ type Renderer struct {
 
 	parseOnce sync.Once
 	parsed    *parsedTemplates
+	pre       *preparsed // templates parsed while the chart loaded (LoadRenderer); may be nil
 }
 
 // NewRenderer returns a Renderer for ch. Problems with ch are reported by Render.
@@ -203,7 +204,7 @@ func (rd *Renderer) compiledSchemas() map[string]*compiledSchema {
 // parsedTemplates parses the chart's templates on first use.
 func (rd *Renderer) parsedTemplates() *parsedTemplates {
 	rd.parseOnce.Do(func() {
-		rd.parsed = parseTemplates(rd.chart)
+		rd.parsed = parseTemplates(rd.chart, rd.pre)
 	})
 
 	return rd.parsed

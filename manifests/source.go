@@ -314,17 +314,25 @@ func LoadArchive(data []byte) (*chart.Chart, error) {
 }
 
 func loadArchive(data []byte) (*chart.Chart, error) {
-	if len(data) > MaxArchiveSize {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrCorruptArchive, MaxArchiveSize)
-	}
-	if !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
-		return nil, fmt.Errorf("%w: not gzip data (want a .tgz made by helm package)", ErrCorruptArchive)
+	if err := checkArchive(data); err != nil {
+		return nil, err
 	}
 	c, err := loader.LoadArchive(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
 	}
 	return c, nil
+}
+
+// checkArchive refuses data that is too large or not gzip data before it is unpacked.
+func checkArchive(data []byte) error {
+	if len(data) > MaxArchiveSize {
+		return fmt.Errorf("%w: larger than %d bytes", ErrCorruptArchive, MaxArchiveSize)
+	}
+	if !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+		return fmt.Errorf("%w: not gzip data (want a .tgz made by helm package)", ErrCorruptArchive)
+	}
+	return nil
 }
 
 // LoadFS loads a chart from fsys: name is either a chart directory (use "." when fsys is

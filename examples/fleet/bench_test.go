@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/patches"
 )
 
@@ -17,27 +18,65 @@ import (
 // BenchmarkFleet is the whole pipeline in process (bench/fleet.sh measures whole processes
 // against today's way).
 
+// BenchmarkChartLoad loads the chart archive (manifests.LoadPath).
 func BenchmarkChartLoad(b *testing.B) {
 	b.ReportAllocs()
 
 	for b.Loop() {
-		if _, err := loadChart(b.Context(), testChart); err != nil {
+		if _, err := manifests.LoadPath(b.Context(), testChart); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
+// BenchmarkRender renders a loaded chart once with a new Renderer (parsing its templates
+// included, as in the fleet).
 func BenchmarkRender(b *testing.B) {
-	ch, err := loadChart(b.Context(), testChart)
+	ch, err := manifests.LoadPath(b.Context(), testChart)
 	require.NoError(b, err)
 
 	b.ReportAllocs()
 
 	for b.Loop() {
-		if _, err := renderCilium(ch, "1.35.0", true); err != nil {
+		if _, err := renderCilium(manifests.NewRenderer(ch), "1.35.0", true); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLoadAndRender is the fleet's critical path to the manifest: loading the archive
+// and rendering it once, with the template parse overlapping the load (LoadRenderer, what the
+// fleet does) or after it (LoadPath, then Render).
+func BenchmarkLoadAndRender(b *testing.B) {
+	b.Run("LoadRenderer", func(b *testing.B) {
+		b.ReportAllocs()
+
+		for b.Loop() {
+			rd, err := loadChart(b.Context(), testChart)
+			if err != nil {
+				b.Fatal(err)
+			}
+
+			if _, err := renderCilium(rd, "1.35.0", true); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	b.Run("LoadPath+Render", func(b *testing.B) {
+		b.ReportAllocs()
+
+		for b.Loop() {
+			ch, err := manifests.LoadPath(b.Context(), testChart)
+			if err != nil {
+				b.Fatal(err)
+			}
+
+			if _, err := renderCilium(manifests.NewRenderer(ch), "1.35.0", true); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // benchRoles returns the generated configs and both roles' builders.
@@ -46,10 +85,10 @@ func benchRoles(b *testing.B) (generated, *role, *role) {
 
 	f := testFleet(b)
 
-	ch, err := loadChart(b.Context(), f.chartPath)
+	rd, err := loadChart(b.Context(), f.chartPath)
 	require.NoError(b, err)
 
-	cilium, err := renderCilium(ch, f.kubernetes, true)
+	cilium, err := renderCilium(rd, f.kubernetes, true)
 	require.NoError(b, err)
 
 	g, err := generate(f)
@@ -72,10 +111,10 @@ func benchRoles(b *testing.B) (generated, *role, *role) {
 func BenchmarkRoleConfig(b *testing.B) {
 	f := testFleet(b)
 
-	ch, err := loadChart(b.Context(), f.chartPath)
+	rd, err := loadChart(b.Context(), f.chartPath)
 	require.NoError(b, err)
 
-	cilium, err := renderCilium(ch, f.kubernetes, true)
+	cilium, err := renderCilium(rd, f.kubernetes, true)
 	require.NoError(b, err)
 
 	inline := patches.InlineManifest(release, string(cilium))
@@ -227,10 +266,10 @@ func BenchmarkFleet(b *testing.B) {
 func BenchmarkAfterRender(b *testing.B) {
 	f := testFleet(b)
 
-	ch, err := loadChart(b.Context(), f.chartPath)
+	rd, err := loadChart(b.Context(), f.chartPath)
 	require.NoError(b, err)
 
-	cilium, err := renderCilium(ch, f.kubernetes, true)
+	cilium, err := renderCilium(rd, f.kubernetes, true)
 	require.NoError(b, err)
 
 	g, err := generate(f)

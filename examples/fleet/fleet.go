@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"helm.sh/helm/v3/pkg/chart"
-
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/kubespan"
 	"github.com/talospatch/talospatch/manifests"
@@ -79,9 +77,9 @@ func build(ctx context.Context, f fleet, emit emitFunc) error {
 	)
 
 	wg.Go(func() {
-		var ch *chart.Chart
-		if ch, rerr = loadChart(ctx, f.chartPath); rerr == nil {
-			cilium, rerr = renderCilium(ch, f.kubernetes, f.deterministic)
+		var rd *manifests.Renderer
+		if rd, rerr = loadChart(ctx, f.chartPath); rerr == nil {
+			cilium, rerr = renderCilium(rd, f.kubernetes, f.deterministic)
 		}
 
 		<-ready
@@ -149,22 +147,23 @@ func build(ctx context.Context, f fleet, emit emitFunc) error {
 	return q.err()
 }
 
-// loadChart loads the Cilium chart archive (stage "chart load").
-func loadChart(ctx context.Context, path string) (*chart.Chart, error) {
-	ch, err := manifests.LoadPath(ctx, path)
+// loadChart loads the Cilium chart archive into a Renderer (stage "chart load"); the chart's
+// templates are parsed while the rest of the archive loads.
+func loadChart(ctx context.Context, path string) (*manifests.Renderer, error) {
+	rd, err := manifests.LoadRenderer(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("load chart: %w", err)
 	}
 
-	return ch, nil
+	return rd, nil
 }
 
 // renderCilium renders Cilium once with the Talos presets for a cluster without kube-proxy
 // (stage "render"): ipam kubernetes, kubeProxyReplacement, KubePrism localhost:7445, the
 // capabilities and cgroup values; with deterministic, Hubble certificates by cronJob, and the
 // render fails rather than carry fresh key material.
-func renderCilium(ch *chart.Chart, kubernetes string, deterministic bool) ([]byte, error) {
-	r, err := manifests.RenderCilium(ch, kubernetes,
+func renderCilium(rd *manifests.Renderer, kubernetes string, deterministic bool) ([]byte, error) {
+	r, err := rd.RenderCilium(kubernetes,
 		manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: deterministic},
 		manifests.RenderOptions{ReleaseName: release, Namespace: namespace, Deterministic: deterministic},
 	)

@@ -117,10 +117,10 @@ func TestFleetEqualsMachinery(t *testing.T) {
 			f.talos, f.workers = tt.talos, tt.workers
 			names, got := buildAll(t, f)
 
-			ch, err := loadChart(t.Context(), f.chartPath)
+			rd, err := loadChart(t.Context(), f.chartPath)
 			require.NoError(t, err)
 
-			cilium, err := renderCilium(ch, f.kubernetes, true)
+			cilium, err := renderCilium(rd, f.kubernetes, true)
 			require.NoError(t, err)
 
 			compareFleet(t, baselineFleet(t, f, cilium), names, got, false)

@@ -1,0 +1,66 @@
+package manifests
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+)
+
+// LoadRenderer loads the chart at p, like LoadPath, and returns a Renderer for it. For a chart
+// archive, parsing the chart's templates (the largest part of a first render) starts as soon
+// as the archive is unpacked and runs while the rest of the chart (Chart.yaml, values.yaml)
+// is read, so that loading and rendering once take less time than LoadPath followed by
+// Render. Errors are those of LoadPath.
+//
+// The Renderer owns the chart; Renderer.Chart returns it for reading.
+func LoadRenderer(ctx context.Context, p string) (*Renderer, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &SourceError{Source: p, Err: err}
+	}
+
+	if fi, err := os.Stat(p); err != nil || fi.IsDir() {
+		c, err := LoadPath(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+
+		return NewRenderer(c), nil
+	}
+
+	data, err := readFileLimited(p)
+	if err != nil {
+		return nil, &SourceError{Source: p, Err: err}
+	}
+
+	if err := checkArchive(data); err != nil {
+		return nil, &SourceError{Source: p, Err: err}
+	}
+
+	// loader.LoadArchive is LoadArchiveFiles then LoadFiles; the templates are parsed between
+	// the two, concurrently with the second.
+	files, err := loader.LoadArchiveFiles(bytes.NewReader(data))
+	if err != nil {
+		return nil, &SourceError{Source: p, Err: fmt.Errorf("%w: %w", ErrCorruptArchive, err)}
+	}
+
+	pre := preparse(files)
+
+	c, err := loader.LoadFiles(files)
+	if err != nil {
+		<-pre.done // no goroutine outlives a failed load
+
+		return nil, &SourceError{Source: p, Err: fmt.Errorf("%w: %w", ErrCorruptArchive, err)}
+	}
+
+	rd := NewRenderer(c)
+	rd.pre = pre
+
+	return rd, nil
+}
+
+// Chart returns the Renderer's chart. It must not be modified.
+func (rd *Renderer) Chart() *chart.Chart { return rd.chart }
