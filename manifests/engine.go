@@ -19,7 +19,6 @@ import (
 	"github.com/Masterminds/sprig/v3"
 	"github.com/gobwas/glob"
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"sigs.k8s.io/yaml"
 	goyaml "sigs.k8s.io/yaml/goyaml.v3"
@@ -399,52 +398,11 @@ func sameBytes(a, b []byte) bool {
 	return len(a) == len(b) && (len(a) == 0 || unsafe.SliceData(a) == unsafe.SliceData(b))
 }
 
-// preparsed is the parse of a chart's own templates started while the rest of the chart is
-// still being loaded (LoadRenderer).
+// preparsed is the parse of a chart's own templates started while the chart was still being
+// loaded (LoadRenderer, unpackAndParse).
 type preparsed struct {
 	done  chan struct{}
 	files map[string]parsedFile // by full template path, once done is closed
-}
-
-// preparse starts parsing the templates of the chart in files (an unpacked archive) in the
-// background. Their full paths need the chart's name, read from Chart.yaml as Helm's loader
-// reads it; should the loader see another name, the Renderer parses the templates itself.
-func preparse(files []*loader.BufferedFile) *preparsed {
-	p := &preparsed{done: make(chan struct{})}
-
-	var md chart.Metadata
-
-	for _, f := range files {
-		if f.Name == "Chart.yaml" {
-			_ = yaml.Unmarshal(f.Data, &md) //nolint:errcheck // the loader reports a bad Chart.yaml
-		}
-	}
-
-	var tpls []*loader.BufferedFile
-
-	for _, f := range files {
-		if strings.HasPrefix(f.Name, "templates/") {
-			tpls = append(tpls, f)
-		}
-	}
-
-	go func() {
-		defer close(p.done)
-
-		out := make([]parsedFile, len(tpls))
-		names := helmFuncNames()
-
-		forEach(len(tpls), func(i int) {
-			out[i] = parseFile(path.Join(md.Name, tpls[i].Name), tpls[i].Data, names)
-		})
-
-		p.files = make(map[string]parsedFile, len(tpls))
-		for i, f := range tpls {
-			p.files[path.Join(md.Name, f.Name)] = out[i]
-		}
-	}()
-
-	return p
 }
 
 // wait returns the pre-parsed files once they are parsed.

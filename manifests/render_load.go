@@ -12,9 +12,9 @@ import (
 
 // LoadRenderer loads the chart at p, like LoadPath, and returns a Renderer for it. For a chart
 // archive, parsing the chart's templates (the largest part of a first render) starts as soon
-// as the archive is unpacked and runs while the rest of the chart (Chart.yaml, values.yaml)
-// is read, so that loading and rendering once take less time than LoadPath followed by
-// Render. Errors are those of LoadPath.
+// as they come out of the archive and runs while the rest of it is decompressed and the rest
+// of the chart (Chart.yaml, values.yaml) is read, so that loading and rendering once take less
+// time than LoadPath followed by Render. Errors are those of LoadPath.
 //
 // The Renderer owns the chart; Renderer.Chart returns it for reading.
 func LoadRenderer(ctx context.Context, p string) (*Renderer, error) {
@@ -40,18 +40,21 @@ func LoadRenderer(ctx context.Context, p string) (*Renderer, error) {
 		return nil, &SourceError{Source: p, Err: err}
 	}
 
-	// loader.LoadArchive is LoadArchiveFiles then LoadFiles; the templates are parsed between
-	// the two, concurrently with the second.
-	files, err := loader.LoadArchiveFiles(bytes.NewReader(data))
-	if err != nil {
-		return nil, &SourceError{Source: p, Err: fmt.Errorf("%w: %w", ErrCorruptArchive, err)}
+	// loader.LoadArchive is LoadArchiveFiles then LoadFiles. The archive is unpacked here with
+	// the templates parsed as they come out of it, and the parse goes on during LoadFiles;
+	// archives this does not handle are unpacked by Helm's loader, which words any error.
+	files, pre, ok := unpackAndParse(data)
+	if !ok {
+		if files, err = loader.LoadArchiveFiles(bytes.NewReader(data)); err != nil {
+			return nil, &SourceError{Source: p, Err: fmt.Errorf("%w: %w", ErrCorruptArchive, err)}
+		}
 	}
-
-	pre := preparse(files)
 
 	c, err := loader.LoadFiles(files)
 	if err != nil {
-		<-pre.done // no goroutine outlives a failed load
+		if pre != nil {
+			pre.wait() // no goroutine outlives a failed load
+		}
 
 		return nil, &SourceError{Source: p, Err: fmt.Errorf("%w: %w", ErrCorruptArchive, err)}
 	}
