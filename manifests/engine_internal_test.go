@@ -2,6 +2,7 @@ package manifests
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -121,7 +122,7 @@ func TestParallelEngineEqualsHelm(t *testing.T) {
 					require.NoError(t, fastErr, "set %d, kube %s", i, kube)
 
 					rendered++
-					require.Equal(t, sortedKeys(helm), sortedKeys(fast), "set %d, kube %s", i, kube)
+					require.Equal(t, slices.Sorted(maps.Keys(helm)), slices.Sorted(maps.Keys(fast)), "set %d, kube %s", i, kube)
 
 					for name, want := range helm {
 						if isGenerated(want) {
@@ -148,17 +149,6 @@ func isGenerated(s string) bool {
 	}
 
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-
-	slices.Sort(keys)
-
-	return keys
 }
 
 // engineChart is a small chart exercising what the parallel engine reimplements: include,

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -177,7 +179,7 @@ func mutate(rng *rand.Rand, v any, depth int) any {
 	switch x := v.(type) {
 	case map[string]any:
 		if len(x) > 0 && rng.IntN(4) != 0 {
-			keys := sortedKeys(x)
+			keys := slices.Sorted(maps.Keys(x))
 			k := keys[rng.IntN(len(keys))]
 
 			switch rng.IntN(6) {
@@ -246,25 +248,6 @@ func randomValue(rng *rand.Rand, depth int) any {
 		}
 
 		return out
-	}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-
-	slicesSort(keys)
-
-	return keys
-}
-
-func slicesSort(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
 	}
 }
 
