@@ -72,14 +72,14 @@ func helmFuncs(root *template.Template) template.FuncMap {
 	delete(f, "expandenv")
 
 	f["toToml"] = tomlEncode
-	f["fromToml"] = tomlDecode
+	f["fromToml"] = decodeMap(toml.Unmarshal)
 	f["toYaml"] = yamlEncode
 	f["toYamlPretty"] = yamlEncodePretty
-	f["fromYaml"] = yamlDecodeMap
-	f["fromYamlArray"] = yamlDecodeList
+	f["fromYaml"] = decodeMap(yamlUnmarshal)
+	f["fromYamlArray"] = decodeList(yamlUnmarshal)
 	f["toJson"] = jsonEncode
-	f["fromJson"] = jsonDecodeMap
-	f["fromJsonArray"] = jsonDecodeList
+	f["fromJson"] = decodeMap(json.Unmarshal)
+	f["fromJsonArray"] = decodeList(json.Unmarshal)
 
 	// Without a cluster, lookup finds nothing, and DNS lookups are off.
 	f["lookup"] = func(string, string, string, string) (map[string]any, error) { return map[string]any{}, nil }
@@ -168,22 +168,32 @@ func yamlEncodePretty(v any) string {
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
-func yamlDecodeMap(s string) map[string]any {
-	out := map[string]any{}
-	if err := yaml.Unmarshal([]byte(s), &out); err != nil {
-		out["Error"] = err.Error()
-	}
+// yamlUnmarshal is sigs.k8s.io/yaml's Unmarshal without options, as Helm calls it.
+func yamlUnmarshal(data []byte, v any) error { return yaml.Unmarshal(data, v) }
 
-	return out
+// decodeMap makes a fromYaml-style function: the decoded map, or a map whose "Error" entry says
+// why the text did not decode.
+func decodeMap(unmarshal func([]byte, any) error) func(string) map[string]any {
+	return func(s string) map[string]any {
+		out := map[string]any{}
+		if err := unmarshal([]byte(s), &out); err != nil {
+			out["Error"] = err.Error()
+		}
+
+		return out
+	}
 }
 
-func yamlDecodeList(s string) []any {
-	out := []any{}
-	if err := yaml.Unmarshal([]byte(s), &out); err != nil {
-		out = []any{err.Error()}
-	}
+// decodeList makes a fromYamlArray-style function: the decoded list, or a list of the error.
+func decodeList(unmarshal func([]byte, any) error) func(string) []any {
+	return func(s string) []any {
+		out := []any{}
+		if err := unmarshal([]byte(s), &out); err != nil {
+			out = []any{err.Error()}
+		}
 
-	return out
+		return out
+	}
 }
 
 func tomlEncode(v any) string {
@@ -195,15 +205,6 @@ func tomlEncode(v any) string {
 	return buf.String()
 }
 
-func tomlDecode(s string) map[string]any {
-	out := map[string]any{}
-	if err := toml.Unmarshal([]byte(s), &out); err != nil {
-		out["Error"] = err.Error()
-	}
-
-	return out
-}
-
 func jsonEncode(v any) string {
 	out, err := json.Marshal(v)
 	if err != nil {
@@ -211,24 +212,6 @@ func jsonEncode(v any) string {
 	}
 
 	return string(out)
-}
-
-func jsonDecodeMap(s string) map[string]any {
-	out := map[string]any{}
-	if err := json.Unmarshal([]byte(s), &out); err != nil {
-		out["Error"] = err.Error()
-	}
-
-	return out
-}
-
-func jsonDecodeList(s string) []any {
-	out := []any{}
-	if err := json.Unmarshal([]byte(s), &out); err != nil {
-		out = []any{err.Error()}
-	}
-
-	return out
 }
 
 // chartFiles is .Files of a template: the chart's non-template files by path, with the
