@@ -35,7 +35,9 @@ import (
 // render start over with Helm's engine on fresh values (templates may have changed the values
 // before failing), so every failure carries Helm's own message; renders with a lookup source
 // (RenderOptions.Previous) use Helm's engine directly. Tests compare both engines' output for
-// every shipped chart and many value sets.
+// every shipped chart and many value sets. One difference remains by construction: .Files is
+// this package's type, so a template that prints its Go type (typeOf, printf "%T") sees
+// manifests.chartFiles where Helm's engine shows its unexported engine.files.
 
 // errFastEngine marks a failure of the parallel engine; the caller renders with Helm's engine.
 var errFastEngine = errors.New("parallel template engine gave up")
