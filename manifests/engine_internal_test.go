@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"encoding/base64"
 	"fmt"
 	"maps"
 	"os"
@@ -179,10 +180,14 @@ func engineChart(extra ...*chart.File) *chart.Chart {
 			{Name: "templates/a.yaml", Data: []byte("{{- $_ := unset .Values.sec \"drop\" -}}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  tpl: {{ tpl .Values.text . | quote }}\n  shared: {{ include \"app.shared\" . }}\n  sec: {{ toYaml .Values.sec | nindent 4 }}\n  files: {{ .Files.Glob \"files/*.txt\" | len }}\n  conf: {{ (.Files.Glob \"files/*.txt\").AsConfig | nindent 4 }}\n  lines: {{ .Files.Lines \"files/a.txt\" | join \",\" }}\n  req: {{ required \"name is required\" .Values.name }}\n  missing: {{ .Values.nothere }}\n  sub: {{ .Subcharts.sub.Values.greeting }}\n")},
 			{Name: "templates/b.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  sec: {{ toJson .Values.sec | quote }}\n  items: {{ range .Values.items }}{{ . }}{{ end }}\n")},
 			{Name: "templates/NOTES.txt", Data: []byte("{{ .Release.Name }} in {{ .Release.Namespace }}\n")},
-			{Name: "templates/funcs.txt", Data: []byte(`{{ "a: 1" | fromYaml | toJson }} {{ "[1, 2]" | fromYamlArray | toJson }} {{ "bad: [" | fromYaml | toJson }} ` +
+			{Name: "templates/_funcs.tpl", Data: []byte(`{{- define "app.funcs" -}}` +
+				`{{ "a: 1" | fromYaml | toJson }} {{ "[1, 2]" | fromYamlArray | toJson }} {{ "bad: [" | fromYaml | toJson }} ` +
 				`{{ "{\"a\": 1}" | fromJson | toYaml }} {{ "x" | fromJsonArray | toJson }} {{ "{" | fromJson | toJson }} {{ dict "a" 1 | toToml }} ` +
 				`{{ "a = 1" | fromToml | toJson }} {{ "a = " | fromToml | toJson }} {{ dict "b" (list 1 2) | toYamlPretty }} [{{ getHostByName "localhost" }}] ` +
-				`{{ lookup "v1" "Pod" "ns" "x" | toJson }} {{ .Files.Get "files/b.txt" }} {{ .Files.GetBytes "missing" | len }} {{ (.Files.Glob "files/*").AsSecrets }} {{ .Chart.Name }} {{ .Capabilities.KubeVersion.Version }}`)},
+				`{{ lookup "v1" "Pod" "ns" "x" | toJson }} {{ .Files.Get "files/b.txt" }} {{ .Files.GetBytes "missing" | len }} {{ (.Files.Glob "files/*").AsSecrets }} ` +
+				`{{ .Chart.Name }} {{ .Capabilities.KubeVersion.Version }}{{- end -}}`)},
+			{Name: "templates/funcs.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: funcs\ndata:\n" +
+				"  out: {{ include \"app.funcs\" . | b64enc | quote }}\n  first: {{ \"a: 1\" | fromYaml | toJson | quote }}\n")},
 		},
 		Files: []*chart.File{
 			{Name: "files/a.txt", Data: []byte("one\ntwo\n")},
@@ -208,7 +213,13 @@ func TestParallelEngineSmallChart(t *testing.T) {
 	require.Contains(t, fast["app/templates/b.yaml"], "drop", "b runs before a (descending order), which then removes the value")
 	require.NotContains(t, fast["app/templates/a.yaml"], "drop")
 	require.Contains(t, fast["app/charts/sub/templates/cm.yaml"], "name: sub-hi")
-	require.Contains(t, fast["app/templates/funcs.txt"], `{"a":1} [1,2] {"Error":`)
+	require.Contains(t, fast["app/templates/funcs.yaml"], `first: "{\"a\":1}"`)
+
+	out := fast["app/templates/funcs.yaml"]
+	out = out[strings.Index(out, "out: \"")+len("out: \""):]
+	decoded, err := base64.StdEncoding.DecodeString(out[:strings.IndexByte(out, '"')])
+	require.NoError(t, err)
+	require.Contains(t, string(decoded), `{"a":1} [1,2] {"Error":`)
 }
 
 // TestParallelEngineFailuresFallBack: whatever makes a template fail makes the parallel engine
