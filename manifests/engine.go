@@ -384,7 +384,7 @@ func sameBytes(a, b []byte) bool {
 }
 
 // preparsed is the parse of a chart's own templates started while the chart was still being
-// loaded (LoadRenderer, unpackAndParse).
+// loaded (LoadRenderer, unpackArchive).
 type preparsed struct {
 	done  chan struct{}
 	files map[string]parsedFile // by full template path, once done is closed

@@ -1,13 +1,10 @@
 package manifests
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"os"
 
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 )
 
 // LoadRenderer loads the chart at p, like LoadPath, and returns a Renderer for it. For a chart
@@ -36,27 +33,9 @@ func LoadRenderer(ctx context.Context, p string) (*Renderer, error) {
 		return nil, &SourceError{Source: p, Err: err}
 	}
 
-	if err := checkArchive(data); err != nil {
-		return nil, &SourceError{Source: p, Err: err}
-	}
-
-	// loader.LoadArchive is LoadArchiveFiles then LoadFiles. The archive is unpacked here with
-	// the templates parsed as they come out of it, and the parse goes on during LoadFiles;
-	// archives this does not handle are unpacked by Helm's loader, which words any error.
-	files, pre, ok := unpackAndParse(data)
-	if !ok {
-		if files, err = loader.LoadArchiveFiles(bytes.NewReader(data)); err != nil {
-			return nil, &SourceError{Source: p, Err: fmt.Errorf("%w: %w", ErrCorruptArchive, err)}
-		}
-	}
-
-	c, err := loader.LoadFiles(files)
+	c, pre, err := loadArchiveParsing(data, true)
 	if err != nil {
-		if pre != nil {
-			pre.wait() // no goroutine outlives a failed load
-		}
-
-		return nil, &SourceError{Source: p, Err: fmt.Errorf("%w: %w", ErrCorruptArchive, err)}
+		return nil, &SourceError{Source: p, Err: err}
 	}
 
 	rd := NewRenderer(c)

@@ -314,14 +314,34 @@ func LoadArchive(data []byte) (*chart.Chart, error) {
 }
 
 func loadArchive(data []byte) (*chart.Chart, error) {
+	c, _, err := loadArchiveParsing(data, false)
+	return c, err
+}
+
+// loadArchiveParsing loads a chart archive as loader.LoadArchive does (LoadArchiveFiles, then
+// LoadFiles). The archive is unpacked by unpackArchive, into buffers of the files' sizes, and
+// with parse the chart's templates are parsed as they come out of it and while LoadFiles runs;
+// archives unpackArchive does not handle are unpacked by Helm's loader, which words any error.
+// The *preparsed is nil when nothing was parsed.
+func loadArchiveParsing(data []byte, parse bool) (*chart.Chart, *preparsed, error) {
 	if err := checkArchive(data); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	c, err := loader.LoadArchive(bytes.NewReader(data))
+	files, pre, ok := unpackArchive(data, parse)
+	if !ok {
+		var err error
+		if files, err = loader.LoadArchiveFiles(bytes.NewReader(data)); err != nil {
+			return nil, nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
+		}
+	}
+	c, err := loader.LoadFiles(files)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
+		if pre != nil {
+			pre.wait() // no goroutine outlives a failed load
+		}
+		return nil, nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
 	}
-	return c, nil
+	return c, pre, nil
 }
 
 // checkArchive refuses data that is too large or not gzip data before it is unpacked.

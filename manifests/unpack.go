@@ -18,15 +18,16 @@ import (
 // utf8BOM is removed from the start of every file, as Helm's loader removes it.
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// unpackAndParse unpacks a chart archive into the files loader.LoadArchiveFiles gives, and
-// parses the chart's templates as they come out of the archive, on GOMAXPROCS goroutines,
-// while the rest is still being decompressed. It reads each file into a buffer of its size.
+// unpackArchive unpacks a chart archive into the files loader.LoadArchiveFiles gives, reading
+// each file into a buffer of its size. With parse, it also parses the chart's templates as they
+// come out of the archive, on GOMAXPROCS goroutines, while the rest is still being
+// decompressed; pre is nil without parse.
 //
 // It handles the archives `helm package` writes: one top directory, regular files and
 // directories, plain relative names. For anything else, and on any error, it returns ok=false
 // (and stops its parsing): the caller unpacks with Helm's loader, which accepts or refuses the
 // archive and words the error.
-func unpackAndParse(data []byte) (files []*loader.BufferedFile, pre *preparsed, ok bool) {
+func unpackArchive(data []byte, parse bool) (files []*loader.BufferedFile, pre *preparsed, ok bool) {
 	gz, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, nil, false
@@ -34,12 +35,15 @@ func unpackAndParse(data []byte) (files []*loader.BufferedFile, pre *preparsed, 
 
 	defer gz.Close()
 
-	pp := newPipelinedParse()
-	defer func() {
-		if !ok {
-			pp.abandon()
-		}
-	}()
+	var pp *pipelinedParse
+	if parse {
+		pp = newPipelinedParse()
+		defer func() {
+			if !ok {
+				pp.abandon()
+			}
+		}()
+	}
 
 	tr := tar.NewReader(gz)
 	remaining := loader.MaxDecompressedChartSize
@@ -76,11 +80,17 @@ func unpackAndParse(data []byte) (files []*loader.BufferedFile, pre *preparsed, 
 		f := &loader.BufferedFile{Name: name, Data: bytes.TrimPrefix(buf, utf8BOM)}
 		files = append(files, f)
 
-		pp.add(f)
+		if pp != nil {
+			pp.add(f)
+		}
 	}
 
 	if len(files) == 0 {
 		return nil, nil, false
+	}
+
+	if pp == nil {
+		return files, nil, true
 	}
 
 	return files, pp.finish(), true

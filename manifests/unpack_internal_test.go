@@ -12,12 +12,18 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 )
 
-// checkUnpack compares unpackAndParse with Helm's loader.LoadArchiveFiles on data: whenever the
-// former unpacks, the latter gives the same files, and the templates were parsed.
+// checkUnpack compares unpackArchive with Helm's loader.LoadArchiveFiles on data: whenever the
+// former unpacks, the latter gives the same files, and the templates were parsed; without
+// parsing, it unpacks the same.
 func checkUnpack(t *testing.T, data []byte) bool {
 	t.Helper()
 
-	files, pre, ok := unpackAndParse(data)
+	plain, none, plainOK := unpackArchive(data, false)
+	require.Nil(t, none)
+
+	files, pre, ok := unpackArchive(data, true)
+	require.Equal(t, ok, plainOK)
+	require.Equal(t, files, plain)
 	if !ok {
 		require.Nil(t, pre)
 

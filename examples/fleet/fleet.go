@@ -57,9 +57,10 @@ func nodeAddress(i int) string {
 
 // build generates every node's config and hands each to emit.
 //
-// The render of Cilium is the critical path, so it starts first and keeps a core of its own:
-// while it runs, GOMAXPROCS-1 goroutines build the worker configs (workers do not carry the
-// inline manifest), and when it is done the rendering goroutine joins them. The role configs
+// The load and render of Cilium is the critical path, so it starts first (manifests parses the
+// chart's templates on every core while the archive loads): meanwhile GOMAXPROCS-1 goroutines
+// build the worker configs (workers do not carry the inline manifest), and when the render is
+// done the rendering goroutine joins them. The role configs
 // are generated and patched once per role; per node only the node's settings (its patch, as
 // data) are merged, and config.NodeEncoder re-encodes only what they changed. Each node's bytes
 // do not depend on the schedule.
