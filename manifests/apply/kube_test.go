@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -446,6 +447,18 @@ func TestRealCiliumInCustomNamespace(t *testing.T) {
 	var missing *apply.MissingNamespaceError
 	require.ErrorAs(t, err, &missing)
 	require.Equal(t, "cilium", missing.Namespace)
+
+	// The pass stopped at the first object in the missing namespace: it failed, and nothing
+	// after it was sent.
+	require.Len(t, results, len(withoutNamespace))
+
+	failed := slices.IndexFunc(results, func(r apply.Result) bool { return r.Outcome == apply.Failed })
+	require.GreaterOrEqual(t, failed, 0)
+	require.Equal(t, "cilium", results[failed].Ref.Namespace)
+
+	for _, r := range results[failed+1:] {
+		require.Equal(t, apply.NotAttempted, r.Outcome, r.Ref.String())
+	}
 
 	results, err = apply.Apply(t.Context(), client, rendered.Objects, apply.Options{})
 	require.NoError(t, err)
