@@ -7,12 +7,13 @@ import (
 	"io"
 	"net/netip"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/talospatch/talospatch/talos"
 )
 
 // Cluster describes a Talos cluster as plain data: the intent from which the control-plane
@@ -34,17 +35,23 @@ type Cluster struct {
 	// Required.
 	Endpoint string `yaml:"endpoint" json:"endpoint"`
 
-	// Contract is the Talos version contract the configs are generated for, "vMAJOR.MINOR",
-	// for example "v1.13": the Talos version the nodes run (or the oldest one, while upgrading).
-	// Required and never defaulted: a config generated for a newer contract than the nodes run
-	// may not boot. Contracts v1.0 up to the machinery version of this module are supported.
-	Contract string `yaml:"contract" json:"contract"`
+	// Contract is the Talos version contract the configs are generated for, written "v1.14":
+	// the Talos version the nodes run (or the oldest one, while upgrading). Required and never
+	// defaulted: a config generated for a newer contract than the nodes run may not boot.
+	// Contracts talos.Oldest (v1.0) to talos.Newest (v1.14) are supported.
+	Contract talos.Contract `yaml:"contract" json:"contract"`
 
-	// KubernetesVersion is the Kubernetes version, for example "1.36.0" (a leading "v" is
-	// accepted). Empty: the image fields are left empty and each node runs the default
-	// Kubernetes version of its Talos release (v1.36.0 for Talos v1.13). talosctl always fills
-	// it in with its own default.
-	KubernetesVersion string `yaml:"kubernetesVersion,omitempty" json:"kubernetesVersion,omitempty"`
+	// KubernetesVersion is the Kubernetes version, for example "1.37.0" (a leading "v" is
+	// accepted). Required, as machinery v1.14 requires it, and checked against the range the
+	// contract's Talos release supports (talos.Contract.Kubernetes: v1.14 takes 1.32.0 to
+	// 1.37.x, v1.13 1.31.0 to 1.36.x); out of range is an error unless
+	// AllowUnsupportedKubernetes is set.
+	KubernetesVersion string `yaml:"kubernetesVersion" json:"kubernetesVersion"`
+
+	// AllowUnsupportedKubernetes turns a Kubernetes version outside the contract's supported
+	// range from an error into a warning, for a user who knows better (a release Talos has not
+	// listed yet, a downgrade test). False: out of range is an error.
+	AllowUnsupportedKubernetes bool `yaml:"allowUnsupportedKubernetes,omitempty" json:"allowUnsupportedKubernetes,omitempty"`
 
 	// CNI selects the cluster's CNI (cluster.network.cni). Zero: Talos's default, flannel,
 	// deployed by Talos.
@@ -59,10 +66,16 @@ type Cluster struct {
 	// contracts v1.6 and newer, disabled before.
 	KubePrism KubePrism `yaml:"kubePrism,omitempty" json:"kubePrism,omitzero"`
 
-	// Discovery configures cluster membership discovery (cluster.discovery). Zero: Talos's
-	// default, enabled through the discovery service (the Kubernetes registry is disabled for
-	// contracts v1.2 and newer).
+	// Discovery configures cluster membership discovery (cluster.discovery; from v1.14 the
+	// DiscoveryServiceConfig document). Zero: Talos's default, enabled through the discovery
+	// service (the Kubernetes registry is disabled for contracts v1.2 and newer).
 	Discovery Discovery `yaml:"discovery,omitempty" json:"discovery,omitzero"`
+
+	// KubeSpan enables KubeSpan exactly as `talosctl gen config --with-kubespan` does: on
+	// v1.13 and v1.14 a KubeSpanConfig document with only "enabled: true", before v1.13
+	// machine.network.kubespan.enabled. False: KubeSpan off (Talos's default). KubeSpan needs
+	// discovery; package kubespan writes the other KubeSpan settings.
+	KubeSpan bool `yaml:"kubeSpan,omitempty" json:"kubeSpan,omitempty"`
 
 	// InstallDisk is the disk Talos installs to, for example "/dev/sda" (machine.install.disk).
 	// Empty: left empty as machinery leaves it; metal mode then needs a disk or a disk selector
@@ -161,7 +174,7 @@ func (n CNIName) MarshalText() ([]byte, error) {
 func (n *CNIName) UnmarshalText(text []byte) error {
 	i := slices.Index(cniNames[:], string(text))
 	if i < 0 {
-		return fieldErr("cni.name", string(text), fmt.Errorf("%w: unknown cni name, want flannel, custom or none", ErrCNI))
+		return fieldErr("/cni/name", string(text), fmt.Errorf("%w: unknown cni name, want flannel, custom or none", ErrCNI))
 	}
 
 	*n = CNIName(i)
@@ -215,50 +228,47 @@ func (c Cluster) Marshal() ([]byte, error) {
 }
 
 // Validate checks the description and reports every problem at once (errors.Join of
-// *FieldError values, each naming the field and matching one of the ErrX sentinels). It checks
+// *talos.FieldError values, each naming the field and matching one of the ErrX sentinels). It checks
 // what can be checked without generating a config: required fields, the endpoint, the
 // contract, the Kubernetes version, CNI consistency, subnets, ports and SANs.
 func (c Cluster) Validate() error {
 	var errs []error
 
 	if strings.TrimSpace(c.Name) == "" {
-		errs = append(errs, fieldErr("name", c.Name, ErrNoName))
+		errs = append(errs, fieldErr("/name", c.Name, ErrNoName))
 	}
 
-	if err := checkEndpoint("endpoint", c.Endpoint); err != nil {
+	if err := checkEndpoint("/endpoint", c.Endpoint); err != nil {
 		errs = append(errs, err)
 	}
 
-	if _, err := parseContract(c.Contract); err != nil {
+	if err := c.Contract.Check("/contract"); err != nil {
 		errs = append(errs, err)
 	}
 
-	if c.KubernetesVersion != "" && !kubernetesVersionRE.MatchString(c.KubernetesVersion) {
-		errs = append(errs, &FieldError{
-			Path: "kubernetesVersion", Value: c.KubernetesVersion, Err: ErrKubernetesVersion,
-			Suggestion: `a version like "1.36.0"`,
-		})
+	if err := c.checkKubernetesVersion(); err != nil {
+		errs = append(errs, err)
 	}
 
 	errs = append(errs, c.CNI.check()...)
 
 	if c.KubePrism.Port < 0 || c.KubePrism.Port > 65535 {
-		errs = append(errs, fieldErr("kubePrism.port", strconv.Itoa(c.KubePrism.Port), fmt.Errorf("%w: port out of range 1-65535", ErrInvalid)))
+		errs = append(errs, fieldErr("/kubePrism/port", strconv.Itoa(c.KubePrism.Port), fmt.Errorf("%w: port out of range 1-65535", ErrInvalid)))
 	}
 
 	if c.KubePrism.Disabled && c.KubePrism.Port != 0 {
-		errs = append(errs, fieldErr("kubePrism.port", strconv.Itoa(c.KubePrism.Port), fmt.Errorf("%w: port set while kubePrism is disabled", ErrInvalid)))
+		errs = append(errs, fieldErr("/kubePrism/port", strconv.Itoa(c.KubePrism.Port), fmt.Errorf("%w: port set while kubePrism is disabled", ErrInvalid)))
 	}
 
 	for i, san := range c.ExtraCertSANs {
 		if strings.TrimSpace(san) == "" || strings.ContainsAny(san, " /,") {
-			errs = append(errs, fieldErr(fmt.Sprintf("extraCertSANs[%d]", i), san, fmt.Errorf("%w: not a host name or IP address", ErrInvalid)))
+			errs = append(errs, fieldErr(talos.Pointer("extraCertSANs", strconv.Itoa(i)), san, fmt.Errorf("%w: not a host name or IP address", ErrInvalid)))
 		}
 	}
 
 	for i, ep := range c.TalosEndpoints {
 		if strings.TrimSpace(ep) == "" || strings.ContainsAny(ep, " /,") {
-			errs = append(errs, fieldErr(fmt.Sprintf("talosEndpoints[%d]", i), ep, fmt.Errorf("%w: not a host or host:port", ErrInvalid)))
+			errs = append(errs, fieldErr(talos.Pointer("talosEndpoints", strconv.Itoa(i)), ep, fmt.Errorf("%w: not a host or host:port", ErrInvalid)))
 		}
 	}
 
@@ -266,15 +276,40 @@ func (c Cluster) Validate() error {
 	errs = append(errs, checkSubnets("serviceSubnets", c.ServiceSubnets)...)
 
 	if c.DNSDomain != "" && (strings.ContainsAny(c.DNSDomain, " /:") || strings.HasPrefix(c.DNSDomain, ".") || strings.HasSuffix(c.DNSDomain, ".")) {
-		errs = append(errs, fieldErr("dnsDomain", c.DNSDomain, fmt.Errorf("%w: not a DNS domain", ErrInvalid)))
+		errs = append(errs, fieldErr("/dnsDomain", c.DNSDomain, fmt.Errorf("%w: not a DNS domain", ErrInvalid)))
 	}
 
 	return errors.Join(errs...)
 }
 
-// kubernetesVersionRE matches the versions Talos accepts in image tags: MAJOR.MINOR.PATCH with
-// an optional pre-release, and an optional leading "v".
-var kubernetesVersionRE = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$`)
+// checkKubernetesVersion: required, MAJOR.MINOR.PATCH, and in the contract's range unless the
+// user allowed otherwise (then [Cluster.Warnings] says so).
+func (c Cluster) checkKubernetesVersion() error {
+	const path = "/kubernetesVersion"
+
+	fix := "a Kubernetes version the contract supports"
+	if r := c.Contract.Kubernetes(); r.Default != "" {
+		fix = fmt.Sprintf("%q, the default of Talos %s (it supports %s)", r.Default, c.Contract, r)
+	}
+
+	if c.KubernetesVersion == "" {
+		return &talos.FieldError{Path: path, Err: fmt.Errorf("%w: required", ErrKubernetesVersion), Fix: fix}
+	}
+
+	if _, err := talos.ParseKubernetesVersion(c.KubernetesVersion); err != nil {
+		return &talos.FieldError{Path: path, Value: c.KubernetesVersion, Err: fmt.Errorf("%w: %w", ErrKubernetesVersion, err), Fix: fix}
+	}
+
+	if r := c.Contract.Kubernetes(); r.Default != "" && !r.Contains(c.KubernetesVersion) && !c.AllowUnsupportedKubernetes {
+		return &talos.FieldError{
+			Path: path, Value: c.KubernetesVersion,
+			Err: fmt.Errorf("%w: Talos %s supports Kubernetes %s", ErrKubernetesVersion, c.Contract, r),
+			Fix: fix + ", or set allowUnsupportedKubernetes if you know better",
+		}
+	}
+
+	return nil
+}
 
 // kubernetesVersion returns the version without a leading "v", as machinery wants it.
 func (c Cluster) kubernetesVersion() string {
@@ -287,7 +322,7 @@ func (cni CNI) check() []error {
 	switch cni.Name {
 	case CNICustom:
 		if len(cni.URLs) == 0 {
-			errs = append(errs, &FieldError{Path: "cni.urls", Err: fmt.Errorf("%w: cni custom needs at least one manifest URL", ErrCNI)})
+			errs = append(errs, &talos.FieldError{Path: "/cni/urls", Err: fmt.Errorf("%w: cni custom needs at least one manifest URL", ErrCNI)})
 		}
 	case CNIDefault, CNIFlannel, CNINone:
 		if len(cni.URLs) > 0 {
@@ -296,20 +331,20 @@ func (cni CNI) check() []error {
 				name = "flannel (default)"
 			}
 
-			errs = append(errs, &FieldError{
-				Path: "cni.urls", Value: strings.Join(cni.URLs, ","),
-				Err:        fmt.Errorf("%w: urls are only used with cni custom, not %s", ErrCNI, name),
-				Suggestion: `cni.name "custom", or remove the urls`,
+			errs = append(errs, &talos.FieldError{
+				Path: "/cni/urls", Value: strings.Join(cni.URLs, ","),
+				Err: fmt.Errorf("%w: urls are only used with cni custom, not %s", ErrCNI, name),
+				Fix: `cni.name "custom", or remove the urls`,
 			})
 		}
 	default:
-		errs = append(errs, fieldErr("cni.name", cni.Name.String(), fmt.Errorf("%w: unknown cni name", ErrCNI)))
+		errs = append(errs, fieldErr("/cni/name", cni.Name.String(), fmt.Errorf("%w: unknown cni name", ErrCNI)))
 	}
 
 	for i, u := range cni.URLs {
 		parsed, err := url.Parse(u)
 		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
-			errs = append(errs, fieldErr(fmt.Sprintf("cni.urls[%d]", i), u, fmt.Errorf("%w: not an http(s) URL", ErrCNI)))
+			errs = append(errs, fieldErr(talos.Pointer("cni", "urls", strconv.Itoa(i)), u, fmt.Errorf("%w: not an http(s) URL", ErrCNI)))
 		}
 	}
 
@@ -322,16 +357,16 @@ func checkSubnets(path string, subnets []string) []error {
 	for i, s := range subnets {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			errs = append(errs, fieldErr(fmt.Sprintf("%s[%d]", path, i), s, fmt.Errorf("%w: not a CIDR prefix", ErrInvalid)))
+			errs = append(errs, fieldErr(talos.Pointer(path, strconv.Itoa(i)), s, fmt.Errorf("%w: not a CIDR prefix", ErrInvalid)))
 
 			continue
 		}
 
 		if p.Masked() != p {
-			errs = append(errs, &FieldError{
-				Path: fmt.Sprintf("%s[%d]", path, i), Value: s,
-				Err:        fmt.Errorf("%w: host bits set", ErrInvalid),
-				Suggestion: strconv.Quote(p.Masked().String()),
+			errs = append(errs, &talos.FieldError{
+				Path: talos.Pointer(path, strconv.Itoa(i)), Value: s,
+				Err: fmt.Errorf("%w: host bits set", ErrInvalid),
+				Fix: strconv.Quote(p.Masked().String()),
 			})
 		}
 	}
@@ -350,9 +385,9 @@ func checkEndpoint(path, endpoint string) error {
 		return nil
 	}
 
-	fe := &FieldError{Path: path, Value: endpoint, Err: fmt.Errorf("%w: %s, want https://host:port", ErrEndpoint, problem)}
+	fe := &talos.FieldError{Path: path, Value: endpoint, Err: fmt.Errorf("%w: %s, want https://host:port", ErrEndpoint, problem)}
 	if fixed != "" {
-		fe.Suggestion = strconv.Quote(fixed)
+		fe.Fix = strconv.Quote(fixed)
 	}
 
 	return fe

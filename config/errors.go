@@ -2,27 +2,30 @@ package config
 
 import (
 	"errors"
-	"strconv"
-	"strings"
+
+	"github.com/talospatch/talospatch/talos"
 )
 
 // Sentinel errors. Every error returned by this package that is about one of these conditions
-// matches it with errors.Is; most also carry a *FieldError naming the field.
+// matches it with errors.Is; most also carry a *talos.FieldError naming the field.
 var (
 	// ErrNoName means the cluster name is empty.
 	ErrNoName = errors.New("cluster name is required")
 	// ErrEndpoint means the control-plane endpoint is not an https://host:port URL.
 	ErrEndpoint = errors.New("malformed control-plane endpoint")
-	// ErrNoContract means the Talos version contract is empty. It is never defaulted.
-	ErrNoContract = errors.New("talos version contract is required")
-	// ErrUnknownContract means the contract is not a Talos version this package knows
-	// (it is not "vMAJOR.MINOR" or older than v1.0).
-	ErrUnknownContract = errors.New("unknown talos version contract")
-	// ErrContractUnsupported means the contract is newer than the Talos machinery this module is
-	// built with can generate.
-	ErrContractUnsupported = errors.New("talos version contract newer than machinery supports")
-	// ErrKubernetesVersion means the Kubernetes version is not a version number.
-	ErrKubernetesVersion = errors.New("unparseable kubernetes version")
+	// ErrNoContract means the Talos version contract is missing; it is talos.ErrNoContract.
+	// A contract is never defaulted.
+	ErrNoContract = talos.ErrNoContract
+	// ErrUnknownContract is talos.ErrUnknownContract.
+	ErrUnknownContract = talos.ErrUnknownContract
+	// ErrContractUnsupported is talos.ErrContractUnsupported.
+	ErrContractUnsupported = talos.ErrContractUnsupported
+	// ErrKubernetesVersion means the Kubernetes version is missing, is not a version number, or
+	// is outside the range the contract's Talos release supports.
+	ErrKubernetesVersion = errors.New("invalid kubernetes version")
+	// ErrNodeSettings means a per-node setting (hostname, label, annotation, taint) is not
+	// something Talos or Kubernetes accepts.
+	ErrNodeSettings = errors.New("invalid node setting")
 	// ErrNoSecrets means a nil or empty *Secrets was passed where a secrets bundle is required.
 	ErrNoSecrets = errors.New("secrets bundle is required")
 	// ErrSecrets means a secrets bundle is incomplete or cannot be parsed.
@@ -34,49 +37,11 @@ var (
 	ErrInvalid = errors.New("invalid value")
 )
 
-// FieldError is one problem with one field. Path is the field path: for a [Cluster], the
-// dotted YAML path of the field (for example "cni.urls[0]"); for a machine config, the document
-// kind followed by the dotted path of the field inside it (for example
-// "v1alpha1.cluster.controlPlane.endpoint").
-type FieldError struct {
-	// Path names the field.
-	Path string
-	// Value is the offending value as text, empty when the problem is a missing value.
-	Value string
-	// Err is the underlying error; it usually wraps one of the ErrX sentinels.
-	Err error
-	// Suggestion is a corrected value or what to do instead; empty when there is none.
-	Suggestion string
+// fieldErr is a *talos.FieldError of a cluster description field: path is the field's RFC 6901
+// pointer ("/cni/urls/0").
+func fieldErr(path, value string, err error) *talos.FieldError {
+	return &talos.FieldError{Path: path, Value: value, Err: err}
 }
 
-// Error implements error: "path: error (value "v"); try suggestion".
-func (e *FieldError) Error() string {
-	var b strings.Builder
-
-	if e.Path != "" {
-		b.WriteString(e.Path)
-		b.WriteString(": ")
-	}
-
-	b.WriteString(e.Err.Error())
-
-	if e.Value != "" {
-		b.WriteString(" (value ")
-		b.WriteString(strconv.Quote(e.Value))
-		b.WriteString(")")
-	}
-
-	if e.Suggestion != "" {
-		b.WriteString("; try ")
-		b.WriteString(e.Suggestion)
-	}
-
-	return b.String()
-}
-
-// Unwrap returns the underlying error.
-func (e *FieldError) Unwrap() error { return e.Err }
-
-func fieldErr(path, value string, err error) *FieldError {
-	return &FieldError{Path: path, Value: value, Err: err}
-}
+// v1Doc is the v1alpha1 document.
+var v1Doc = talos.Document{Kind: talos.KindV1Alpha1}

@@ -3,14 +3,22 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
+	"net/url"
 	"slices"
+	"strconv"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
+	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
 	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
 	"github.com/siderolabs/talos/pkg/machinery/config/generate"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/meta"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
+
+	"github.com/talospatch/talospatch/talos"
 )
 
 // Role is the role of a machine: control plane or worker.
@@ -83,6 +91,9 @@ type Configs struct {
 	ControlPlane coreconfig.Provider
 	// Worker is the worker machine config.
 	Worker coreconfig.Provider
+	// Warnings are the cluster description's warnings ([Cluster.Warnings]): valid, generated,
+	// but probably not meant.
+	Warnings []talos.Warning
 }
 
 // Generate returns the control-plane and worker configs of cluster c with secrets s. It is
@@ -110,7 +121,7 @@ func Generate(c Cluster, s *Secrets) (Configs, error) {
 		return Configs{}, fmt.Errorf("generate configs: %w", err)
 	}
 
-	return Configs{ControlPlane: cp, Worker: w}, nil
+	return Configs{ControlPlane: cp, Worker: w, Warnings: c.Warnings()}, nil
 }
 
 // RoleConfig returns the machine config of one role; see [Generate].
@@ -130,9 +141,8 @@ func RoleConfig(c Cluster, s *Secrets, role Role) (coreconfig.Provider, error) {
 
 // input is a validated cluster with its secrets, ready for machinery.
 type input struct {
-	cluster  Cluster
-	contract *coreconfig.VersionContract
-	secrets  *Secrets
+	cluster Cluster
+	secrets *Secrets
 }
 
 func newInput(c Cluster, s *Secrets) (*input, error) {
@@ -150,12 +160,7 @@ func newInput(c Cluster, s *Secrets) (*input, error) {
 		return nil, err
 	}
 
-	contract, err := parseContract(c.Contract)
-	if err != nil {
-		return nil, err // unreachable: Validate checked it
-	}
-
-	return &input{cluster: cloneCluster(c), contract: contract, secrets: s}, nil
+	return &input{cluster: cloneCluster(c), secrets: s}, nil
 }
 
 // generateOptions maps the cluster onto machinery's generate options: the same options
@@ -164,7 +169,7 @@ func (in *input) generateOptions() []generate.Option {
 	c := in.cluster
 
 	opts := []generate.Option{
-		generate.WithVersionContract(in.contract),
+		generate.WithVersionContract(versionContract(c.Contract)),
 		// A fresh deep copy per call: machinery puts pointers into the bundle into the configs.
 		generate.WithSecretsBundle(in.secrets.Bundle()),
 	}
@@ -196,12 +201,18 @@ func (in *input) generateOptions() []generate.Option {
 		opts = append(opts, generate.WithKubePrismPort(c.KubePrism.Port))
 	}
 
-	if cni := cniConfig(c.CNI); cni != nil {
-		opts = append(opts, generate.WithClusterCNIConfig(cni))
-	}
-
 	if len(c.TalosEndpoints) > 0 {
 		opts = append(opts, generate.WithEndpointList(slices.Clone(c.TalosEndpoints)))
+	}
+
+	if c.CNI.Name == CNICustom {
+		// talosctl's one CNI option (machinery v1.14 has no other): the first URL; finish
+		// writes the others.
+		opts = append(opts, generate.WithCustomCNIUrl(c.CNI.URLs[0]))
+	}
+
+	if c.KubeSpan {
+		opts = append(opts, generate.WithKubeSpanEnabled(true))
 	}
 
 	return opts
@@ -246,23 +257,45 @@ func (in *input) config(role Role) (coreconfig.Provider, error) {
 	return in.finish(cfg)
 }
 
-// finish applies the settings machinery has no generate option for, to both roles, as the
-// all-nodes patch a talosctl user would write for them does.
+// finish applies the settings machinery has no generate option for, in the contract's form,
+// as the patch a talosctl user would write for them does: on v1.13 and older an all-nodes
+// v1alpha1 patch; on v1.14 the documents (the flannel document deleted and kube-proxy disabled
+// in the control-plane config only, where those documents are).
 func (in *input) finish(cfg coreconfig.Provider) (coreconfig.Provider, error) {
-	c := in.cluster
-
-	if !c.KubeProxyDisabled && len(c.PodSubnets) == 0 && len(c.ServiceSubnets) == 0 {
-		return cfg, nil
-	}
-
 	ctr, ok := cfg.(*container.Container)
 	if !ok {
 		return nil, fmt.Errorf("unexpected config type %T from machinery", cfg)
 	}
 
+	if in.cluster.Contract.Form(talos.SettingCNI).Document() {
+		return in.finishDocuments(ctr)
+	}
+
+	return in.finishV1Alpha1(ctr)
+}
+
+func (in *input) finishV1Alpha1(ctr *container.Container) (coreconfig.Provider, error) {
+	c := in.cluster
+
+	cni := cniConfig(c.CNI)
+
+	if cni == nil && !c.KubeProxyDisabled && len(c.PodSubnets) == 0 && len(c.ServiceSubnets) == 0 {
+		return ctr, nil
+	}
+
 	return ctr.PatchV1Alpha1(func(v *v1alpha1.Config) error {
 		if v.ClusterConfig == nil {
 			v.ClusterConfig = &v1alpha1.ClusterConfig{}
+		}
+
+		if cni != nil || len(c.PodSubnets) > 0 || len(c.ServiceSubnets) > 0 {
+			if v.ClusterConfig.ClusterNetwork == nil {
+				v.ClusterConfig.ClusterNetwork = &v1alpha1.ClusterNetworkConfig{}
+			}
+		}
+
+		if cni != nil {
+			v.ClusterConfig.ClusterNetwork.CNI = cni
 		}
 
 		if c.KubeProxyDisabled {
@@ -273,22 +306,95 @@ func (in *input) finish(cfg coreconfig.Provider) (coreconfig.Provider, error) {
 			v.ClusterConfig.ProxyConfig.Disabled = new(true)
 		}
 
-		if len(c.PodSubnets) > 0 || len(c.ServiceSubnets) > 0 {
-			if v.ClusterConfig.ClusterNetwork == nil {
-				v.ClusterConfig.ClusterNetwork = &v1alpha1.ClusterNetworkConfig{}
-			}
+		if len(c.PodSubnets) > 0 {
+			v.ClusterConfig.ClusterNetwork.PodSubnet = slices.Clone(c.PodSubnets)
+		}
 
-			if len(c.PodSubnets) > 0 {
-				v.ClusterConfig.ClusterNetwork.PodSubnet = slices.Clone(c.PodSubnets)
-			}
-
-			if len(c.ServiceSubnets) > 0 {
-				v.ClusterConfig.ClusterNetwork.ServiceSubnet = slices.Clone(c.ServiceSubnets)
-			}
+		if len(c.ServiceSubnets) > 0 {
+			v.ClusterConfig.ClusterNetwork.ServiceSubnet = slices.Clone(c.ServiceSubnets)
 		}
 
 		return nil
 	})
+}
+
+// customCNIName names the KubeExternalManifestConfig of the i-th custom CNI URL on v1.14:
+// "custom-cni" (the name machinery gives the first), then "custom-cni-2", ...
+func customCNIName(i int) string {
+	if i == 0 {
+		return "custom-cni"
+	}
+
+	return "custom-cni-" + strconv.Itoa(i+1)
+}
+
+func (in *input) finishDocuments(ctr *container.Container) (coreconfig.Provider, error) {
+	c := in.cluster
+
+	docs := make([]configconfig.Document, 0, len(ctr.Documents())+len(c.CNI.URLs))
+
+	for _, d := range ctr.Documents() {
+		switch doc := d.(type) {
+		case *k8s.KubeFlannelCNIConfigV1Alpha1:
+			if c.CNI.Name == CNINone {
+				continue // the guide's CNI none: the flannel document deleted
+			}
+		case *k8s.KubeProxyConfigV1Alpha1:
+			if c.KubeProxyDisabled {
+				doc = doc.DeepCopy()
+				doc.ProxyEnabled = new(false)
+				d = doc
+			}
+		case *k8s.KubeNetworkConfigV1Alpha1:
+			if len(c.PodSubnets) > 0 || len(c.ServiceSubnets) > 0 {
+				doc = doc.DeepCopy()
+
+				if len(c.PodSubnets) > 0 {
+					doc.NetworkPodSubnets = prefixes(c.PodSubnets)
+				}
+
+				if len(c.ServiceSubnets) > 0 {
+					doc.NetworkServiceSubnets = prefixes(c.ServiceSubnets)
+				}
+
+				d = doc
+			}
+		case *k8s.KubeExternalManifestConfigV1Alpha1:
+			docs = append(docs, d)
+
+			if doc.MetaName == customCNIName(0) {
+				for i, u := range c.CNI.URLs[1:] {
+					extra := k8s.NewKubeExternalManifestConfigV1Alpha1()
+					extra.MetaName = customCNIName(i + 1)
+
+					parsed, err := url.Parse(u)
+					if err != nil {
+						return nil, fmt.Errorf("cni url %q: %w", u, err) // unreachable: Validate checked it
+					}
+
+					extra.URLSpec = meta.URL{URL: parsed}
+					docs = append(docs, extra)
+				}
+			}
+
+			continue
+		}
+
+		docs = append(docs, d)
+	}
+
+	return container.New(docs...)
+}
+
+// prefixes parses subnets that Validate checked.
+func prefixes(subnets []string) []meta.Prefix {
+	out := make([]meta.Prefix, 0, len(subnets))
+
+	for _, s := range subnets {
+		out = append(out, meta.Prefix{Prefix: netip.MustParsePrefix(s)})
+	}
+
+	return out
 }
 
 // Encode encodes a machine config as compact YAML without comments: every document in a fixed

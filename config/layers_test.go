@@ -114,8 +114,8 @@ func TestNodeLayerOrder(t *testing.T) {
 	// machinery's Clone shares the endpoint URL; a strategic merge would write through it.
 	moved, err := cfgs.Node(config.RoleControlPlane, layers, patches.MustParse("cluster:\n  controlPlane:\n    endpoint: https://10.9.9.9:443\n"))
 	require.NoError(t, err)
-	require.Equal(t, "https://10.9.9.9:443", moved.Cluster().Endpoint().String())
-	require.Equal(t, "https://10.5.0.2:6443", cfgs.ControlPlane.Cluster().Endpoint().String())
+	require.Equal(t, "https://10.9.9.9:443", moved.K8sClusterConfig().ClusterEndpoint().String())
+	require.Equal(t, "https://10.5.0.2:6443", cfgs.ControlPlane.K8sClusterConfig().ClusterEndpoint().String())
 
 	require.Equal(t, before, mustEncodeProvider(t, cfgs.ControlPlane), "Node must not modify the role config")
 

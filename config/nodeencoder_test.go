@@ -12,6 +12,7 @@ import (
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/meta"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"github.com/stretchr/testify/require"
@@ -138,7 +139,7 @@ func TestNodeEncoderMatchesEncode(t *testing.T) {
 					c.ClusterConfig.ClusterInlineManifests = v1alpha1.ClusterInlineManifests{{InlineManifestName: "other", InlineManifestContents: "a: b\n"}}
 				})},
 				{"nested change", patchV1(t, base, func(c *v1alpha1.Config) {
-					c.MachineConfig.MachineKubelet.KubeletExtraArgs = v1alpha1.Args{"node-ip": v1alpha1.ArgValue{}}
+					c.MachineConfig.MachineKubelet.KubeletExtraArgs = meta.Args{"node-ip": meta.ArgValue{}}
 					c.ClusterConfig.ClusterNetwork.DNSDomain = "example.local"
 				})},
 				{"top-level change", patchV1(t, base, func(c *v1alpha1.Config) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/talospatch/talospatch/talos"
 	"time"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
@@ -34,12 +35,8 @@ type Secrets struct {
 // The result is random: it reads crypto/rand and two calls never give the same bundle. It is
 // also slow (an RSA-4096 service-account key: up to a second). Store it; do not call
 // NewSecrets where the same secrets are expected next time.
-func NewSecrets(now time.Time, contract *coreconfig.VersionContract) (*Secrets, error) {
-	if contract == nil {
-		return nil, fmt.Errorf("create secrets: %w", &FieldError{Path: "contract", Err: ErrNoContract})
-	}
-
-	if _, err := parseContract(contract.String()); err != nil {
+func NewSecrets(now time.Time, contract talos.Contract) (*Secrets, error) {
+	if err := contract.Check("contract"); err != nil {
 		return nil, fmt.Errorf("create secrets: %w", err)
 	}
 
@@ -47,7 +44,7 @@ func NewSecrets(now time.Time, contract *coreconfig.VersionContract) (*Secrets, 
 		return nil, fmt.Errorf("create secrets: %w: zero time", ErrInvalid)
 	}
 
-	b, err := secrets.NewBundle(secrets.NewFixedClock(now), contract)
+	b, err := secrets.NewBundle(secrets.NewFixedClock(now), versionContract(contract))
 	if err != nil {
 		return nil, fmt.Errorf("create secrets: %w", err)
 	}
@@ -82,7 +79,7 @@ func LoadSecrets(data []byte) (*Secrets, error) {
 		}
 	}
 
-	if err := b.Validate(); err != nil {
+	if err := b.Validate(coreconfig.TalosVersionCurrent); err != nil {
 		return nil, fmt.Errorf("load secrets: %w: %w", ErrSecrets, err)
 	}
 
@@ -109,7 +106,7 @@ func SecretsFromBundle(b *secrets.Bundle) (*Secrets, error) {
 		return nil, fmt.Errorf("secrets from bundle: %w", ErrNoSecrets)
 	}
 
-	if err := b.Validate(); err != nil {
+	if err := b.Validate(coreconfig.TalosVersionCurrent); err != nil {
 		return nil, fmt.Errorf("secrets from bundle: %w: %w", ErrSecrets, err)
 	}
 

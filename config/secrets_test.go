@@ -35,7 +35,7 @@ func TestLoadSecretsRoundTrip(t *testing.T) {
 	b := s.Bundle()
 	require.NotNil(t, b.Clock)
 	require.Equal(t, s.CreatedAt(), b.Clock.Now())
-	require.NoError(t, b.Validate())
+	require.NoError(t, b.Validate(coreconfig.TalosVersionCurrent))
 }
 
 func TestLoadSecretsErrors(t *testing.T) {

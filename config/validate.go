@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/validation"
 
 	"github.com/talospatch/talospatch/kubespan"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // Mode is the runtime mode a machine config is validated for: where Talos runs. Machinery
@@ -76,14 +78,22 @@ func (m *Mode) UnmarshalText(text []byte) error {
 
 var _ validation.RuntimeMode = ModeMetal
 
-// Validate validates a machine config for a runtime mode: machinery's validation plus the
-// checks machinery leaves out (an endpoint that is not https://host:port; a custom CNI without
-// URLs; everything kubespan.Validate checks: KubeSpan without cluster discovery, cluster id or
-// secret, MTU and filters, the legacy field and the document both set). Warnings are returned as values, never
-// printed. Every problem is reported at once: err is an errors.Join of *FieldError values whose
-// Path is the document ("v1alpha1" or a document kind) followed by the field path where it is
-// known, for example "v1alpha1.cluster.controlPlane.endpoint".
-func Validate(cfg coreconfig.Provider, mode Mode) (warnings []string, err error) {
+// Validate validates a machine config for a runtime mode, as a client does (talosctl validate):
+// machinery's client-side validation plus the checks machinery leaves out (an endpoint that is
+// not https://host:port; a custom CNI without URLs; everything kubespan.Validate checks:
+// KubeSpan without cluster discovery, cluster id or secret, MTU and filters, the legacy field
+// and the document both set). Kubernetes versions are checked per contract by [Generate], not
+// here: a config does not record its contract, and machinery would check them against its own
+// Talos version.
+//
+// Every problem is reported at once: err is an errors.Join of *talos.FieldError values, each
+// naming the document and the RFC 6901 path of the field where it is known. On contract v1.14
+// a v1alpha1 field beside the document that replaced it (cluster.network, cluster.proxy,
+// cluster.discovery, cluster.id/secret, machine.features.kubePrism, machine.nodeLabels,
+// machine.network.kubespan beside a KubeSpanConfig, ...) is reported at the v1alpha1 field's
+// path with the document and the recipe to use instead, and a control-plane-only document in a
+// worker config is reported per document with the fix. Warnings are values with paths.
+func Validate(cfg coreconfig.Provider, mode Mode) (warnings []talos.Warning, err error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("validate config: %w: nil config", ErrInvalid)
 	}
@@ -92,19 +102,17 @@ func Validate(cfg coreconfig.Provider, mode Mode) (warnings []string, err error)
 		return nil, fmt.Errorf("validate config: %w: runtime mode %s, want container, metal or cloud", ErrInvalid, mode)
 	}
 
-	var ownWarnings []string
+	own, ownWarnings := extraChecks(cfg)
 
-	own := extraChecks(cfg, &ownWarnings)
-
-	warnings, merr := cfg.Validate(mode)
+	machineryWarnings, merr := cfg.ValidateAsClient(mode, validation.WithLocal())
 
 	var errs []error
 
 	for _, fe := range flattenMachineryErrors(cfg, merr) {
 		// Ours says the same about the same field (or an element of the same list), with
-		// a suggestion.
-		if slices.ContainsFunc(own, func(o *FieldError) bool {
-			return o.Path == fe.Path || strings.HasPrefix(o.Path, fe.Path+"[")
+		// a fix.
+		if slices.ContainsFunc(own, func(o *talos.FieldError) bool {
+			return o.Document == fe.Document && (o.Path == fe.Path || strings.HasPrefix(o.Path, fe.Path+"/"))
 		}) {
 			continue
 		}
@@ -117,10 +125,16 @@ func Validate(cfg coreconfig.Provider, mode Mode) (warnings []string, err error)
 	}
 
 	slices.SortStableFunc(errs, func(a, b error) int {
-		return strings.Compare(a.(*FieldError).Path, b.(*FieldError).Path) //nolint:forcetypeassert,errorlint
+		fa, fb := a.(*talos.FieldError), b.(*talos.FieldError) //nolint:forcetypeassert,errorlint
+
+		return cmp.Or(strings.Compare(fa.Document.Kind, fb.Document.Kind), strings.Compare(fa.Document.Name, fb.Document.Name), strings.Compare(fa.Path, fb.Path))
 	})
 
-	return append(slices.Clone(warnings), ownWarnings...), errors.Join(errs...)
+	for _, w := range machineryWarnings {
+		warnings = append(warnings, talos.Warning{Document: v1Doc, Message: w})
+	}
+
+	return append(warnings, ownWarnings...), errors.Join(errs...)
 }
 
 // unjoin returns the errors joined in err (err itself when it is not a join; none when nil).
@@ -136,9 +150,9 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-// extraChecks are the checks machinery does not do; their warnings are added to warnings.
-func extraChecks(cfg coreconfig.Provider, warnings *[]string) []*FieldError {
-	var out []*FieldError
+// extraChecks are the checks machinery does not do.
+func extraChecks(cfg coreconfig.Provider) ([]*talos.FieldError, []talos.Warning) {
+	var out []*talos.FieldError
 
 	v := rawV1Alpha1(cfg)
 
@@ -146,9 +160,10 @@ func extraChecks(cfg coreconfig.Provider, warnings *[]string) []*FieldError {
 		cc := v.ClusterConfig
 
 		if cc.ControlPlane != nil && cc.ControlPlane.Endpoint != nil && cc.ControlPlane.Endpoint.URL != nil {
-			if err := checkEndpoint("v1alpha1.cluster.controlPlane.endpoint", cc.ControlPlane.Endpoint.URL.String()); err != nil {
-				var fe *FieldError
+			if err := checkEndpoint("/cluster/controlPlane/endpoint", cc.ControlPlane.Endpoint.URL.String()); err != nil {
+				var fe *talos.FieldError
 				if errors.As(err, &fe) {
+					fe.Document = v1Doc
 					out = append(out, fe)
 				}
 			}
@@ -157,14 +172,14 @@ func extraChecks(cfg coreconfig.Provider, warnings *[]string) []*FieldError {
 		if cc.ClusterNetwork != nil && cc.ClusterNetwork.CNI != nil {
 			cni := cc.ClusterNetwork.CNI
 			if cni.CNIName == "custom" && len(cni.CNIUrls) == 0 {
-				out = append(out, &FieldError{Path: "v1alpha1.cluster.network.cni.urls", Err: fmt.Errorf("%w: cni custom needs at least one manifest URL", ErrCNI)})
+				out = append(out, &talos.FieldError{Document: v1Doc, Path: "/cluster/network/cni/urls", Err: fmt.Errorf("%w: cni custom needs at least one manifest URL", ErrCNI)})
 			}
 
 			if cni.CNIName != "custom" && len(cni.CNIUrls) > 0 {
-				out = append(out, &FieldError{
-					Path: "v1alpha1.cluster.network.cni.urls", Value: strings.Join(cni.CNIUrls, ","),
-					Err:        fmt.Errorf("%w: urls are only used with cni custom, not %q", ErrCNI, cni.CNIName),
-					Suggestion: `cni name "custom", or remove the urls`,
+				out = append(out, &talos.FieldError{
+					Document: v1Doc, Path: "/cluster/network/cni/urls", Value: strings.Join(cni.CNIUrls, ","),
+					Err: fmt.Errorf("%w: urls are only used with cni custom, not %q", ErrCNI, cni.CNIName),
+					Fix: `cni name "custom", or remove the urls`,
 				})
 			}
 		}
@@ -172,18 +187,16 @@ func extraChecks(cfg coreconfig.Provider, warnings *[]string) []*FieldError {
 
 	// KubeSpan: machinery checks discovery, cluster id and secret only for the legacy
 	// v1alpha1 field, and nothing else; package kubespan checks the rest.
-	if ksWarnings, err := kubespan.Validate(cfg); err != nil || len(ksWarnings) > 0 {
-		*warnings = append(*warnings, ksWarnings...)
+	ksWarnings, err := kubespan.Validate(cfg)
 
-		var fe *kubespan.FieldError
-		for _, e := range unjoin(err) {
-			if errors.As(e, &fe) {
-				out = append(out, &FieldError{Path: fe.Document + "." + fe.Path, Err: fmt.Errorf("%w: %w", ErrInvalid, fe.Err), Suggestion: fe.Fix})
-			}
+	for _, e := range unjoin(err) {
+		var fe *talos.FieldError
+		if errors.As(e, &fe) {
+			out = append(out, &talos.FieldError{Document: fe.Document, Path: fe.Path, Value: fe.Value, Err: fmt.Errorf("%w: %w", ErrInvalid, fe.Err), Fix: fe.Fix})
 		}
 	}
 
-	return out
+	return out, ksWarnings
 }
 
 func rawV1Alpha1(cfg coreconfig.Provider) *v1alpha1.Config {
@@ -197,9 +210,10 @@ func rawV1Alpha1(cfg coreconfig.Provider) *v1alpha1.Config {
 }
 
 // machineryPath maps one of machinery's validation messages to the field it is about, inside
-// a document: doc is "v1alpha1" or a document kind. The specific entries come first and win
-// over a path the message mentions (".cluster.discovery should be enabled when
-// .machine.network.kubespan is enabled" is about cluster.discovery.enabled).
+// a document: doc is "v1alpha1" or a document kind, path a dotted path that becomes an RFC 6901
+// pointer. The specific entries come first and win over a path the message mentions
+// (".cluster.discovery should be enabled when .machine.network.kubespan is enabled" is about
+// cluster.discovery.enabled).
 type machineryPath struct {
 	re   *regexp.Regexp
 	doc  string
@@ -213,7 +227,6 @@ var machinerySpecificPaths = []machineryPath{
 	{regexp.MustCompile(`^kubespan link MTU`), "v1alpha1", "machine.network.kubespan.mtu"},
 	{regexp.MustCompile(`^KubeSpan endpoint filter`), "v1alpha1", "machine.network.kubespan.filters.endpoints"},
 	{regexp.MustCompile(`^KubeSpan exclude advertised networks filter`), "v1alpha1", "machine.network.kubespan.filters.excludeAdvertisedNetworks"},
-	{regexp.MustCompile(`^kubespan is already configured in v1alpha1`), "v1alpha1", "machine.network.kubespan"},
 	{regexp.MustCompile(`^kubespan link MTU`), "KubeSpanConfig", "mtu"},
 	{regexp.MustCompile(`^KubeSpan endpoint filter`), "KubeSpanConfig", "filters.endpoints"},
 	{regexp.MustCompile(`^KubeSpan exclude advertised networks filter`), "KubeSpanConfig", "filters.excludeAdvertisedNetworks"},
@@ -236,39 +249,72 @@ var machineryV1Alpha1Paths = []machineryPath{
 	{regexp.MustCompile(`(?i)service subnet|serviceSubnets`), "v1alpha1", "cluster.network.serviceSubnets"},
 }
 
+// conflict is one of machinery v1.14's messages for a v1alpha1 field beside the document that
+// replaced it: the v1alpha1 field, the document to use and the recipe that writes it.
+type conflict struct {
+	re       *regexp.Regexp
+	path     string // RFC 6901 pointer in v1alpha1
+	document string
+	recipe   string
+}
+
+// v114Conflicts: the exact texts of machinery v1.14.1 (config/types/k8s, network, cluster).
+var v114Conflicts = []conflict{
+	{regexp.MustCompile(`^cluster network config (is already set in the|in) v1alpha1 config \(\.machine\.cluster\.network\)`), "/cluster/network", "KubeNetworkConfig (subnets, DNS domain) and KubeFlannelCNIConfig (CNI)", "patches.CNINone or patches.CNICustom for the CNI, config.Cluster's subnets"},
+	{regexp.MustCompile(`^cluster proxy config in v1alpha1 config`), "/cluster/proxy", "KubeProxyConfig", "patches.KubeProxyDisabled"},
+	{regexp.MustCompile(`^discovery service is already configured in \.cluster\.discovery`), "/cluster/discovery", "DiscoveryServiceConfig", "patches.ClusterDiscovery"},
+	{regexp.MustCompile(`^cluster identity is already configured in \.cluster\.id`), "/cluster/id", "DiscoveryIdentityConfig", "patches.ClusterIdentity"},
+	{regexp.MustCompile(`^KubePrism config in v1alpha1 config`), "/machine/features/kubePrism", "KubePrismConfig", "patches.KubePrism"},
+	{regexp.MustCompile(`^kubespan is already configured in v1alpha1`), "/machine/network/kubespan", "KubeSpanConfig", "kubespan.KubeSpanSections"},
+	{regexp.MustCompile(`^\.machine\.nodeLabels is already set`), "/machine/nodeLabels", "KubeNodeConfig (labels)", "config.NodeSettings.Labels"},
+	{regexp.MustCompile(`^\.machine\.nodeAnnotations is already set`), "/machine/nodeAnnotations", "KubeNodeConfig (annotations)", "config.NodeSettings.Annotations"},
+	{regexp.MustCompile(`^\.machine\.nodeTaints is already set`), "/machine/nodeTaints", "KubeNodeConfig (taints)", "config.NodeSettings.Taints"},
+	{regexp.MustCompile(`^static hostname is already set in v1alpha1`), "/machine/network/hostname", "HostnameConfig (hostname, with auto off)", "config.NodeSettings.Hostname"},
+	{regexp.MustCompile(`^stable hostname is already set in v1alpha1`), "/machine/features/stableHostname", "HostnameConfig (auto: stable)", "nothing: generated configs already have it"},
+	{regexp.MustCompile(`^kube-apiserver config is already set in v1alpha1 config`), "/cluster/apiServer", "KubeAPIServerConfig", "a strategic patch of the KubeAPIServerConfig document"},
+	{regexp.MustCompile(`^cluster endpoint is already set in the v1alpha1 config`), "/cluster/controlPlane/endpoint", "KubeClusterConfig", "config.Cluster.Endpoint"},
+	{regexp.MustCompile(`^cluster name is already set in the v1alpha1 config`), "/cluster/clusterName", "KubeClusterConfig", "config.Cluster.Name"},
+}
+
+// controlPlaneOnlyRE is machinery's message for control-plane-only documents in a worker config.
+var controlPlaneOnlyRE = regexp.MustCompile(`the following document kinds are only allowed on control plane machines: \[([^\]]*)\]`)
+
 // pathInMessage finds a field path machinery writes in parentheses: "(.machine.features.hostDNS)".
 var pathInMessage = regexp.MustCompile(`\(\.?([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9\[\]]+)+)[,)]`)
 
 // dottedPathInMessage finds a field path machinery writes inline: "requires .cluster.id".
 var dottedPathInMessage = regexp.MustCompile(`(?:^|\s)\.((?:cluster|machine)(?:\.[A-Za-z0-9]+)+)`)
 
-// flattenMachineryErrors turns machinery's validation error into one *FieldError per problem.
-// machinery returns a multierror of per-document errors, "v1alpha1.Config: " or
+// flattenMachineryErrors turns machinery's validation error into *talos.FieldError values, one
+// per problem. machinery returns a multierror of per-document errors, "v1alpha1.Config: " or
 // "Kind[/name]: " wrapping a multierror or an errors.Join of the document's problems; the
 // cross-document checks come without a prefix and are about v1alpha1. Only the prefixes of
 // cfg's own documents are taken for documents, so a message such as "invalid controlplane
 // endpoint: ..." keeps its text.
-func flattenMachineryErrors(cfg coreconfig.Provider, err error) []*FieldError {
-	docs := map[string]string{"v1alpha1.Config": "v1alpha1"}
+func flattenMachineryErrors(cfg coreconfig.Provider, err error) []*talos.FieldError {
+	docs := map[string]talos.Document{"v1alpha1.Config": v1Doc}
 
 	for _, d := range cfg.Documents() {
 		if _, ok := d.(*v1alpha1.Config); ok {
 			continue
 		}
 
+		ref := talos.Document{Kind: d.Kind()}
 		id := d.Kind()
+
 		if named, ok := d.(configconfig.NamedDocument); ok {
+			ref.Name = named.Name()
 			id += "/" + named.Name()
 		}
 
-		docs[id] = id
+		docs[id] = ref
 	}
 
-	var out []*FieldError
+	var out []*talos.FieldError
 
-	var walk func(doc string, err error)
+	var walk func(doc talos.Document, err error)
 
-	walk = func(doc string, err error) {
+	walk = func(doc talos.Document, err error) {
 		if err == nil {
 			return
 		}
@@ -281,22 +327,18 @@ func flattenMachineryErrors(cfg coreconfig.Provider, err error) []*FieldError {
 			return
 		}
 
-		if inner := errors.Unwrap(err); inner != nil && doc == "" {
-			if id, ok := strings.CutSuffix(err.Error(), ": "+inner.Error()); ok && docs[id] != "" {
+		if inner := errors.Unwrap(err); inner != nil && doc.IsZero() {
+			if id, ok := strings.CutSuffix(err.Error(), ": "+inner.Error()); ok && !docs[id].IsZero() {
 				walk(docs[id], inner)
 
 				return
 			}
 		}
 
-		if doc == "" {
-			doc = "v1alpha1"
-		}
-
-		out = append(out, machineryFieldError(doc, err))
+		out = append(out, machineryFieldErrors(doc, err)...)
 	}
 
-	walk("", err)
+	walk(talos.Document{}, err)
 
 	return out
 }
@@ -313,20 +355,67 @@ func multiErrors(err error) []error {
 	return nil
 }
 
-func machineryFieldError(doc string, err error) *FieldError {
+// machineryFieldErrors maps one machinery message of document doc (zero: a cross-document
+// check) to field errors.
+func machineryFieldErrors(doc talos.Document, err error) []*talos.FieldError {
 	msg := err.Error()
 
-	path := matchPath(machinerySpecificPaths, doc, msg)
+	if m := controlPlaneOnlyRE.FindStringSubmatch(msg); m != nil {
+		var out []*talos.FieldError
+
+		for kind := range strings.FieldsSeq(m[1]) {
+			out = append(out, &talos.FieldError{
+				Document: talos.Document{Kind: kind},
+				Err:      fmt.Errorf("%w: %s is only allowed on control plane machines", ErrInvalid, kind),
+				Fix:      "remove it from worker configs: give the patch that adds it as a control-plane patch (talosctl --config-patch-control-plane, config.Layers.ControlPlane)",
+			})
+		}
+
+		return out
+	}
+
+	if doc.IsZero() {
+		for _, c := range v114Conflicts {
+			if c.re.MatchString(msg) {
+				return []*talos.FieldError{{
+					Document: v1Doc, Path: c.path,
+					Err: fmt.Errorf("%w: %w", ErrInvalid, err),
+					Fix: fmt.Sprintf("remove the v1alpha1 field; on contract v1.14 this setting is the %s document: use %s", c.document, c.recipe),
+				}}
+			}
+		}
+
+		doc = v1Doc
+	}
+
+	path := matchPath(machinerySpecificPaths, doc.Kind, msg)
 	if path == "" {
-		path = pathOfMessage(doc, msg)
+		path = pathOfMessage(doc.Kind, msg)
 	}
 
-	full := doc
-	if path != "" {
-		full += "." + path
+	return []*talos.FieldError{{Document: doc, Path: dottedToPointer(path), Err: fmt.Errorf("%w: %w", ErrInvalid, err)}}
+}
+
+// dottedToPointer turns machinery's "cluster.network.cni.urls[0]" into an RFC 6901 pointer.
+func dottedToPointer(path string) string {
+	if path == "" {
+		return ""
 	}
 
-	return &FieldError{Path: full, Err: fmt.Errorf("%w: %w", ErrInvalid, err)}
+	var segs []string
+
+	for part := range strings.SplitSeq(path, ".") {
+		name, rest, _ := strings.Cut(part, "[")
+		segs = append(segs, name)
+
+		for rest != "" {
+			idx, after, _ := strings.Cut(rest, "]")
+			segs = append(segs, idx)
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+
+	return talos.Pointer(segs...)
 }
 
 // pathOfMessage finds the field a message of document doc is about: a path written in the

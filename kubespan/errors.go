@@ -2,7 +2,9 @@ package kubespan
 
 import (
 	"errors"
-	"fmt"
+	"strings"
+
+	"github.com/talospatch/talospatch/talos"
 )
 
 // Sentinel errors; match them with errors.Is.
@@ -42,28 +44,24 @@ var (
 	ErrNoConfig = errors.New("no machine config")
 )
 
-// FieldError is one problem with one configuration field. It names the document, the
-// field path inside it, and how to fix it.
-type FieldError struct {
-	// Document is the document kind: "v1alpha1" or "KubeSpanConfig".
-	Document string
-	// Path is the field path inside the document, dot separated, e.g. "filters.endpoints[1]"
-	// or "machine.network.kubespan.mtu".
-	Path string
-	// Err is the underlying problem, usually one of the sentinel errors wrapped with detail.
-	Err error
-	// Fix says how to resolve it.
-	Fix string
-}
+// docRef names an unnamed document by kind.
+func docRef(kind string) talos.Document { return talos.Document{Kind: kind} }
 
-// Error implements error.
-func (e *FieldError) Error() string {
-	msg := fmt.Sprintf("%s %s: %v", e.Document, e.Path, e.Err)
-	if e.Fix != "" {
-		msg += " (fix: " + e.Fix + ")"
+// dotted turns a dotted field path with indexes ("filters.endpoints[1]") into an RFC 6901
+// pointer ("/filters/endpoints/1").
+func dotted(path string) string {
+	var segs []string
+
+	for part := range strings.SplitSeq(path, ".") {
+		name, rest, _ := strings.Cut(part, "[")
+		segs = append(segs, name)
+
+		for rest != "" {
+			idx, after, _ := strings.Cut(rest, "]")
+			segs = append(segs, idx)
+			rest = strings.TrimPrefix(after, "[")
+		}
 	}
-	return msg
-}
 
-// Unwrap returns the underlying problem.
-func (e *FieldError) Unwrap() error { return e.Err }
+	return talos.Pointer(segs...)
+}

@@ -10,12 +10,14 @@ import (
 	"net/url"
 	"slices"
 
-	"github.com/siderolabs/talos/pkg/machinery/config"
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/meta"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	yaml "go.yaml.in/yaml/v4"
+
+	"github.com/talospatch/talospatch/talos"
 
 	"github.com/talospatch/talospatch/patches"
 )
@@ -94,11 +96,11 @@ func NewClusterSecrets(rand io.Reader) (ClusterSecrets, error) {
 func (c ClusterSecrets) Validate() error {
 	var errs []error
 	if b, err := base64.URLEncoding.DecodeString(c.ID); err != nil || len(b) != 32 {
-		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.id", Err: fmt.Errorf("%w: want 32 bytes of URL-safe base64", ErrInvalidClusterSecrets),
+		errs = append(errs, &talos.FieldError{Document: docRef("v1alpha1"), Path: dotted("cluster.id"), Err: fmt.Errorf("%w: want 32 bytes of URL-safe base64", ErrInvalidClusterSecrets),
 			Fix: "generate one with NewClusterSecrets, or keep the existing cluster's value"})
 	}
 	if b, err := base64.StdEncoding.DecodeString(c.Secret); err != nil || len(b) != 32 {
-		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.secret", Err: fmt.Errorf("%w: want 32 bytes of standard base64", ErrInvalidClusterSecrets),
+		errs = append(errs, &talos.FieldError{Document: docRef("v1alpha1"), Path: dotted("cluster.secret"), Err: fmt.Errorf("%w: want 32 bytes of standard base64", ErrInvalidClusterSecrets),
 			Fix: "generate one with NewClusterSecrets (like `openssl rand -base64 32`), or keep the existing cluster's value"})
 	}
 	return joinErrs(errs)
@@ -263,19 +265,23 @@ func joinErrs(errs []error) error {
 
 // ExtraEndpointsSupported reports whether the contract has the KubeSpanEndpointsConfig
 // document (Talos v1.8 and later).
-func ExtraEndpointsSupported(contract *config.VersionContract) bool {
-	return contract.Greater(config.TalosVersion1_7)
+func ExtraEndpointsSupported(contract talos.Contract) bool {
+	return contract.Form(talos.SettingKubeSpanEndpoints).Supported()
 }
 
 // KubeSpanSections renders ks for the contract: for contracts before v1.13 the legacy
 // machine.network.kubespan fields, from v1.13 a KubeSpanConfig document; extra announced
-// endpoints go into a KubeSpanEndpointsConfig document. In the document every boolean is
-// written explicitly, so a patch fully determines them; in the legacy fields only enabled and
-// the booleans that are true are written, since older Talos versions reject fields they
-// predate. MTU and filters are written only when set. A nil contract means the current one
-// (v1.13). Errors are *FieldError values joined.
-func KubeSpanSections(contract *config.VersionContract, ks KubeSpan) (Sections, error) {
-	multidoc := contract.KubeSpanMultidocConfig()
+// endpoints go into a KubeSpanEndpointsConfig document. As `talosctl gen config
+// --with-kubespan` writes it, only enabled and the booleans that are true are written (so
+// KubeSpan{Enabled: true} is a KubeSpanConfig with only "enabled: true"); a false boolean is
+// Talos's default, and a strategic merge cannot turn a true one off: delete the document or the
+// field to reset it. MTU and filters are written only when set. Errors are *talos.FieldError values joined;
+// the zero contract is an error.
+func KubeSpanSections(contract talos.Contract, ks KubeSpan) (Sections, error) {
+	if err := contract.Check("contract"); err != nil {
+		return Sections{}, fmt.Errorf("kubespan sections: %w", err)
+	}
+	multidoc := contract.Form(talos.SettingKubeSpan).Document()
 	docName, prefix := "KubeSpanConfig", ""
 	if !multidoc {
 		docName, prefix = "v1alpha1", "machine.network.kubespan."
@@ -284,16 +290,22 @@ func KubeSpanSections(contract *config.VersionContract, ks KubeSpan) (Sections, 
 		return Sections{}, joinErrs(errs)
 	}
 	if len(ks.ExtraAnnouncedEndpoints) > 0 && !ExtraEndpointsSupported(contract) {
-		return Sections{}, &FieldError{Document: "KubeSpanEndpointsConfig", Path: "extraAnnouncedEndpoints",
+		return Sections{}, &talos.FieldError{Document: docRef("KubeSpanEndpointsConfig"), Path: dotted("extraAnnouncedEndpoints"),
 			Err: fmt.Errorf("%w %s: needs Talos v1.8", ErrUnsupported, contract), Fix: "use a v1.8 or later contract, or drop the extra endpoints"}
 	}
 	var s Sections
 	if multidoc {
 		doc := network.NewKubeSpanV1Alpha1()
 		doc.ConfigEnabled = new(ks.Enabled)
-		doc.ConfigAdvertiseKubernetesNetworks = new(ks.AdvertiseKubernetesNetworks)
-		doc.ConfigAllowDownPeerBypass = new(ks.AllowDownPeerBypass)
-		doc.ConfigHarvestExtraEndpoints = new(ks.HarvestExtraEndpoints)
+		if ks.AdvertiseKubernetesNetworks {
+			doc.ConfigAdvertiseKubernetesNetworks = new(true)
+		}
+		if ks.AllowDownPeerBypass {
+			doc.ConfigAllowDownPeerBypass = new(true)
+		}
+		if ks.HarvestExtraEndpoints {
+			doc.ConfigHarvestExtraEndpoints = new(true)
+		}
 		if ks.MTU != 0 {
 			doc.ConfigMTU = new(ks.MTU)
 		}
@@ -303,7 +315,7 @@ func KubeSpanSections(contract *config.VersionContract, ks KubeSpan) (Sections, 
 				doc.ConfigFilters.ConfigEndpoints = append(doc.ConfigFilters.ConfigEndpoints, f.String())
 			}
 			for _, p := range ks.ExcludeAdvertisedNetworks {
-				doc.ConfigFilters.ConfigExcludeAdvertisedNetworks = append(doc.ConfigFilters.ConfigExcludeAdvertisedNetworks, network.Prefix{Prefix: p})
+				doc.ConfigFilters.ConfigExcludeAdvertisedNetworks = append(doc.ConfigFilters.ConfigExcludeAdvertisedNetworks, meta.Prefix{Prefix: p})
 			}
 		}
 		s.docs = append(s.docs, doc)
@@ -345,27 +357,27 @@ func KubeSpanSections(contract *config.VersionContract, ks KubeSpan) (Sections, 
 func checkKubeSpan(ks KubeSpan, doc, prefix string) []error {
 	var errs []error
 	if ks.MTU != 0 && ks.MTU < MinimumMTU {
-		errs = append(errs, &FieldError{Document: doc, Path: prefix + "mtu", Err: fmt.Errorf("%w: %d is below %d", ErrMTUTooSmall, ks.MTU, MinimumMTU),
+		errs = append(errs, &talos.FieldError{Document: docRef(doc), Path: dotted(prefix + "mtu"), Err: fmt.Errorf("%w: %d is below %d", ErrMTUTooSmall, ks.MTU, MinimumMTU),
 			Fix: fmt.Sprintf("set mtu to at least %d, or leave it unset for the default %d", MinimumMTU, DefaultMTU)})
 	}
 	for i, f := range ks.EndpointFilters {
 		if !f.Prefix.IsValid() {
-			errs = append(errs, &FieldError{Document: doc, Path: fmt.Sprintf("%sfilters.endpoints[%d]", prefix, i), Err: fmt.Errorf("%w: zero prefix", ErrInvalidFilter),
+			errs = append(errs, &talos.FieldError{Document: docRef(doc), Path: dotted(fmt.Sprintf("%sfilters.endpoints[%d]", prefix, i)), Err: fmt.Errorf("%w: zero prefix", ErrInvalidFilter),
 				Fix: "write a CIDR such as 0.0.0.0/0, optionally prefixed with !"})
 		}
 	}
 	for _, err := range checkFilterSemantics(ks.EndpointFilters, len(ks.ExtraAnnouncedEndpoints) > 0) {
-		errs = append(errs, &FieldError{Document: doc, Path: prefix + err.path, Err: err.err, Fix: err.fix})
+		errs = append(errs, &talos.FieldError{Document: docRef(doc), Path: dotted(prefix + err.path), Err: err.err, Fix: err.fix})
 	}
 	for i, p := range ks.ExcludeAdvertisedNetworks {
 		if !p.IsValid() {
-			errs = append(errs, &FieldError{Document: doc, Path: fmt.Sprintf("%sfilters.excludeAdvertisedNetworks[%d]", prefix, i), Err: fmt.Errorf("%w: zero prefix", ErrInvalidFilter),
+			errs = append(errs, &talos.FieldError{Document: docRef(doc), Path: dotted(fmt.Sprintf("%sfilters.excludeAdvertisedNetworks[%d]", prefix, i)), Err: fmt.Errorf("%w: zero prefix", ErrInvalidFilter),
 				Fix: "write a CIDR such as 192.168.1.0/24"})
 		}
 	}
 	for i, e := range ks.ExtraAnnouncedEndpoints {
 		if !e.IsValid() || e.Port() == 0 {
-			errs = append(errs, &FieldError{Document: "KubeSpanEndpointsConfig", Path: fmt.Sprintf("extraAnnouncedEndpoints[%d]", i), Err: fmt.Errorf("%w: %q is not address:port", ErrInvalidFilter, e.String()),
+			errs = append(errs, &talos.FieldError{Document: docRef("KubeSpanEndpointsConfig"), Path: dotted(fmt.Sprintf("extraAnnouncedEndpoints[%d]", i)), Err: fmt.Errorf("%w: %q is not address:port", ErrInvalidFilter, e.String()),
 				Fix: "write an address and port such as 192.168.13.46:52000"})
 		}
 	}
@@ -403,8 +415,10 @@ func checkFilterSemantics(filters []EndpointFilter, haveExtra bool) []filterProb
 
 // DiscoverySections renders the cluster.discovery section (still in v1alpha1 for every
 // contract up to v1.13).
-func DiscoverySections(contract *config.VersionContract, d Discovery) (Sections, error) {
-	_ = contract // v1.14 moves discovery into a document; keep the branch here when it lands
+func DiscoverySections(contract talos.Contract, d Discovery) (Sections, error) {
+	if err := contract.Check("contract"); err != nil {
+		return Sections{}, fmt.Errorf("discovery sections: %w", err)
+	}
 	if err := checkDiscoveryEndpoint(d.ServiceEndpoint); err != nil {
 		return Sections{}, err
 	}
@@ -424,7 +438,7 @@ func checkDiscoveryEndpoint(ep string) error {
 	}
 	u, err := url.Parse(ep)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return &FieldError{Document: "v1alpha1", Path: "cluster.discovery.registries.service.endpoint",
+		return &talos.FieldError{Document: docRef("v1alpha1"), Path: dotted("cluster.discovery.registries.service.endpoint"),
 			Err: fmt.Errorf("%w: %q: want an http(s) URL", ErrInvalidDiscoveryEndpoint, ep), Fix: "use a URL such as " + DefaultDiscoveryEndpoint}
 	}
 	return nil
@@ -441,7 +455,7 @@ func ClusterSecretsSections(secrets ClusterSecrets) (Sections, error) {
 // NewClusterSections is the guide's "new cluster" step (what `talosctl gen config
 // --with-kubespan` adds): cluster id and secret, discovery enabled through the service
 // registry (Kubernetes registry disabled), and KubeSpan enabled, for the contract.
-func NewClusterSections(contract *config.VersionContract, secrets ClusterSecrets) (Sections, error) {
+func NewClusterSections(contract talos.Contract, secrets ClusterSecrets) (Sections, error) {
 	return enableSections(contract, secrets, Discovery{})
 }
 
@@ -453,14 +467,14 @@ func NewClusterSections(contract *config.VersionContract, secrets ClusterSecrets
 // (ErrDiscoveryDisabled), as KubeSpan would find no peers. With a v1.13 contract KubeSpan
 // goes into a KubeSpanConfig document: if the machines' configs still carry machine.network.kubespan (generated for an
 // older contract), use that older contract instead, or Validate reports the conflict.
-func UpgradeSections(contract *config.VersionContract, secrets ClusterSecrets, discovery Discovery) (Sections, error) {
+func UpgradeSections(contract talos.Contract, secrets ClusterSecrets, discovery Discovery) (Sections, error) {
 	discovery.Disabled = false
 	return enableSections(contract, secrets, discovery)
 }
 
-func enableSections(contract *config.VersionContract, secrets ClusterSecrets, d Discovery) (Sections, error) {
+func enableSections(contract talos.Contract, secrets ClusterSecrets, d Discovery) (Sections, error) {
 	if d.ServiceRegistryDisabled && !d.KubernetesRegistry {
-		return Sections{}, &FieldError{Document: "v1alpha1", Path: "cluster.discovery.registries",
+		return Sections{}, &talos.FieldError{Document: docRef("v1alpha1"), Path: dotted("cluster.discovery.registries"),
 			Err: fmt.Errorf("%w: every registry is disabled, so KubeSpan finds no peers", ErrDiscoveryDisabled),
 			Fix: "keep the service registry (ServiceRegistryDisabled: false), or enable the Kubernetes registry"}
 	}

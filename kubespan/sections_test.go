@@ -208,8 +208,8 @@ func TestGuideStepsApply(t *testing.T) {
 				require.NoError(t, err)
 				require.True(t, prov.NetworkKubeSpanConfig().Enabled())
 				require.True(t, prov.Cluster().Discovery().Enabled())
-				require.Equal(t, ids.ID, prov.Cluster().ID())
-				require.Equal(t, ids.Secret, prov.Cluster().Secret())
+				require.Equal(t, ids.ID, prov.DiscoveryIdentityConfig().ClusterID())
+				require.Equal(t, ids.Secret, prov.DiscoveryIdentityConfig().ClusterSecret())
 			})
 		}
 	}
@@ -245,7 +245,7 @@ func TestNewClusterMatchesGenConfig(t *testing.T) {
 		base, err := configloader.NewFromBytes(generated(t, c, generate.WithClusterDiscovery(false)))
 		require.NoError(t, err)
 
-		s, err := kubespan.NewClusterSections(c, kubespan.ClusterSecrets{ID: want.Cluster().ID(), Secret: want.Cluster().Secret()})
+		s, err := kubespan.NewClusterSections(c, kubespan.ClusterSecrets{ID: want.DiscoveryIdentityConfig().ClusterID(), Secret: want.DiscoveryIdentityConfig().ClusterSecret()})
 		require.NoError(t, err)
 		p, err := s.Patch()
 		require.NoError(t, err)
@@ -255,7 +255,7 @@ func TestNewClusterMatchesGenConfig(t *testing.T) {
 		require.Equal(t, want.NetworkKubeSpanConfig().Enabled(), got.NetworkKubeSpanConfig().Enabled())
 		require.Equal(t, want.Cluster().Discovery().Enabled(), got.Cluster().Discovery().Enabled())
 		require.Equal(t, want.Cluster().Discovery().Registries().Kubernetes().Enabled(), got.Cluster().Discovery().Registries().Kubernetes().Enabled())
-		require.Equal(t, want.Cluster().Discovery().Registries().Service().Enabled(), got.Cluster().Discovery().Registries().Service().Enabled())
+		require.Equal(t, len(want.DiscoveryServiceConfigs()), len(got.DiscoveryServiceConfigs()))
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
+
+	"github.com/talospatch/talospatch/talos"
 )
 
 // Validate checks the KubeSpan and discovery settings of a machine config for the problems
@@ -19,7 +21,7 @@ import (
 // document. Every problem is a *FieldError naming the field and the fix; all of them are
 // returned at once (errors.Join). Warnings are returned separately for settings that work
 // but are discouraged. cfg is not modified.
-func Validate(cfg config.Provider) (warnings []string, err error) {
+func Validate(cfg config.Provider) (warnings []talos.Warning, err error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("validate kubespan: %w", ErrNoConfig)
 	}
@@ -44,7 +46,7 @@ func Validate(cfg config.Provider) (warnings []string, err error) {
 
 	var errs []error
 	if doc != nil && legacy != nil {
-		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "machine.network.kubespan",
+		errs = append(errs, &talos.FieldError{Document: docRef("v1alpha1"), Path: dotted("machine.network.kubespan"),
 			Err: fmt.Errorf("%w: also set by a KubeSpanConfig document", ErrConflict),
 			Fix: "move the settings into the KubeSpanConfig document and delete machine.network.kubespan (`$patch: delete`)"})
 	}
@@ -79,10 +81,10 @@ func Validate(cfg config.Provider) (warnings []string, err error) {
 		return warnings, joinErrs(errs)
 	}
 
-	errs = append(errs, checkCluster(raw)...)
+	errs = append(errs, checkCluster(cfg)...)
 
 	if mtu != nil && *mtu < MinimumMTU {
-		errs = append(errs, &FieldError{Document: docName, Path: prefix + "mtu", Err: fmt.Errorf("%w: %d is below %d", ErrMTUTooSmall, *mtu, MinimumMTU),
+		errs = append(errs, &talos.FieldError{Document: docRef(docName), Path: dotted(prefix + "mtu"), Err: fmt.Errorf("%w: %d is below %d", ErrMTUTooSmall, *mtu, MinimumMTU),
 			Fix: fmt.Sprintf("set mtu to at least %d, or remove it for the default %d", MinimumMTU, DefaultMTU)})
 	}
 	parsed := make([]EndpointFilter, 0, len(filters))
@@ -91,7 +93,7 @@ func Validate(cfg config.Provider) (warnings []string, err error) {
 		f, perr := ParseEndpointFilter(s)
 		if perr != nil {
 			parseOK = false
-			errs = append(errs, &FieldError{Document: docName, Path: fmt.Sprintf("%sfilters.endpoints[%d]", prefix, i), Err: perr,
+			errs = append(errs, &talos.FieldError{Document: docRef(docName), Path: dotted(fmt.Sprintf("%sfilters.endpoints[%d]", prefix, i)), Err: perr,
 				Fix: `write a CIDR or address, optionally prefixed with "!", e.g. "0.0.0.0/0" or "!192.168.0.0/16"`})
 			continue
 		}
@@ -99,28 +101,42 @@ func Validate(cfg config.Provider) (warnings []string, err error) {
 	}
 	if parseOK {
 		for _, p := range checkFilterSemantics(parsed, extraEndpoints > 0) {
-			errs = append(errs, &FieldError{Document: docName, Path: prefix + p.path, Err: p.err, Fix: p.fix})
+			errs = append(errs, &talos.FieldError{Document: docRef(docName), Path: dotted(prefix + p.path), Err: p.err, Fix: p.fix})
 		}
 	}
 	for i, s := range excluded {
 		if _, perr := netip.ParsePrefix(s); perr != nil {
-			errs = append(errs, &FieldError{Document: docName, Path: fmt.Sprintf("%sfilters.excludeAdvertisedNetworks[%d]", prefix, i),
+			errs = append(errs, &talos.FieldError{Document: docRef(docName), Path: dotted(fmt.Sprintf("%sfilters.excludeAdvertisedNetworks[%d]", prefix, i)),
 				Err: fmt.Errorf("%w: %q: %w", ErrInvalidFilter, s, perr), Fix: "write a CIDR prefix such as 192.168.1.0/24 (a single address needs /32 or /128)"})
 		}
 	}
 	if harvest {
-		warnings = append(warnings, docName+" "+prefix+"harvestExtraEndpoints: enabled; Talos advises against it with more than about 50 peers")
+		warnings = append(warnings, talos.Warning{Document: docRef(docName), Path: dotted(prefix + "harvestExtraEndpoints"),
+			Message: "enabled; Talos advises against it with more than about 50 peers"})
 	}
 	if raw != nil && raw.ClusterConfig != nil && raw.ClusterConfig.ClusterDiscoveryConfig != nil {
 		if k := raw.ClusterConfig.ClusterDiscoveryConfig.DiscoveryRegistries.RegistryKubernetes.RegistryDisabled; k == nil || !*k {
-			warnings = append(warnings, "v1alpha1 cluster.discovery.registries.kubernetes: enabled; this registry is deprecated and does not work with Kubernetes 1.32+")
+			warnings = append(warnings, talos.Warning{Document: docRef("v1alpha1"), Path: "/cluster/discovery/registries/kubernetes",
+				Message: "enabled; this registry is deprecated and does not work with Kubernetes 1.32+"})
 		}
 	}
 	return warnings, joinErrs(errs)
 }
 
-func checkCluster(raw *v1alpha1.Config) []error {
-	var errs []error
+func checkCluster(cfg config.Provider) []error {
+	var (
+		errs                       []error
+		identityDoc, discoveryDocs bool
+	)
+	for _, d := range cfg.Documents() {
+		switch d.Kind() {
+		case identityKind:
+			identityDoc = true
+		case discoveryKind:
+			discoveryDocs = true
+		}
+	}
+	raw := cfg.RawV1Alpha1()
 	var cc *v1alpha1.ClusterConfig
 	if raw != nil {
 		cc = raw.ClusterConfig
@@ -130,27 +146,48 @@ func checkCluster(raw *v1alpha1.Config) []error {
 		dc = cc.ClusterDiscoveryConfig
 	}
 	switch {
+	case discoveryDocs:
+		// v1.14: each DiscoveryServiceConfig document is a discovery service; Talos's own
+		// validation checks their endpoints.
+	case identityDoc && dc == nil:
+		errs = append(errs, &talos.FieldError{Document: docRef(discoveryKind),
+			Err: fmt.Errorf("%w: no discovery service, so KubeSpan finds no peers", ErrDiscoveryDisabled),
+			Fix: "add a DiscoveryServiceConfig document (patches.ClusterDiscovery, or generate without turning discovery off)"})
 	case dc == nil || dc.DiscoveryEnabled == nil || !*dc.DiscoveryEnabled:
-		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.discovery.enabled",
+		errs = append(errs, &talos.FieldError{Document: docRef("v1alpha1"), Path: dotted("cluster.discovery.enabled"),
 			Err: fmt.Errorf("%w: discovery is off, so KubeSpan finds no peers", ErrDiscoveryDisabled), Fix: "set cluster.discovery.enabled: true"})
 	case isTrue(dc.DiscoveryRegistries.RegistryKubernetes.RegistryDisabled) && isTrue(dc.DiscoveryRegistries.RegistryService.RegistryDisabled):
-		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.discovery.registries",
+		errs = append(errs, &talos.FieldError{Document: docRef("v1alpha1"), Path: dotted("cluster.discovery.registries"),
 			Err: fmt.Errorf("%w: every registry is disabled, so KubeSpan finds no peers", ErrDiscoveryDisabled),
 			Fix: "set cluster.discovery.registries.service.disabled: false"})
 	}
-	if cc == nil || cc.ClusterID == "" {
-		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.id", Err: ErrMissingClusterID,
-			Fix: "set cluster.id to the cluster's id (from the secrets bundle), or generate one for a cluster that never had one with NewClusterSecrets"})
+	var id, secret string
+	if ic := cfg.DiscoveryIdentityConfig(); ic != nil {
+		id, secret = ic.ClusterID(), ic.ClusterSecret()
 	}
-	if cc == nil || cc.ClusterSecret == "" {
-		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.secret", Err: ErrMissingClusterSecret,
-			Fix: "set cluster.secret to the cluster's secret (from the secrets bundle), or generate one for a cluster that never had one with NewClusterSecrets"})
-	} else if b, err := base64.StdEncoding.DecodeString(cc.ClusterSecret); err != nil || len(b) != 32 {
-		errs = append(errs, &FieldError{Document: "v1alpha1", Path: "cluster.secret",
+	doc, idPath, secretPath := docRef("v1alpha1"), "/cluster/id", "/cluster/secret"
+	if identityDoc {
+		doc, idPath, secretPath = docRef(identityKind), "/clusterID", "/clusterSecret"
+	}
+	if id == "" {
+		errs = append(errs, &talos.FieldError{Document: doc, Path: idPath, Err: ErrMissingClusterID,
+			Fix: "set the cluster's id (from the secrets bundle), or generate one for a cluster that never had one with NewClusterSecrets"})
+	}
+	if secret == "" {
+		errs = append(errs, &talos.FieldError{Document: doc, Path: secretPath, Err: ErrMissingClusterSecret,
+			Fix: "set the cluster's secret (from the secrets bundle), or generate one for a cluster that never had one with NewClusterSecrets"})
+	} else if b, err := base64.StdEncoding.DecodeString(secret); err != nil || len(b) != 32 {
+		errs = append(errs, &talos.FieldError{Document: doc, Path: secretPath,
 			Err: fmt.Errorf("%w: KubeSpan uses it as the WireGuard pre-shared key and needs 32 bytes of standard base64", ErrInvalidClusterSecrets),
 			Fix: "use the value from the secrets bundle or `openssl rand -base64 32`"})
 	}
 	return errs
 }
+
+// Document kinds of contract v1.14's discovery settings.
+const (
+	identityKind  = "DiscoveryIdentityConfig"
+	discoveryKind = "DiscoveryServiceConfig"
+)
 
 func isTrue(b *bool) bool { return b != nil && *b }

@@ -6,11 +6,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/siderolabs/talos/pkg/machinery/config"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // The four install methods of Talos's guide to Cilium, as pure functions of a render:
@@ -35,12 +35,12 @@ var (
 	ErrInvalidMethodOptions = errors.New("invalid install method options")
 )
 
-// TalosSettings are the cluster settings the config patches of every method depend on. The
-// zero value is a cluster on the current contract with kube-proxy running.
+// TalosSettings are the cluster settings the config patches of every method depend on.
+// Contract is required: the methods refuse the zero TalosSettings.
 type TalosSettings struct {
 	// Contract is the Talos version contract of the nodes; it chooses the form of the
-	// patches (see package patches). Nil: the current contract (v1.13).
-	Contract *config.VersionContract
+	// patches (see package patches). Required.
+	Contract talos.Contract
 	// KubeProxyDisabled is true when the cluster runs without kube-proxy: the patches
 	// disable it too. It must agree with the render (CiliumOptions.KubeProxyDisabled): for a
 	// Cilium chart the methods fail with ErrInconsistentSettings when kube-proxy is disabled
@@ -51,11 +51,20 @@ type TalosSettings struct {
 
 // nodePatches are the patches every node needs when the CNI is installed by other means than
 // Talos: no CNI, and no kube-proxy when it is disabled (the guide's "strict mode" patch).
-func (t TalosSettings) nodePatches() []patches.Patch {
+func (t TalosSettings) nodePatches() ([]patches.Patch, error) {
+	var (
+		p   patches.Patch
+		err error
+	)
 	if t.KubeProxyDisabled {
-		return []patches.Patch{patches.StrictMode(t.Contract)}
+		p, err = patches.StrictMode(t.Contract)
+	} else {
+		p, err = patches.CNINone(t.Contract)
 	}
-	return []patches.Patch{patches.CNINone(t.Contract)}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidMethodOptions, err)
+	}
+	return []patches.Patch{p}, nil
 }
 
 // check verifies that a Cilium render fits the settings.
@@ -139,7 +148,11 @@ func HelmInstallMethod(r *Rendered, t TalosSettings, opts HelmInstallOptions) (H
 
 	cmds := namespaceCommands(r)
 	cmds = append(cmds, install)
-	return HelmInstall{Values: values, Commands: cmds, Patches: t.nodePatches()}, nil
+	ps, err := t.nodePatches()
+	if err != nil {
+		return HelmInstall{}, fmt.Errorf("helm install method: %w", err)
+	}
+	return HelmInstall{Values: values, Commands: cmds, Patches: ps}, nil
 }
 
 // valuesYAML encodes values as YAML with sorted keys; no values give "{}".
@@ -218,11 +231,15 @@ func TemplateMethod(r *Rendered, t TalosSettings, opts TemplateOptions) (Templat
 	if file == "" {
 		file = r.ReleaseName + ".yaml"
 	}
+	ps, err := t.nodePatches()
+	if err != nil {
+		return Template{}, fmt.Errorf("template method: %w", err)
+	}
 	return Template{
 		File:     file,
 		Manifest: slices.Clone(r.YAML),
 		Commands: [][]string{{"kubectl", "apply", "-f", file}},
-		Patches:  t.nodePatches(),
+		Patches:  ps,
 	}, nil
 }
 
@@ -300,7 +317,11 @@ func HostedMethod(r *Rendered, manifestURL string, t TalosSettings, opts HostedO
 	}
 	ps := []patches.Patch{cni}
 	if t.KubeProxyDisabled {
-		ps = append(ps, patches.KubeProxyDisabled(t.Contract))
+		kp, err := patches.KubeProxyDisabled(t.Contract)
+		if err != nil {
+			return Hosted{}, fmt.Errorf("hosted method: %w: %w", ErrInvalidMethodOptions, err)
+		}
+		ps = append(ps, kp)
 	}
 	return Hosted{
 		URL:         manifestURL,

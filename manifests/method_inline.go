@@ -62,10 +62,14 @@ func InlineMethod(r *Rendered, t TalosSettings, opts InlineOptions) (Inline, err
 		return Inline{}, fmt.Errorf("inline method: %w: manifest name %q: %s", ErrInvalidMethodOptions, name, strings.Join(errs, "; "))
 	}
 	contents := string(r.YAML)
+	ps, err := t.nodePatches()
+	if err != nil {
+		return Inline{}, fmt.Errorf("inline method: %w", err)
+	}
 	return Inline{
 		Manifest:          patches.Manifest{Name: name, Contents: contents},
 		ControlPlanePatch: patches.InlineManifest(name, contents),
-		Patches:           t.nodePatches(),
+		Patches:           ps,
 		Size:              CheckSizes(r.YAML, r.Objects, nil),
 	}, nil
 }
@@ -193,7 +197,7 @@ func CheckInlineManifests(configs ...NodeConfig) error {
 			continue
 		}
 		got := map[string]string{}
-		for _, m := range provider.Cluster().InlineManifests() {
+		for _, m := range provider.K8sInlineManifestConfigs() {
 			if _, dup := got[m.Name()]; dup {
 				out = append(out, InlineMismatch{Config: nc.Name, Manifest: m.Name(), Problem: "duplicate name"})
 			}

@@ -291,11 +291,11 @@ func TestInlineMethod(t *testing.T) {
 		t.Helper()
 		p, err := configloader.NewFromBytes(b)
 		require.NoError(t, err)
-		for _, m := range p.Cluster().InlineManifests() {
+		for _, m := range p.K8sInlineManifestConfigs() {
 			names = append(names, m.Name())
 			contents = append(contents, m.Contents())
 		}
-		return names, contents, p.Cluster().Network().CNI().Name(), !p.Cluster().Proxy().Enabled()
+		return names, contents, p.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName, !p.K8sProxyConfig().Enabled()
 	}
 	names, contents, cni, noProxy := load(cpOut)
 	require.Equal(t, []string{"cilium"}, names)

@@ -309,12 +309,12 @@ func TestApplyProviderLeavesEndpointAlone(t *testing.T) {
 	} {
 		cfg := genConfig(t, "v1.13", machine.TypeControlPlane)
 		before := encode(t, cfg)
-		want := cfg.Cluster().Endpoint().String()
+		want := cfg.K8sClusterConfig().ClusterEndpoint().String()
 
 		out, err := patches.ApplyProvider(cfg, patches.MustParse(text))
 		require.NoError(t, err)
-		require.Equal(t, "https://10.9.9.9:443", out.Cluster().Endpoint().String())
-		require.Equal(t, want, cfg.Cluster().Endpoint().String(), "input endpoint changed by %s", text)
+		require.Equal(t, "https://10.9.9.9:443", out.K8sClusterConfig().ClusterEndpoint().String())
+		require.Equal(t, want, cfg.K8sClusterConfig().ClusterEndpoint().String(), "input endpoint changed by %s", text)
 		require.Equal(t, string(before), string(encode(t, cfg)))
 	}
 }
@@ -393,7 +393,7 @@ func TestApplyProviderLeavesAnnotationsAlone(t *testing.T) {
 
 	out, err := patches.ApplyProvider(base, patches.MustParse("machine:\n  nodeAnnotations:\n    example.com/node: worker-1\n"))
 	require.NoError(t, err)
-	require.Equal(t, map[string]string{"example.com/role": "base", "example.com/node": "worker-1"}, map[string]string(out.Machine().NodeAnnotations()))
-	require.Equal(t, map[string]string{"example.com/role": "base"}, map[string]string(base.Machine().NodeAnnotations()), "input annotations changed")
+	require.Equal(t, map[string]string{"example.com/role": "base", "example.com/node": "worker-1"}, map[string]string(out.RawV1Alpha1().MachineConfig.MachineNodeAnnotations))
+	require.Equal(t, map[string]string{"example.com/role": "base"}, map[string]string(base.RawV1Alpha1().MachineConfig.MachineNodeAnnotations), "input annotations changed")
 	require.Equal(t, string(before), string(encode(t, base)))
 }

@@ -1,9 +1,13 @@
 package patches
 
-import "github.com/siderolabs/talos/pkg/machinery/config"
+import (
+	"fmt"
 
-// Contract-specific choices live here, so a later Talos version (v1.14 moves
-// the CNI and kube-proxy into their own documents) is one more branch.
+	"github.com/talospatch/talospatch/talos"
+)
+
+// Contract-specific choices of the recipes; what depends on the contract itself is in package
+// talos's table.
 
 type recipeKind int
 
@@ -15,27 +19,17 @@ const (
 	recipeDiscovery
 )
 
-// atLeast reports whether contract is major.minor or later; nil is the current
-// contract.
-func atLeast(contract *config.VersionContract, major, minor int) bool {
-	if contract == nil {
-		return true
-	}
-
-	return contract.Major > major || contract.Major == major && contract.Minor >= minor
-}
-
 // formFor picks the patch form talosctl accepts for the contract:
 //   - before v1.2 talosctl knows only RFC 6902 patches;
 //   - v1.2 to v1.11 configs are one document and talosctl takes either form:
 //     the guide's recipes keep the guide's RFC 6902 text, others are strategic;
 //   - from v1.12 configs are multi-document and talosctl refuses RFC 6902
 //     patches, so every recipe is a strategic merge patch.
-func formFor(contract *config.VersionContract, kind recipeKind) Kind {
+func formFor(contract talos.Contract, kind recipeKind) Kind {
 	switch {
-	case !atLeast(contract, 1, 2):
+	case !contract.StrategicPatches():
 		return KindJSON6902
-	case atLeast(contract, 1, 12):
+	case contract.MultiDocument():
 		return KindStrategic
 	case kind == recipeGuide:
 		return KindJSON6902
@@ -44,7 +38,33 @@ func formFor(contract *config.VersionContract, kind recipeKind) Kind {
 	}
 }
 
-// kubePrismSupported: machine.features.kubePrism exists from Talos v1.5.
-func kubePrismSupported(contract *config.VersionContract) bool {
-	return atLeast(contract, 1, 5)
+// checkContract refuses the zero contract, and a contract on which setting s is a typed
+// document: the v1alpha1 recipes would conflict with the documents generation wrote.
+func checkContract(op string, contract talos.Contract, settings ...talos.Setting) error {
+	if err := contract.Check("contract"); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+
+	for _, s := range settings {
+		if f := contract.Form(s); f.Document() {
+			return fmt.Errorf("%s: %w: on contract %s the %s setting is the %s document, which this recipe does not write yet; use the v1.13 contract's configs, or patch the %s document", op, ErrUnsupported, contract, s, f.Kind, f.Kind)
+		}
+
+		if !contract.Form(s).Supported() {
+			return fmt.Errorf("%s: %w: contract %s has no %s setting (it needs %s or later)", op, ErrUnsupported, contract, s, firstSince(s))
+		}
+	}
+
+	return nil
+}
+
+// firstSince is the first contract that has setting s.
+func firstSince(s talos.Setting) talos.Contract {
+	for c := talos.Oldest; c <= talos.Newest; c++ {
+		if c.Form(s).Supported() {
+			return c
+		}
+	}
+
+	return talos.Newest
 }

@@ -29,7 +29,7 @@ func TestApplyGuideJSONOnMultiDoc(t *testing.T) {
 
 	prov, err := configloader.NewFromBytes(out)
 	require.NoError(t, err)
-	require.Equal(t, "none", prov.Cluster().Network().CNI().Name())
+	require.Equal(t, "none", prov.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
 	require.Len(t, prov.Documents(), 2)
 }
 
@@ -48,7 +48,7 @@ func TestInlineManifestReplaceByName(t *testing.T) {
 	prov, err := configloader.NewFromBytes(out)
 	require.NoError(t, err)
 
-	ms := prov.Cluster().InlineManifests()
+	ms := prov.K8sInlineManifestConfigs()
 	require.Len(t, ms, 2)
 	require.Equal(t, "other", ms[0].Name())
 	require.Equal(t, "cilium", ms[1].Name())
@@ -101,7 +101,7 @@ func TestInlineManifestsTextIsValid(t *testing.T) {
 		loaded, err := configloader.NewFromBytes([]byte(p.String()))
 		require.NoError(t, err)
 
-		ms := loaded.Cluster().InlineManifests()
+		ms := loaded.K8sInlineManifestConfigs()
 		require.Len(t, ms, 1)
 		require.Equal(t, name, ms[0].Name())
 

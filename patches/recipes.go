@@ -5,24 +5,29 @@ import (
 	"fmt"
 	"net/url"
 
-	"github.com/siderolabs/talos/pkg/machinery/config"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/talospatch/talospatch/talos"
 )
 
 // The guide's recipes. Those that take a contract return a Patch in the form
 // talosctl accepts for it (see formFor), so p.String() is the --config-patch
 // text to use with that Talos version; the others are strategic merge patches
-// on every contract. Apply accepts every form on every contract. A nil
-// contract means the current one (v1.13).
+// on every contract. Apply accepts every form on every contract. The zero
+// contract is an error.
 
 // CNINone returns the patch that turns off Talos's default CNI (flannel), so a
 // CNI such as Cilium can be installed: on contracts before v1.12 the guide's
 // [{"op":"add","path":"/cluster/network/cni","value":{"name":"none"}}].
-func CNINone(contract *config.VersionContract) Patch {
+func CNINone(contract talos.Contract) (Patch, error) {
+	if err := checkContract("cni none", contract, talos.SettingCNI); err != nil {
+		return Patch{}, err
+	}
+
 	return recipe(contract,
 		[]Operation{Add("/cluster/network/cni", jsonObject{{"name", "none"}})},
 		ymap("cluster", ymap("network", ymap("cni", ymap("name", "none")))),
-	)
+	), nil
 }
 
 // CNICustom returns the patch that installs a custom CNI from manifest URLs
@@ -30,7 +35,11 @@ func CNINone(contract *config.VersionContract) Patch {
 // On a config that already lists CNI URLs, the RFC 6902 form replaces the whole
 // cni section; the strategic form (with ReplaceByNameDirective) adds the URLs
 // it does not list yet, so applying it twice changes nothing.
-func CNICustom(contract *config.VersionContract, urls ...string) (Patch, error) {
+func CNICustom(contract talos.Contract, urls ...string) (Patch, error) {
+	if err := checkContract("cni custom", contract, talos.SettingCNI); err != nil {
+		return Patch{}, err
+	}
+
 	if len(urls) == 0 {
 		return Patch{}, fmt.Errorf("cni custom: %w: at least one manifest URL is needed", ErrInvalidArgument)
 	}
@@ -54,17 +63,25 @@ func CNICustom(contract *config.VersionContract, urls ...string) (Patch, error) 
 // KubeProxyDisabled returns the patch that disables kube-proxy (for a CNI that
 // replaces it): before v1.12 the guide's
 // [{"op":"add","path":"/cluster/proxy","value":{"disabled":true}}].
-func KubeProxyDisabled(contract *config.VersionContract) Patch {
+func KubeProxyDisabled(contract talos.Contract) (Patch, error) {
+	if err := checkContract("kube-proxy disabled", contract, talos.SettingKubeProxy); err != nil {
+		return Patch{}, err
+	}
+
 	return recipe(contract,
 		[]Operation{Add("/cluster/proxy", jsonObject{{"disabled", true}})},
 		ymap("cluster", ymap("proxy", ymap("disabled", true))),
-	)
+	), nil
 }
 
 // StrictMode returns the guide's patch for Cilium's kube-proxy replacement
 // ("strict" mode in the guide's Cilium 1.11): no CNI and no kube-proxy, in one
 // patch.
-func StrictMode(contract *config.VersionContract) Patch {
+func StrictMode(contract talos.Contract) (Patch, error) {
+	if err := checkContract("strict mode", contract, talos.SettingCNI, talos.SettingKubeProxy); err != nil {
+		return Patch{}, err
+	}
+
 	return recipe(contract,
 		[]Operation{
 			Add("/cluster/network/cni", jsonObject{{"name", "none"}}),
@@ -74,7 +91,7 @@ func StrictMode(contract *config.VersionContract) Patch {
 			"network", ymap("cni", ymap("name", "none")),
 			"proxy", ymap("disabled", true),
 		)),
-	)
+	), nil
 }
 
 // ExtraManifests returns a strategic merge patch that adds manifest URLs to
@@ -168,9 +185,9 @@ const DefaultKubePrismPort = 7445
 // KubePrism returns the patch that turns KubePrism on or off and sets its
 // port. KubePrism exists from Talos v1.5; older contracts fail with
 // ErrUnsupported.
-func KubePrism(contract *config.VersionContract, opts KubePrismOptions) (Patch, error) {
-	if !kubePrismSupported(contract) {
-		return Patch{}, fmt.Errorf("kubeprism: %w: contract %s (KubePrism needs v1.5 or later)", ErrUnsupported, contract)
+func KubePrism(contract talos.Contract, opts KubePrismOptions) (Patch, error) {
+	if err := checkContract("kubeprism", contract, talos.SettingKubePrism); err != nil {
+		return Patch{}, err
 	}
 
 	port := opts.Port
@@ -204,7 +221,11 @@ type Discovery struct {
 // ClusterDiscovery returns the patch that sets cluster discovery. Every field
 // of d is written, so the result does not depend on the config's previous
 // discovery settings (apart from an endpoint when d has none).
-func ClusterDiscovery(contract *config.VersionContract, d Discovery) (Patch, error) {
+func ClusterDiscovery(contract talos.Contract, d Discovery) (Patch, error) {
+	if err := checkContract("cluster discovery", contract, talos.SettingDiscovery); err != nil {
+		return Patch{}, err
+	}
+
 	if d.ServiceEndpoint != "" {
 		if err := checkURL(d.ServiceEndpoint); err != nil {
 			return Patch{}, fmt.Errorf("cluster discovery: %w", err)
@@ -241,7 +262,11 @@ func ClusterDiscovery(contract *config.VersionContract, d Discovery) (Patch, err
 // which clusters created before Talos v0.12 lack (discovery and KubeSpan need
 // them). id is 32 bytes in URL-safe base64, secret 32 bytes in standard base64
 // (openssl rand -base64 32); this package never makes them up.
-func ClusterIdentity(contract *config.VersionContract, id, secret string) (Patch, error) {
+func ClusterIdentity(contract talos.Contract, id, secret string) (Patch, error) {
+	if err := checkContract("cluster identity", contract, talos.SettingClusterIdentity); err != nil {
+		return Patch{}, err
+	}
+
 	if err := check32(base64.URLEncoding, id); err != nil {
 		return Patch{}, fmt.Errorf("cluster identity: id: %w", err)
 	}
@@ -283,11 +308,11 @@ func checkURL(s string) error {
 }
 
 // recipe builds a guide recipe in the form for the contract.
-func recipe(contract *config.VersionContract, ops []Operation, doc *yaml.Node) Patch {
+func recipe(contract talos.Contract, ops []Operation, doc *yaml.Node) Patch {
 	return recipeFor(contract, recipeGuide, ops, doc)
 }
 
-func recipeFor(contract *config.VersionContract, kind recipeKind, ops []Operation, doc *yaml.Node) Patch {
+func recipeFor(contract talos.Contract, kind recipeKind, ops []Operation, doc *yaml.Node) Patch {
 	if formFor(contract, kind) == KindJSON6902 {
 		p, err := Ops(ops...)
 		if err != nil {

@@ -87,7 +87,7 @@ cluster:
 	require.NoError(t, err)
 
 	var got []string
-	for _, m := range prov.Cluster().InlineManifests() {
+	for _, m := range prov.K8sInlineManifestConfigs() {
 		got = append(got, m.Name()+"="+m.Contents())
 	}
 

@@ -36,7 +36,7 @@ var recipeCases = []recipeCase{
 		name:  "cni-none",
 		build: func(c *config.VersionContract) (patches.Patch, error) { return ok(patches.CNINone(c)) },
 		check: func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, "none", cfg.Cluster().Network().CNI().Name())
+			require.Equal(t, "none", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
 		},
 	},
 	{
@@ -45,23 +45,23 @@ var recipeCases = []recipeCase{
 			return patches.CNICustom(c, ciliumURL)
 		},
 		check: func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, "custom", cfg.Cluster().Network().CNI().Name())
-			require.Equal(t, []string{ciliumURL}, cfg.Cluster().Network().CNI().URLs())
+			require.Equal(t, "custom", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
+			require.Equal(t, []string{ciliumURL}, cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIUrls)
 		},
 	},
 	{
 		name:  "kube-proxy-disabled",
 		build: func(c *config.VersionContract) (patches.Patch, error) { return ok(patches.KubeProxyDisabled(c)) },
 		check: func(t *testing.T, cfg config.Provider) {
-			require.False(t, cfg.Cluster().Proxy().Enabled())
+			require.False(t, cfg.K8sProxyConfig().Enabled())
 		},
 	},
 	{
 		name:  "strict-mode",
 		build: func(c *config.VersionContract) (patches.Patch, error) { return ok(patches.StrictMode(c)) },
 		check: func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, "none", cfg.Cluster().Network().CNI().Name())
-			require.False(t, cfg.Cluster().Proxy().Enabled())
+			require.Equal(t, "none", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
+			require.False(t, cfg.K8sProxyConfig().Enabled())
 		},
 	},
 	{
@@ -70,7 +70,7 @@ var recipeCases = []recipeCase{
 			return ok(patches.InlineManifest("cilium", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cilium\n"))
 		},
 		check: func(t *testing.T, cfg config.Provider) {
-			ms := cfg.Cluster().InlineManifests()
+			ms := cfg.K8sInlineManifestConfigs()
 			require.Len(t, ms, 1)
 			require.Equal(t, "cilium", ms[0].Name())
 		},
@@ -81,7 +81,7 @@ var recipeCases = []recipeCase{
 			return patches.ExtraManifests(ciliumURL, "https://example.com/b.yaml")
 		},
 		check: func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, []string{ciliumURL, "https://example.com/b.yaml"}, cfg.Cluster().ExtraManifestURLs())
+			require.Equal(t, []string{ciliumURL, "https://example.com/b.yaml"}, cfg.RawV1Alpha1().ClusterConfig.ExtraManifests)
 		},
 	},
 	{
@@ -91,7 +91,7 @@ var recipeCases = []recipeCase{
 			return patches.KubePrism(c, patches.KubePrismOptions{Disabled: true})
 		},
 		check: func(t *testing.T, cfg config.Provider) {
-			require.False(t, cfg.Machine().Features().KubePrism().Enabled())
+			require.Nil(t, cfg.K8sKubePrismConfig())
 		},
 	},
 	{
@@ -101,8 +101,8 @@ var recipeCases = []recipeCase{
 			return patches.KubePrism(c, patches.KubePrismOptions{Port: 7446})
 		},
 		check: func(t *testing.T, cfg config.Provider) {
-			require.True(t, cfg.Machine().Features().KubePrism().Enabled())
-			require.Equal(t, 7446, cfg.Machine().Features().KubePrism().Port())
+			require.NotNil(t, cfg.K8sKubePrismConfig())
+			require.Equal(t, 7446, cfg.K8sKubePrismConfig().Port())
 		},
 	},
 	{
@@ -113,8 +113,8 @@ var recipeCases = []recipeCase{
 		check: func(t *testing.T, cfg config.Provider) {
 			require.True(t, cfg.Cluster().Discovery().Enabled())
 			require.False(t, cfg.Cluster().Discovery().Registries().Kubernetes().Enabled())
-			require.True(t, cfg.Cluster().Discovery().Registries().Service().Enabled())
-			require.Equal(t, "https://discovery.example.com/", cfg.Cluster().Discovery().Registries().Service().Endpoint())
+			require.Len(t, cfg.DiscoveryServiceConfigs(), 1)
+			require.Equal(t, "https://discovery.example.com/", cfg.DiscoveryServiceConfigs()[0].Endpoint().String())
 		},
 	},
 	{
@@ -123,8 +123,8 @@ var recipeCases = []recipeCase{
 			return patches.ClusterIdentity(c, testID, testSecret)
 		},
 		check: func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, testID, cfg.Cluster().ID())
-			require.Equal(t, testSecret, cfg.Cluster().Secret())
+			require.Equal(t, testID, cfg.DiscoveryIdentityConfig().ClusterID())
+			require.Equal(t, testSecret, cfg.DiscoveryIdentityConfig().ClusterSecret())
 		},
 	},
 }

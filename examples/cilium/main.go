@@ -40,6 +40,7 @@ import (
 	"github.com/talospatch/talospatch/internal/examplefiles"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func main() {
@@ -96,7 +97,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		cluster: config.Cluster{
 			Name:              "demo",
 			Endpoint:          "https://10.5.0.2:6443",
-			Contract:          "v1.13",
+			Contract:          talos.V1_13,
 			KubernetesVersion: "1.36.0",
 		},
 	}
@@ -120,7 +121,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fset.StringVar(&o.secretsPath, "secrets", "", "secrets bundle `file` for the configs (talosctl gen secrets format); without it a new one is written to OUT/secrets.yaml")
 	fset.StringVar(&o.cluster.Name, "name", o.cluster.Name, "cluster `name`")
 	fset.StringVar(&o.cluster.Endpoint, "endpoint", o.cluster.Endpoint, "control-plane endpoint, https://host:port")
-	fset.StringVar(&o.cluster.Contract, "contract", o.cluster.Contract, "Talos version `contract` of the nodes")
+	fset.TextVar(&o.cluster.Contract, "contract", o.cluster.Contract, "Talos version `contract` of the nodes")
 	fset.StringVar(&o.helmChartArgument, "helm-chart", "", "helm: the chart argument of the helm install command (default: derived from -chart)")
 	if err := fset.Parse(args); err != nil {
 		return options{}, usageError{err}
@@ -233,11 +234,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	contract, err := config.ParseContract(o.cluster.Contract)
-	if err != nil {
-		return nil, "", usageError{fmt.Errorf("-contract: %w", err)}
-	}
-	talos := manifests.TalosSettings{Contract: contract, KubeProxyDisabled: !o.kubeProxy}
+	settings := manifests.TalosSettings{Contract: o.cluster.Contract, KubeProxyDisabled: !o.kubeProxy}
 
 	var (
 		files      []file
@@ -248,7 +245,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 	)
 	switch o.method {
 	case methodHelm:
-		h, err := manifests.HelmInstallMethod(r, talos, helmInstallOptions(o))
+		h, err := manifests.HelmInstallMethod(r, settings, helmInstallOptions(o))
 		if err != nil {
 			return nil, "", err
 		}
@@ -256,7 +253,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 		nodes = h.Patches
 		report = "after bootstrap, run helm-install.sh (the nodes stay NotReady until Cilium runs)\n"
 	case methodTemplate:
-		m, err := manifests.TemplateMethod(r, talos, manifests.TemplateOptions{File: manifestFn})
+		m, err := manifests.TemplateMethod(r, settings, manifests.TemplateOptions{File: manifestFn})
 		if err != nil {
 			return nil, "", err
 		}
@@ -264,7 +261,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 		nodes = m.Patches
 		report = "after bootstrap, run kubectl-apply.sh (the nodes stay NotReady until Cilium runs)\n"
 	case methodHosted:
-		h, err := manifests.HostedMethod(r, o.url, talos, manifests.HostedOptions{AllowSecrets: o.allowSecrets})
+		h, err := manifests.HostedMethod(r, o.url, settings, manifests.HostedOptions{AllowSecrets: o.allowSecrets})
 		if err != nil {
 			return nil, "", err
 		}
@@ -275,7 +272,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 			report += fmt.Sprintf("warning: the hosted manifest carries key material: %s\n", km)
 		}
 	case methodInline:
-		in, err := manifests.InlineMethod(r, talos, manifests.InlineOptions{})
+		in, err := manifests.InlineMethod(r, settings, manifests.InlineOptions{})
 		if err != nil {
 			return nil, "", err
 		}

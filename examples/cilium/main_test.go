@@ -65,12 +65,12 @@ func loadCfg(t *testing.T, p string) cfgFacts {
 	cfg, err := configloader.NewFromBytes(data)
 	require.NoError(t, err)
 	f := cfgFacts{
-		cni:           cfg.Cluster().Network().CNI().Name(),
-		urls:          cfg.Cluster().Network().CNI().URLs(),
-		proxyDisabled: !cfg.Cluster().Proxy().Enabled(),
+		cni:           cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName,
+		urls:          cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIUrls,
+		proxyDisabled: !cfg.K8sProxyConfig().Enabled(),
 		inline:        map[string]string{},
 	}
-	for _, m := range cfg.Cluster().InlineManifests() {
+	for _, m := range cfg.K8sInlineManifestConfigs() {
 		f.inline[m.Name()] = m.Contents()
 	}
 	return f

@@ -11,6 +11,7 @@ import (
 	"github.com/talospatch/talospatch/kubespan"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // The fleet's fixed parameters.
@@ -33,7 +34,7 @@ type fleet struct {
 	talos         string // Talos version contract, "v1.13"
 	deterministic bool   // Hubble certificates by cronJob: the render is reproducible
 	// warn receives the validation warnings of the role configs; nil drops them.
-	warn func(role config.Role, warning string)
+	warn func(role config.Role, warning talos.Warning)
 }
 
 // emitFunc receives node i's name and encoded config. It is called concurrently, once per node,
@@ -190,7 +191,7 @@ func generate(f fleet) (generated, error) {
 		return generated{}, err
 	}
 
-	contract, err := config.ParseContract(f.talos)
+	contract, err := talos.ParseContract(f.talos)
 	if err != nil {
 		return generated{}, err
 	}
@@ -198,7 +199,7 @@ func generate(f fleet) (generated, error) {
 	cfgs, err := config.Generate(config.Cluster{
 		Name:              clusterName,
 		Endpoint:          endpoint,
-		Contract:          f.talos,
+		Contract:          contract,
 		KubernetesVersion: f.kubernetes,
 		CNI:               config.CNI{Name: config.CNINone},
 		KubeProxyDisabled: true,

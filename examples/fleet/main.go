@@ -30,6 +30,7 @@ import (
 	"runtime/debug"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 )
 
 type options struct {
@@ -103,7 +104,7 @@ func run(ctx context.Context, o options) error {
 		kubernetes:    o.kubernetes,
 		talos:         o.talos,
 		deterministic: o.deterministic,
-		warn: func(r config.Role, w string) {
+		warn: func(r config.Role, w talos.Warning) {
 			fmt.Fprintf(os.Stderr, "fleet: warning: %s config: %s\n", r, w)
 		},
 	}

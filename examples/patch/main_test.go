@@ -86,27 +86,27 @@ func TestGuidePatches(t *testing.T) {
 		check func(t *testing.T, cfg config.Provider)
 	}{
 		{"cni none", []string{"-p", cniNone}, func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, "none", cfg.Cluster().Network().CNI().Name())
+			require.Equal(t, "none", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
 		}},
 		{"strict mode", []string{"-p", strict}, func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, "none", cfg.Cluster().Network().CNI().Name())
-			require.False(t, cfg.Cluster().Proxy().Enabled())
+			require.Equal(t, "none", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
+			require.False(t, cfg.K8sProxyConfig().Enabled())
 		}},
 		{"strict mode as two patches", []string{"-p", cniNone, "-p", proxyOff}, func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, "none", cfg.Cluster().Network().CNI().Name())
-			require.False(t, cfg.Cluster().Proxy().Enabled())
+			require.Equal(t, "none", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
+			require.False(t, cfg.K8sProxyConfig().Enabled())
 		}},
 		{"cni custom url", []string{"-p", cniCustom}, func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, "custom", cfg.Cluster().Network().CNI().Name())
-			require.Len(t, cfg.Cluster().Network().CNI().URLs(), 1)
+			require.Equal(t, "custom", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
+			require.Len(t, cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIUrls, 1)
 		}},
 		{"inline manifest", []string{"-p", inline}, func(t *testing.T, cfg config.Provider) {
-			require.Len(t, cfg.Cluster().InlineManifests(), 1)
-			require.Equal(t, "cilium", cfg.Cluster().InlineManifests()[0].Name())
+			require.Len(t, cfg.K8sInlineManifestConfigs(), 1)
+			require.Equal(t, "cilium", cfg.K8sInlineManifestConfigs()[0].Name())
 		}},
 		{"strict mode and inline manifest from file", []string{"-p", strict, "-p", "@" + inlineFile}, func(t *testing.T, cfg config.Provider) {
-			require.False(t, cfg.Cluster().Proxy().Enabled())
-			require.Len(t, cfg.Cluster().InlineManifests(), 1)
+			require.False(t, cfg.K8sProxyConfig().Enabled())
+			require.Len(t, cfg.K8sInlineManifestConfigs(), 1)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,8 +29,8 @@ import (
 
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/internal/examplefiles"
-	"github.com/talospatch/talospatch/kubespan"
 	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func main() {
@@ -83,7 +83,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fset.StringVar(&o.secretsPath, "secrets", "", "existing secrets bundle `file` (talosctl gen secrets format); without it a new bundle is created and written as OUT/secrets.yaml")
 	fset.StringVar(&o.cluster.Name, "name", o.cluster.Name, "cluster `name`")
 	fset.StringVar(&o.cluster.Endpoint, "endpoint", o.cluster.Endpoint, "control-plane endpoint, https://host:port")
-	fset.StringVar(&o.cluster.Contract, "contract", o.cluster.Contract, "Talos version contract the nodes run")
+	fset.TextVar(&o.cluster.Contract, "contract", o.cluster.Contract, "Talos version `contract` the nodes run, v1.0 to v1.14")
 	fset.StringVar(&o.cluster.KubernetesVersion, "kubernetes", o.cluster.KubernetesVersion, "Kubernetes `version`")
 	fset.StringVar(&o.issued, "talosconfig-issued", "", "issue time of the talosconfig client certificate (RFC 3339); default: the secrets bundle's creation time, so that output is reproducible")
 	fset.BoolVar(&o.comments, "comments", false, "write the configs with documentation comments")
@@ -108,8 +108,8 @@ func demoCluster() config.Cluster {
 	return config.Cluster{
 		Name:              "demo",
 		Endpoint:          "https://10.5.0.2:6443",
-		Contract:          "v1.13",
-		KubernetesVersion: "1.36.0",
+		Contract:          talos.V1_14,
+		KubernetesVersion: "1.37.0",
 		CNI:               config.CNI{Name: config.CNINone},
 		KubeProxyDisabled: true,
 		InstallDisk:       "/dev/sda",
@@ -210,14 +210,12 @@ func renderCilium(ctx context.Context, o options) (*manifests.Rendered, error) {
 }
 
 // layers are the patches of the demo cluster: Cilium inline on the control plane (when
-// rendered) and KubeSpan with discovery on every node (with -kubespan).
-func layers(o options, s *config.Secrets, cilium *manifests.Rendered) (config.Layers, error) {
+// rendered). KubeSpan (-kubespan) is part of the cluster description: generation writes what
+// `talosctl gen config --with-kubespan` writes (discovery is on by default).
+func layers(o options, cilium *manifests.Rendered) (config.Layers, error) {
 	var l config.Layers
 
-	contract, err := config.ParseContract(o.cluster.Contract)
-	if err != nil {
-		return l, err
-	}
+	contract := o.cluster.Contract
 
 	if cilium != nil {
 		in, err := manifests.InlineMethod(cilium, manifests.TalosSettings{
@@ -232,35 +230,20 @@ func layers(o options, s *config.Secrets, cilium *manifests.Rendered) (config.La
 		l.ControlPlane = append(l.ControlPlane, in.ControlPlanePatch)
 	}
 
-	if o.kubeSpan {
-		// The cluster id and secret come from the secrets bundle, as generation writes them.
-		sections, err := kubespan.NewClusterSections(contract, kubespan.ClusterSecrets{
-			ID:     s.ClusterID(),
-			Secret: s.ClusterSecret(),
-		})
-		if err != nil {
-			return l, err
-		}
-
-		p, err := sections.Patch()
-		if err != nil {
-			return l, err
-		}
-
-		l.AllNodes = append(l.AllNodes, p)
-	}
-
 	return l, nil
 }
 
 // build generates, validates and encodes the output files. It reads nothing and writes nothing.
-func build(o options, s *config.Secrets, issued time.Time, cilium *manifests.Rendered) ([]file, []string, error) {
-	cfgs, err := config.Generate(o.cluster, s)
+func build(o options, s *config.Secrets, issued time.Time, cilium *manifests.Rendered) ([]file, []talos.Warning, error) {
+	c := o.cluster
+	c.KubeSpan = c.KubeSpan || o.kubeSpan
+
+	cfgs, err := config.Generate(c, s)
 	if err != nil {
 		return nil, nil, err
 	}
 
-	l, err := layers(o, s, cilium)
+	l, err := layers(o, cilium)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -277,7 +260,7 @@ func build(o options, s *config.Secrets, issued time.Time, cilium *manifests.Ren
 
 	var files []file
 
-	warnings := o.cluster.Warnings()
+	warnings := cfgs.Warnings
 
 	for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
 		cfg, err := cfgs.Role(role)
@@ -290,8 +273,9 @@ func build(o options, s *config.Secrets, issued time.Time, cilium *manifests.Ren
 			return nil, nil, fmt.Errorf("%s config is not valid in %s mode: %w", role, o.mode, err)
 		}
 
-		for _, msg := range w {
-			warnings = append(warnings, role.String()+": "+msg)
+		for _, warning := range w {
+			warning.Message = role.String() + " config: " + warning.Message
+			warnings = append(warnings, warning)
 		}
 
 		data, err := encode(cfg)

@@ -74,9 +74,9 @@ func TestOutputLoadsAndValidates(t *testing.T) {
 		require.Empty(t, warnings, tc.file)
 
 		require.Equal(t, tc.typ, cfg.Machine().Type())
-		require.Equal(t, "none", cfg.Cluster().Network().CNI().Name(), tc.file)
-		require.False(t, cfg.Cluster().Proxy().Enabled(), tc.file)
-		require.Equal(t, "https://10.5.0.2:6443", cfg.Cluster().Endpoint().String())
+		require.Equal(t, "none", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName, tc.file)
+		require.False(t, cfg.K8sProxyConfig().Enabled(), tc.file)
+		require.Equal(t, "https://10.5.0.2:6443", cfg.K8sClusterConfig().ClusterEndpoint().String())
 	}
 
 	data, err := os.ReadFile(filepath.Join(dir, "talosconfig"))
@@ -220,7 +220,7 @@ func TestCiliumInlineAndKubeSpan(t *testing.T) {
 		_, err = cfg.Validate(config.ModeContainer)
 		require.NoError(t, err, tc.file)
 
-		manifests := cfg.Cluster().InlineManifests()
+		manifests := cfg.K8sInlineManifestConfigs()
 		require.Len(t, manifests, tc.inlined, tc.file)
 
 		if tc.inlined > 0 {

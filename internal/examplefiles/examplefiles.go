@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // SecretsFile is the name a newly created secrets bundle is written under, in the output folder.
@@ -19,7 +20,7 @@ const SecretsFile = "secrets.yaml"
 // new one for contract (created is its YAML, for the caller to write with WriteFile(...,
 // exclusive)). It refuses to create a bundle when outDir already holds one: replacing it would
 // lock users out of a cluster built with it.
-func LoadOrCreateSecrets(secretsPath, outDir, contract string) (s *config.Secrets, created []byte, err error) {
+func LoadOrCreateSecrets(secretsPath, outDir string, contract talos.Contract) (s *config.Secrets, created []byte, err error) {
 	if secretsPath != "" {
 		data, err := os.ReadFile(secretsPath)
 		if err != nil {
@@ -39,12 +40,7 @@ func LoadOrCreateSecrets(secretsPath, outDir, contract string) (s *config.Secret
 		return nil, nil, fmt.Errorf("%s already exists: pass -secrets %s to reuse it (a new bundle would lock you out of a cluster built with it)", target, target)
 	}
 
-	c, err := config.ParseContract(contract)
-	if err != nil {
-		return nil, nil, err
-	}
-
-	s, err = config.NewSecrets(time.Now(), c)
+	s, err = config.NewSecrets(time.Now(), contract)
 	if err != nil {
 		return nil, nil, err
 	}
