@@ -8,13 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func fullCluster() config.Cluster {
 	return config.Cluster{
 		Name:              "full",
 		Endpoint:          "https://cp.example.com:6443",
-		Contract:          "v1.13",
+		Contract:          talos.V1_13,
 		KubernetesVersion: "1.36.0",
 		CNI:               config.CNI{Name: config.CNICustom, URLs: []string{"https://example.com/cni.yaml"}},
 		KubeProxyDisabled: true,
@@ -48,7 +49,7 @@ func TestClusterYAMLRoundTrip(t *testing.T) {
 
 	empty, err := config.Cluster{}.Marshal()
 	require.NoError(t, err)
-	require.Equal(t, "name: \"\"\nendpoint: \"\"\ncontract: \"\"\n", string(empty), "optional fields at zero are left out")
+	require.Equal(t, "name: \"\"\nendpoint: \"\"\ncontract: \"\"\nkubernetesVersion: \"\"\n", string(empty), "optional fields at zero are left out")
 }
 
 func TestClusterJSON(t *testing.T) {
@@ -111,52 +112,6 @@ func TestCNIName(t *testing.T) {
 	require.Equal(t, "CNIName(7)", config.CNIName(7).String())
 }
 
-func TestParseContract(t *testing.T) {
-	t.Parallel()
-
-	for _, tc := range []struct {
-		in   string
-		want string
-		err  error
-	}{
-		{"v1.13", "v1.13", nil},
-		{"1.13", "v1.13", nil},
-		{"v1.13.2", "v1.13", nil},
-		{"v1.0", "v1.0", nil},
-		{"v1.7.0-alpha.1", "v1.7", nil},
-		{"", "", config.ErrNoContract},
-		{"v1", "", config.ErrUnknownContract},
-		{"v1.13x", "", config.ErrUnknownContract},
-		{"current", "", config.ErrUnknownContract},
-		{"v0.14", "", config.ErrUnknownContract},
-		{"v01.13", "", config.ErrUnknownContract},
-		{"v1.14", "", config.ErrContractUnsupported},
-		{"v2.0", "", config.ErrContractUnsupported},
-		{"v1.99999999999999999999", "", config.ErrUnknownContract},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			t.Parallel()
-
-			c, err := config.ParseContract(tc.in)
-			if tc.err != nil {
-				require.ErrorIs(t, err, tc.err)
-				require.Nil(t, c)
-
-				var fe *config.FieldError
-				require.ErrorAs(t, err, &fe)
-				require.Equal(t, "contract", fe.Path)
-
-				return
-			}
-
-			require.NoError(t, err)
-			require.Equal(t, tc.want, c.String())
-		})
-	}
-
-	require.Equal(t, "v1.13", config.LatestContract().String())
-}
-
 // TestEndpointSuggestions: the error for a malformed endpoint suggests the fixed form.
 func TestEndpointSuggestions(t *testing.T) {
 	t.Parallel()
@@ -191,10 +146,10 @@ func TestEndpointSuggestions(t *testing.T) {
 
 			require.ErrorIs(t, err, config.ErrEndpoint)
 
-			var fe *config.FieldError
+			var fe *talos.FieldError
 			require.ErrorAs(t, err, &fe)
-			require.Equal(t, "endpoint", fe.Path)
-			require.Equal(t, tc.suggestion, fe.Suggestion)
+			require.Equal(t, "/endpoint", fe.Path)
+			require.Equal(t, tc.suggestion, fe.Fix)
 		})
 	}
 }
@@ -205,17 +160,21 @@ func TestClusterWarnings(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		mutate func(*config.Cluster)
-		want   []string
+		want   []talos.Warning
 	}{
 		{"none", func(*config.Cluster) {}, nil},
-		{"kubernetes too new", func(c *config.Cluster) { c.Contract = "v1.3" }, []string{"kubernetesVersion: version of Kubernetes 1.36.0 is too new to be used with Talos 1.3.0"}},
-		{"kubernetes too old", func(c *config.Cluster) { c.KubernetesVersion = "1.20.0" }, []string{"kubernetesVersion: version of Kubernetes 1.20.0 is too old to be used with Talos 1.13.0"}},
-		{"no table for v1.0", func(c *config.Cluster) { c.Contract = "v1.0" }, nil},
+		{"kubernetes too new, allowed", func(c *config.Cluster) { c.Contract = talos.V1_3; c.AllowUnsupportedKubernetes = true }, []talos.Warning{{
+			Path: "/kubernetesVersion", Message: "Kubernetes 1.36.0 is outside what Talos v1.3 supports (1.24.0 to 1.26.x); allowed by allowUnsupportedKubernetes",
+		}}},
+		{"kubernetes too old, allowed", func(c *config.Cluster) { c.KubernetesVersion = "1.20.0"; c.AllowUnsupportedKubernetes = true }, []talos.Warning{{
+			Path: "/kubernetesVersion", Message: "Kubernetes 1.20.0 is outside what Talos v1.13 supports (1.31.0 to 1.36.x); allowed by allowUnsupportedKubernetes",
+		}}},
+		{"kubernetes too new, refused", func(c *config.Cluster) { c.Contract = talos.V1_3 }, nil},
 		{"no kubernetes version", func(c *config.Cluster) { c.KubernetesVersion = "" }, nil},
-		{"invalid fields are skipped", func(c *config.Cluster) { c.Contract = "x"; c.KubernetesVersion = "y" }, nil},
-		{"flannel without kube-proxy", func(c *config.Cluster) { c.CNI = config.CNI{} }, []string{
-			"kubeProxyDisabled: flannel does not replace kube-proxy; use cni none with a CNI that does (Cilium), or keep kube-proxy",
-		}},
+		{"invalid fields are skipped", func(c *config.Cluster) { c.Contract = 0; c.KubernetesVersion = "y"; c.AllowUnsupportedKubernetes = true }, nil},
+		{"flannel without kube-proxy", func(c *config.Cluster) { c.CNI = config.CNI{} }, []talos.Warning{{
+			Path: "/kubeProxyDisabled", Message: "flannel does not replace kube-proxy; use cni none with a CNI that does (Cilium), or keep kube-proxy",
+		}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"crypto/x509"
+	"fmt"
 	"encoding/base64"
 	"encoding/pem"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // contractCases are the contracts the equality test covers, each with a Kubernetes version
@@ -38,15 +40,18 @@ var contractCases = []struct {
 	{"v1.11", "1.34.1"},
 	{"v1.12", "1.35.0"},
 	{"v1.13", "1.36.0"},
+	{"v1.14", "1.37.0"},
 }
 
 // TestContractCasesSupported: each Kubernetes version of contractCases is one that Talos
 // release supports, per machinery's compatibility tables (they start at Talos 1.2; Talos 1.0
-// shipped Kubernetes 1.23).
+// shipped Kubernetes 1.23), and per package talos's table, which must agree with machinery.
 func TestContractCasesSupported(t *testing.T) {
 	t.Parallel()
 
 	for _, cc := range contractCases {
+		require.True(t, talos.MustParseContract(cc.contract).Kubernetes().Contains(cc.kubernetes), cc.contract)
+
 		if cc.contract == "v1.0" {
 			continue
 		}
@@ -54,45 +59,99 @@ func TestContractCasesSupported(t *testing.T) {
 		k8s, err := compatibility.ParseKubernetesVersion(cc.kubernetes)
 		require.NoError(t, err)
 
-		talos, err := compatibility.ParseTalosVersion(&machineapi.VersionInfo{Tag: cc.contract + ".0"})
+		talosVersion, err := compatibility.ParseTalosVersion(&machineapi.VersionInfo{Tag: cc.contract + ".0"})
 		require.NoError(t, err)
 
-		require.NoError(t, k8s.SupportedWith(talos), "%s with Kubernetes %s", cc.contract, cc.kubernetes)
+		require.NoError(t, k8s.SupportedWith(talosVersion), "%s with Kubernetes %s", cc.contract, cc.kubernetes)
+	}
+}
+
+// TestKubernetesRangesMatchMachinery: package talos's supported range of every contract from
+// v1.2 is exactly machinery's compatibility table: its oldest version is supported and the one
+// before is not; every patch of its newest minor is supported and the next minor is not.
+func TestKubernetesRangesMatchMachinery(t *testing.T) {
+	t.Parallel()
+
+	for c := talos.V1_2; c <= talos.Newest; c++ {
+		r := c.Kubernetes()
+
+		talosVersion, err := compatibility.ParseTalosVersion(&machineapi.VersionInfo{Tag: c.String() + ".0"})
+		require.NoError(t, err)
+
+		oldest, err := talos.ParseKubernetesVersion(r.Oldest)
+		require.NoError(t, err)
+
+		newest, err := talos.ParseKubernetesVersion(r.Newest + ".0")
+		require.NoError(t, err)
+
+		for v, want := range map[string]bool{
+			r.Oldest: true,
+			fmt.Sprintf("%d.%d.99", oldest.Major, oldest.Minor-1): false,
+			r.Newest + ".0":  true,
+			r.Newest + ".42": true,
+			fmt.Sprintf("%d.%d.0", newest.Major, newest.Minor+1): false,
+		} {
+			k8s, err := compatibility.ParseKubernetesVersion(v)
+			require.NoError(t, err)
+
+			require.Equal(t, want, k8s.SupportedWith(talosVersion) == nil, "machinery: %s with Kubernetes %s", c, v)
+			require.Equal(t, want, r.Contains(v), "talos table: %s with Kubernetes %s", c, v)
+		}
 	}
 }
 
 // settingsCase is a cluster description and the talosctl gen config invocation that means the
-// same: machinery generate options for talosctl's flags, and --config-patch patches for what
-// talosctl has no flag for.
+// same: machinery generate options for talosctl's flags, and the patches a talosctl user
+// writes for what talosctl has no flag for, in the contract's form (--config-patch for all
+// nodes, --config-patch-control-plane for the control plane).
 type settingsCase struct {
 	name    string
-	cluster func(contract, kubernetes string) config.Cluster
-	options []generate.Option
-	patches []string // strategic merge patches, --config-patch (all nodes)
+	cluster func(contract talos.Contract, kubernetes string) config.Cluster
+	options func(contract talos.Contract) []generate.Option
+	patches func(contract talos.Contract) (all, controlPlane []string)
 }
+
+const (
+	deleteFlannel = "apiVersion: v1alpha1\nkind: KubeFlannelCNIConfig\n$patch: delete\n"
+	noKubeProxy   = "apiVersion: v1alpha1\nkind: KubeProxyConfig\nenabled: false\n"
+)
+
+func noOptions(talos.Contract) []generate.Option { return nil }
+
+func noPatches(talos.Contract) (all, controlPlane []string) { return nil, nil }
 
 var settingsCases = []settingsCase{
 	{
 		name: "defaults",
-		cluster: func(contract, kubernetes string) config.Cluster {
+		cluster: func(contract talos.Contract, kubernetes string) config.Cluster {
 			return config.Cluster{Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: contract, KubernetesVersion: kubernetes}
 		},
+		options: noOptions,
+		patches: noPatches,
 	},
 	{
 		name: "cilium-ready",
-		cluster: func(contract, kubernetes string) config.Cluster {
+		cluster: func(contract talos.Contract, kubernetes string) config.Cluster {
 			return config.Cluster{
 				Name: "cilium", Endpoint: "https://cp.example.com:6443", Contract: contract, KubernetesVersion: "v" + kubernetes,
 				CNI: config.CNI{Name: config.CNINone}, KubeProxyDisabled: true,
 				TalosEndpoints: []string{"10.5.0.2", "10.5.0.3"},
 			}
 		},
-		options: []generate.Option{generate.WithEndpointList([]string{"10.5.0.2", "10.5.0.3"})},
-		patches: []string{"cluster:\n  network:\n    cni:\n      name: none\n  proxy:\n    disabled: true\n"},
+		options: func(talos.Contract) []generate.Option {
+			return []generate.Option{generate.WithEndpointList([]string{"10.5.0.2", "10.5.0.3"})}
+		},
+		patches: func(contract talos.Contract) (all, controlPlane []string) {
+			if contract >= talos.V1_14 {
+				return []string{deleteFlannel}, []string{noKubeProxy}
+			}
+
+			return []string{"cluster:\n  network:\n    cni:\n      name: none\n  proxy:\n    disabled: true\n"}, nil
+		},
 	},
 	{
 		name: "everything",
-		cluster: func(contract, kubernetes string) config.Cluster {
+		cluster: func(contract talos.Contract, kubernetes string) config.Cluster {
 			return config.Cluster{
 				Name: "full", Endpoint: "https://[2001:db8::1]:443", Contract: contract, KubernetesVersion: kubernetes,
 				CNI:               config.CNI{Name: config.CNICustom, URLs: []string{"https://example.com/cni.yaml", "https://example.com/cni2.yaml"}},
@@ -107,35 +166,80 @@ var settingsCases = []settingsCase{
 				DNSDomain:         "corp.internal",
 			}
 		},
-		options: []generate.Option{
-			generate.WithKubePrismPort(7446),
-			generate.WithClusterDiscovery(false),
-			generate.WithInstallDisk("/dev/nvme0n1"),
-			generate.WithInstallImage("ghcr.io/siderolabs/installer:v1.13.0"),
-			generate.WithAdditionalSubjectAltNames([]string{"cp.example.com", "10.5.0.10"}),
-			generate.WithDNSDomain("corp.internal"),
+		options: func(contract talos.Contract) []generate.Option {
+			opts := []generate.Option{
+				generate.WithKubePrismPort(7446),
+				generate.WithClusterDiscovery(false),
+				generate.WithInstallDisk("/dev/nvme0n1"),
+				generate.WithInstallImage("ghcr.io/siderolabs/installer:v1.13.0"),
+				generate.WithAdditionalSubjectAltNames([]string{"cp.example.com", "10.5.0.10"}),
+				generate.WithDNSDomain("corp.internal"),
+			}
+
+			if contract >= talos.V1_14 {
+				opts = append(opts, generate.WithCustomCNIUrl("https://example.com/cni.yaml"))
+			}
+
+			return opts
 		},
-		patches: []string{
-			"cluster:\n  network:\n    cni:\n      name: custom\n      urls:\n        - https://example.com/cni.yaml\n        - https://example.com/cni2.yaml\n",
-			"cluster:\n  proxy:\n    disabled: true\n  network:\n    podSubnets: [10.100.0.0/16, fd00:10:100::/56]\n    serviceSubnets: [10.200.0.0/16]\n",
+		patches: func(contract talos.Contract) (all, controlPlane []string) {
+			if contract >= talos.V1_14 {
+				return []string{
+						"apiVersion: v1alpha1\nkind: KubeNetworkConfig\npodSubnets: [10.100.0.0/16, fd00:10:100::/56]\nserviceSubnets: [10.200.0.0/16]\n",
+					}, []string{
+						noKubeProxy,
+						"apiVersion: v1alpha1\nkind: KubeExternalManifestConfig\nname: custom-cni-2\nurl: https://example.com/cni2.yaml\n",
+					}
+			}
+
+			return []string{
+				"cluster:\n  network:\n    cni:\n      name: custom\n      urls:\n        - https://example.com/cni.yaml\n        - https://example.com/cni2.yaml\n",
+				"cluster:\n  proxy:\n    disabled: true\n  network:\n    podSubnets: [10.100.0.0/16, fd00:10:100::/56]\n    serviceSubnets: [10.200.0.0/16]\n",
+			}, nil
 		},
 	},
 	{
 		name: "kubeprism-disabled",
-		cluster: func(contract, kubernetes string) config.Cluster {
+		cluster: func(contract talos.Contract, kubernetes string) config.Cluster {
 			return config.Cluster{
 				Name: "noprism", Endpoint: "https://10.5.0.2:6443", Contract: contract, KubernetesVersion: kubernetes,
 				KubePrism: config.KubePrism{Disabled: true}, CNI: config.CNI{Name: config.CNIFlannel},
 			}
 		},
-		options: []generate.Option{generate.WithKubePrismPort(0)},
-		patches: []string{"cluster:\n  network:\n    cni:\n      name: flannel\n"},
+		options: func(talos.Contract) []generate.Option { return []generate.Option{generate.WithKubePrismPort(0)} },
+		patches: func(contract talos.Contract) (all, controlPlane []string) {
+			if contract >= talos.V1_14 {
+				return nil, nil // flannel is the KubeFlannelCNIConfig document generation writes
+			}
+
+			return []string{"cluster:\n  network:\n    cni:\n      name: flannel\n"}, nil
+		},
 	},
 	{
-		name: "no-kubernetes-version",
-		cluster: func(contract, _ string) config.Cluster {
-			return config.Cluster{Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: contract}
+		name: "kubespan",
+		cluster: func(contract talos.Contract, kubernetes string) config.Cluster {
+			return config.Cluster{
+				Name: "mesh", Endpoint: "https://10.5.0.2:6443", Contract: contract, KubernetesVersion: kubernetes,
+				KubeSpan: true, CNI: config.CNI{Name: config.CNICustom, URLs: []string{"https://example.com/cni.yaml"}},
+			}
 		},
+		options: func(talos.Contract) []generate.Option {
+			return []generate.Option{generate.WithKubeSpanEnabled(true), generate.WithCustomCNIUrl("https://example.com/cni.yaml")}
+		},
+		patches: noPatches,
+	},
+	{
+		name: "kubespan-without-discovery",
+		cluster: func(contract talos.Contract, kubernetes string) config.Cluster {
+			return config.Cluster{
+				Name: "mesh", Endpoint: "https://10.5.0.2:6443", Contract: contract, KubernetesVersion: kubernetes,
+				KubeSpan: true, Discovery: config.Discovery{Disabled: true},
+			}
+		},
+		options: func(talos.Contract) []generate.Option {
+			return []generate.Option{generate.WithKubeSpanEnabled(true), generate.WithClusterDiscovery(false)}
+		},
+		patches: noPatches,
 	},
 }
 
@@ -155,7 +259,7 @@ func TestEqualToTalosctlGenConfig(t *testing.T) {
 				s, err := config.LoadSecrets(secretsYAML)
 				require.NoError(t, err)
 
-				cluster := sc.cluster(cc.contract, cc.kubernetes)
+				cluster := sc.cluster(talos.MustParseContract(cc.contract), cc.kubernetes)
 
 				got, err := config.Generate(cluster, s)
 				require.NoError(t, err)
@@ -187,15 +291,20 @@ func referenceBundle(t *testing.T, secretsYAML []byte, c config.Cluster, sc sett
 	b, err := secrets.LoadBundle(path)
 	require.NoError(t, err)
 
-	contract, err := coreconfig.ParseContractFromVersion(c.Contract)
+	contract, err := coreconfig.ParseContractFromVersion(c.Contract.String())
 	require.NoError(t, err)
 
 	genOptions := append([]generate.Option{
 		generate.WithVersionContract(contract),
 		generate.WithSecretsBundle(b),
-	}, sc.options...)
+	}, sc.options(c.Contract)...)
 
-	patches, err := configpatcher.LoadPatches(sc.patches)
+	all, controlPlane := sc.patches(c.Contract)
+
+	patches, err := configpatcher.LoadPatches(all)
+	require.NoError(t, err)
+
+	cpPatches, err := configpatcher.LoadPatches(controlPlane)
 	require.NoError(t, err)
 
 	ref, err := bundle.NewBundle(
@@ -206,6 +315,7 @@ func referenceBundle(t *testing.T, secretsYAML []byte, c config.Cluster, sc sett
 			GenOptions:  genOptions,
 		}),
 		bundle.WithPatch(patches),
+		bundle.WithPatchControlPlane(cpPatches),
 		bundle.WithVerbose(false),
 	)
 	require.NoError(t, err)
@@ -306,7 +416,7 @@ func TestEqualityTestCanFail(t *testing.T) {
 	s, err := config.LoadSecrets(secretsYAML)
 	require.NoError(t, err)
 
-	cluster := settingsCases[0].cluster("v1.13", "1.36.0")
+	cluster := settingsCases[0].cluster(talos.V1_13, "1.36.0")
 	want := referenceBundle(t, secretsYAML, cluster, settingsCases[0])
 
 	cluster.KubeProxyDisabled = true

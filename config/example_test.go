@@ -4,19 +4,17 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"strings"
 	"time"
 
-	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
-
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 	"github.com/talospatch/talospatch/patches"
 )
 
 // Generate the configs of a cluster that is ready for Cilium. The secrets are created once
 // and stored; every later run loads them, so the configs come out byte-identical.
 func Example() {
-	secrets, err := config.NewSecrets(time.Now(), coreconfig.TalosVersion1_13) // once: store secrets.Marshal()
+	secrets, err := config.NewSecrets(time.Now(), talos.V1_14) // once: store secrets.Marshal()
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -24,8 +22,8 @@ func Example() {
 	cfgs, err := config.Generate(config.Cluster{
 		Name:              "demo",
 		Endpoint:          "https://10.5.0.2:6443",
-		Contract:          "v1.13",
-		KubernetesVersion: "1.36.0",
+		Contract:          talos.V1_14,
+		KubernetesVersion: "1.37.0",
 		CNI:               config.CNI{Name: config.CNINone},
 		KubeProxyDisabled: true,
 	}, secrets)
@@ -33,14 +31,14 @@ func Example() {
 		log.Fatal(err)
 	}
 
-	controlPlane, err := config.Encode(cfgs.ControlPlane)
+	controlPlane, err := config.Encode(cfgs.ControlPlane) // the controlplane.yaml to write
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	_, err = config.Validate(cfgs.ControlPlane, config.ModeContainer)
-	fmt.Println(strings.Count(string(controlPlane), "---\n")+1, "documents, valid:", err == nil)
-	// Output: 2 documents, valid: true
+	fmt.Println(len(controlPlane) > 0, len(cfgs.ControlPlane.Documents()), "documents, valid:", err == nil)
+	// Output: true 27 documents, valid: true
 }
 
 // Load the secrets bundle that `talosctl gen secrets` wrote.
@@ -67,8 +65,8 @@ func ExampleLoadCluster() {
 	c, err := config.LoadCluster([]byte(`
 name: demo
 endpoint: https://10.5.0.2:6443
-contract: v1.13
-kubernetesVersion: 1.36.0
+contract: v1.14
+kubernetesVersion: 1.37.0
 cni:
   name: none
 kubeProxyDisabled: true
@@ -84,17 +82,18 @@ kubeProxyDisabled: true
 // Every problem is reported at once, each naming its field, with a fix where there is one.
 func ExampleCluster_Validate() {
 	err := config.Cluster{
-		Name:     "demo",
-		Endpoint: "10.5.0.2",
-		Contract: "v1.14",
-		CNI:      config.CNI{Name: config.CNICustom},
+		Name:              "demo",
+		Endpoint:          "10.5.0.2",
+		Contract:          talos.V1_14,
+		KubernetesVersion: "1.38.0",
+		CNI:               config.CNI{Name: config.CNICustom},
 	}.Validate()
 
 	fmt.Println(err)
 	// Output:
-	// endpoint: malformed control-plane endpoint: no https:// scheme, want https://host:port (value "10.5.0.2"); try "https://10.5.0.2:6443"
-	// contract: talos version contract newer than machinery supports: v1.14 is newer than machinery v1.13.0 (value "v1.14"); try a contract up to v1.13, or a newer talospatch
-	// cni.urls: inconsistent cni settings: cni custom needs at least one manifest URL
+	// /endpoint: malformed control-plane endpoint: no https:// scheme, want https://host:port (value "10.5.0.2"); fix: "https://10.5.0.2:6443"
+	// /kubernetesVersion: invalid kubernetes version: Talos v1.14 supports Kubernetes 1.32.0 to 1.37.x (value "1.38.0"); fix: "1.37.0", the default of Talos v1.14 (it supports 1.32.0 to 1.37.x), or set allowUnsupportedKubernetes if you know better
+	// /cni/urls: inconsistent cni settings: cni custom needs at least one manifest URL
 }
 
 // Per-node configs: all nodes, then the role, then the node; later layers win.
@@ -109,7 +108,7 @@ func ExampleConfigs_Node() {
 		log.Fatal(err)
 	}
 
-	cfgs, err := config.Generate(config.Cluster{Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: "v1.13"}, secrets)
+	cfgs, err := config.Generate(config.Cluster{Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: talos.V1_13, KubernetesVersion: "1.36.0"}, secrets)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -141,7 +140,7 @@ func ExampleTalosconfig() {
 		log.Fatal(err)
 	}
 
-	cluster := config.Cluster{Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: "v1.13", TalosEndpoints: []string{"10.5.0.2"}}
+	cluster := config.Cluster{Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: talos.V1_13, KubernetesVersion: "1.36.0", TalosEndpoints: []string{"10.5.0.2"}}
 
 	tc, err := config.Talosconfig(cluster, secrets, time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC))
 	if err != nil {
@@ -164,7 +163,7 @@ func ExampleValidate() {
 		log.Fatal(err)
 	}
 
-	cfgs, err := config.Generate(config.Cluster{Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: "v1.13"}, secrets)
+	cfgs, err := config.Generate(config.Cluster{Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: talos.V1_13, KubernetesVersion: "1.36.0"}, secrets)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -175,5 +174,5 @@ func ExampleValidate() {
 	}
 	// Output:
 	// container [] <nil>
-	// metal [] v1alpha1.machine.install.disk: invalid value: either install disk or diskSelector should be defined
+	// metal [] v1alpha1 /machine/install/disk: invalid value: either install disk or diskSelector should be defined
 }

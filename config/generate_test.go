@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 )
 
 var issued = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -24,7 +25,7 @@ func TestGolden(t *testing.T) {
 	s := loadBench(t)
 
 	single := demo()
-	single.Contract = "v1.11"
+	single.Contract = talos.V1_11
 	single.KubernetesVersion = "1.34.1"
 
 	full := demo()
@@ -37,6 +38,12 @@ func TestGolden(t *testing.T) {
 	full.ServiceSubnets = []string{"10.200.0.0/16"}
 	full.DNSDomain = "corp.internal"
 
+	demoV114 := demo()
+	demoV114.Contract, demoV114.KubernetesVersion, demoV114.KubeSpan = talos.V1_14, "1.37.0", true
+
+	fullV114 := full
+	fullV114.Contract, fullV114.KubernetesVersion = talos.V1_14, "1.37.0"
+
 	for _, tc := range []struct {
 		name    string
 		cluster config.Cluster
@@ -44,6 +51,8 @@ func TestGolden(t *testing.T) {
 		{"demo-v1.13", demo()},
 		{"demo-v1.11", single},
 		{"full-v1.13", full},
+		{"demo-v1.14", demoV114},
+		{"full-v1.14", fullV114},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -194,37 +203,39 @@ func TestBadInput(t *testing.T) {
 		path    string
 		text    string
 	}{
-		{"empty name", func(c *config.Cluster) { c.Name = "" }, s, config.ErrNoName, "name", ""},
-		{"blank name", func(c *config.Cluster) { c.Name = "  " }, s, config.ErrNoName, "name", ""},
-		{"no endpoint", func(c *config.Cluster) { c.Endpoint = "" }, s, config.ErrEndpoint, "endpoint", ""},
-		{"endpoint without scheme", func(c *config.Cluster) { c.Endpoint = "10.5.0.2:6443" }, s, config.ErrEndpoint, "endpoint", `try "https://10.5.0.2:6443"`},
-		{"endpoint without port", func(c *config.Cluster) { c.Endpoint = "https://cp.example.com" }, s, config.ErrEndpoint, "endpoint", `try "https://cp.example.com:6443"`},
-		{"endpoint http", func(c *config.Cluster) { c.Endpoint = "http://10.5.0.2:6443" }, s, config.ErrEndpoint, "endpoint", `try "https://10.5.0.2:6443"`},
-		{"endpoint with path", func(c *config.Cluster) { c.Endpoint = "https://10.5.0.2:6443/api" }, s, config.ErrEndpoint, "endpoint", `try "https://10.5.0.2:6443"`},
-		{"endpoint bad port", func(c *config.Cluster) { c.Endpoint = "https://10.5.0.2:99999" }, s, config.ErrEndpoint, "endpoint", `try "https://10.5.0.2:6443"`},
-		{"endpoint ipv6 unbracketed", func(c *config.Cluster) { c.Endpoint = "2001:db8::1" }, s, config.ErrEndpoint, "endpoint", ""},
-		{"endpoint garbage", func(c *config.Cluster) { c.Endpoint = "https://" }, s, config.ErrEndpoint, "endpoint", ""},
-		{"no contract", func(c *config.Cluster) { c.Contract = "" }, s, config.ErrNoContract, "contract", ""},
-		{"unknown contract", func(c *config.Cluster) { c.Contract = "latest" }, s, config.ErrUnknownContract, "contract", ""},
-		{"contract too old", func(c *config.Cluster) { c.Contract = "v0.14" }, s, config.ErrUnknownContract, "contract", ""},
-		{"contract too new", func(c *config.Cluster) { c.Contract = "v1.14" }, s, config.ErrContractUnsupported, "contract", "newer than machinery v1.13.0"},
-		{"contract v2", func(c *config.Cluster) { c.Contract = "v2.0" }, s, config.ErrContractUnsupported, "contract", ""},
-		{"kubernetes version", func(c *config.Cluster) { c.KubernetesVersion = "1.36" }, s, config.ErrKubernetesVersion, "kubernetesVersion", ""},
-		{"kubernetes version text", func(c *config.Cluster) { c.KubernetesVersion = "latest" }, s, config.ErrKubernetesVersion, "kubernetesVersion", ""},
+		{"empty name", func(c *config.Cluster) { c.Name = "" }, s, config.ErrNoName, "/name", ""},
+		{"blank name", func(c *config.Cluster) { c.Name = "  " }, s, config.ErrNoName, "/name", ""},
+		{"no endpoint", func(c *config.Cluster) { c.Endpoint = "" }, s, config.ErrEndpoint, "/endpoint", ""},
+		{"endpoint without scheme", func(c *config.Cluster) { c.Endpoint = "10.5.0.2:6443" }, s, config.ErrEndpoint, "/endpoint", `fix: "https://10.5.0.2:6443"`},
+		{"endpoint without port", func(c *config.Cluster) { c.Endpoint = "https://cp.example.com" }, s, config.ErrEndpoint, "/endpoint", `fix: "https://cp.example.com:6443"`},
+		{"endpoint http", func(c *config.Cluster) { c.Endpoint = "http://10.5.0.2:6443" }, s, config.ErrEndpoint, "/endpoint", `fix: "https://10.5.0.2:6443"`},
+		{"endpoint with path", func(c *config.Cluster) { c.Endpoint = "https://10.5.0.2:6443/api" }, s, config.ErrEndpoint, "/endpoint", `fix: "https://10.5.0.2:6443"`},
+		{"endpoint bad port", func(c *config.Cluster) { c.Endpoint = "https://10.5.0.2:99999" }, s, config.ErrEndpoint, "/endpoint", `fix: "https://10.5.0.2:6443"`},
+		{"endpoint ipv6 unbracketed", func(c *config.Cluster) { c.Endpoint = "2001:db8::1" }, s, config.ErrEndpoint, "/endpoint", ""},
+		{"endpoint garbage", func(c *config.Cluster) { c.Endpoint = "https://" }, s, config.ErrEndpoint, "/endpoint", ""},
+		{"no contract", func(c *config.Cluster) { c.Contract = 0 }, s, config.ErrNoContract, "/contract", "talos.V1_14"},
+		{"invalid contract", func(c *config.Cluster) { c.Contract = talos.Contract(99) }, s, config.ErrUnknownContract, "/contract", "v1.0 to v1.14"},
+		{"kubernetes version", func(c *config.Cluster) { c.KubernetesVersion = "1.36" }, s, config.ErrKubernetesVersion, "/kubernetesVersion", ""},
+		{"kubernetes version text", func(c *config.Cluster) { c.KubernetesVersion = "latest" }, s, config.ErrKubernetesVersion, "/kubernetesVersion", ""},
+		{"no kubernetes version", func(c *config.Cluster) { c.KubernetesVersion = "" }, s, config.ErrKubernetesVersion, "/kubernetesVersion", `"1.36.0", the default of Talos v1.13`},
+		{"kubernetes 1.38.0 on v1.14", func(c *config.Cluster) { c.Contract, c.KubernetesVersion = talos.V1_14, "1.38.0" }, s, config.ErrKubernetesVersion, "/kubernetesVersion", "supports Kubernetes 1.32.0 to 1.37.x"},
+		{"kubernetes 1.31.0 on v1.14", func(c *config.Cluster) { c.Contract, c.KubernetesVersion = talos.V1_14, "1.31.0" }, s, config.ErrKubernetesVersion, "/kubernetesVersion", `"1.37.0", the default of Talos v1.14`},
+		{"no kubernetes version on v1.14", func(c *config.Cluster) { c.Contract, c.KubernetesVersion = talos.V1_14, "" }, s, config.ErrKubernetesVersion, "/kubernetesVersion", "required"},
+		{"kubernetes too new for v1.13", func(c *config.Cluster) { c.KubernetesVersion = "1.37.0" }, s, config.ErrKubernetesVersion, "/kubernetesVersion", "allowUnsupportedKubernetes"},
 		{"nil secrets", func(*config.Cluster) {}, nil, config.ErrNoSecrets, "", ""},
 		{"empty secrets", func(*config.Cluster) {}, &config.Secrets{}, config.ErrNoSecrets, "", ""},
-		{"custom cni without urls", func(c *config.Cluster) { c.CNI = config.CNI{Name: config.CNICustom} }, s, config.ErrCNI, "cni.urls", ""},
-		{"urls with cni none", func(c *config.Cluster) { c.CNI.URLs = []string{"https://example.com/cni.yaml"} }, s, config.ErrCNI, "cni.urls", `cni.name "custom"`},
-		{"urls with default cni", func(c *config.Cluster) { c.CNI = config.CNI{URLs: []string{"https://example.com/cni.yaml"}} }, s, config.ErrCNI, "cni.urls", ""},
-		{"bad cni url", func(c *config.Cluster) { c.CNI = config.CNI{Name: config.CNICustom, URLs: []string{"cni.yaml"}} }, s, config.ErrCNI, "cni.urls[0]", ""},
-		{"unknown cni", func(c *config.Cluster) { c.CNI = config.CNI{Name: config.CNIName(42)} }, s, config.ErrCNI, "cni.name", ""},
-		{"pod subnet", func(c *config.Cluster) { c.PodSubnets = []string{"10.244.0.0"} }, s, config.ErrInvalid, "podSubnets[0]", ""},
-		{"service subnet host bits", func(c *config.Cluster) { c.ServiceSubnets = []string{"10.96.0.1/12"} }, s, config.ErrInvalid, "serviceSubnets[0]", `try "10.96.0.0/12"`},
-		{"kubeprism port", func(c *config.Cluster) { c.KubePrism.Port = 70000 }, s, config.ErrInvalid, "kubePrism.port", ""},
-		{"kubeprism disabled with port", func(c *config.Cluster) { c.KubePrism = config.KubePrism{Disabled: true, Port: 7445} }, s, config.ErrInvalid, "kubePrism.port", ""},
-		{"empty san", func(c *config.Cluster) { c.ExtraCertSANs = []string{""} }, s, config.ErrInvalid, "extraCertSANs[0]", ""},
-		{"dns domain", func(c *config.Cluster) { c.DNSDomain = "cluster.local." }, s, config.ErrInvalid, "dnsDomain", ""},
-		{"talos endpoint", func(c *config.Cluster) { c.TalosEndpoints = []string{"https://10.5.0.2"} }, s, config.ErrInvalid, "talosEndpoints[0]", ""},
+		{"custom cni without urls", func(c *config.Cluster) { c.CNI = config.CNI{Name: config.CNICustom} }, s, config.ErrCNI, "/cni/urls", ""},
+		{"urls with cni none", func(c *config.Cluster) { c.CNI.URLs = []string{"https://example.com/cni.yaml"} }, s, config.ErrCNI, "/cni/urls", `cni.name "custom"`},
+		{"urls with default cni", func(c *config.Cluster) { c.CNI = config.CNI{URLs: []string{"https://example.com/cni.yaml"}} }, s, config.ErrCNI, "/cni/urls", ""},
+		{"bad cni url", func(c *config.Cluster) { c.CNI = config.CNI{Name: config.CNICustom, URLs: []string{"cni.yaml"}} }, s, config.ErrCNI, "/cni/urls/0", ""},
+		{"unknown cni", func(c *config.Cluster) { c.CNI = config.CNI{Name: config.CNIName(42)} }, s, config.ErrCNI, "/cni/name", ""},
+		{"pod subnet", func(c *config.Cluster) { c.PodSubnets = []string{"10.244.0.0"} }, s, config.ErrInvalid, "/podSubnets/0", ""},
+		{"service subnet host bits", func(c *config.Cluster) { c.ServiceSubnets = []string{"10.96.0.1/12"} }, s, config.ErrInvalid, "/serviceSubnets/0", `fix: "10.96.0.0/12"`},
+		{"kubeprism port", func(c *config.Cluster) { c.KubePrism.Port = 70000 }, s, config.ErrInvalid, "/kubePrism/port", ""},
+		{"kubeprism disabled with port", func(c *config.Cluster) { c.KubePrism = config.KubePrism{Disabled: true, Port: 7445} }, s, config.ErrInvalid, "/kubePrism/port", ""},
+		{"empty san", func(c *config.Cluster) { c.ExtraCertSANs = []string{""} }, s, config.ErrInvalid, "/extraCertSANs/0", ""},
+		{"dns domain", func(c *config.Cluster) { c.DNSDomain = "cluster.local." }, s, config.ErrInvalid, "/dnsDomain", ""},
+		{"talos endpoint", func(c *config.Cluster) { c.TalosEndpoints = []string{"https://10.5.0.2"} }, s, config.ErrInvalid, "/talosEndpoints/0", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -261,7 +272,6 @@ func TestAllProblemsAtOnce(t *testing.T) {
 
 	c := config.Cluster{
 		Endpoint:          "10.5.0.2",
-		Contract:          "v1.99",
 		KubernetesVersion: "one",
 		CNI:               config.CNI{Name: config.CNICustom},
 	}
@@ -269,11 +279,11 @@ func TestAllProblemsAtOnce(t *testing.T) {
 	_, err := config.Generate(c, nil)
 	require.Error(t, err)
 
-	for _, want := range []error{config.ErrNoName, config.ErrEndpoint, config.ErrContractUnsupported, config.ErrKubernetesVersion, config.ErrCNI, config.ErrNoSecrets} {
+	for _, want := range []error{config.ErrNoName, config.ErrEndpoint, config.ErrNoContract, config.ErrKubernetesVersion, config.ErrCNI, config.ErrNoSecrets} {
 		require.ErrorIs(t, err, want)
 	}
 
-	require.Equal(t, []string{"name", "endpoint", "contract", "kubernetesVersion", "cni.urls"}, fieldPaths(err))
+	require.Equal(t, []string{"/name", "/endpoint", "/contract", "/kubernetesVersion", "/cni/urls"}, fieldPaths(err))
 	require.NotContains(t, err.Error(), "\n\n")
 }
 
@@ -282,8 +292,8 @@ func fieldPaths(err error) []string {
 
 	var walk func(error)
 	walk = func(err error) {
-		if fe, ok := err.(*config.FieldError); ok { //nolint:errorlint
-			paths = append(paths, fe.Path)
+		if fe, ok := err.(*talos.FieldError); ok { //nolint:errorlint
+			paths = append(paths, strings.TrimSpace(fe.Document.String()+" "+fe.Path))
 
 			return
 		}
@@ -314,7 +324,7 @@ func TestGeneratedConfigsLoad(t *testing.T) {
 			t.Parallel()
 
 			c := demo()
-			c.Contract, c.KubernetesVersion = cc.contract, cc.kubernetes
+			c.Contract, c.KubernetesVersion = talos.MustParseContract(cc.contract), cc.kubernetes
 
 			cfgs, err := config.Generate(c, s)
 			require.NoError(t, err)
@@ -335,9 +345,13 @@ func TestGeneratedConfigsLoad(t *testing.T) {
 			require.NoError(t, err)
 
 			docs := strings.Count(string(out), "\n---\n") + 1
-			if cc.contract == "v1.12" || cc.contract == "v1.13" {
+
+			switch cc.contract {
+			case "v1.12", "v1.13":
 				require.Equal(t, 2, docs, "v1alpha1 + HostnameConfig")
-			} else {
+			case "v1.14":
+				require.Equal(t, 27, docs, "the 28 documents of a v1.14 control plane without the flannel document")
+			default:
 				require.Equal(t, 1, docs)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // sharedDir is the shared fixtures folder beside the repository (<repo>/../shared).
@@ -63,7 +64,7 @@ func demo() config.Cluster {
 	return config.Cluster{
 		Name:              "demo",
 		Endpoint:          "https://10.5.0.2:6443",
-		Contract:          "v1.13",
+		Contract:          talos.V1_13,
 		KubernetesVersion: "1.36.0",
 		CNI:               config.CNI{Name: config.CNINone},
 		KubeProxyDisabled: true,

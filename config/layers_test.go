@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 	"github.com/talospatch/talospatch/patches"
 )
 
@@ -34,7 +35,7 @@ func TestLayersEqualToTalosctl(t *testing.T) {
 		t.Run(cc.contract, func(t *testing.T) {
 			t.Parallel()
 
-			c := settingsCases[0].cluster(cc.contract, cc.kubernetes)
+			c := settingsCases[0].cluster(talos.MustParseContract(cc.contract), cc.kubernetes)
 
 			cfgs, err := config.Generate(c, s)
 			require.NoError(t, err)
@@ -69,7 +70,7 @@ func referenceBundleWithLayers(t *testing.T, secretsYAML []byte, c config.Cluste
 		return ps
 	}
 
-	sc := settingsCase{}
+	sc := settingsCase{options: noOptions, patches: noPatches}
 	ref := referenceBundle(t, secretsYAML, c, sc)
 
 	// talosctl gen config applies its patch flags in this order on a fresh bundle.

@@ -40,6 +40,7 @@ type NodeEncoder struct {
 
 	base   coreconfig.Provider // the encoder's copy of the base; nil for the zero NodeEncoder
 	baseV1 *v1alpha1.Config    // base's v1alpha1 document, when e.v1 is set
+	forms  settingsForms       // where node settings go in the base
 }
 
 // docEncoding is one encoded document of the base.
@@ -87,7 +88,7 @@ func NewNodeEncoder(base coreconfig.Provider) (*NodeEncoder, error) {
 		return nil, fmt.Errorf("new node encoder: %w: %T is not a machinery config container", ErrInvalid, base)
 	}
 
-	e := &NodeEncoder{base: own}
+	e := &NodeEncoder{base: own, forms: formsOf(own)}
 
 	if v1 != nil && splittable(reflect.TypeOf(v1)) {
 		fe, err := newFieldsEncoding(reflect.ValueOf(v1).Elem(), 2)

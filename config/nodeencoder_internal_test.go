@@ -9,6 +9,8 @@ import (
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"github.com/stretchr/testify/require"
+
+	"github.com/talospatch/talospatch/talos"
 )
 
 // namedString is a string type, compared without boxing by sameValue.
@@ -48,7 +50,7 @@ func TestSameValueIsDeepEqual(t *testing.T) {
 		[]namedString{"a"}, struct{ S namedString }{"a"}, struct{ S namedString }{"b"},
 	}
 
-	for _, contract := range []string{"v1.13", "v1.11"} {
+	for _, contract := range []string{"v1.14", "v1.13", "v1.11"} {
 		cfgs := internalTestRoles(t, contract)
 		for _, c := range []coreconfig.Provider{cfgs.ControlPlane, cfgs.Worker, cfgs.Worker.Clone()} {
 			for _, d := range c.Documents() {
@@ -80,7 +82,7 @@ func internalTestRoles(t *testing.T, contract string) Configs {
 	s, err := LoadSecrets(data)
 	require.NoError(t, err)
 
-	cfgs, err := Generate(Cluster{Name: "fleet", Endpoint: "https://fleet.example:6443", Contract: contract, KubernetesVersion: "1.35.0"}, s)
+	cfgs, err := Generate(Cluster{Name: "fleet", Endpoint: "https://fleet.example:6443", Contract: talos.MustParseContract(contract), KubernetesVersion: talos.MustParseContract(contract).Kubernetes().Default}, s)
 	require.NoError(t, err)
 
 	return cfgs

@@ -20,6 +20,8 @@ import (
 // is not built as a deep copy of the base and then compared with the base field by field; the
 // node shares every part of the base the settings do not touch, and only what they change
 // (machine.nodeLabels, nodeAnnotations, nodeTaints, certSANs) is copied, merged and encoded.
+// Settings that go elsewhere (a hostname; labels, annotations and taints on a v1.14 config,
+// where they are the KubeNodeConfig document) take the general path, with the same result.
 // This is the fast path for nodes that differ from their role config only in their settings;
 // nodes with their own patches use [Configs.NodeWithSettings] and [NodeEncoder.Encode].
 //
@@ -38,8 +40,10 @@ func (e *NodeEncoder) AppendWithSettings(dst []byte, s NodeSettings) ([]byte, er
 	}
 
 	ctr, ok := e.base.(*container.Container)
-	if e.baseV1 == nil || !ok || ctr.Readonly() {
-		// The general path: what NodeWithSettings does, then Encode.
+	if e.baseV1 == nil || !ok || ctr.Readonly() || s.Hostname != "" || s.touchesDocuments(e.forms) {
+		// The general path: what NodeWithSettings does, then Encode (which still reuses the
+		// encodings of the documents the settings leave alone). The fast path below covers the
+		// settings that stay in the v1alpha1 document's machine maps and certSANs.
 		cfg, err := mergeSettings(deepClone(e.base), s)
 		if err != nil {
 			return dst, fmt.Errorf("encode config with settings: %w", err)
@@ -60,6 +64,10 @@ func (e *NodeEncoder) AppendWithSettings(dst []byte, s NodeSettings) ([]byte, er
 	v1 := *e.baseV1
 
 	if !s.IsZero() {
+		if err := s.Validate(); err != nil {
+			return dst, fmt.Errorf("encode config with settings: %w", err)
+		}
+
 		if err := mergeSettingsShallow(&v1, s); err != nil {
 			return dst, fmt.Errorf("encode config with settings: node settings: %w", err)
 		}
@@ -91,7 +99,10 @@ func (e *NodeEncoder) AppendWithSettings(dst []byte, s NodeSettings) ([]byte, er
 // document, as mergeSettings does, writing only into copies: the machine section is copied
 // (shallowly), and so are the maps the merge writes into (it builds a new certSANs slice itself).
 func mergeSettingsShallow(v1 *v1alpha1.Config, s NodeSettings) error {
-	doc := s.document()
+	doc := s.v1alpha1Document(settingsForms{})
+	if doc == nil {
+		return nil
+	}
 
 	if v1.MachineConfig == nil { // the merge takes the document's own machine section
 		return merge.Merge(v1, doc)

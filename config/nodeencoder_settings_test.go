@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"strings"
 	"bytes"
 	"fmt"
 	"maps"
@@ -16,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 	"github.com/talospatch/talospatch/patches"
 )
 
@@ -46,11 +48,10 @@ func TestEncodeWithSettingsEqualsNodeWithSettings(t *testing.T) {
 
 	settings := nodeSettingsCases
 
-	// A layer that sets what the settings then override or extend.
-	roleLayer := patches.MustParse("machine:\n  nodeLabels:\n    role: worker\n  nodeAnnotations:\n    a: b\n  nodeTaints:\n    role: y:NoSchedule\n  certSANs:\n    - role.example\n")
-
-	for _, contract := range []string{"v1.13", "v1.11"} {
+	for _, contract := range settingsContracts {
 		cfgs := nodeEncoderRoles(t, contract)
+		roleText, _ := layerTexts(contract)
+		roleLayer := patches.MustParse(roleText)
 
 		for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
 			for li, layers := range []config.Layers{{}, {AllNodes: []patches.Patch{roleLayer}}} {
@@ -247,36 +248,58 @@ func FuzzEncodeWithSettings(f *testing.F) {
 		f.Add(s, s, s)
 	}
 
-	base, err := nodeEncoderRoles(f, "v1.13").Node(config.RoleControlPlane, config.Layers{AllNodes: []patches.Patch{
-		patches.MustParse("machine:\n  nodeLabels:\n    role: cp\n  certSANs:\n    - role.example\n"),
-	}})
-	require.NoError(f, err)
+	type roleBase struct {
+		base coreconfig.Provider
+		enc  *config.NodeEncoder
+	}
 
-	enc, err := config.NewNodeEncoder(base)
-	require.NoError(f, err)
+	var bases []roleBase
+
+	for _, contract := range settingsContracts {
+		roleText, _ := layerTexts(contract)
+
+		base, err := nodeEncoderRoles(f, contract).Node(config.RoleControlPlane, config.Layers{AllNodes: []patches.Patch{patches.MustParse(roleText)}})
+		require.NoError(f, err)
+
+		enc, err := config.NewNodeEncoder(base)
+		require.NoError(f, err)
+
+		bases = append(bases, roleBase{base, enc})
+	}
 
 	f.Fuzz(func(t *testing.T, key, value, san string) {
+		// Keys and label values Kubernetes refuses are errors (TestNodeSettingsBadInput);
+		// annotation values and SANs are free text.
 		s := config.NodeSettings{
 			Labels:      map[string]string{key: value},
-			Annotations: map[string]string{value: key},
+			Annotations: map[string]string{"example.com/note": value, key: san},
 			CertSANs:    []string{san},
+			Hostname:    strings.ToLower(key),
 		}
 
-		node, err := config.Configs{ControlPlane: base}.NodeWithSettings(config.RoleControlPlane, config.Layers{}, s)
-		if err != nil {
-			t.Skip(err)
+		if s.Validate() != nil {
+			s.Labels, s.Hostname = map[string]string{"example.com/node": "n"}, ""
+			s.Annotations = map[string]string{"example.com/note": value}
+			s.CertSANs = nil
 		}
 
-		want, err := config.Encode(node)
-		if err != nil {
-			t.Skip(err)
-		}
+		for _, b := range bases {
+			node, err := config.Configs{ControlPlane: b.base}.NodeWithSettings(config.RoleControlPlane, config.Layers{}, s)
+			if err != nil {
+				t.Skip(err)
+			}
 
-		got, err := enc.EncodeWithSettings(s)
-		require.NoError(t, err)
+			want, err := config.Encode(node)
+			if err != nil {
+				t.Skip(err)
+			}
 
-		if diff := cmp.Diff(string(want), string(got)); diff != "" {
-			t.Fatalf("EncodeWithSettings differs (-want +got):\n%s", diff)
+			got, err := b.enc.EncodeWithSettings(s)
+			require.NoError(t, err)
+
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Fatalf("EncodeWithSettings differs (-want +got):\n%s", diff)
+			}
 		}
 	})
 }
@@ -329,7 +352,7 @@ func ExampleNodeEncoder_EncodeWithSettings() {
 		return
 	}
 
-	cfgs, err := config.Generate(config.Cluster{Name: "demo", Endpoint: "https://demo.example:6443", Contract: "v1.13", KubernetesVersion: "1.35.0"}, secrets)
+	cfgs, err := config.Generate(config.Cluster{Name: "demo", Endpoint: "https://demo.example:6443", Contract: talos.V1_13, KubernetesVersion: "1.35.0"}, secrets)
 	if err != nil {
 		fmt.Println(err)
 

@@ -12,12 +12,15 @@ import (
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/meta"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
+	"github.com/siderolabs/talos/pkg/machinery/nethelpers"
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // nodeEncoderRoles returns the role configs of a small cluster for a contract, loaded from the
@@ -34,8 +37,8 @@ func nodeEncoderRoles(t testing.TB, contract string) config.Configs {
 	cfgs, err := config.Generate(config.Cluster{
 		Name:              "fleet",
 		Endpoint:          "https://fleet.example:6443",
-		Contract:          contract,
-		KubernetesVersion: "1.35.0",
+		Contract:          talos.MustParseContract(contract),
+		KubernetesVersion: talos.MustParseContract(contract).Kubernetes().Default,
 		CNI:               config.CNI{Name: config.CNINone},
 		KubeProxyDisabled: true,
 	}, s)
@@ -91,7 +94,7 @@ func withoutKubeSpan(t testing.TB, cfg coreconfig.Provider) coreconfig.Provider 
 func TestNodeEncoderMatchesEncode(t *testing.T) {
 	t.Parallel()
 
-	for _, contract := range []string{"v1.13", "v1.11", "v1.5"} {
+	for _, contract := range []string{"v1.14", "v1.13", "v1.11", "v1.5"} {
 		roles := nodeEncoderRoles(t, contract)
 
 		for role, base := range map[string]coreconfig.Provider{"controlplane": roles.ControlPlane, "worker": roles.Worker} {
@@ -124,7 +127,7 @@ func TestNodeEncoderMatchesEncode(t *testing.T) {
 					c.MachineConfig.MachineFeatures = &v1alpha1.FeaturesConfig{}
 					c.ClusterConfig.ClusterName = ""
 					c.ClusterConfig.ClusterInlineManifests = nil
-					c.ClusterConfig.ClusterNetwork.DNSDomain = "x.local"
+					c.ClusterConfig.ClusterNetwork = &v1alpha1.ClusterNetworkConfig{DNSDomain: "x.local"}
 				})},
 				{"empty machine section", patchV1(t, base, func(c *v1alpha1.Config) {
 					c.MachineConfig = &v1alpha1.MachineConfig{}
@@ -139,8 +142,12 @@ func TestNodeEncoderMatchesEncode(t *testing.T) {
 					c.ClusterConfig.ClusterInlineManifests = v1alpha1.ClusterInlineManifests{{InlineManifestName: "other", InlineManifestContents: "a: b\n"}}
 				})},
 				{"nested change", patchV1(t, base, func(c *v1alpha1.Config) {
+					if c.MachineConfig.MachineKubelet == nil { // v1.14: the KubeletConfig document
+						c.MachineConfig.MachineKubelet = &v1alpha1.KubeletConfig{}
+					}
+
 					c.MachineConfig.MachineKubelet.KubeletExtraArgs = meta.Args{"node-ip": meta.ArgValue{}}
-					c.ClusterConfig.ClusterNetwork.DNSDomain = "example.local"
+					c.MachineConfig.MachineFeatures.DiskQuotaSupport = new(false)
 				})},
 				{"top-level change", patchV1(t, base, func(c *v1alpha1.Config) {
 					c.ConfigDebug = new(true)
@@ -252,6 +259,13 @@ func FuzzNodeEncoder(f *testing.F) {
 	enc, err := config.NewNodeEncoder(base)
 	require.NoError(f, err)
 
+	// v1.14: per-node values live in typed documents (KubeNodeConfig, HostnameConfig,
+	// KubeInlineManifestConfig), which the encoder encodes whole when they changed.
+	base114 := nodeEncoderRoles(f, "v1.14").ControlPlane
+
+	enc114, err := config.NewNodeEncoder(base114)
+	require.NoError(f, err)
+
 	f.Fuzz(func(t *testing.T, label, contents string) {
 		node := patchV1(t, base, func(c *v1alpha1.Config) {
 			c.MachineConfig.MachineNodeLabels = map[string]string{"example.com/node": label}
@@ -259,18 +273,52 @@ func FuzzNodeEncoder(f *testing.F) {
 			c.ClusterConfig.ClusterInlineManifests = v1alpha1.ClusterInlineManifests{{InlineManifestName: label, InlineManifestContents: contents}}
 		})
 
-		want, err := config.Encode(node)
+		requireSameEncoding(t, enc, node)
+
+		var docs []configconfig.Document
+
+		for _, d := range base114.Documents() {
+			switch d := d.(type) {
+			case *k8s.KubeNodeConfigV1Alpha1:
+				n := d.DeepCopy()
+				n.LabelsConfig = map[string]string{"example.com/node": label}
+				n.AnnotationsConfig = map[string]string{label: contents}
+				docs = append(docs, n)
+			case *network.HostnameConfigV1Alpha1:
+				h := d.DeepCopy()
+				h.ConfigAuto, h.ConfigHostname = new(nethelpers.AutoHostnameKindOff), label
+				docs = append(docs, h)
+			default:
+				docs = append(docs, d)
+			}
+		}
+
+		inline := k8s.NewKubeInlineManifestConfigV1Alpha1()
+		inline.MetaName, inline.ManifestSpec = label, contents
+
+		node114, err := container.New(append(docs, inline)...)
 		if err != nil {
 			t.Skip(err)
 		}
 
-		got, err := enc.Encode(node)
-		require.NoError(t, err)
-
-		if diff := cmp.Diff(string(want), string(got)); diff != "" {
-			t.Fatalf("NodeEncoder.Encode differs from Encode (-want +got):\n%s", diff)
-		}
+		requireSameEncoding(t, enc114, node114)
 	})
+}
+
+func requireSameEncoding(t *testing.T, enc *config.NodeEncoder, node coreconfig.Provider) {
+	t.Helper()
+
+	want, err := config.Encode(node)
+	if err != nil {
+		t.Skip(err)
+	}
+
+	got, err := enc.Encode(node)
+	require.NoError(t, err)
+
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Fatalf("NodeEncoder.Encode differs from Encode (-want +got):\n%s", diff)
+	}
 }
 
 func BenchmarkNodeEncoder(b *testing.B) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // Build the configs of many workers: each node's own settings are merged into the worker config
@@ -24,7 +25,7 @@ func ExampleNodeEncoder() {
 		log.Fatal(err)
 	}
 
-	cfgs, err := config.Generate(config.Cluster{Name: "fleet", Endpoint: "https://fleet.example:6443", Contract: "v1.13"}, secrets)
+	cfgs, err := config.Generate(config.Cluster{Name: "fleet", Endpoint: "https://fleet.example:6443", Contract: talos.V1_13, KubernetesVersion: "1.36.0"}, secrets)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -65,9 +66,10 @@ func ExampleNodeEncoder() {
 // Configs.NodeWithSettings applies the same merge without parsing it.
 func ExampleNodeSettings_Patch() {
 	p, err := config.NodeSettings{
+		Hostname: "cp-0",
 		Labels:   map[string]string{"example.com/node": "cp-0"},
 		CertSANs: []string{"10.0.0.1"},
-	}.Patch()
+	}.Patch(talos.V1_14)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -76,7 +78,15 @@ func ExampleNodeSettings_Patch() {
 	// Output:
 	// machine:
 	//   certSANs:
-	//   - 10.0.0.1
-	//   nodeLabels:
-	//     example.com/node: cp-0
+	//     - 10.0.0.1
+	// ---
+	// apiVersion: v1alpha1
+	// kind: KubeNodeConfig
+	// labels:
+	//   example.com/node: cp-0
+	// ---
+	// apiVersion: v1alpha1
+	// kind: HostnameConfig
+	// auto: off
+	// hostname: cp-0
 }

@@ -5,32 +5,55 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
+	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
 	"github.com/siderolabs/talos/pkg/machinery/config/merge"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
-	"sigs.k8s.io/yaml"
+	"github.com/siderolabs/talos/pkg/machinery/constants"
+	"github.com/siderolabs/talos/pkg/machinery/labels"
+	"github.com/siderolabs/talos/pkg/machinery/nethelpers"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
-// NodeSettings are what usually differs between the nodes of one role — labels, annotations,
-// taints and extra certificate SANs — as plain data: the content of the typical per-node patch.
-// [NodeSettings.Patch] is that patch; [Configs.NodeWithSettings] applies the settings with the
-// same strategic merge, but from typed values instead of patch text, which makes building the
-// configs of a large fleet several times faster (parsing a patch costs more than applying it).
+// NodeSettings are what usually differs between the nodes of one role — hostname, labels,
+// annotations, taints and extra certificate SANs — as plain data: the content of the typical
+// per-node patch. [NodeSettings.Patch] is that patch for a contract; [Configs.NodeWithSettings]
+// applies the settings with the same strategic merge, but from typed values instead of patch
+// text, which makes building the configs of a large fleet several times faster (parsing a patch
+// costs more than applying it).
+//
+// Each setting is written in the form of the config it is applied to: on contract v1.14 labels,
+// annotations and taints go into the KubeNodeConfig document (machine.nodeLabels on a v1.14
+// config fails: ".machine.nodeLabels is already set in v1alpha1 config"), and from v1.12 the
+// hostname goes into the HostnameConfig document with auto off ("'auto' and 'hostname' cannot
+// be set at the same time"); before, into machine.nodeLabels, ... and machine.network.hostname.
+// certSANs stay in the v1alpha1 document on every contract.
 //
 // The zero NodeSettings changes nothing. Maps and slices are copied where they are used; a
 // NodeSettings is never modified.
 type NodeSettings struct {
-	// Labels are added to the node's labels (machine.nodeLabels); a label the role config
-	// already has is overwritten.
+	// Hostname is the node's static hostname: lowercase letters, digits and "-", at most 63
+	// characters (a fully qualified name has dots between such labels, 253 at most). Empty:
+	// the role config's (a stable generated hostname from v1.12).
+	Hostname string `yaml:"hostname,omitempty" json:"hostname,omitempty"`
+	// Labels are added to the node's labels, overwriting a label the role config already has.
+	// Keys and values are what Kubernetes accepts for labels.
 	Labels map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
-	// Annotations are added to the node's annotations (machine.nodeAnnotations), overwriting.
+	// Annotations are added to the node's annotations, overwriting. Keys are what Kubernetes
+	// accepts for annotation keys.
 	Annotations map[string]string `yaml:"annotations,omitempty" json:"annotations,omitempty"`
-	// Taints are added to the node's taints (machine.nodeTaints, "value:Effect"), overwriting.
+	// Taints are added to the node's taints, overwriting: key to "value:Effect" or "Effect",
+	// where Effect is NoSchedule, PreferNoSchedule or NoExecute.
 	Taints map[string]string `yaml:"taints,omitempty" json:"taints,omitempty"`
 	// CertSANs are appended to the Talos API certificate SANs (machine.certSANs), as a
 	// strategic merge appends lists.
@@ -39,39 +62,174 @@ type NodeSettings struct {
 
 // IsZero reports whether s changes nothing.
 func (s NodeSettings) IsZero() bool {
-	return len(s.Labels) == 0 && len(s.Annotations) == 0 && len(s.Taints) == 0 && len(s.CertSANs) == 0
+	return s.Hostname == "" && len(s.Labels) == 0 && len(s.Annotations) == 0 && len(s.Taints) == 0 && len(s.CertSANs) == 0
 }
 
-// Patch returns the strategic merge patch of the settings: the text to pass to talosctl
-// --config-patch for this node. Applying it gives exactly what [Configs.NodeWithSettings]
-// gives. The zero NodeSettings has no patch and returns the zero Patch.
-func (s NodeSettings) Patch() (patches.Patch, error) {
+// Validate reports every setting Talos or Kubernetes would refuse, at once: errors.Join of
+// *talos.FieldError values (paths are RFC 6901 pointers into the settings, "/labels/<key>"),
+// each matching ErrNodeSettings.
+func (s NodeSettings) Validate() error {
+	var errs []error
+
+	if s.Hostname != "" {
+		if problem := hostnameProblem(s.Hostname); problem != "" {
+			errs = append(errs, &talos.FieldError{Path: "/hostname", Value: s.Hostname,
+				Err: fmt.Errorf("%w: hostname %s", ErrNodeSettings, problem),
+				Fix: "lowercase letters, digits and '-' (no '_'), at most 63 characters, for example \"worker-1\""})
+		}
+	}
+
+	for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
+		if err := labels.ValidateQualifiedName(k); err != nil {
+			errs = append(errs, &talos.FieldError{Path: talos.Pointer("labels", k), Value: k, Err: fmt.Errorf("%w: label key: %w", ErrNodeSettings, err),
+				Fix: "an optional DNS subdomain prefix and \"/\", then a name of at most 63 letters, digits, '-', '_' or '.'"})
+		}
+
+		if err := labels.ValidateLabelValue(s.Labels[k]); err != nil {
+			errs = append(errs, &talos.FieldError{Path: talos.Pointer("labels", k), Value: s.Labels[k], Err: fmt.Errorf("%w: label value: %w", ErrNodeSettings, err),
+				Fix: "at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit (or empty)"})
+		}
+	}
+
+	for _, k := range slices.Sorted(maps.Keys(s.Annotations)) {
+		if err := labels.ValidateQualifiedName(k); err != nil {
+			errs = append(errs, &talos.FieldError{Path: talos.Pointer("annotations", k), Value: k, Err: fmt.Errorf("%w: annotation key: %w", ErrNodeSettings, err)})
+		}
+	}
+
+	for _, k := range slices.Sorted(maps.Keys(s.Taints)) {
+		if err := labels.ValidateQualifiedName(k); err != nil {
+			errs = append(errs, &talos.FieldError{Path: talos.Pointer("taints", k), Value: k, Err: fmt.Errorf("%w: taint key: %w", ErrNodeSettings, err)})
+		}
+
+		value, effect := labels.ParseTaint(s.Taints[k])
+		if !slices.Contains(constants.ValidEffects, effect) {
+			errs = append(errs, &talos.FieldError{Path: talos.Pointer("taints", k), Value: s.Taints[k],
+				Err: fmt.Errorf("%w: taint without a valid effect (%q)", ErrNodeSettings, effect),
+				Fix: "\"value:Effect\" or \"Effect\", with Effect one of " + strings.Join(constants.ValidEffects, ", ")})
+		} else if err := labels.ValidateLabelValue(value); err != nil {
+			errs = append(errs, &talos.FieldError{Path: talos.Pointer("taints", k), Value: s.Taints[k], Err: fmt.Errorf("%w: taint value: %w", ErrNodeSettings, err)})
+		}
+	}
+
+	for i, san := range s.CertSANs {
+		if strings.TrimSpace(san) == "" || strings.ContainsAny(san, " /,") {
+			errs = append(errs, &talos.FieldError{Path: talos.Pointer("certSANs", strconv.Itoa(i)), Value: san, Err: fmt.Errorf("%w: not a host name or IP address", ErrNodeSettings)})
+		}
+	}
+
+	return errors.Join(errs...)
+}
+
+// hostnameProblem says what is wrong with a hostname ("" when nothing): RFC 1123 labels of
+// lowercase letters, digits and '-', the first (the hostname itself) at most 63 characters, the
+// whole at most 253.
+func hostnameProblem(h string) string {
+	if len(h) > 253 {
+		return "is longer than 253 characters"
+	}
+
+	for i, label := range strings.Split(h, ".") {
+		switch {
+		case label == "":
+			return "has an empty label"
+		case len(label) > 63 && i == 0:
+			return "is longer than 63 characters"
+		case len(label) > 63:
+			return "has a label longer than 63 characters"
+		case label[0] == '-' || label[len(label)-1] == '-':
+			return "starts or ends a label with '-'"
+		}
+
+		for _, r := range label {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
+			case r >= 'A' && r <= 'Z':
+				return "has uppercase letters"
+			case r == '_':
+				return "has an underscore"
+			default:
+				return fmt.Sprintf("has the character %q", r)
+			}
+		}
+	}
+
+	return ""
+}
+
+// settingsForms says where the settings go in a config: into the KubeNodeConfig document
+// (labels, annotations, taints) and the HostnameConfig document (hostname) when the config has
+// them, else into the v1alpha1 document.
+type settingsForms struct {
+	nodeDocument, hostnameDocument bool
+}
+
+func formsOf(cfg coreconfig.Provider) settingsForms {
+	var f settingsForms
+
+	for _, d := range cfg.Documents() {
+		switch d.(type) {
+		case *k8s.KubeNodeConfigV1Alpha1:
+			f.nodeDocument = true
+		case *network.HostnameConfigV1Alpha1:
+			f.hostnameDocument = true
+		}
+	}
+
+	return f
+}
+
+// formsFor is where the settings go on a contract: the documents generation writes for it.
+func formsFor(c talos.Contract) settingsForms {
+	return settingsForms{
+		nodeDocument:     c.Form(talos.SettingNodeLabels).Document(),
+		hostnameDocument: c.Form(talos.SettingHostname).Document(),
+	}
+}
+
+// touchesDocuments reports whether applying s in forms f writes a document other than v1alpha1.
+func (s NodeSettings) touchesDocuments(f settingsForms) bool {
+	return f.nodeDocument && (len(s.Labels) > 0 || len(s.Annotations) > 0 || len(s.Taints) > 0) ||
+		f.hostnameDocument && s.Hostname != ""
+}
+
+// Patch returns the strategic merge patch of the settings in the form of contract c: the text to
+// pass to talosctl --config-patch for this node. Applying it to a config generated for c gives
+// exactly what [Configs.NodeWithSettings] gives. The zero NodeSettings has no patch and returns
+// the zero Patch. Invalid settings ([NodeSettings.Validate]) and the zero contract are errors.
+func (s NodeSettings) Patch(c talos.Contract) (patches.Patch, error) {
+	if err := c.Check("contract"); err != nil {
+		return patches.Patch{}, fmt.Errorf("node settings patch: %w", err)
+	}
+
+	if err := s.Validate(); err != nil {
+		return patches.Patch{}, fmt.Errorf("node settings patch: %w", err)
+	}
+
 	if s.IsZero() {
 		return patches.Patch{}, nil
 	}
 
-	machine := map[string]any{}
+	var texts []string
 
-	for key, value := range map[string]map[string]string{
-		"nodeLabels":      s.Labels,
-		"nodeAnnotations": s.Annotations,
-		"nodeTaints":      s.Taints,
-	} {
-		if len(value) > 0 {
-			machine[key] = value
+	for _, doc := range s.patchDocuments(formsFor(c)) {
+		var b strings.Builder
+
+		enc := yaml.NewEncoder(&b)
+		enc.SetIndent(2)
+
+		if err := enc.Encode(doc); err != nil {
+			return patches.Patch{}, fmt.Errorf("node settings patch: %w", err)
 		}
+
+		if err := enc.Close(); err != nil {
+			return patches.Patch{}, fmt.Errorf("node settings patch: %w", err)
+		}
+
+		texts = append(texts, b.String())
 	}
 
-	if len(s.CertSANs) > 0 {
-		machine["certSANs"] = s.CertSANs
-	}
-
-	text, err := yaml.Marshal(map[string]any{"machine": machine})
-	if err != nil {
-		return patches.Patch{}, fmt.Errorf("node settings patch: %w", err)
-	}
-
-	p, err := patches.Strategic(string(text))
+	p, err := patches.Strategic(strings.Join(texts, "---\n"))
 	if err != nil {
 		return patches.Patch{}, fmt.Errorf("node settings patch: %w", err)
 	}
@@ -79,43 +237,179 @@ func (s NodeSettings) Patch() (patches.Patch, error) {
 	return p, nil
 }
 
-// document returns the settings as the v1alpha1 patch document that parsing [NodeSettings.Patch]
-// gives, with copies of the maps and slices.
-func (s NodeSettings) document() *v1alpha1.Config {
-	m := &v1alpha1.MachineConfig{}
+// patchDocuments are the patch's documents as YAML nodes, keys in a fixed, readable order: what
+// [NodeSettings.documents] holds as typed documents.
+func (s NodeSettings) patchDocuments(f settingsForms) []*yaml.Node {
+	var docs []*yaml.Node
 
-	if len(s.Labels) > 0 {
-		m.MachineNodeLabels = maps.Clone(s.Labels)
+	machine := &yaml.Node{Kind: yaml.MappingNode}
+
+	if !f.nodeDocument {
+		addStringMap(machine, "nodeLabels", s.Labels)
+		addStringMap(machine, "nodeAnnotations", s.Annotations)
+		addStringMap(machine, "nodeTaints", s.Taints)
 	}
 
-	if len(s.Annotations) > 0 {
-		m.MachineNodeAnnotations = maps.Clone(s.Annotations)
-	}
-
-	if len(s.Taints) > 0 {
-		m.MachineNodeTaints = maps.Clone(s.Taints)
+	if !f.hostnameDocument && s.Hostname != "" {
+		addPair(machine, "network", mapping("hostname", scalar(s.Hostname)))
 	}
 
 	if len(s.CertSANs) > 0 {
-		m.MachineCertSANs = slices.Clone(s.CertSANs)
+		seq := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, san := range s.CertSANs {
+			seq.Content = append(seq.Content, scalar(san))
+		}
+
+		addPair(machine, "certSANs", seq)
+	}
+
+	if len(machine.Content) > 0 {
+		docs = append(docs, mapping("machine", machine))
+	}
+
+	if f.nodeDocument && (len(s.Labels) > 0 || len(s.Annotations) > 0 || len(s.Taints) > 0) {
+		doc := mapping("apiVersion", scalar("v1alpha1"), "kind", scalar("KubeNodeConfig"))
+		addStringMap(doc, "labels", s.Labels)
+		addStringMap(doc, "annotations", s.Annotations)
+		addStringMap(doc, "taints", s.Taints)
+		docs = append(docs, doc)
+	}
+
+	if f.hostnameDocument && s.Hostname != "" {
+		docs = append(docs, mapping("apiVersion", scalar("v1alpha1"), "kind", scalar("HostnameConfig"),
+			"auto", scalar("off"), "hostname", scalar(s.Hostname)))
+	}
+
+	return docs
+}
+
+func scalar(v string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+}
+
+// mapping builds a mapping node from key, value pairs.
+func mapping(kv ...any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+
+	for i := 0; i < len(kv); i += 2 {
+		addPair(n, kv[i].(string), kv[i+1].(*yaml.Node)) //nolint:forcetypeassert // local use
+	}
+
+	return n
+}
+
+func addPair(n *yaml.Node, key string, value *yaml.Node) {
+	n.Content = append(n.Content, scalar(key), value)
+}
+
+// addStringMap adds key: m with m's keys sorted, unless m is empty.
+func addStringMap(n *yaml.Node, key string, m map[string]string) {
+	if len(m) == 0 {
+		return
+	}
+
+	inner := &yaml.Node{Kind: yaml.MappingNode}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		addPair(inner, k, scalar(m[k]))
+	}
+
+	addPair(n, key, inner)
+}
+
+// documents returns the settings as the patch documents that parsing [NodeSettings.Patch]
+// gives for forms f, with copies of the maps and slices: the v1alpha1 document (when it has
+// anything), then KubeNodeConfig, then HostnameConfig.
+func (s NodeSettings) documents(f settingsForms) []configconfig.Document {
+	var docs []configconfig.Document
+
+	if v1 := s.v1alpha1Document(f); v1 != nil {
+		docs = append(docs, v1)
+	}
+
+	if f.nodeDocument && (len(s.Labels) > 0 || len(s.Annotations) > 0 || len(s.Taints) > 0) {
+		n := k8s.NewKubeNodeConfigV1Alpha1()
+		n.LabelsConfig = cloneNonEmpty(s.Labels)
+		n.AnnotationsConfig = cloneNonEmpty(s.Annotations)
+		n.TaintsConfig = cloneNonEmpty(s.Taints)
+		docs = append(docs, n)
+	}
+
+	if f.hostnameDocument && s.Hostname != "" {
+		h := network.NewHostnameConfigV1Alpha1()
+		h.ConfigAuto = new(nethelpers.AutoHostnameKindOff)
+		h.ConfigHostname = s.Hostname
+		docs = append(docs, h)
+	}
+
+	return docs
+}
+
+func cloneNonEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+
+	return maps.Clone(m)
+}
+
+// v1alpha1Document returns the settings that stay in the v1alpha1 document for forms f, nil
+// when there are none.
+func (s NodeSettings) v1alpha1Document(f settingsForms) *v1alpha1.Config {
+	m := &v1alpha1.MachineConfig{}
+	empty := true
+
+	if !f.nodeDocument {
+		if len(s.Labels) > 0 {
+			m.MachineNodeLabels, empty = maps.Clone(s.Labels), false
+		}
+
+		if len(s.Annotations) > 0 {
+			m.MachineNodeAnnotations, empty = maps.Clone(s.Annotations), false
+		}
+
+		if len(s.Taints) > 0 {
+			m.MachineNodeTaints, empty = maps.Clone(s.Taints), false
+		}
+	}
+
+	if !f.hostnameDocument && s.Hostname != "" {
+		m.MachineNetwork, empty = &v1alpha1.NetworkConfig{NetworkHostname: s.Hostname}, false
+	}
+
+	if len(s.CertSANs) > 0 {
+		m.MachineCertSANs, empty = slices.Clone(s.CertSANs), false
+	}
+
+	if empty {
+		return nil
 	}
 
 	return &v1alpha1.Config{MachineConfig: m}
 }
 
-// mergeSettings merges the settings' document into cfg, a deep copy of its own that no one else
-// holds (made by deepClone, which also copies the maps machinery's DeepCopy shares), exactly as configpatcher.StrategicMerge merges a patch document into the v1alpha1
-// document, but in place: StrategicMerge would clone cfg once more.
+// mergeSettings merges the settings into cfg, in the form of cfg ([formsOf]), exactly as
+// configpatcher.StrategicMerge merges [NodeSettings.Patch]. cfg is a deep copy of its own that no
+// one else holds (made by deepClone, which also copies the maps machinery's DeepCopy shares):
+// when the settings touch only the v1alpha1 document they are merged in place (StrategicMerge
+// would clone cfg once more).
 func mergeSettings(cfg coreconfig.Provider, s NodeSettings) (coreconfig.Provider, error) {
-	if ctr, ok := cfg.(*container.Container); ok && !ctr.Readonly() && ctr.RawV1Alpha1() != nil {
-		if err := merge.Merge(ctr.RawV1Alpha1(), s.document()); err != nil {
-			return nil, err
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+
+	f := formsOf(cfg)
+
+	if ctr, ok := cfg.(*container.Container); ok && !ctr.Readonly() && ctr.RawV1Alpha1() != nil && !s.touchesDocuments(f) {
+		if doc := s.v1alpha1Document(f); doc != nil {
+			if err := merge.Merge(ctr.RawV1Alpha1(), doc); err != nil {
+				return nil, err
+			}
 		}
 
 		return ctr, nil
 	}
 
-	patch, err := container.New(s.document())
+	patch, err := container.New(s.documents(f)...)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +420,7 @@ func mergeSettings(cfg coreconfig.Provider, s NodeSettings) (coreconfig.Provider
 // NodeWithSettings returns the config of one node like [Configs.Node], with the node's settings
 // applied between the role layer and the node's own patches:
 //
-//	cs.NodeWithSettings(role, l, s, node...) == cs.Node(role, l, s.Patch(), node...)
+//	cs.NodeWithSettings(role, l, s, node...) == cs.Node(role, l, s.Patch(contract), node...)
 //
 // but without parsing the settings as patch text. cs is not modified. On error there is no
 // output; a failing patch gives a *LayerError.

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func TestNodeWithSettingsEqualsPatch(t *testing.T) {
@@ -15,20 +17,19 @@ func TestNodeWithSettingsEqualsPatch(t *testing.T) {
 
 	settings := nodeSettingsCases
 
-	// A role layer that sets what the settings then override or extend.
-	roleLayer := patches.MustParse("machine:\n  nodeLabels:\n    role: worker\n  certSANs:\n    - role.example\n")
-
-	for _, contract := range []string{"v1.13", "v1.11"} {
+	for _, contract := range settingsContracts {
 		cfgs := nodeEncoderRoles(t, contract)
+		roleText, nodeText := layerTexts(contract)
+		roleLayer := patches.MustParse(roleText)
 
 		for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
 			for _, layers := range []config.Layers{{}, {AllNodes: []patches.Patch{roleLayer}}} {
 				for _, tt := range settings {
-					for _, extra := range [][]patches.Patch{nil, {patches.MustParse("machine:\n  nodeLabels:\n    a: from-node-patch\n")}} {
+					for _, extra := range [][]patches.Patch{nil, {patches.MustParse(nodeText)}} {
 						t.Run(contract+"/"+role.String()+"/"+tt.name, func(t *testing.T) {
 							t.Parallel()
 
-							p, err := tt.s.Patch()
+							p, err := tt.s.Patch(talos.MustParseContract(contract))
 							require.NoError(t, err)
 
 							viaPatch := append([]patches.Patch{}, extra...)
@@ -51,6 +52,10 @@ func TestNodeWithSettingsEqualsPatch(t *testing.T) {
 							if diff := cmp.Diff(string(wantYAML), string(gotYAML)); diff != "" {
 								t.Fatalf("NodeWithSettings differs from Node with the settings' patch (-patch +settings):\n%s", diff)
 							}
+
+							// Talos accepts the node's config.
+							_, err = config.Validate(got, config.ModeContainer)
+							require.NoError(t, err)
 						})
 					}
 				}
@@ -62,18 +67,84 @@ func TestNodeWithSettingsEqualsPatch(t *testing.T) {
 func TestNodeSettingsPatch(t *testing.T) {
 	t.Parallel()
 
-	p, err := config.NodeSettings{
+	s := config.NodeSettings{
+		Hostname: "cp-0",
 		Labels:   map[string]string{"example.com/node": "cp-0"},
 		Taints:   map[string]string{"dedicated": "db:NoSchedule"},
 		CertSANs: []string{"10.0.0.1"},
-	}.Patch()
+	}
+
+	p, err := s.Patch(talos.V1_11)
 	require.NoError(t, err)
 	require.Equal(t, patches.KindStrategic, p.Kind())
-	require.Equal(t, "machine:\n  certSANs:\n  - 10.0.0.1\n  nodeLabels:\n    example.com/node: cp-0\n  nodeTaints:\n    dedicated: db:NoSchedule\n", p.String())
+	require.Equal(t, "machine:\n  nodeLabels:\n    example.com/node: cp-0\n  nodeTaints:\n    dedicated: db:NoSchedule\n  network:\n    hostname: cp-0\n  certSANs:\n    - 10.0.0.1\n", p.String())
 
-	zero, err := config.NodeSettings{}.Patch()
+	p, err = s.Patch(talos.V1_13)
+	require.NoError(t, err)
+	require.Equal(t, "machine:\n  nodeLabels:\n    example.com/node: cp-0\n  nodeTaints:\n    dedicated: db:NoSchedule\n  certSANs:\n    - 10.0.0.1\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\nhostname: cp-0\n", p.String())
+
+	p, err = s.Patch(talos.V1_14)
+	require.NoError(t, err)
+	require.Equal(t, "machine:\n  certSANs:\n    - 10.0.0.1\n---\napiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  example.com/node: cp-0\ntaints:\n  dedicated: db:NoSchedule\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\nhostname: cp-0\n", p.String())
+
+	zero, err := config.NodeSettings{}.Patch(talos.V1_14)
 	require.NoError(t, err)
 	require.True(t, zero.IsZero())
+
+	_, err = s.Patch(0)
+	require.ErrorIs(t, err, config.ErrNoContract)
+}
+
+// TestNodeSettingsBadInput: what Talos or Kubernetes refuses is an error naming the setting and
+// the fix, and nothing is built.
+func TestNodeSettingsBadInput(t *testing.T) {
+	t.Parallel()
+
+	cfgs := nodeEncoderRoles(t, "v1.14")
+
+	enc, err := config.NewNodeEncoder(cfgs.Worker)
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name string
+		s    config.NodeSettings
+		path string
+		text string
+	}{
+		{"uppercase hostname", config.NodeSettings{Hostname: "Worker-1"}, "/hostname", "uppercase"},
+		{"underscore hostname", config.NodeSettings{Hostname: "worker_1"}, "/hostname", "underscore"},
+		{"long hostname", config.NodeSettings{Hostname: strings.Repeat("a", 64)}, "/hostname", "longer than 63"},
+		{"hostname ends with dash", config.NodeSettings{Hostname: "worker-"}, "/hostname", "'-'"},
+		{"label key", config.NodeSettings{Labels: map[string]string{"bad key": "x"}}, "/labels/bad key", "label key"},
+		{"label value", config.NodeSettings{Labels: map[string]string{"zone": "eu 1"}}, "/labels/zone", "label value"},
+		{"long label value", config.NodeSettings{Labels: map[string]string{"zone": strings.Repeat("x", 64)}}, "/labels/zone", "label value"},
+		{"label key with slash", config.NodeSettings{Labels: map[string]string{"a/b/c": "x"}}, "/labels/a~1b~1c", "label key"},
+		{"taint without effect", config.NodeSettings{Taints: map[string]string{"dedicated": "db"}}, "/taints/dedicated", "effect"},
+		{"taint bad effect", config.NodeSettings{Taints: map[string]string{"dedicated": "db:Sometimes"}}, "/taints/dedicated", "NoSchedule, PreferNoSchedule, NoExecute"},
+		{"annotation key", config.NodeSettings{Annotations: map[string]string{"-x": "y"}}, "/annotations/-x", "annotation key"},
+		{"empty SAN", config.NodeSettings{CertSANs: []string{" "}}, "/certSANs/0", "host name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+
+			err := tc.s.Validate()
+			require.ErrorIs(t, err, config.ErrNodeSettings)
+			require.Equal(t, []string{tc.path}, fieldPaths(err), "err: %v", err)
+			require.ErrorContains(t, err, tc.text)
+
+			cfg, err := cfgs.NodeWithSettings(config.RoleWorker, config.Layers{}, tc.s)
+			require.ErrorIs(t, err, config.ErrNodeSettings)
+			require.Nil(t, cfg)
+
+			out, err := enc.EncodeWithSettings(tc.s)
+			require.ErrorIs(t, err, config.ErrNodeSettings)
+			require.Nil(t, out)
+
+			p, err := tc.s.Patch(talos.V1_14)
+			require.ErrorIs(t, err, config.ErrNodeSettings)
+			require.True(t, p.IsZero())
+		})
+	}
 }
 
 func TestNodeWithSettingsDoesNotModifyInputs(t *testing.T) {
@@ -142,7 +213,7 @@ func BenchmarkNodeWithSettings(b *testing.B) {
 	cfgs := nodeEncoderRoles(b, "v1.13")
 	s := config.NodeSettings{Labels: map[string]string{"example.com/node": "worker-7"}, CertSANs: []string{"10.0.0.8"}}
 
-	p, err := s.Patch()
+	p, err := s.Patch(talos.V1_13)
 	require.NoError(b, err)
 
 	b.Run("NodeWithSettings", func(b *testing.B) {
@@ -184,4 +255,24 @@ var nodeSettingsCases = []struct {
 	{"empty maps", config.NodeSettings{Labels: map[string]string{}, CertSANs: []string{}}},
 	{"only SANs", config.NodeSettings{CertSANs: []string{"role.example", "10.0.0.9"}}},
 	{"only taints", config.NodeSettings{Taints: map[string]string{"role": "x:NoExecute"}}},
+	{"hostname", config.NodeSettings{Hostname: "worker-7"}},
+	{"fqdn and labels", config.NodeSettings{Hostname: "worker-7.dc1.example", Labels: map[string]string{"zone": "eu-1"}, Taints: map[string]string{"gpu": "NoSchedule"}}},
+	{"true-looking values", config.NodeSettings{Labels: map[string]string{"enabled": "true", "n": "1"}, Annotations: map[string]string{"x": "null"}}},
 }
+
+// layerTexts are a role layer that sets what the settings then override or extend, and a node
+// patch, in the form of the contract: machine.nodeLabels up to v1.13, the KubeNodeConfig
+// document on v1.14.
+func layerTexts(contract string) (role, node string) {
+	if talos.MustParseContract(contract).Form(talos.SettingNodeLabels).Document() {
+		return "machine:\n  certSANs:\n    - role.example\n---\napiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  role: worker\nannotations:\n  a: b\ntaints:\n  role: y:NoSchedule\n",
+			"apiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  a: from-node-patch\n"
+	}
+
+	return "machine:\n  nodeLabels:\n    role: worker\n  nodeAnnotations:\n    a: b\n  nodeTaints:\n    role: y:NoSchedule\n  certSANs:\n    - role.example\n",
+		"machine:\n  nodeLabels:\n    a: from-node-patch\n"
+}
+
+// settingsContracts are the contracts the node settings tests cover: each form of labels and
+// hostname (v1alpha1 before v1.12, HostnameConfig from v1.12, KubeNodeConfig from v1.14).
+var settingsContracts = []string{"v1.14", "v1.13", "v1.11"}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // TestLoadSecretsRoundTrip: the talosctl gen secrets file loads and marshals back to the same
@@ -77,7 +78,7 @@ func TestNewSecrets(t *testing.T) {
 
 	created := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-	s, err := config.NewSecrets(created, coreconfig.TalosVersion1_13)
+	s, err := config.NewSecrets(created, talos.V1_13)
 	require.NoError(t, err)
 	require.Equal(t, created, s.CreatedAt())
 	require.Len(t, s.ClusterID(), 44)
@@ -115,13 +116,14 @@ func TestNewSecrets(t *testing.T) {
 func TestNewSecretsErrors(t *testing.T) {
 	t.Parallel()
 
-	_, err := config.NewSecrets(time.Now(), nil)
+	_, err := config.NewSecrets(time.Now(), 0)
 	require.ErrorIs(t, err, config.ErrNoContract)
+	require.ErrorContains(t, err, "contract: talos version contract is required")
 
-	_, err = config.NewSecrets(time.Now(), &coreconfig.VersionContract{Major: 1, Minor: 14})
-	require.ErrorIs(t, err, config.ErrContractUnsupported)
+	_, err = config.NewSecrets(time.Now(), talos.Contract(99))
+	require.ErrorIs(t, err, config.ErrUnknownContract)
 
-	_, err = config.NewSecrets(time.Time{}, coreconfig.TalosVersion1_13)
+	_, err = config.NewSecrets(time.Time{}, talos.V1_13)
 	require.ErrorIs(t, err, config.ErrInvalid)
 }
 

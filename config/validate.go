@@ -224,6 +224,9 @@ type machineryPath struct {
 // between documents (the legacy KubeSpan fields and the KubeSpanConfig document).
 var machinerySpecificPaths = []machineryPath{
 	{regexp.MustCompile(`^\.cluster\.discovery should be enabled`), "v1alpha1", "cluster.discovery.enabled"},
+	{regexp.MustCompile(`^cluster ID \(\.cluster\.id or DiscoveryIdentityConfig\) should be set`), "v1alpha1", "cluster.id"},
+	{regexp.MustCompile(`^cluster secret \(\.cluster\.secret or DiscoveryIdentityConfig\) should be set`), "v1alpha1", "cluster.secret"},
+	{regexp.MustCompile(`^hostDNS config is required in container mode`), "v1alpha1", "machine.features.hostDNS"},
 	{regexp.MustCompile(`^kubespan link MTU`), "v1alpha1", "machine.network.kubespan.mtu"},
 	{regexp.MustCompile(`^KubeSpan endpoint filter`), "v1alpha1", "machine.network.kubespan.filters.endpoints"},
 	{regexp.MustCompile(`^KubeSpan exclude advertised networks filter`), "v1alpha1", "machine.network.kubespan.filters.excludeAdvertisedNetworks"},

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"slices"
 	"testing"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func TestValidateGenerated(t *testing.T) {
@@ -19,23 +21,29 @@ func TestValidateGenerated(t *testing.T) {
 	withDisk.InstallDisk = "/dev/sda"
 
 	old := demo()
-	old.Contract, old.KubernetesVersion = "v1.0", "1.23.6"
+	old.Contract, old.KubernetesVersion = talos.V1_0, "1.23.6"
+
+	v114 := withDisk
+	v114.Contract, v114.KubernetesVersion, v114.KubeSpan = talos.V1_14, "1.37.0", true
+	v114.InstallImage = "ghcr.io/siderolabs/installer:v1.14.1" // v1.14 warns without one
 
 	for _, tc := range []struct {
 		name    string
 		cluster config.Cluster
 		mode    config.Mode
 		paths   []string // field paths of the errors, sorted; nil: valid
+		cpPaths []string // more paths for the control plane only
 	}{
-		{"container", demo(), config.ModeContainer, nil},
-		{"cloud", demo(), config.ModeCloud, nil},
-		{"metal without install disk", demo(), config.ModeMetal, []string{"v1alpha1.machine.install.disk"}},
-		{"metal with install disk", withDisk, config.ModeMetal, nil},
-		{"v1.0 in container mode", old, config.ModeContainer, []string{
-			"v1alpha1.machine.features.hostDNS.enabled",
-			"v1alpha1.machine.features.hostDNS.forwardKubeDNSToHost",
-		}},
-		{"v1.0 on metal", old, config.ModeCloud, nil},
+		{"container", demo(), config.ModeContainer, nil, nil},
+		{"cloud", demo(), config.ModeCloud, nil, nil},
+		{"metal without install disk", demo(), config.ModeMetal, []string{"v1alpha1 /machine/install/disk"}, nil},
+		{"metal with install disk", withDisk, config.ModeMetal, nil, nil},
+		{"v1.14 container", v114, config.ModeContainer, nil, nil},
+		{"v1.14 metal with install disk", v114, config.ModeMetal, nil, nil},
+		// machinery v1.14 needs an etcd encryption secret for v1.0-v1.2 control planes, which
+		// get the aescbc secret a v1.13 bundle does not have: Talos's own finding, passed on.
+		{"v1.0 in container mode", old, config.ModeContainer, []string{"v1alpha1 /machine/features/hostDNS"}, []string{"v1alpha1 /cluster/etcd"}},
+		{"v1.0 in the cloud", old, config.ModeCloud, nil, []string{"v1alpha1 /cluster/etcd"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -47,14 +55,20 @@ func TestValidateGenerated(t *testing.T) {
 				warnings, err := config.Validate(cfg, tc.mode)
 				require.Empty(t, warnings)
 
-				if tc.paths == nil {
+				want := tc.paths
+				if cfg == cfgs.ControlPlane {
+					want = append(slices.Clone(want), tc.cpPaths...)
+					slices.Sort(want)
+				}
+
+				if want == nil {
 					require.NoError(t, err)
 
 					continue
 				}
 
 				require.ErrorIs(t, err, config.ErrInvalid)
-				require.Equal(t, tc.paths, fieldPaths(err), "err: %v", err)
+				require.Equal(t, want, fieldPaths(err), "err: %v", err)
 			}
 		})
 	}
@@ -80,27 +94,27 @@ func TestValidateExtraChecks(t *testing.T) {
 			name:     "endpoint without port",
 			patch:    "cluster:\n  controlPlane:\n    endpoint: https://10.5.0.2\n",
 			sentinel: config.ErrEndpoint,
-			paths:    []string{"v1alpha1.cluster.controlPlane.endpoint"},
-			text:     `try "https://10.5.0.2:6443"`,
+			paths:    []string{"v1alpha1 /cluster/controlPlane/endpoint"},
+			text:     `fix: "https://10.5.0.2:6443"`,
 		},
 		{
 			name:     "endpoint http",
 			patch:    "cluster:\n  controlPlane:\n    endpoint: http://cp.example.com:6443\n",
 			sentinel: config.ErrEndpoint,
-			paths:    []string{"v1alpha1.cluster.controlPlane.endpoint"},
-			text:     `try "https://cp.example.com:6443"`,
+			paths:    []string{"v1alpha1 /cluster/controlPlane/endpoint"},
+			text:     `fix: "https://cp.example.com:6443"`,
 		},
 		{
 			name:     "custom cni without urls (machinery only warns)",
 			patch:    "cluster:\n  network:\n    cni:\n      name: custom\n",
 			sentinel: config.ErrCNI,
-			paths:    []string{"v1alpha1.cluster.network.cni.urls"},
+			paths:    []string{"v1alpha1 /cluster/network/cni/urls"},
 		},
 		{
 			name:     "kubespan without discovery",
 			patch:    "cluster:\n  discovery:\n    enabled: false\n---\napiVersion: v1alpha1\nkind: KubeSpanConfig\nenabled: true\n",
 			sentinel: config.ErrInvalid,
-			paths:    []string{"v1alpha1.cluster.discovery.enabled"},
+			paths:    []string{"v1alpha1 /cluster/discovery/enabled"},
 			text:     "kubespan needs cluster discovery",
 		},
 		{
@@ -108,7 +122,7 @@ func TestValidateExtraChecks(t *testing.T) {
 			patch:    "apiVersion: v1alpha1\nkind: KubeSpanConfig\nenabled: true\n",
 			more:     `[{"op":"remove","path":"/cluster/id"},{"op":"remove","path":"/cluster/secret"}]`,
 			sentinel: config.ErrInvalid,
-			paths:    []string{"v1alpha1.cluster.id", "v1alpha1.cluster.secret"},
+			paths:    []string{"v1alpha1 /cluster/id", "v1alpha1 /cluster/secret"},
 			text:     "kubespan needs cluster.secret",
 		},
 		{
@@ -116,15 +130,15 @@ func TestValidateExtraChecks(t *testing.T) {
 			patch:    "machine:\n  network:\n    kubespan:\n      enabled: true\n      mtu: 1000\n      filters:\n        endpoints: ['10.0.0.0/33', '0.0.0.0/0']\n",
 			sentinel: config.ErrInvalid,
 			paths: []string{
-				"v1alpha1.machine.network.kubespan.filters.endpoints[0]",
-				"v1alpha1.machine.network.kubespan.mtu",
+				"v1alpha1 /machine/network/kubespan/filters/endpoints/0",
+				"v1alpha1 /machine/network/kubespan/mtu",
 			},
 		},
 		{
 			name:     "kubespan document problems are under the document",
 			patch:    "apiVersion: v1alpha1\nkind: KubeSpanConfig\nenabled: true\nmtu: 1000\nfilters:\n  endpoints: ['10.0.0.0/33', '0.0.0.0/0']\n",
 			sentinel: config.ErrInvalid,
-			paths:    []string{"KubeSpanConfig.filters.endpoints[0]", "KubeSpanConfig.mtu"},
+			paths:    []string{"KubeSpanConfig /filters/endpoints/0", "KubeSpanConfig /mtu"},
 		},
 		{
 			name:     "machinery's problem of another document names that document",
@@ -138,9 +152,9 @@ func TestValidateExtraChecks(t *testing.T) {
 			patch:    "cluster:\n  controlPlane:\n    endpoint: https://10.5.0.2\n  network:\n    dnsDomain: \"bad domain\"\n    cni:\n      name: none\n      urls: [https://example.com/cni.yaml]\n",
 			sentinel: config.ErrCNI,
 			paths: []string{
-				"v1alpha1.cluster.controlPlane.endpoint",
-				"v1alpha1.cluster.network.cni.urls",
-				"v1alpha1.cluster.network.dnsDomain",
+				"v1alpha1 /cluster/controlPlane/endpoint",
+				"v1alpha1 /cluster/network/cni/urls",
+				"v1alpha1 /cluster/network/dnsDomain",
 			},
 		},
 	} {
@@ -179,7 +193,7 @@ func TestValidateWarnings(t *testing.T) {
 
 	warnings, err := config.Validate(cfg, config.ModeContainer)
 	require.NoError(t, err)
-	require.Equal(t, []string{`use "worker" instead of "join" for machine type`}, warnings)
+	require.Equal(t, []talos.Warning{{Document: talos.Document{Kind: "v1alpha1"}, Message: `use "worker" instead of "join" for machine type`}}, warnings)
 }
 
 func TestValidateArguments(t *testing.T) {

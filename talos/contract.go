@@ -169,13 +169,15 @@ func (c Contract) String() string {
 	}
 }
 
-// MarshalText implements encoding.TextMarshaler: "v1.14". An invalid contract is an error.
+// MarshalText implements encoding.TextMarshaler: "v1.14", and "" for the zero value (as
+// netip.Addr does), so a description with a missing contract writes and reads back as missing;
+// the functions it is given to then refuse it. Any other invalid contract is an error.
 func (c Contract) MarshalText() ([]byte, error) {
-	if !c.IsValid() {
-		if c == 0 {
-			return nil, fmt.Errorf("marshal contract: %w", ErrNoContract)
-		}
+	if c == 0 {
+		return []byte{}, nil
+	}
 
+	if !c.IsValid() {
 		return nil, fmt.Errorf("marshal contract: %w: %s", ErrUnknownContract, c)
 	}
 
@@ -183,8 +185,15 @@ func (c Contract) MarshalText() ([]byte, error) {
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler with [ParseContract]: a YAML or JSON
-// field of type Contract takes "v1.14" and refuses anything ParseContract refuses, "" included.
+// field of type Contract takes "v1.14" and refuses anything ParseContract refuses, except
+// that "" gives the zero value (missing; see MarshalText).
 func (c *Contract) UnmarshalText(text []byte) error {
+	if len(text) == 0 {
+		*c = 0
+
+		return nil
+	}
+
 	parsed, err := ParseContract(string(text))
 	if err != nil {
 		return err
