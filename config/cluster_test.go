@@ -171,7 +171,11 @@ func TestClusterWarnings(t *testing.T) {
 		}}},
 		{"kubernetes too new, refused", func(c *config.Cluster) { c.Contract = talos.V1_3 }, nil},
 		{"no kubernetes version", func(c *config.Cluster) { c.KubernetesVersion = "" }, nil},
-		{"invalid fields are skipped", func(c *config.Cluster) { c.Contract = 0; c.KubernetesVersion = "y"; c.AllowUnsupportedKubernetes = true }, nil},
+		{"invalid fields are skipped", func(c *config.Cluster) {
+			c.Contract = 0
+			c.KubernetesVersion = "y"
+			c.AllowUnsupportedKubernetes = true
+		}, nil},
 		{"flannel without kube-proxy", func(c *config.Cluster) { c.CNI = config.CNI{} }, []talos.Warning{{
 			Path: "/kubeProxyDisabled", Message: "flannel does not replace kube-proxy; use cni none with a CNI that does (Cilium), or keep kube-proxy",
 		}}},

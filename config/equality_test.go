@@ -2,9 +2,9 @@ package config_test
 
 import (
 	"crypto/x509"
-	"fmt"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"

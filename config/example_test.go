@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/talospatch/talospatch/config"
-	"github.com/talospatch/talospatch/talos"
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // Generate the configs of a cluster that is ready for Cilium. The secrets are created once

@@ -1,12 +1,12 @@
 package config_test
 
 import (
-	"strings"
 	"bytes"
 	"fmt"
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
-	"github.com/talospatch/talospatch/talos"
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // roleConfigs returns cs with the role config of role replaced by cfg.

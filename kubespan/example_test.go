@@ -7,10 +7,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 
 	"github.com/talospatch/talospatch/kubespan"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func ExampleAddress() {
@@ -26,8 +26,7 @@ func ExampleAddress() {
 }
 
 func ExampleKubeSpanSections() {
-	contract, _ := config.ParseContractFromVersion("v1.13")
-	s, _ := kubespan.KubeSpanSections(contract, kubespan.KubeSpan{
+	s, _ := kubespan.KubeSpanSections(talos.V1_13, kubespan.KubeSpan{
 		Enabled:         true,
 		EndpointFilters: []kubespan.EndpointFilter{kubespan.MustParseEndpointFilter("0.0.0.0/0"), kubespan.MustParseEndpointFilter("!192.168.0.0/16")},
 	})
@@ -37,9 +36,6 @@ func ExampleKubeSpanSections() {
 	// apiVersion: v1alpha1
 	// kind: KubeSpanConfig
 	// enabled: true
-	// advertiseKubernetesNetworks: false
-	// allowDownPeerBypass: false
-	// harvestExtraEndpoints: false
 	// filters:
 	//     endpoints:
 	//         - 0.0.0.0/0
@@ -76,12 +72,11 @@ func ExampleWritePeerStatuses() {
 }
 
 func ExampleUpgradeSections() {
-	contract, _ := config.ParseContractFromVersion("v1.12")
 	secrets := kubespan.ClusterSecrets{ // the existing cluster's values, from its secrets bundle
 		ID:     "8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=",
 		Secret: "eG08xZiqrOzSIO5P9cCCCTeQEeQCmUL6FLgT59T1jS0=",
 	}
-	s, _ := kubespan.UpgradeSections(contract, secrets, kubespan.Discovery{})
+	s, _ := kubespan.UpgradeSections(talos.V1_12, secrets, kubespan.Discovery{})
 	p, _ := s.Patch()
 	fmt.Print(p.String())
 	// Output:
@@ -120,10 +115,10 @@ mtu: 1200
 	_, err = kubespan.Validate(cfg)
 	fmt.Println(err)
 	// Output:
-	// v1alpha1 cluster.discovery.enabled: kubespan needs cluster discovery: discovery is off, so KubeSpan finds no peers (fix: set cluster.discovery.enabled: true)
-	// v1alpha1 cluster.id: kubespan needs cluster.id (fix: set cluster.id to the cluster's id (from the secrets bundle), or generate one for a cluster that never had one with NewClusterSecrets)
-	// v1alpha1 cluster.secret: kubespan needs cluster.secret (fix: set cluster.secret to the cluster's secret (from the secrets bundle), or generate one for a cluster that never had one with NewClusterSecrets)
-	// KubeSpanConfig mtu: kubespan mtu too small: 1200 is below 1280 (fix: set mtu to at least 1280, or remove it for the default 1420)
+	// v1alpha1 /cluster/discovery/enabled: kubespan needs cluster discovery: discovery is off, so KubeSpan finds no peers; fix: set cluster.discovery.enabled: true
+	// v1alpha1 /cluster/id: kubespan needs cluster.id; fix: set the cluster's id (from the secrets bundle), or generate one for a cluster that never had one with NewClusterSecrets
+	// v1alpha1 /cluster/secret: kubespan needs cluster.secret; fix: set the cluster's secret (from the secrets bundle), or generate one for a cluster that never had one with NewClusterSecrets
+	// KubeSpanConfig /mtu: kubespan mtu too small: 1200 is below 1280; fix: set mtu to at least 1280, or remove it for the default 1420
 }
 
 func ExamplePeerSpecs() {

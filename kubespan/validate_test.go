@@ -12,6 +12,7 @@ import (
 
 	"github.com/talospatch/talospatch/kubespan"
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func load(t *testing.T, base []byte, patchTexts ...string) config.Provider {
@@ -52,32 +53,32 @@ func TestValidate(t *testing.T) {
 		{name: "ok", base: withDiscovery, patches: []string{ksDoc}},
 		{
 			name: "document without discovery", base: noDiscovery, patches: []string{ksDoc},
-			want: []error{kubespan.ErrDiscoveryDisabled}, paths: []string{"cluster.discovery.enabled"},
+			want: []error{kubespan.ErrDiscoveryDisabled}, paths: []string{"/cluster/discovery/enabled"},
 		},
 		{
 			name: "no registries", base: withDiscovery,
 			patches: []string{ksDoc, "cluster:\n  discovery:\n    registries:\n      service:\n        disabled: true\n"},
-			want:    []error{kubespan.ErrDiscoveryDisabled}, paths: []string{"cluster.discovery.registries"},
+			want:    []error{kubespan.ErrDiscoveryDisabled}, paths: []string{"/cluster/discovery/registries"},
 		},
 		{
 			name: "no cluster id or secret", base: withDiscovery,
 			patches: []string{ksDoc, "cluster:\n  id: { $patch: delete }\n  secret: { $patch: delete }\n"},
-			want:    []error{kubespan.ErrMissingClusterID, kubespan.ErrMissingClusterSecret}, paths: []string{"cluster.id", "cluster.secret"},
+			want:    []error{kubespan.ErrMissingClusterID, kubespan.ErrMissingClusterSecret}, paths: []string{"/cluster/id", "/cluster/secret"},
 		},
 		{
 			name: "bad secret", base: withDiscovery,
 			patches: []string{ksDoc, "cluster:\n  secret: not-base64\n"},
-			want:    []error{kubespan.ErrInvalidClusterSecrets}, paths: []string{"cluster.secret"},
+			want:    []error{kubespan.ErrInvalidClusterSecrets}, paths: []string{"/cluster/secret"},
 		},
 		{
 			name: "mtu and filters", base: withDiscovery,
 			patches: []string{ksDoc + "mtu: 1200\nfilters:\n  endpoints: ['!10.0.0.0/8', '0.0.0.0/0']\n"},
-			want:    []error{kubespan.ErrMTUTooSmall, kubespan.ErrIneffectiveFilter}, paths: []string{"mtu", "filters.endpoints[0]"},
+			want:    []error{kubespan.ErrMTUTooSmall, kubespan.ErrIneffectiveFilter}, paths: []string{"/mtu", "/filters/endpoints/0"},
 		},
 		{
 			name: "only negations", base: withDiscovery,
 			patches: []string{ksDoc + "filters:\n  endpoints: ['!10.0.0.0/8']\n"},
-			want:    []error{kubespan.ErrIneffectiveFilter}, paths: []string{"filters.endpoints"},
+			want:    []error{kubespan.ErrIneffectiveFilter}, paths: []string{"/filters/endpoints"},
 		},
 		{
 			name: "only negations with extra endpoints", base: withDiscovery,
@@ -86,13 +87,13 @@ func TestValidate(t *testing.T) {
 		{
 			name: "legacy and document", base: withDiscovery,
 			patches: []string{ksDoc, "machine:\n  network:\n    kubespan:\n      enabled: true\n"},
-			want:    []error{kubespan.ErrConflict}, paths: []string{"machine.network.kubespan"},
+			want:    []error{kubespan.ErrConflict}, paths: []string{"/machine/network/kubespan"},
 		},
 		{
 			name: "legacy bad filters", base: withDiscovery,
 			patches: []string{"machine:\n  network:\n    kubespan:\n      enabled: true\n      mtu: 900\n      filters:\n        endpoints: ['10.0.0.0/33']\n        excludeAdvertisedNetworks: ['10.1.2.3']\n"},
 			want:    []error{kubespan.ErrMTUTooSmall, kubespan.ErrInvalidFilter, kubespan.ErrInvalidFilter},
-			paths:   []string{"machine.network.kubespan.mtu", "machine.network.kubespan.filters.endpoints[0]", "machine.network.kubespan.filters.excludeAdvertisedNetworks[0]"},
+			paths:   []string{"/machine/network/kubespan/mtu", "/machine/network/kubespan/filters/endpoints/0", "/machine/network/kubespan/filters/excludeAdvertisedNetworks/0"},
 		},
 		{
 			name: "warnings", base: withDiscovery,
@@ -122,7 +123,7 @@ func TestValidate(t *testing.T) {
 			}
 			var got []string
 			for _, e := range flatten(err) {
-				var fe *kubespan.FieldError
+				var fe *talos.FieldError
 				require.True(t, errors.As(e, &fe), "not a FieldError: %v", e)
 				require.NotEmpty(t, fe.Fix, "no fix for %v", fe)
 				got = append(got, fe.Path)
@@ -140,14 +141,15 @@ func flatten(err error) []error {
 	return []error{err}
 }
 
-// TestTalosGap shows the gap Validate closes: machinery accepts a KubeSpanConfig document
-// with discovery off.
+// TestTalosGap: machinery v1.13 accepted a KubeSpanConfig document with discovery off, the gap
+// Validate was written to close. Machinery v1.14 refuses it too; Validate keeps its check,
+// which names the field and the fix.
 func TestTalosGap(t *testing.T) {
 	t.Parallel()
 
 	cfg := load(t, generated(t, contract(t, "v1.13"), generate.WithClusterDiscovery(false)), ksDoc)
 	_, err := cfg.Validate(runtimeMode{})
-	require.NoError(t, err, "machinery now catches it; keep our check anyway")
+	require.ErrorContains(t, err, "KubeSpan requires cluster discovery to be enabled")
 	_, err = kubespan.Validate(cfg)
 	require.ErrorIs(t, err, kubespan.ErrDiscoveryDisabled)
 }
@@ -158,4 +160,38 @@ func TestValidateNil(t *testing.T) {
 	warnings, err := kubespan.Validate(nil)
 	require.ErrorIs(t, err, kubespan.ErrNoConfig)
 	require.Empty(t, warnings)
+}
+
+// TestValidateV114: on contract v1.14 discovery and the cluster identity are documents
+// (DiscoveryServiceConfig, DiscoveryIdentityConfig); Validate reads them there.
+func TestValidateV114(t *testing.T) {
+	t.Parallel()
+
+	v14 := contract(t, "v1.14")
+
+	cfg := load(t, generated(t, v14, generate.WithClusterDiscovery(true)), ksDoc)
+	require.NotEmpty(t, cfg.DiscoveryServiceConfigs())
+	require.NotNil(t, cfg.DiscoveryIdentityConfig())
+	warnings, err := kubespan.Validate(cfg)
+	require.NoError(t, err)
+	require.Empty(t, warnings)
+
+	// no DiscoveryServiceConfig document: KubeSpan finds no peers
+	cfg = load(t, generated(t, v14, generate.WithClusterDiscovery(false)), ksDoc)
+	require.Empty(t, cfg.DiscoveryServiceConfigs())
+	_, err = kubespan.Validate(cfg)
+	require.ErrorIs(t, err, kubespan.ErrDiscoveryDisabled)
+	var fe *talos.FieldError
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, talos.Document{Kind: "DiscoveryServiceConfig"}, fe.Document)
+	require.NotEmpty(t, fe.Fix)
+
+	// the identity document is where a bad secret is reported
+	cfg = load(t, generated(t, v14, generate.WithClusterDiscovery(true)), ksDoc,
+		"apiVersion: v1alpha1\nkind: DiscoveryIdentityConfig\nclusterSecret: c2hvcnQ=\n")
+	_, err = kubespan.Validate(cfg)
+	require.ErrorIs(t, err, kubespan.ErrInvalidClusterSecrets)
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, talos.Document{Kind: "DiscoveryIdentityConfig"}, fe.Document)
+	require.Equal(t, "/clusterSecret", fe.Path)
 }

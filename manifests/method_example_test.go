@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // A hosted manifest must not carry key material: without certificates made in the cluster the
@@ -19,14 +20,14 @@ func ExampleHostedMethod() {
 		return
 	}
 	const url = "https://example.com/cilium.yaml"
-	talos := manifests.TalosSettings{KubeProxyDisabled: true}
+	settings := manifests.TalosSettings{Contract: talos.V1_13, KubeProxyDisabled: true}
 
 	r, err := manifests.RenderCilium(ch, "1.33.0", manifests.CiliumOptions{KubeProxyDisabled: true}, manifests.RenderOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	_, err = manifests.HostedMethod(r, url, talos, manifests.HostedOptions{})
+	_, err = manifests.HostedMethod(r, url, settings, manifests.HostedOptions{})
 	var se *manifests.SecretsError
 	if errors.As(err, &se) {
 		for _, o := range se.Objects {
@@ -41,7 +42,7 @@ func ExampleHostedMethod() {
 		fmt.Println(err)
 		return
 	}
-	h, err := manifests.HostedMethod(r, url, talos, manifests.HostedOptions{})
+	h, err := manifests.HostedMethod(r, url, settings, manifests.HostedOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -77,7 +78,7 @@ func ExampleInlineMethod() {
 		fmt.Println(err)
 		return
 	}
-	in, err := manifests.InlineMethod(r, manifests.TalosSettings{}, manifests.InlineOptions{})
+	in, err := manifests.InlineMethod(r, manifests.TalosSettings{Contract: talos.V1_13}, manifests.InlineOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -108,7 +109,7 @@ func ExampleHelmInstallMethod() {
 		fmt.Println(err)
 		return
 	}
-	h, err := manifests.HelmInstallMethod(r, manifests.TalosSettings{KubeProxyDisabled: true}, manifests.HelmInstallOptions{})
+	h, err := manifests.HelmInstallMethod(r, manifests.TalosSettings{Contract: talos.V1_13, KubeProxyDisabled: true}, manifests.HelmInstallOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
@@ -18,6 +17,7 @@ import (
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 const methodKubeVersion = "1.33.0"
@@ -71,10 +71,11 @@ func TestHelmInstallMethod(t *testing.T) {
 		{
 			name:    "guide defaults",
 			version: "1.18.12",
+			talos:   manifests.TalosSettings{Contract: talos.V1_13},
 			wantCommands: [][]string{
 				{"helm", "install", "cilium", "cilium/cilium", "--version", "1.18.12", "--namespace", "kube-system", "--values", "values.yaml"},
 			},
-			wantPatches: []patches.Patch{patches.CNINone(nil)},
+			wantPatches: []patches.Patch{must(patches.CNINone(talos.V1_13))},
 			golden:      "helm-1.18.12-values.yaml",
 		},
 		{
@@ -82,26 +83,26 @@ func TestHelmInstallMethod(t *testing.T) {
 			version: "1.19.6",
 			copts:   noProxy,
 			ropts:   manifests.RenderOptions{Namespace: "cilium", ReleaseName: "cni"},
-			talos:   manifests.TalosSettings{KubeProxyDisabled: true},
+			talos:   manifests.TalosSettings{Contract: talos.V1_13, KubeProxyDisabled: true},
 			opts:    manifests.HelmInstallOptions{RepoURL: "https://helm.cilium.io/", ValuesFile: "cilium values.yaml"},
 			wantCommands: [][]string{
 				{"kubectl", "create", "namespace", "cilium"},
 				{"kubectl", "label", "namespace", "cilium", "pod-security.kubernetes.io/enforce=privileged"},
 				{"helm", "install", "cni", "cilium", "--repo", "https://helm.cilium.io/", "--version", "1.19.6", "--namespace", "cilium", "--values", "cilium values.yaml"},
 			},
-			wantPatches: []patches.Patch{patches.StrictMode(nil)},
+			wantPatches: []patches.Patch{must(patches.StrictMode(talos.V1_13))},
 			golden:      "helm-1.19.6-noproxy-values.yaml",
 		},
 		{
 			name:    "strict mode of the 1.11 guide on contract v1.11",
 			version: "1.11.2",
 			copts:   manifests.CiliumOptions{KubeProxyDisabled: true, APIServerHost: "10.5.0.2"},
-			talos:   manifests.TalosSettings{KubeProxyDisabled: true, Contract: mustContract(t, "v1.11")},
+			talos:   manifests.TalosSettings{KubeProxyDisabled: true, Contract: talos.V1_11},
 			opts:    manifests.HelmInstallOptions{Chart: "oci://registry.example/charts/cilium"},
 			wantCommands: [][]string{
 				{"helm", "install", "cilium", "oci://registry.example/charts/cilium", "--version", "1.11.2", "--namespace", "kube-system", "--values", "values.yaml"},
 			},
-			wantPatches: []patches.Patch{patches.StrictMode(mustContract(t, "v1.11"))},
+			wantPatches: []patches.Patch{must(patches.StrictMode(talos.V1_11))},
 			golden:      "helm-1.11.2-strict-values.yaml",
 		},
 	}
@@ -138,17 +139,18 @@ func TestHelmInstallMethod(t *testing.T) {
 	}
 }
 
-func mustContract(t *testing.T, v string) *coreconfig.VersionContract {
-	t.Helper()
-	c, err := config.ParseContract(v)
-	require.NoError(t, err)
-	return c
+// must returns the patch of a recipe that cannot fail on its arguments; it panics on error.
+func must(p patches.Patch, err error) patches.Patch {
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
 
 func TestHelmInstallScript(t *testing.T) {
 	t.Parallel()
 	r := methodRender(t, "1.20.0", manifests.CiliumOptions{CertificatesInCluster: true}, manifests.RenderOptions{Namespace: "net"})
-	h, err := manifests.HelmInstallMethod(r, manifests.TalosSettings{}, manifests.HelmInstallOptions{ValuesFile: "my values.yaml"})
+	h, err := manifests.HelmInstallMethod(r, manifests.TalosSettings{Contract: talos.V1_13}, manifests.HelmInstallOptions{ValuesFile: "my values.yaml"})
 	require.NoError(t, err)
 	methodGolden(t, "helm-1.20.0-net.sh", []byte(h.Script()))
 }
@@ -156,17 +158,17 @@ func TestHelmInstallScript(t *testing.T) {
 func TestTemplateMethod(t *testing.T) {
 	t.Parallel()
 	r := methodRender(t, "1.17.18", manifests.CiliumOptions{}, manifests.RenderOptions{})
-	m, err := manifests.TemplateMethod(r, manifests.TalosSettings{}, manifests.TemplateOptions{})
+	m, err := manifests.TemplateMethod(r, manifests.TalosSettings{Contract: talos.V1_13}, manifests.TemplateOptions{})
 	require.NoError(t, err)
 	require.Equal(t, "cilium.yaml", m.File)
 	require.Equal(t, r.YAML, m.Manifest)
 	require.Equal(t, "kubectl apply -f cilium.yaml\n", m.Script())
-	require.Empty(t, cmp.Diff(patchTexts([]patches.Patch{patches.CNINone(nil)}), patchTexts(m.Patches)))
+	require.Empty(t, cmp.Diff(patchTexts([]patches.Patch{must(patches.CNINone(talos.V1_13))}), patchTexts(m.Patches)))
 
 	m.Manifest[0] = 'X'
 	require.NotEqual(t, r.YAML[0], m.Manifest[0], "the manifest is a copy")
 
-	m, err = manifests.TemplateMethod(r, manifests.TalosSettings{}, manifests.TemplateOptions{File: "out/c.yaml"})
+	m, err = manifests.TemplateMethod(r, manifests.TalosSettings{Contract: talos.V1_13}, manifests.TemplateOptions{File: "out/c.yaml"})
 	require.NoError(t, err)
 	require.Equal(t, [][]string{{"kubectl", "apply", "-f", "out/c.yaml"}}, m.Commands)
 }
@@ -176,8 +178,9 @@ func TestHostedMethod(t *testing.T) {
 	const url = "https://example.com/cilium.yaml"
 	withCerts := methodRender(t, "1.18.12", manifests.CiliumOptions{}, manifests.RenderOptions{})
 	inCluster := methodRender(t, "1.18.12", manifests.CiliumOptions{CertificatesInCluster: true, KubeProxyDisabled: true}, manifests.RenderOptions{Deterministic: true})
-	cni, err := patches.CNICustom(nil, url)
+	cni, err := patches.CNICustom(talos.V1_13, url)
 	require.NoError(t, err)
+	v13 := manifests.TalosSettings{Contract: talos.V1_13}
 	// The caller owns a Rendered: a Secret added to its YAML after the render is still refused.
 	edited := *inCluster
 	edited.YAML = append(slices.Clone(inCluster.YAML), "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: added\n  namespace: kube-system\nstringData:\n  token: x\n"...)
@@ -194,21 +197,21 @@ func TestHostedMethod(t *testing.T) {
 		wantSecrets []string
 	}{
 		{
-			name: "secrets refused", r: withCerts, url: url, wantErr: manifests.ErrSecretsInManifest,
+			name: "secrets refused", r: withCerts, url: url, talos: v13, wantErr: manifests.ErrSecretsInManifest,
 			wantSecrets: []string{"v1 Secret kube-system/cilium-ca", "v1 Secret kube-system/hubble-server-certs"},
 		},
 		{
-			name: "secret added after the render", r: &edited, url: url, talos: manifests.TalosSettings{KubeProxyDisabled: true},
+			name: "secret added after the render", r: &edited, url: url, talos: manifests.TalosSettings{Contract: talos.V1_13, KubeProxyDisabled: true},
 			wantErr: manifests.ErrSecretsInManifest, wantSecrets: []string{"v1 Secret kube-system/added"},
 		},
-		{name: "secrets accepted", r: withCerts, url: url, opts: manifests.HostedOptions{AllowSecrets: true}, wantPatches: []patches.Patch{cni}},
+		{name: "secrets accepted", r: withCerts, url: url, talos: v13, opts: manifests.HostedOptions{AllowSecrets: true}, wantPatches: []patches.Patch{cni}},
 		{
-			name: "certificates in the cluster", r: inCluster, url: url, talos: manifests.TalosSettings{KubeProxyDisabled: true},
-			wantPatches: []patches.Patch{cni, patches.KubeProxyDisabled(nil)},
+			name: "certificates in the cluster", r: inCluster, url: url, talos: manifests.TalosSettings{Contract: talos.V1_13, KubeProxyDisabled: true},
+			wantPatches: []patches.Patch{cni, must(patches.KubeProxyDisabled(talos.V1_13))},
 		},
-		{name: "relative URL", r: inCluster, url: "cilium.yaml", wantErr: manifests.ErrInvalidMethodOptions},
-		{name: "no URL", r: inCluster, url: "", wantErr: manifests.ErrInvalidMethodOptions},
-		{name: "kube-proxy disabled but not replaced", r: withCerts, url: url, talos: manifests.TalosSettings{KubeProxyDisabled: true}, opts: manifests.HostedOptions{AllowSecrets: true}, wantErr: manifests.ErrInconsistentSettings},
+		{name: "relative URL", r: inCluster, url: "cilium.yaml", talos: v13, wantErr: manifests.ErrInvalidMethodOptions},
+		{name: "no URL", r: inCluster, url: "", talos: v13, wantErr: manifests.ErrInvalidMethodOptions},
+		{name: "kube-proxy disabled but not replaced", r: withCerts, url: url, talos: manifests.TalosSettings{Contract: talos.V1_13, KubeProxyDisabled: true}, opts: manifests.HostedOptions{AllowSecrets: true}, wantErr: manifests.ErrInconsistentSettings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -244,11 +247,11 @@ func TestInconsistentSettings(t *testing.T) {
 	noService := methodRender(t, "1.18.12", manifests.CiliumOptions{CertificatesInCluster: true}, manifests.RenderOptions{
 		Set: []string{"kubeProxyReplacement=true"},
 	})
-	_, err := manifests.InlineMethod(noService, manifests.TalosSettings{KubeProxyDisabled: true}, manifests.InlineOptions{})
+	_, err := manifests.InlineMethod(noService, manifests.TalosSettings{Contract: talos.V1_13, KubeProxyDisabled: true}, manifests.InlineOptions{})
 	require.ErrorIs(t, err, manifests.ErrInconsistentSettings)
 	require.Contains(t, err.Error(), "k8sServiceHost")
 
-	_, err = manifests.TemplateMethod(nil, manifests.TalosSettings{}, manifests.TemplateOptions{})
+	_, err = manifests.TemplateMethod(nil, manifests.TalosSettings{Contract: talos.V1_13}, manifests.TemplateOptions{})
 	require.ErrorIs(t, err, manifests.ErrInvalidMethodOptions)
 }
 
@@ -260,7 +263,7 @@ func benchConfigs(t *testing.T) (cp, worker []byte) {
 	s, err := config.LoadSecrets(data)
 	require.NoError(t, err)
 	cfgs, err := config.Generate(config.Cluster{
-		Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: "v1.13", KubernetesVersion: "1.36.0",
+		Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: talos.V1_13, KubernetesVersion: "1.36.0",
 	}, s)
 	require.NoError(t, err)
 	cp, err = config.Encode(cfgs.ControlPlane)
@@ -273,11 +276,11 @@ func benchConfigs(t *testing.T) (cp, worker []byte) {
 func TestInlineMethod(t *testing.T) {
 	t.Parallel()
 	r := methodRender(t, "1.18.12", manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}, manifests.RenderOptions{Deterministic: true})
-	in, err := manifests.InlineMethod(r, manifests.TalosSettings{KubeProxyDisabled: true}, manifests.InlineOptions{})
+	in, err := manifests.InlineMethod(r, manifests.TalosSettings{Contract: talos.V1_13, KubeProxyDisabled: true}, manifests.InlineOptions{})
 	require.NoError(t, err)
 	require.Equal(t, patches.Manifest{Name: "cilium", Contents: string(r.YAML)}, in.Manifest)
 	require.Equal(t, patches.InlineManifest("cilium", string(r.YAML)).String(), in.ControlPlanePatch.String())
-	require.Empty(t, cmp.Diff(patchTexts([]patches.Patch{patches.StrictMode(nil)}), patchTexts(in.Patches)))
+	require.Empty(t, cmp.Diff(patchTexts([]patches.Patch{must(patches.StrictMode(talos.V1_13))}), patchTexts(in.Patches)))
 	require.Equal(t, len(r.YAML), in.Size.ManifestBytes)
 	require.NotEmpty(t, in.Size.Exceeded(), "inline Cilium never fits user data")
 
@@ -309,7 +312,7 @@ func TestInlineMethod(t *testing.T) {
 
 	// Applying a new render replaces the manifest by name.
 	r2 := methodRender(t, "1.19.6", manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}, manifests.RenderOptions{})
-	in2, err := manifests.InlineMethod(r2, manifests.TalosSettings{KubeProxyDisabled: true}, manifests.InlineOptions{})
+	in2, err := manifests.InlineMethod(r2, manifests.TalosSettings{Contract: talos.V1_13, KubeProxyDisabled: true}, manifests.InlineOptions{})
 	require.NoError(t, err)
 	cpOut2, err := manifests.ApplyInline(cpOut, in2)
 	require.NoError(t, err)
@@ -327,7 +330,7 @@ func TestInlineMethod(t *testing.T) {
 	require.False(t, rep.Checks[2].Fits, "does not fit Hetzner user data")
 	require.True(t, rep.Checks[3].Fits, "objects fit etcd")
 
-	_, err = manifests.InlineMethod(r, manifests.TalosSettings{}, manifests.InlineOptions{Name: "Not_Valid"})
+	_, err = manifests.InlineMethod(r, manifests.TalosSettings{Contract: talos.V1_13}, manifests.InlineOptions{Name: "Not_Valid"})
 	require.ErrorIs(t, err, manifests.ErrInvalidMethodOptions)
 	_, err = manifests.ApplyInline([]byte("not: a config\n"), in)
 	require.Error(t, err)
@@ -336,7 +339,7 @@ func TestInlineMethod(t *testing.T) {
 func TestCheckInlineManifests(t *testing.T) {
 	t.Parallel()
 	r := methodRender(t, "1.20.0", manifests.CiliumOptions{CertificatesInCluster: true}, manifests.RenderOptions{})
-	in, err := manifests.InlineMethod(r, manifests.TalosSettings{}, manifests.InlineOptions{})
+	in, err := manifests.InlineMethod(r, manifests.TalosSettings{Contract: talos.V1_13}, manifests.InlineOptions{})
 	require.NoError(t, err)
 	cp, worker := benchConfigs(t)
 	withCilium, err := manifests.ApplyInline(cp, in)
@@ -428,4 +431,33 @@ func TestCheckSizes(t *testing.T) {
 	require.False(t, last.Fits)
 	require.Equal(t, "etcd object (1572864 bytes): object v1 ConfigMap a/big 2097248 bytes: too large", last.String())
 	require.Len(t, rep.Exceeded(), 1)
+}
+
+// TestMethodsContract: the contract is required, and the methods pass on the recipes' refusal
+// of contract v1.14 (whose CNI and kube-proxy settings are documents the recipes do not write
+// yet).
+func TestMethodsContract(t *testing.T) {
+	t.Parallel()
+	r := methodRender(t, "1.18.12", manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}, manifests.RenderOptions{Deterministic: true})
+	for _, tc := range []struct {
+		name    string
+		c       talos.Contract
+		wantErr error
+	}{
+		{name: "zero contract", wantErr: talos.ErrNoContract},
+		{name: "v1.14", c: talos.V1_14, wantErr: patches.ErrUnsupported},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			settings := manifests.TalosSettings{Contract: tc.c, KubeProxyDisabled: true}
+			_, helmErr := manifests.HelmInstallMethod(r, settings, manifests.HelmInstallOptions{})
+			_, templateErr := manifests.TemplateMethod(r, settings, manifests.TemplateOptions{})
+			_, inlineErr := manifests.InlineMethod(r, settings, manifests.InlineOptions{})
+			_, hostedErr := manifests.HostedMethod(r, "https://example.com/cilium.yaml", settings, manifests.HostedOptions{})
+			for method, err := range map[string]error{"helm": helmErr, "template": templateErr, "inline": inlineErr, "hosted": hostedErr} {
+				require.ErrorIs(t, err, manifests.ErrInvalidMethodOptions, method)
+				require.ErrorIs(t, err, tc.wantErr, method)
+			}
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func BenchmarkApply(b *testing.B) {
@@ -19,7 +20,7 @@ func BenchmarkApply(b *testing.B) {
 		p    patches.Patch
 	}{
 		{"json6902-cni-none", patches.MustParse(`[{"op":"add","path":"/cluster/network/cni","value":{"name":"none"}}]`)},
-		{"strategic-strict-mode", patches.StrictMode(nil)},
+		{"strategic-strict-mode", must(patches.StrictMode(talos.V1_13))},
 		{"inline-manifest-70KB", patches.InlineManifest("cilium", big)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
@@ -37,7 +38,7 @@ func BenchmarkApply(b *testing.B) {
 func BenchmarkParse(b *testing.B) {
 	for _, bc := range []struct{ name, text string }{
 		{"json6902", `[{"op":"add","path":"/cluster/network/cni","value":{"name":"none"}},{"op":"add","path":"/cluster/proxy","value":{"disabled":true}}]`},
-		{"strategic", patches.StrictMode(nil).String()},
+		{"strategic", must(patches.StrictMode(talos.V1_13)).String()},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -53,7 +54,7 @@ func BenchmarkParse(b *testing.B) {
 
 func BenchmarkDiff(b *testing.B) {
 	cp := genBytes(b, "v1.13", machine.TypeControlPlane)
-	strict, err := patches.Apply(cp, patches.StrictMode(nil), patches.InlineManifest("a", "b: 1\n"))
+	strict, err := patches.Apply(cp, must(patches.StrictMode(talos.V1_13)), patches.InlineManifest("a", "b: 1\n"))
 	if err != nil {
 		b.Fatal(err)
 	}

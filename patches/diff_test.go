@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // docsOf returns a config's documents as generic trees keyed by kind/name.
@@ -56,11 +57,11 @@ func diffPairs(t *testing.T) map[string][2][]byte {
 	cp := genBytes(t, "v1.13", machine.TypeControlPlane)
 	worker := genBytes(t, "v1.13", machine.TypeWorker)
 	kubespan := genBytes(t, "v1.13", machine.TypeControlPlane, generate.WithKubeSpanEnabled(true))
-	prism, err := patches.KubePrism(nil, patches.KubePrismOptions{Port: 7446})
+	prism, err := patches.KubePrism(talos.V1_13, patches.KubePrismOptions{Port: 7446})
 	require.NoError(t, err)
 
 	recipes := mustApply(t, cp,
-		patches.StrictMode(nil),
+		must(patches.StrictMode(talos.V1_13)),
 		patches.InlineManifest("cilium", "a: 1\n"),
 		prism,
 		patches.MustParse(`[{"op":"remove","path":"/cluster/discovery"},{"op":"replace","path":"/cluster/network/podSubnets","value":["10.1.0.0/16","fd00::/56"]},{"op":"add","path":"/machine/nodeLabels/empty","value":""}]`),
@@ -121,9 +122,9 @@ func TestDiffOps(t *testing.T) {
 
 	cp11 := genBytes(t, "v1.11", machine.TypeControlPlane)
 	cp13 := genBytes(t, "v1.13", machine.TypeControlPlane)
-	strict11 := mustApply(t, cp11, patches.StrictMode(nil), patches.InlineManifest("a", "b: 1\n"),
+	strict11 := mustApply(t, cp11, must(patches.StrictMode(talos.V1_13)), patches.InlineManifest("a", "b: 1\n"),
 		patches.MustParse(`[{"op":"remove","path":"/cluster/discovery"},{"op":"add","path":"/machine/nodeLabels/a~1b","value":"x"}]`))
-	strict13 := mustApply(t, cp13, patches.StrictMode(nil))
+	strict13 := mustApply(t, cp13, must(patches.StrictMode(talos.V1_13)))
 	host13 := mustApply(t, cp13, patches.MustParse("apiVersion: v1alpha1\nkind: HostnameConfig\nauto: \"off\"\nhostname: cp-1\n"))
 
 	for _, tc := range []struct {

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/siderolabs/talos/pkg/machinery/config"
-
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // A tiny multi-document config, as Talos v1.12+ generates them (trimmed).
@@ -110,7 +109,7 @@ func ExampleOpsFor() {
 	// [{"op":"test","path":"/kind","value":"HostnameConfig"},{"op":"replace","path":"/auto","value":"off"},{"op":"add","path":"/hostname","value":"cp-1"}]
 	// apiVersion: v1alpha1
 	// kind: HostnameConfig
-	// auto: "off"
+	// auto: 'off'
 	// hostname: cp-1
 }
 
@@ -140,12 +139,17 @@ func ExampleInlineManifest() {
 
 func ExampleStrictMode() {
 	for _, v := range []string{"v1.11", "v1.13"} {
-		contract, err := config.ParseContractFromVersion(v)
+		contract, err := talos.ParseContract(v)
 		if err != nil {
 			panic(err)
 		}
 
-		fmt.Printf("%s:\n%s\n", v, patches.StrictMode(contract))
+		p, err := patches.StrictMode(contract)
+		if err != nil {
+			panic(err)
+		}
+
+		fmt.Printf("%s:\n%s\n", v, p)
 	}
 	// Output:
 	// v1.11:
@@ -160,7 +164,12 @@ func ExampleStrictMode() {
 }
 
 func ExampleDiff() {
-	b, err := patches.Apply([]byte(exampleConfig), patches.KubeProxyDisabled(nil))
+	proxyOff, err := patches.KubeProxyDisabled(talos.V1_13)
+	if err != nil {
+		panic(err)
+	}
+
+	b, err := patches.Apply([]byte(exampleConfig), proxyOff)
 	if err != nil {
 		panic(err)
 	}

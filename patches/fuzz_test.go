@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // FuzzParse: Parse never panics, and printing then parsing a patch is the
@@ -27,7 +28,7 @@ func FuzzParse(f *testing.F) {
 		"cluster:\n  proxy:\n    disabled: true\n",
 		"machine:\n  nodeLabels:\n    $patch: delete\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: stable\n",
 		patches.InlineManifest("cilium", "a: 1\n").String(),
-		patches.StrictMode(nil).String(),
+		must(patches.StrictMode(talos.V1_13)).String(),
 		"", "[]", "{}", "---", "- 1", "[{\"op\":\"add\"}]", "cluster: [",
 	} {
 		f.Add(seed)

@@ -13,6 +13,9 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/stretchr/testify/require"
+
+	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // sharedDir is <repo>/../shared.
@@ -41,7 +44,31 @@ func testSecrets(t testing.TB) *secrets.Bundle {
 	return b
 }
 
-func mustContract(t testing.TB, v string) *config.VersionContract {
+// testAESCBCSecret is the etcd encryption secret of configs for contracts before v1.3, which
+// use AES-CBC where newer ones use secretbox (the shared bundle has only the secretbox secret).
+const testAESCBCSecret = "dGFsb3NwYXRjaC10ZXN0LWFlc2NiYy1zZWNyZXQtMzI="
+
+// secretsFor returns the shared secrets, with an AES-CBC secret added for contracts that
+// encrypt etcd with it, as a bundle talosctl of that release generates: machinery v1.14
+// validation refuses control-plane configs without an etcd encryption secret.
+func secretsFor(t testing.TB, mc *config.VersionContract) *secrets.Bundle {
+	t.Helper()
+
+	b := testSecrets(t)
+	if mc.SecretboxEncryptionSupported() || b.Secrets.AESCBCEncryptionSecret != "" {
+		return b
+	}
+
+	withAESCBC := *b
+	s := *b.Secrets
+	s.AESCBCEncryptionSecret = testAESCBCSecret
+	withAESCBC.Secrets = &s
+
+	return &withAESCBC
+}
+
+// machineryContract parses a contract for machinery's generate.WithVersionContract.
+func machineryContract(t testing.TB, v string) *config.VersionContract {
 	t.Helper()
 
 	c, err := config.ParseContractFromVersion(v)
@@ -50,13 +77,35 @@ func mustContract(t testing.TB, v string) *config.VersionContract {
 	return c
 }
 
+// mustContract parses a contract for the recipes.
+func mustContract(t testing.TB, v string) talos.Contract {
+	t.Helper()
+
+	c, err := talos.ParseContract(v)
+	require.NoError(t, err)
+
+	return c
+}
+
+// must returns the patch of a recipe that cannot fail on its arguments; it panics on error
+// (usable in benchmarks, fuzz seeds and package-level values).
+func must(p patches.Patch, err error) patches.Patch {
+	if err != nil {
+		panic(err)
+	}
+
+	return p
+}
+
 // genInput returns the generate input for a contract, with the shared secrets.
 func genInput(t testing.TB, contract string, opts ...generate.Option) *generate.Input {
 	t.Helper()
 
+	mc := machineryContract(t, contract)
+
 	opts = append([]generate.Option{
-		generate.WithVersionContract(mustContract(t, contract)),
-		generate.WithSecretsBundle(testSecrets(t)),
+		generate.WithVersionContract(mc),
+		generate.WithSecretsBundle(secretsFor(t, mc)),
 	}, opts...)
 
 	in, err := generate.NewInput("test", "https://10.0.0.1:6443", "1.36.0", opts...)

@@ -115,7 +115,7 @@ func TestLayeringMatchesGenConfig(t *testing.T) {
 			t.Parallel()
 
 			genOpts := []generate.Option{
-				generate.WithVersionContract(mustContract(t, tc.contract)),
+				generate.WithVersionContract(machineryContract(t, tc.contract)),
 				generate.WithSecretsBundle(testSecrets(t)),
 			}
 

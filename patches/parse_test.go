@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func TestParse(t *testing.T) {
@@ -165,7 +166,7 @@ func TestMustParsePanics(t *testing.T) {
 func TestTextMarshaling(t *testing.T) {
 	t.Parallel()
 
-	p := patches.CNINone(nil)
+	p := must(patches.CNINone(talos.V1_13))
 
 	text, err := p.MarshalText()
 	require.NoError(t, err)

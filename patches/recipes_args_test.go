@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func TestRecipeArguments(t *testing.T) {
@@ -56,6 +57,38 @@ func TestRecipeArguments(t *testing.T) {
 			p, err := tc.f()
 			require.ErrorIs(t, err, tc.err)
 			require.True(t, p.IsZero())
+		})
+	}
+}
+
+// TestRecipesZeroContract: the zero contract is an error (it used to mean the newest), and
+// the error names the parameter.
+func TestRecipesZeroContract(t *testing.T) {
+	t.Parallel()
+
+	var zero talos.Contract
+
+	for name, f := range map[string]func() (patches.Patch, error){
+		"cni none":          func() (patches.Patch, error) { return patches.CNINone(zero) },
+		"cni custom":        func() (patches.Patch, error) { return patches.CNICustom(zero, ciliumURL) },
+		"kube-proxy":        func() (patches.Patch, error) { return patches.KubeProxyDisabled(zero) },
+		"strict mode":       func() (patches.Patch, error) { return patches.StrictMode(zero) },
+		"kubeprism":         func() (patches.Patch, error) { return patches.KubePrism(zero, patches.KubePrismOptions{}) },
+		"cluster discovery": func() (patches.Patch, error) { return patches.ClusterDiscovery(zero, patches.Discovery{}) },
+		"cluster identity":  func() (patches.Patch, error) { return patches.ClusterIdentity(zero, testID, testSecret) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+
+			p, err := f()
+			require.ErrorIs(t, err, talos.ErrNoContract)
+			require.NotErrorIs(t, err, patches.ErrUnsupported)
+			require.ErrorContains(t, err, "contract")
+			require.True(t, p.IsZero())
+
+			var fe *talos.FieldError
+			require.ErrorAs(t, err, &fe)
+			require.Equal(t, "contract", fe.Path)
 		})
 	}
 }

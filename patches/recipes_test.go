@@ -10,9 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
-var contracts = []string{"v1.0", "v1.3", "v1.7", "v1.11", "v1.12", "v1.13"}
+var contracts = []string{"v1.0", "v1.3", "v1.7", "v1.11", "v1.12", "v1.13", "v1.14"}
 
 const (
 	testID     = "6KZMYK0pvUQPb4ozKjIViq0uO5csOv-WcbdEDHOiCBg="
@@ -23,25 +24,31 @@ const (
 
 type recipeCase struct {
 	name  string
-	build func(c *config.VersionContract) (patches.Patch, error)
+	build func(c talos.Contract) (patches.Patch, error)
 	check func(t *testing.T, cfg config.Provider)
 	// minor is the first v1.x contract the recipe exists for.
 	minor int
+	// lastMinor, when not 0, is the last v1.x contract the recipe supports: a v1alpha1 recipe
+	// whose setting is a typed document on later contracts (v1.14) fails with ErrUnsupported
+	// there (their document form is future work).
+	lastMinor int
 }
 
 func ok(p patches.Patch) (patches.Patch, error) { return p, nil }
 
 var recipeCases = []recipeCase{
 	{
-		name:  "cni-none",
-		build: func(c *config.VersionContract) (patches.Patch, error) { return ok(patches.CNINone(c)) },
+		name:      "cni-none",
+		lastMinor: 13,
+		build:     func(c talos.Contract) (patches.Patch, error) { return patches.CNINone(c) },
 		check: func(t *testing.T, cfg config.Provider) {
 			require.Equal(t, "none", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
 		},
 	},
 	{
-		name: "cni-custom",
-		build: func(c *config.VersionContract) (patches.Patch, error) {
+		name:      "cni-custom",
+		lastMinor: 13,
+		build: func(c talos.Contract) (patches.Patch, error) {
 			return patches.CNICustom(c, ciliumURL)
 		},
 		check: func(t *testing.T, cfg config.Provider) {
@@ -50,15 +57,17 @@ var recipeCases = []recipeCase{
 		},
 	},
 	{
-		name:  "kube-proxy-disabled",
-		build: func(c *config.VersionContract) (patches.Patch, error) { return ok(patches.KubeProxyDisabled(c)) },
+		name:      "kube-proxy-disabled",
+		lastMinor: 13,
+		build:     func(c talos.Contract) (patches.Patch, error) { return patches.KubeProxyDisabled(c) },
 		check: func(t *testing.T, cfg config.Provider) {
 			require.False(t, cfg.K8sProxyConfig().Enabled())
 		},
 	},
 	{
-		name:  "strict-mode",
-		build: func(c *config.VersionContract) (patches.Patch, error) { return ok(patches.StrictMode(c)) },
+		name:      "strict-mode",
+		lastMinor: 13,
+		build:     func(c talos.Contract) (patches.Patch, error) { return patches.StrictMode(c) },
 		check: func(t *testing.T, cfg config.Provider) {
 			require.Equal(t, "none", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
 			require.False(t, cfg.K8sProxyConfig().Enabled())
@@ -66,7 +75,7 @@ var recipeCases = []recipeCase{
 	},
 	{
 		name: "inline-manifest",
-		build: func(*config.VersionContract) (patches.Patch, error) {
+		build: func(talos.Contract) (patches.Patch, error) {
 			return ok(patches.InlineManifest("cilium", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cilium\n"))
 		},
 		check: func(t *testing.T, cfg config.Provider) {
@@ -77,7 +86,7 @@ var recipeCases = []recipeCase{
 	},
 	{
 		name: "extra-manifests",
-		build: func(*config.VersionContract) (patches.Patch, error) {
+		build: func(talos.Contract) (patches.Patch, error) {
 			return patches.ExtraManifests(ciliumURL, "https://example.com/b.yaml")
 		},
 		check: func(t *testing.T, cfg config.Provider) {
@@ -85,9 +94,10 @@ var recipeCases = []recipeCase{
 		},
 	},
 	{
-		name:  "kubeprism-off",
-		minor: 5,
-		build: func(c *config.VersionContract) (patches.Patch, error) {
+		name:      "kubeprism-off",
+		lastMinor: 13,
+		minor:     5,
+		build: func(c talos.Contract) (patches.Patch, error) {
 			return patches.KubePrism(c, patches.KubePrismOptions{Disabled: true})
 		},
 		check: func(t *testing.T, cfg config.Provider) {
@@ -95,9 +105,10 @@ var recipeCases = []recipeCase{
 		},
 	},
 	{
-		name:  "kubeprism-port",
-		minor: 5,
-		build: func(c *config.VersionContract) (patches.Patch, error) {
+		name:      "kubeprism-port",
+		lastMinor: 13,
+		minor:     5,
+		build: func(c talos.Contract) (patches.Patch, error) {
 			return patches.KubePrism(c, patches.KubePrismOptions{Port: 7446})
 		},
 		check: func(t *testing.T, cfg config.Provider) {
@@ -106,8 +117,9 @@ var recipeCases = []recipeCase{
 		},
 	},
 	{
-		name: "cluster-discovery",
-		build: func(c *config.VersionContract) (patches.Patch, error) {
+		name:      "cluster-discovery",
+		lastMinor: 13,
+		build: func(c talos.Contract) (patches.Patch, error) {
 			return patches.ClusterDiscovery(c, patches.Discovery{ServiceEndpoint: "https://discovery.example.com/"})
 		},
 		check: func(t *testing.T, cfg config.Provider) {
@@ -118,8 +130,9 @@ var recipeCases = []recipeCase{
 		},
 	},
 	{
-		name: "cluster-identity",
-		build: func(c *config.VersionContract) (patches.Patch, error) {
+		name:      "cluster-identity",
+		lastMinor: 13,
+		build: func(c talos.Contract) (patches.Patch, error) {
 			return patches.ClusterIdentity(c, testID, testSecret)
 		},
 		check: func(t *testing.T, cfg config.Provider) {
@@ -140,8 +153,9 @@ func TestRecipes(t *testing.T) {
 				contract := mustContract(t, cv)
 
 				p, err := rc.build(contract)
-				if contract.Major == 1 && contract.Minor < rc.minor {
+				if contract.Minor() < rc.minor || rc.lastMinor != 0 && contract.Minor() > rc.lastMinor {
 					require.ErrorIs(t, err, patches.ErrUnsupported)
+					require.True(t, p.IsZero())
 
 					return
 				}

@@ -9,6 +9,7 @@ import (
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // Stage benchmarks of the fleet pipeline, with allocations, so that regressions show:
@@ -142,6 +143,7 @@ func BenchmarkRoleConfig(b *testing.B) {
 // costs).
 func BenchmarkNodePatch(b *testing.B) {
 	_, cp, w := benchRoles(b)
+	contract := talos.MustParseContract(testFleet(b).talos)
 
 	for _, r := range []*role{cp, w} {
 		b.Run(r.role.String()+"/NodeWithSettings", func(b *testing.B) {
@@ -158,7 +160,7 @@ func BenchmarkNodePatch(b *testing.B) {
 			b.ReportAllocs()
 
 			for i := 0; b.Loop(); i++ {
-				p, err := nodeSettings(nodeName(i, 3), nodeAddress(i)).Patch()
+				p, err := nodeSettings(nodeName(i, 3), nodeAddress(i)).Patch(contract)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -13,11 +13,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
 	"github.com/stretchr/testify/require"
 	yaml "go.yaml.in/yaml/v4"
 
-	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/internal/bench/baseline"
 	"github.com/talospatch/talospatch/manifests"
 )
@@ -75,7 +75,7 @@ func buildAll(t testing.TB, f fleet) ([]string, [][]byte) {
 func baselineFleet(t testing.TB, f fleet, cilium []byte) []baseline.Node {
 	t.Helper()
 
-	contract, err := config.ParseContract(f.talos)
+	contract, err := coreconfig.ParseContractFromVersion(f.talos)
 	require.NoError(t, err)
 
 	b, err := secrets.LoadBundle(testSecrets)
