@@ -238,3 +238,104 @@ func TestModeText(t *testing.T) {
 	_, err := config.ModeUnknown.MarshalText()
 	require.ErrorIs(t, err, config.ErrInvalid)
 }
+
+// TestValidateV114Conflicts: on a v1.14 config, each v1alpha1 field beside the document that
+// replaced it is reported at the field's path, naming the document and the recipe; a
+// control-plane-only document in a worker config names the document and the fix.
+func TestValidateV114Conflicts(t *testing.T) {
+	t.Parallel()
+
+	c := demo()
+	c.Contract, c.KubernetesVersion, c.KubeSpan = talos.V1_14, "1.37.0", true
+
+	cfgs, err := config.Generate(c, loadBench(t))
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name   string
+		role   config.Role
+		patch  string
+		paths  []string
+		fix    string // in the error of the first path
+		reason string // machinery's own text, kept
+	}{
+		{"cni in v1alpha1", config.RoleControlPlane, "cluster:\n  network:\n    cni:\n      name: none\n",
+			[]string{"v1alpha1 /cluster/network"}, "patches.CNINone", "KubeNetworkConfig document"},
+		{"proxy in v1alpha1", config.RoleControlPlane, "cluster:\n  proxy:\n    disabled: true\n",
+			[]string{"v1alpha1 /cluster/proxy"}, "the KubeProxyConfig document: use patches.KubeProxyDisabled", "can't be used with KubeProxyConfig document"},
+		{"discovery in v1alpha1", config.RoleWorker, "cluster:\n  discovery:\n    enabled: false\n",
+			[]string{"v1alpha1 /cluster/discovery"}, "patches.ClusterDiscovery", "discovery service is already configured"},
+		{"cluster id in v1alpha1", config.RoleWorker, "cluster:\n  id: " + loadBench(t).ClusterID() + "\n  secret: " + loadBench(t).ClusterSecret() + "\n",
+			[]string{"v1alpha1 /cluster/id"}, "DiscoveryIdentityConfig", "cluster identity is already configured"},
+		{"kubeprism in v1alpha1", config.RoleWorker, "machine:\n  features:\n    kubePrism:\n      enabled: true\n      port: 7445\n",
+			[]string{"v1alpha1 /machine/features/kubePrism"}, "KubePrismConfig", "can't be used with KubePrismConfig"},
+		{"kubespan in v1alpha1", config.RoleWorker, "machine:\n  network:\n    kubespan:\n      enabled: true\n",
+			[]string{"v1alpha1 /machine/network/kubespan"}, "move the settings into the KubeSpanConfig document", "kubespan configured twice"},
+		{"node labels in v1alpha1", config.RoleWorker, "machine:\n  nodeLabels:\n    zone: a\n",
+			[]string{"v1alpha1 /machine/nodeLabels"}, "config.NodeSettings.Labels", ".machine.nodeLabels is already set in v1alpha1 config"},
+		{"hostname in v1alpha1", config.RoleWorker, "machine:\n  network:\n    hostname: worker-1\n",
+			[]string{"v1alpha1 /machine/network/hostname"}, "config.NodeSettings.Hostname", "static hostname is already set"},
+		{"api server in v1alpha1", config.RoleControlPlane, "cluster:\n  apiServer:\n    extraArgs:\n      v: \"2\"\n",
+			[]string{"v1alpha1 /cluster/apiServer"}, "KubeAPIServerConfig", "kube-apiserver config is already set"},
+		{"kube-proxy document on a worker", config.RoleWorker, "apiVersion: v1alpha1\nkind: KubeProxyConfig\nenabled: false\n",
+			[]string{"KubeProxyConfig"}, "config.Layers.ControlPlane", "only allowed on control plane machines"},
+		{"flannel document on a worker", config.RoleWorker, "apiVersion: v1alpha1\nkind: KubeFlannelCNIConfig\nbackendType: vxlan\n",
+			[]string{"KubeFlannelCNIConfig"}, "--config-patch-control-plane", "only allowed on control plane machines"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+
+			cfg, err := cfgs.Node(tc.role, config.Layers{}, patches.MustParse(tc.patch))
+			require.NoError(t, err)
+
+			_, err = config.Validate(cfg, config.ModeContainer)
+			require.ErrorIs(t, err, config.ErrInvalid)
+			require.Equal(t, tc.paths, fieldPaths(err), "err: %v", err)
+			require.ErrorContains(t, err, tc.fix)
+			require.ErrorContains(t, err, tc.reason)
+		})
+	}
+}
+
+// TestLoadWrittenConfigs: the bytes Encode and EncodeWithComments write read back with Load into
+// configs that encode to the same bytes and validate, for the newest and an older contract.
+func TestLoadWrittenConfigs(t *testing.T) {
+	t.Parallel()
+
+	for _, contract := range []talos.Contract{talos.V1_14, talos.V1_11} {
+		c := demo()
+		c.Contract, c.KubernetesVersion = contract, contract.Kubernetes().Default
+
+		cfgs, err := config.Generate(c, loadBench(t))
+		require.NoError(t, err)
+
+		for role, cfg := range map[config.Role]coreconfig.Provider{config.RoleControlPlane: cfgs.ControlPlane, config.RoleWorker: cfgs.Worker} {
+			compact, err := config.Encode(cfg)
+			require.NoError(t, err)
+
+			commented, err := config.EncodeWithComments(cfg)
+			require.NoError(t, err)
+
+			for _, data := range [][]byte{compact, commented} {
+				loaded, err := config.Load(data)
+				require.NoError(t, err)
+				require.Equal(t, role, config.RoleOf(loaded))
+
+				again, err := config.Encode(loaded)
+				require.NoError(t, err)
+				require.Equal(t, string(compact), string(again), "%s %s", contract, role)
+
+				_, err = config.Validate(loaded, config.ModeContainer)
+				require.NoError(t, err)
+			}
+		}
+	}
+
+	for _, bad := range []string{"", "  \n", "version: v1alpha1\nmachine:\n  nope: 1\n", "apiVersion: v1alpha1\nkind: NoSuchConfig\n"} {
+		cfg, err := config.Load([]byte(bad))
+		require.ErrorIs(t, err, config.ErrInvalid, bad)
+		require.Nil(t, cfg)
+	}
+
+	require.Equal(t, config.RoleUnknown, config.RoleOf(nil))
+}
