@@ -4,9 +4,10 @@
 // # Inputs
 //
 // A [Cluster] is plain data (yaml and json tags; [LoadCluster] and [Cluster.Marshal]): the
-// name, the control-plane endpoint and the Talos version contract are required; every other
-// field's zero value is the Talos default, which its comment names. The contract ("v1.13") is
-// never defaulted from the machinery version this module is built with.
+// name, the control-plane endpoint, the Talos version contract (a talos.Contract, written
+// "v1.14") and the Kubernetes version are required; every other field's zero value is the Talos
+// default, which its comment names. The contract is never defaulted, and the Kubernetes version
+// is checked against the range the contract's Talos release supports (talos.Contract.Kubernetes).
 //
 // [Secrets] is the cluster's secrets bundle, in the `talosctl gen secrets` format
 // ([LoadSecrets], [Secrets.Marshal]). It is a separate, required parameter and never generated
@@ -18,14 +19,18 @@
 // and [Talosconfig] the talosctl client config. They read no clock and no randomness: the same
 // inputs give the same bytes ([Encode], [EncodeWithComments], [EncodeTalosconfig]), and the
 // documents are semantically equal to what `talosctl gen config` writes for the same secrets
-// and settings (machinery's bundle.NewBundle; tested for contracts v1.0 to v1.13).
+// and settings (machinery v1.14.1's bundle.NewBundle; tested for contracts v1.0 to v1.14). A
+// setting talosctl has no flag for is written the way a talosctl user's patch writes it for the
+// contract: on v1.14, CNI none deletes the KubeFlannelCNIConfig document and kube-proxy
+// disabled is KubeProxyConfig "enabled: false", both in the control-plane config only; on v1.13
+// and older they are v1alpha1 fields of every node.
 //
 //	secrets, err := config.LoadSecrets(secretsYAML)
 //	cfgs, err := config.Generate(config.Cluster{
 //		Name:              "demo",
 //		Endpoint:          "https://10.5.0.2:6443",
-//		Contract:          "v1.13",
-//		KubernetesVersion: "1.36.0",
+//		Contract:          talos.V1_14,
+//		KubernetesVersion: "1.37.0",
 //		CNI:               config.CNI{Name: config.CNINone},
 //		KubeProxyDisabled: true,
 //	}, secrets)
@@ -38,25 +43,30 @@
 // `talosctl gen config` applies --config-patch, --config-patch-control-plane and
 // --config-patch-worker. [Configs.Patch] gives what talosctl writes.
 //
-// For large fleets, [NodeSettings] is the usual per-node patch (labels, annotations, taints,
-// SANs) as data: [Configs.NodeWithSettings] applies it without parsing patch text, and
+// For large fleets, [NodeSettings] is the usual per-node patch (hostname, labels, annotations,
+// taints, SANs) as data, written in each contract's form (the KubeNodeConfig and HostnameConfig
+// documents on v1.14): [Configs.NodeWithSettings] applies it without parsing patch text, and
 // [NodeSettings.Patch] is the same change as a patch. A [NodeEncoder] made from a role config
 // encodes that role's node configs to exactly the bytes of [Encode], re-encoding only what
 // differs from the role config.
 //
 // # Validation and errors
 //
-// [Validate] checks a config for a runtime [Mode] (container, metal, cloud): machinery's
-// validation plus the checks it leaves out. Warnings are returned as values; every problem is
-// reported at once (errors.Join of *[FieldError], each naming the field path, with a suggested
-// fix where there is one, such as the https://host:port form of a malformed endpoint).
+// [Validate] checks a config for a runtime [Mode] (container, metal, cloud) as a client does:
+// machinery's validation plus the checks it leaves out. Warnings are talos.Warning values; every
+// problem is reported at once (errors.Join of *talos.FieldError, each naming the document and
+// the RFC 6901 path of the field, with a fix where there is one, such as the https://host:port
+// form of a malformed endpoint). On v1.14 a v1alpha1 field beside the document that replaced it
+// is reported at the field with the document and the recipe to use instead. [Load] reads a
+// written config back for validation and inspection.
 //
-// [Cluster.Warnings] lists what is valid but probably not meant (a Kubernetes version the
-// contract's Talos release does not support; kube-proxy disabled with flannel).
+// [Cluster.Warnings] (also in [Configs].Warnings) lists what is valid but probably not meant
+// (a Kubernetes version outside the supported range, when allowed; kube-proxy disabled with
+// flannel).
 //
 // Bad input is an error and no output. Errors match the ErrX sentinels with errors.Is:
 // [ErrNoName], [ErrEndpoint], [ErrNoContract], [ErrUnknownContract], [ErrContractUnsupported],
-// [ErrKubernetesVersion], [ErrNoSecrets], [ErrSecrets], [ErrCNI], [ErrInvalid].
+// [ErrKubernetesVersion], [ErrNoSecrets], [ErrSecrets], [ErrCNI], [ErrNodeSettings], [ErrInvalid].
 //
 // Functions never modify their inputs and are safe for concurrent use.
 package config
