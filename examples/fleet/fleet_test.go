@@ -105,16 +105,22 @@ func TestFleetEqualsMachinery(t *testing.T) {
 	for _, tt := range []struct {
 		talos   string
 		workers int
+		// kubernetes is a version the contract's Talos release supports ("" keeps the fleet's).
+		kubernetes string
 	}{
-		{"v1.13", 260},
-		{"v1.12", 3},
-		{"v1.11", 3},
+		{"v1.13", 260, ""},
+		{"v1.12", 3, ""},
+		{"v1.11", 3, "1.34.0"},
 	} {
 		t.Run(tt.talos, func(t *testing.T) {
 			t.Parallel()
 
 			f := testFleet(t)
 			f.talos, f.workers = tt.talos, tt.workers
+
+			if tt.kubernetes != "" {
+				f.kubernetes = tt.kubernetes
+			}
 			names, got := buildAll(t, f)
 
 			rd, err := loadChart(t.Context(), f.chartPath)

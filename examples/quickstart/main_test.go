@@ -10,6 +10,7 @@ import (
 	clientconfig "github.com/siderolabs/talos/pkg/machinery/client/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
@@ -46,8 +47,14 @@ func TestSameSecretsSameBytes(t *testing.T) {
 	require.NotContains(t, stdout.String(), "secrets bundle")
 }
 
+// installerImageWarning is machinery v1.14's warning about an UnattendedInstallConfig document
+// without an installer image: the quickstart leaves the image empty, as machinery does.
+const installerImageWarning = "installer.image is not set, if Talos is not booted from asset built by Image Factory, installation will fail"
+
 // TestOutputLoadsAndValidates loads the output with machinery's configloader and validates it
-// in container mode; the configs are ready for Cilium.
+// in container mode; the configs (contract v1.14, the default) are ready for Cilium: no
+// KubeFlannelCNIConfig document (CNI "none"), and kube-proxy disabled by the control plane's
+// KubeProxyConfig document.
 func TestOutputLoadsAndValidates(t *testing.T) {
 	t.Parallel()
 
@@ -71,13 +78,38 @@ func TestOutputLoadsAndValidates(t *testing.T) {
 
 		warnings, err := cfg.Validate(config.ModeContainer)
 		require.NoError(t, err, tc.file)
-		require.Empty(t, warnings, tc.file)
+		require.Equal(t, []string{installerImageWarning}, warnings, tc.file)
 
 		require.Equal(t, tc.typ, cfg.Machine().Type())
-		require.Equal(t, "none", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName, tc.file)
-		require.False(t, cfg.K8sProxyConfig().Enabled(), tc.file)
 		require.Equal(t, "https://10.5.0.2:6443", cfg.K8sClusterConfig().ClusterEndpoint().String())
+
+		kinds := map[string]int{}
+		for _, d := range cfg.Documents() {
+			kinds[d.Kind()]++
+		}
+
+		// v1.14: the CNI and kube-proxy are documents, and the v1alpha1 document has neither
+		// cluster.network.cni nor cluster.proxy (which would conflict with them).
+		require.Zero(t, kinds["KubeFlannelCNIConfig"], "%s: CNI none is no flannel document", tc.file)
+		require.Nil(t, cfg.K8sFlannelCNIConfig(), tc.file)
+
+		if cc := cfg.RawV1Alpha1().ClusterConfig; cc != nil {
+			require.Nil(t, cc.ProxyConfig, tc.file)
+
+			if cc.ClusterNetwork != nil {
+				require.Nil(t, cc.ClusterNetwork.CNI, tc.file)
+			}
+		}
+
+		if tc.typ == machine.TypeControlPlane {
+			require.Equal(t, 1, kinds["KubeProxyConfig"], tc.file)
+			require.False(t, cfg.K8sProxyConfig().Enabled(), tc.file)
+		} else {
+			require.Zero(t, kinds["KubeProxyConfig"], "%s: KubeProxyConfig is a control-plane document", tc.file)
+		}
 	}
+
+	require.Contains(t, stdout.String(), "warning: ", "the warnings are printed")
 
 	data, err := os.ReadFile(filepath.Join(dir, "talosconfig"))
 	require.NoError(t, err)
@@ -137,7 +169,9 @@ func TestBadFlags(t *testing.T) {
 	}{
 		{"unknown flag", []string{"-bogus"}, "flag provided but not defined"},
 		{"bad mode", []string{"-mode", "vm"}, "want container, metal or cloud"},
-		{"bad endpoint", []string{"-secrets", benchSecrets, "-endpoint", "10.5.0.2"}, `try "https://10.5.0.2:6443"`},
+		{"bad endpoint", []string{"-secrets", benchSecrets, "-endpoint", "10.5.0.2"}, `fix: "https://10.5.0.2:6443"`},
+		{"bad contract", []string{"-secrets", benchSecrets, "-contract", "latest"}, `invalid value "latest" for flag -contract`},
+		{"kubernetes too new for the contract", []string{"-secrets", benchSecrets, "-contract", "v1.13"}, "/kubernetesVersion"},
 		{"missing secrets file", []string{"-secrets", "does-not-exist.yaml"}, "no such file"},
 		{"extra args", []string{"x"}, "unexpected arguments"},
 		{"bad issue time", []string{"-secrets", benchSecrets, "-talosconfig-issued", "yesterday"}, "-talosconfig-issued"},
@@ -185,7 +219,8 @@ func TestCiliumInlineAndKubeSpan(t *testing.T) {
 	t.Parallel()
 
 	chart := filepath.Join("..", "..", "..", "shared", "charts", "cilium-1.18.12.tgz")
-	args := []string{"-secrets", benchSecrets, "-chart", chart, "-kubespan"}
+	// v1.14 recipes: see issue 12
+	args := []string{"-secrets", benchSecrets, "-chart", chart, "-kubespan", "-contract", "v1.13", "-kubernetes", "1.36.0"}
 
 	dirA, dirB := t.TempDir(), t.TempDir()
 
@@ -234,6 +269,44 @@ func TestCiliumInlineAndKubeSpan(t *testing.T) {
 
 		require.True(t, cfg.Cluster().Discovery().Enabled(), tc.file)
 		require.True(t, cfg.NetworkKubeSpanConfig() != nil && cfg.NetworkKubeSpanConfig().Enabled(), tc.file)
+	}
+}
+
+// TestKubeSpanV114 runs the quickstart with -kubespan on the default contract (v1.14): every
+// node gets what `talosctl gen config --with-kubespan` writes, a KubeSpanConfig document with
+// only "enabled: true", and discovery stays on (a DiscoveryServiceConfig document).
+func TestKubeSpanV114(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+
+	var stdout bytes.Buffer
+	require.NoError(t, run([]string{"-out", dir, "-secrets", benchSecrets, "-kubespan"}, &stdout))
+
+	for _, file := range []string{"controlplane.yaml", "worker.yaml"} {
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		require.NoError(t, err)
+
+		cfg, err := configloader.NewFromBytes(data)
+		require.NoError(t, err, file)
+
+		_, err = cfg.Validate(config.ModeContainer)
+		require.NoError(t, err, file)
+
+		var ks []*network.KubeSpanConfigV1Alpha1
+
+		for _, d := range cfg.Documents() {
+			if d, ok := d.(*network.KubeSpanConfigV1Alpha1); ok {
+				ks = append(ks, d)
+			}
+		}
+
+		require.Len(t, ks, 1, file)
+		require.Equal(t, &network.KubeSpanConfigV1Alpha1{Meta: ks[0].Meta, ConfigEnabled: new(true)}, ks[0], "%s: only enabled is written", file)
+		require.True(t, cfg.NetworkKubeSpanConfig().Enabled(), file)
+		require.Len(t, cfg.DiscoveryServiceConfigs(), 1, file)
+		require.NotNil(t, cfg.DiscoveryIdentityConfig(), file)
+		require.Nil(t, cfg.RawV1Alpha1().ClusterConfig.ClusterDiscoveryConfig, "%s: no legacy cluster.discovery", file)
 	}
 }
 
