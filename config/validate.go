@@ -131,7 +131,8 @@ func Validate(cfg coreconfig.Provider, mode Mode) (warnings []talos.Warning, err
 	})
 
 	for _, w := range machineryWarnings {
-		warnings = append(warnings, talos.Warning{Document: v1Doc, Message: w})
+		// machinery's warnings do not say which document they are about.
+		warnings = append(warnings, talos.Warning{Message: w})
 	}
 
 	return append(warnings, ownWarnings...), errors.Join(errs...)

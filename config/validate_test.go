@@ -193,7 +193,7 @@ func TestValidateWarnings(t *testing.T) {
 
 	warnings, err := config.Validate(cfg, config.ModeContainer)
 	require.NoError(t, err)
-	require.Equal(t, []talos.Warning{{Document: talos.Document{Kind: "v1alpha1"}, Message: `use "worker" instead of "join" for machine type`}}, warnings)
+	require.Equal(t, []talos.Warning{{Message: `use "worker" instead of "join" for machine type`}}, warnings)
 }
 
 func TestValidateArguments(t *testing.T) {

@@ -85,6 +85,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fset.StringVar(&o.cluster.Endpoint, "endpoint", o.cluster.Endpoint, "control-plane endpoint, https://host:port")
 	fset.TextVar(&o.cluster.Contract, "contract", o.cluster.Contract, "Talos version `contract` the nodes run, v1.0 to v1.14")
 	fset.StringVar(&o.cluster.KubernetesVersion, "kubernetes", o.cluster.KubernetesVersion, "Kubernetes `version`")
+	fset.StringVar(&o.cluster.InstallImage, "install-image", o.cluster.InstallImage, "installer `image` (machine.install.image)")
 	fset.StringVar(&o.issued, "talosconfig-issued", "", "issue time of the talosconfig client certificate (RFC 3339); default: the secrets bundle's creation time, so that output is reproducible")
 	fset.BoolVar(&o.comments, "comments", false, "write the configs with documentation comments")
 	fset.TextVar(&o.mode, "mode", o.mode, "runtime `mode` to validate the configs for: container, metal or cloud")
@@ -113,6 +114,7 @@ func demoCluster() config.Cluster {
 		CNI:               config.CNI{Name: config.CNINone},
 		KubeProxyDisabled: true,
 		InstallDisk:       "/dev/sda",
+		InstallImage:      "ghcr.io/siderolabs/installer:v1.14.1", // what talosctl 1.14.1 writes
 		TalosEndpoints:    []string{"10.5.0.2"},
 	}
 }
