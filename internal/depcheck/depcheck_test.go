@@ -57,3 +57,20 @@ func listDeps(t *testing.T, pattern string) []string {
 	}
 	return deps
 }
+
+// TestTalosVocabularyIsStandardLibraryOnly: package talos is at the bottom of the house; every
+// package reads it, so it imports nothing but the standard library (no machinery), and no other
+// package of this module.
+func TestTalosVocabularyIsStandardLibraryOnly(t *testing.T) {
+	t.Parallel()
+
+	for _, dep := range listDeps(t, "github.com/talospatch/talospatch/talos") {
+		if dep == "github.com/talospatch/talospatch/talos" {
+			continue
+		}
+
+		if first, _, _ := strings.Cut(dep, "/"); strings.Contains(first, ".") {
+			t.Errorf("talos depends on %s; it may import only the standard library", dep)
+		}
+	}
+}
