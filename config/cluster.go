@@ -196,6 +196,11 @@ func LoadCluster(data []byte) (Cluster, error) {
 			return Cluster{}, fmt.Errorf("load cluster description: %w: empty document", ErrInvalid)
 		}
 
+		if errors.Is(err, talos.ErrUnknownContract) || errors.Is(err, talos.ErrContractUnsupported) {
+			// The contract's own error says what to write; name the field.
+			err = &talos.FieldError{Path: "/contract", Err: err}
+		}
+
 		return Cluster{}, fmt.Errorf("load cluster description: %w: %w", ErrInvalid, err)
 	}
 

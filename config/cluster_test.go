@@ -189,3 +189,41 @@ func TestClusterWarnings(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadClusterContract: the contract is text in a description; what ParseContract refuses is
+// an error naming the field and saying what to write, and a missing contract loads as the zero
+// value, which Validate reports.
+func TestLoadClusterContract(t *testing.T) {
+	t.Parallel()
+
+	for _, tc := range []struct {
+		text string
+		err  error
+		msg  string
+	}{
+		{"v1.15", talos.ErrContractUnsupported, "the newest contract this talospatch supports"},
+		{"latest", talos.ErrUnknownContract, `there is no "latest"`},
+		{"1.x", talos.ErrUnknownContract, `"vMAJOR.MINOR"`},
+	} {
+		_, err := config.LoadCluster([]byte("name: a\nendpoint: https://10.5.0.2:6443\ncontract: " + tc.text + "\nkubernetesVersion: 1.37.0\n"))
+		require.ErrorIs(t, err, tc.err, tc.text)
+		require.ErrorIs(t, err, config.ErrInvalid, tc.text)
+		require.ErrorContains(t, err, "/contract: ", tc.text)
+		require.ErrorContains(t, err, tc.msg, tc.text)
+	}
+
+	for _, text := range []string{`""`, "", "~"} {
+		c, err := config.LoadCluster([]byte("name: a\nendpoint: https://10.5.0.2:6443\ncontract: " + text + "\nkubernetesVersion: 1.37.0\n"))
+		require.NoError(t, err, text)
+		require.Zero(t, c.Contract)
+
+		err = c.Validate()
+		require.ErrorIs(t, err, config.ErrNoContract)
+		require.ErrorContains(t, err, "/contract: talos version contract is required; fix: pass the contract")
+	}
+
+	c, err := config.LoadCluster([]byte("name: a\nendpoint: https://10.5.0.2:6443\ncontract: v1.14.1\nkubernetesVersion: 1.37.0\n"))
+	require.NoError(t, err)
+	require.Equal(t, talos.V1_14, c.Contract)
+	require.NoError(t, c.Validate())
+}
