@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
-	"strconv"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
@@ -18,6 +17,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/types/meta"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 
+	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -318,16 +318,6 @@ func (in *input) finishV1Alpha1(ctr *container.Container) (coreconfig.Provider, 
 	})
 }
 
-// customCNIName names the KubeExternalManifestConfig of the i-th custom CNI URL on v1.14:
-// "custom-cni" (the name machinery gives the first), then "custom-cni-2", ...
-func customCNIName(i int) string {
-	if i == 0 {
-		return "custom-cni"
-	}
-
-	return "custom-cni-" + strconv.Itoa(i+1)
-}
-
 func (in *input) finishDocuments(ctr *container.Container) (coreconfig.Provider, error) {
 	c := in.cluster
 
@@ -362,10 +352,10 @@ func (in *input) finishDocuments(ctr *container.Container) (coreconfig.Provider,
 		case *k8s.KubeExternalManifestConfigV1Alpha1:
 			docs = append(docs, d)
 
-			if doc.MetaName == customCNIName(0) {
+			if doc.MetaName == patches.CustomCNIName(0) {
 				for i, u := range c.CNI.URLs[1:] {
 					extra := k8s.NewKubeExternalManifestConfigV1Alpha1()
-					extra.MetaName = customCNIName(i + 1)
+					extra.MetaName = patches.CustomCNIName(i + 1)
 
 					parsed, err := url.Parse(u)
 					if err != nil {

@@ -22,6 +22,12 @@ import (
 // flags, so [Configs.Patch] with the same patches writes the same configs as talosctl. Later
 // layers win: a node patch overrides a role patch, which overrides an all-nodes patch.
 //
+// A patch that carries a scope (patches.Patch.Scope: the v1.14 recipes for kube-proxy, the
+// CNI and inline manifests are control-plane patches) reaches only its role from any layer, so
+// the guide's patches can all go into AllNodes; a patch in the other role's layer (a
+// control-plane patch in Worker) is an error, as is a patch that would put a document Talos
+// allows only on control planes into a worker config (patches.ErrControlPlaneOnly).
+//
 // Layers is plain data: patches.Patch marshals to and from its --config-patch text.
 type Layers struct {
 	// AllNodes apply to every node.
@@ -112,6 +118,20 @@ func (cs Configs) Node(role Role, l Layers, node ...patches.Patch) (coreconfig.P
 		{"allNodes", l.AllNodes},
 		{roleName, roleLayer},
 		{"node", node},
+	}
+
+	for i, p := range l.ControlPlane {
+		if p.Scope() == patches.ScopeWorker {
+			return nil, fmt.Errorf("%s node config: %w", role, &LayerError{Layer: "controlPlane", Index: i,
+				Err: fmt.Errorf("%w: a worker patch in the control-plane layer; put it in Layers.Worker", ErrInvalid)})
+		}
+	}
+
+	for i, p := range l.Worker {
+		if p.Scope() == patches.ScopeControlPlane {
+			return nil, fmt.Errorf("%s node config: %w", role, &LayerError{Layer: "worker", Index: i,
+				Err: fmt.Errorf("%w: a control-plane patch in the worker layer (it writes documents Talos allows only on control planes); put it in Layers.ControlPlane or Layers.AllNodes", ErrInvalid)})
+		}
 	}
 
 	cur := deepClone(cfg)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/bundle"
 	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
 	"github.com/stretchr/testify/require"
@@ -196,4 +197,62 @@ func TestLayersAsData(t *testing.T) {
 	require.NoError(t, yaml.Unmarshal(y, &fromYAML))
 	require.Equal(t, l.AllNodes[0].String(), fromYAML.AllNodes[0].String())
 	require.Equal(t, l.Worker[0].String(), fromYAML.Worker[0].String())
+}
+
+// TestScopedPatchesInLayers: on v1.14 the guide's patches go into AllNodes and each reaches
+// only the role it is for; the configs equal talosctl's with the patches behind their flags; a
+// control-plane patch in the worker layer and a control-plane-only document for workers are
+// errors naming the layer.
+func TestScopedPatchesInLayers(t *testing.T) {
+	t.Parallel()
+
+	c := demo()
+	c.Contract, c.KubernetesVersion = talos.V1_14, "1.37.0"
+	c.CNI, c.KubeProxyDisabled = config.CNI{}, false
+
+	cfgs, err := config.Generate(c, loadBench(t))
+	require.NoError(t, err)
+
+	strict, err := patches.StrictMode(talos.V1_14)
+	require.NoError(t, err)
+
+	inline, err := patches.InlineManifest(talos.V1_14, "cilium", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cilium\n")
+	require.NoError(t, err)
+
+	got, err := cfgs.Patch(config.Layers{AllNodes: []patches.Patch{strict, inline}})
+	require.NoError(t, err)
+
+	// The same as generating the Cilium-ready cluster directly, plus the inline manifest.
+	ready := c
+	ready.CNI, ready.KubeProxyDisabled = config.CNI{Name: config.CNINone}, true
+
+	want, err := config.Generate(ready, loadBench(t))
+	require.NoError(t, err)
+
+	want, err = want.Patch(config.Layers{ControlPlane: []patches.Patch{inline}})
+	require.NoError(t, err)
+
+	for _, pair := range [][2]coreconfig.Provider{{want.ControlPlane, got.ControlPlane}, {want.Worker, got.Worker}} {
+		a, err := config.Encode(pair[0])
+		require.NoError(t, err)
+
+		b, err := config.Encode(pair[1])
+		require.NoError(t, err)
+		require.Equal(t, string(a), string(b))
+
+		_, err = config.Validate(pair[1], config.ModeContainer)
+		require.NoError(t, err)
+	}
+
+	_, err = cfgs.Node(config.RoleWorker, config.Layers{Worker: []patches.Patch{strict}})
+
+	var le *config.LayerError
+	require.ErrorAs(t, err, &le)
+	require.Equal(t, "worker", le.Layer)
+	require.ErrorContains(t, err, "control-plane patch in the worker layer")
+
+	_, err = cfgs.Node(config.RoleWorker, config.Layers{AllNodes: []patches.Patch{patches.MustParse("apiVersion: v1alpha1\nkind: KubeProxyConfig\nenabled: false\n")}})
+	require.ErrorIs(t, err, patches.ErrControlPlaneOnly)
+	require.ErrorAs(t, err, &le)
+	require.Equal(t, "allNodes", le.Layer)
 }

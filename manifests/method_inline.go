@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -30,14 +32,16 @@ type InlineOptions struct {
 }
 
 // Inline is method 4 of the guide: the manifest inside the control-plane configs, applied by
-// Talos at bootstrap (cluster.inlineManifests). Every control-plane config must carry the
-// same inline manifests; worker configs need none.
+// Talos at bootstrap (cluster.inlineManifests up to contract v1.13, a KubeInlineManifestConfig
+// document on v1.14). Every control-plane config must carry the same inline manifests; worker
+// configs need none.
 type Inline struct {
 	// Manifest is the inline manifest: its name and the render's YAML.
 	Manifest patches.Manifest
 	// ControlPlanePatch adds the inline manifest to a control-plane config, or replaces one
-	// with the same name (patches.InlineManifest). Apply it to control-plane configs only;
-	// [ApplyInline] does so.
+	// with the same name (patches.InlineManifest, in the contract's form). Apply it to
+	// control-plane configs only; [ApplyInline] does so (on v1.14 the patch carries
+	// patches.ScopeControlPlane, so it never reaches a worker anyway).
 	ControlPlanePatch patches.Patch
 	// Patches are the config patches for every node: no CNI, and kube-proxy disabled when
 	// TalosSettings.KubeProxyDisabled.
@@ -66,9 +70,13 @@ func InlineMethod(r *Rendered, t TalosSettings, opts InlineOptions) (Inline, err
 	if err != nil {
 		return Inline{}, fmt.Errorf("inline method: %w", err)
 	}
+	cpPatch, err := patches.InlineManifest(t.Contract, name, contents)
+	if err != nil {
+		return Inline{}, fmt.Errorf("inline method: %w: %w", ErrInvalidMethodOptions, err)
+	}
 	return Inline{
 		Manifest:          patches.Manifest{Name: name, Contents: contents},
-		ControlPlanePatch: patches.InlineManifest(name, contents),
+		ControlPlanePatch: cpPatch,
 		Patches:           ps,
 		Size:              CheckSizes(r.YAML, r.Objects, nil),
 	}, nil
@@ -145,8 +153,10 @@ type InlineMismatch struct {
 	// Manifest is the inline manifest's name.
 	Manifest string
 	// Problem is "missing" (the first config has it, this one not), "extra" (the other way
-	// round), "different contents" or "duplicate name" (the config carries the name twice,
-	// which Talos rejects).
+	// round), "different contents", "duplicate name" (the config carries the name twice,
+	// which Talos rejects) or "in both forms" (a KubeInlineManifestConfig document and a
+	// cluster.inlineManifests entry with the same name: Talos accepts both, and at run time
+	// one silently overwrites the other).
 	Problem string
 }
 
@@ -198,11 +208,9 @@ func CheckInlineManifests(configs ...NodeConfig) error {
 		}
 		got := map[string]string{}
 		for _, m := range provider.K8sInlineManifestConfigs() {
-			if _, dup := got[m.Name()]; dup {
-				out = append(out, InlineMismatch{Config: nc.Name, Manifest: m.Name(), Problem: "duplicate name"})
-			}
 			got[m.Name()] = m.Contents()
 		}
+		out = append(out, inlineNameProblems(nc.Name, provider)...)
 		if ref == nil {
 			refName, ref = nc.Name, got
 			continue
@@ -234,6 +242,41 @@ func CheckInlineManifests(configs ...NodeConfig) error {
 		return &InlineMismatchError{Reference: refName, Mismatches: out}
 	}
 	return nil
+}
+
+// inlineNameProblems reports the inline manifest names a config defines twice: twice in one
+// form ("duplicate name", which Talos rejects), or once as a KubeInlineManifestConfig document
+// and once in cluster.inlineManifests ("in both forms", which Talos accepts and resolves by
+// silently dropping one), in name order.
+func inlineNameProblems(config string, provider config.Provider) []InlineMismatch {
+	documents, legacy := map[string]int{}, map[string]int{}
+	for _, d := range provider.Documents() {
+		if m, ok := d.(*k8s.KubeInlineManifestConfigV1Alpha1); ok {
+			documents[m.MetaName]++
+		}
+	}
+	if v := provider.RawV1Alpha1(); v != nil && v.ClusterConfig != nil {
+		for _, m := range v.ClusterConfig.ClusterInlineManifests {
+			legacy[m.InlineManifestName]++
+		}
+	}
+	names := map[string]bool{}
+	for n := range documents {
+		names[n] = true
+	}
+	for n := range legacy {
+		names[n] = true
+	}
+	var out []InlineMismatch
+	for _, n := range slices.Sorted(maps.Keys(names)) {
+		switch {
+		case documents[n] > 0 && legacy[n] > 0:
+			out = append(out, InlineMismatch{Config: config, Manifest: n, Problem: "in both forms"})
+		case documents[n] > 1 || legacy[n] > 1:
+			out = append(out, InlineMismatch{Config: config, Manifest: n, Problem: "duplicate name"})
+		}
+	}
+	return out
 }
 
 // Size limits users hit with inline manifests.

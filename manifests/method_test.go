@@ -279,7 +279,7 @@ func TestInlineMethod(t *testing.T) {
 	in, err := manifests.InlineMethod(r, manifests.TalosSettings{Contract: talos.V1_13, KubeProxyDisabled: true}, manifests.InlineOptions{})
 	require.NoError(t, err)
 	require.Equal(t, patches.Manifest{Name: "cilium", Contents: string(r.YAML)}, in.Manifest)
-	require.Equal(t, patches.InlineManifest("cilium", string(r.YAML)).String(), in.ControlPlanePatch.String())
+	require.Equal(t, must(patches.InlineManifest(talos.V1_13, "cilium", string(r.YAML))).String(), in.ControlPlanePatch.String())
 	require.Empty(t, cmp.Diff(patchTexts([]patches.Patch{must(patches.StrictMode(talos.V1_13))}), patchTexts(in.Patches)))
 	require.Equal(t, len(r.YAML), in.Size.ManifestBytes)
 	require.NotEmpty(t, in.Size.Exceeded(), "inline Cilium never fits user data")
@@ -345,10 +345,10 @@ func TestCheckInlineManifests(t *testing.T) {
 	withCilium, err := manifests.ApplyInline(cp, in)
 	require.NoError(t, err)
 	other := in
-	other.ControlPlanePatch = patches.InlineManifest("cilium", "# other\n")
+	other.ControlPlanePatch = must(patches.InlineManifest(talos.V1_13, "cilium", "# other\n"))
 	withOther, err := manifests.ApplyInline(cp, other)
 	require.NoError(t, err)
-	extra, err := patches.Apply(withCilium, patches.InlineManifest("extra", "# extra\n"))
+	extra, err := patches.Apply(withCilium, must(patches.InlineManifest(talos.V1_13, "extra", "# extra\n")))
 	require.NoError(t, err)
 	plain, err := patches.Apply(cp, in.Patches...)
 	require.NoError(t, err)
@@ -445,7 +445,6 @@ func TestMethodsContract(t *testing.T) {
 		wantErr error
 	}{
 		{name: "zero contract", wantErr: talos.ErrNoContract},
-		{name: "v1.14", c: talos.V1_14, wantErr: patches.ErrUnsupported},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -460,4 +459,103 @@ func TestMethodsContract(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMethodsOnV114: every method's patches, in the v1.14 forms, applied to the configs of a
+// v1.14 cluster (to every node: the control-plane patches carry their scope) give configs
+// machinery v1.14.1 validates; the inline method writes a KubeInlineManifestConfig document, the
+// hosted method the flannel deletion and a KubeExternalManifestConfig.
+func TestMethodsOnV114(t *testing.T) {
+	t.Parallel()
+
+	r := methodRender(t, "1.18.12", manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}, manifests.RenderOptions{Deterministic: true})
+	settings := manifests.TalosSettings{Contract: talos.V1_14, KubeProxyDisabled: true}
+
+	secrets, err := config.LoadSecrets(benchSecretsYAML(t))
+	require.NoError(t, err)
+
+	cfgs, err := config.Generate(config.Cluster{Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: talos.V1_14, KubernetesVersion: "1.37.0"}, secrets)
+	require.NoError(t, err)
+
+	h, err := manifests.HelmInstallMethod(r, settings, manifests.HelmInstallOptions{})
+	require.NoError(t, err)
+
+	m, err := manifests.TemplateMethod(r, settings, manifests.TemplateOptions{})
+	require.NoError(t, err)
+
+	hosted, err := manifests.HostedMethod(r, "https://example.com/cilium.yaml", settings, manifests.HostedOptions{})
+	require.NoError(t, err)
+
+	in, err := manifests.InlineMethod(r, settings, manifests.InlineOptions{})
+	require.NoError(t, err)
+	require.Equal(t, patches.ScopeControlPlane, in.ControlPlanePatch.Scope())
+	require.Contains(t, in.ControlPlanePatch.String(), "kind: KubeInlineManifestConfig")
+
+	for name, ps := range map[string][]patches.Patch{
+		"helm":     h.Patches,
+		"template": m.Patches,
+		"hosted":   hosted.Patches,
+		"inline":   append(slices.Clone(in.Patches), in.ControlPlanePatch),
+	} {
+		for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
+			cfg, err := cfgs.Node(role, config.Layers{AllNodes: ps})
+			require.NoError(t, err, "%s %s", name, role)
+
+			_, err = config.Validate(cfg, config.ModeContainer)
+			require.NoError(t, err, "%s %s", name, role)
+
+			require.Nil(t, cfg.K8sFlannelCNIConfig(), "%s %s: no flannel", name, role)
+
+			if role == config.RoleControlPlane {
+				require.False(t, cfg.K8sProxyConfig().Enabled(), "%s: kube-proxy off", name)
+			}
+
+			inline := cfg.K8sInlineManifestConfigs()
+			external := cfg.K8sExternalManifestConfigs()
+
+			switch {
+			case name == "inline" && role == config.RoleControlPlane:
+				require.Len(t, inline, 1)
+				require.Equal(t, string(r.YAML), inline[0].Contents())
+			case name == "hosted" && role == config.RoleControlPlane:
+				require.Len(t, external, 1)
+				require.Equal(t, "https://example.com/cilium.yaml", external[0].URL())
+			default:
+				require.Empty(t, inline, "%s %s", name, role)
+				require.Empty(t, external, "%s %s", name, role)
+			}
+		}
+	}
+}
+
+// TestCheckInlineManifestsBothForms: a name in a KubeInlineManifestConfig document and in
+// cluster.inlineManifests of one config is reported (Talos accepts it and silently drops one).
+func TestCheckInlineManifestsBothForms(t *testing.T) {
+	t.Parallel()
+
+	secrets, err := config.LoadSecrets(benchSecretsYAML(t))
+	require.NoError(t, err)
+
+	cfgs, err := config.Generate(config.Cluster{Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: talos.V1_14, KubernetesVersion: "1.37.0"}, secrets)
+	require.NoError(t, err)
+
+	cp, err := config.Encode(cfgs.ControlPlane)
+	require.NoError(t, err)
+
+	both := string(cp) + "---\napiVersion: v1alpha1\nkind: KubeInlineManifestConfig\nname: cilium\nmanifest: 'a: 1'\n"
+	both = strings.Replace(both, "cluster:\n", "cluster:\n    inlineManifests:\n        - name: cilium\n          contents: 'a: 2'\n", 1)
+
+	err = manifests.CheckInlineManifests(manifests.NodeConfig{Name: "cp-1", Config: []byte(both)})
+	require.ErrorIs(t, err, manifests.ErrInlineMismatch)
+
+	var me *manifests.InlineMismatchError
+	require.ErrorAs(t, err, &me)
+	require.Equal(t, []manifests.InlineMismatch{{Config: "cp-1", Manifest: "cilium", Problem: "in both forms"}}, me.Mismatches)
+}
+
+func benchSecretsYAML(t *testing.T) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../../shared/bench/secrets.yaml")
+	require.NoError(t, err)
+	return data
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/siderolabs/talos/pkg/machinery/config"
@@ -12,6 +13,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
 	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
+	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -81,14 +83,23 @@ func ApplyProvider(cfg config.Provider, ps ...Patch) (config.Provider, error) {
 	// machinery's Clone shares the endpoint URLs; a strategic merge would write through them.
 	cur := cfgclone.Deep(cfg)
 
+	role := machine.TypeUnknown
+	if m := cfg.Machine(); m != nil {
+		role = m.Type()
+	}
+
 	for i, p := range ps {
 		var err error
+
+		if !p.Scope().Includes(role) {
+			continue // a control-plane patch never reaches a worker, and the other way round
+		}
 
 		switch p.kind {
 		case KindJSON6902:
 			cur, err = applyJSON6902(cur, p)
 		case KindStrategic:
-			cur, err = applyStrategic(cur, p)
+			cur, err = applyStrategic(cur, p, role)
 		case KindUnknown:
 			err = &Error{Op: -1, Err: ErrEmptyPatch}
 		}
@@ -257,11 +268,18 @@ func classify(err error, o Operation) error {
 	}
 }
 
-func applyStrategic(cur config.Provider, p Patch) (config.Provider, error) {
+func applyStrategic(cur config.Provider, p Patch, role machine.Type) (config.Provider, error) {
 	// Parse afresh: the documents are handed to machinery, which may keep them.
 	patch, err := configloader.NewFromBytes([]byte(p.text), configloader.WithAllowPatchDelete())
 	if err != nil {
 		return nil, &Error{Op: -1, Err: fmt.Errorf("%w: %w", ErrInvalidPatch, err)}
+	}
+
+	if role == machine.TypeWorker {
+		if kinds := controlPlaneOnlyDocuments(patch); len(kinds) > 0 {
+			return nil, &Error{Op: -1, Document: kinds[0], Err: fmt.Errorf("%w: %s on a worker config: Talos allows it only on control plane machines; give the patch with %s (patches.Patch.WithScope(patches.ScopeControlPlane), or config.Layers.ControlPlane)",
+				ErrControlPlaneOnly, strings.Join(kinds, ", "), ScopeControlPlane.Flag())}
+		}
 	}
 
 	if hasReplaceByName(p.text) {
@@ -270,6 +288,8 @@ func applyStrategic(cur config.Provider, p Patch) (config.Provider, error) {
 			return nil, err
 		}
 	}
+
+	cur = dropLegacyInline(cur, patch)
 
 	out, err := strategicMerge(cur, patch)
 	if err != nil {

@@ -210,7 +210,7 @@ func TestApplyProviderDoesNotMutate(t *testing.T) {
 
 	out, err := patches.ApplyProvider(in,
 		must(patches.StrictMode(talos.V1_13)),
-		patches.InlineManifest("x", "a: 1\n"),
+		must(patches.InlineManifest(talos.V1_13, "x", "a: 1\n")),
 		patches.MustParse(`[{"op":"replace","path":"/machine/install/wipe","value":true}]`),
 	)
 	require.NoError(t, err)
@@ -362,7 +362,7 @@ func TestApplyProviderConcurrent(t *testing.T) {
 		wg.Go(func() {
 			p := patches.MustParse(fmt.Sprintf("cluster:\n  controlPlane:\n    endpoint: https://10.9.9.%d:6443\n", i))
 
-			out, err := patches.ApplyProvider(in, p, patches.InlineManifest("x", "a: 1\n"))
+			out, err := patches.ApplyProvider(in, p, must(patches.InlineManifest(talos.V1_13, "x", "a: 1\n")))
 			if err == nil {
 				outs[i], err = out.EncodeBytes(encoder.WithComments(encoder.CommentsDisabled))
 			}

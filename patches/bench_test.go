@@ -21,7 +21,7 @@ func BenchmarkApply(b *testing.B) {
 	}{
 		{"json6902-cni-none", patches.MustParse(`[{"op":"add","path":"/cluster/network/cni","value":{"name":"none"}}]`)},
 		{"strategic-strict-mode", must(patches.StrictMode(talos.V1_13))},
-		{"inline-manifest-70KB", patches.InlineManifest("cilium", big)},
+		{"inline-manifest-70KB", must(patches.InlineManifest(talos.V1_13, "cilium", big))},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -54,7 +54,7 @@ func BenchmarkParse(b *testing.B) {
 
 func BenchmarkDiff(b *testing.B) {
 	cp := genBytes(b, "v1.13", machine.TypeControlPlane)
-	strict, err := patches.Apply(cp, must(patches.StrictMode(talos.V1_13)), patches.InlineManifest("a", "b: 1\n"))
+	strict, err := patches.Apply(cp, must(patches.StrictMode(talos.V1_13)), must(patches.InlineManifest(talos.V1_13, "a", "b: 1\n")))
 	if err != nil {
 		b.Fatal(err)
 	}

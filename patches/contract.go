@@ -38,24 +38,26 @@ func formFor(contract talos.Contract, kind recipeKind) Kind {
 	}
 }
 
-// checkContract refuses the zero contract, and a contract on which setting s is a typed
-// document: the v1alpha1 recipes would conflict with the documents generation wrote.
+// checkContract refuses the zero contract, and a contract that cannot express one of the
+// settings at all.
 func checkContract(op string, contract talos.Contract, settings ...talos.Setting) error {
 	if err := contract.Check("contract"); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 
 	for _, s := range settings {
-		if f := contract.Form(s); f.Document() {
-			return fmt.Errorf("%s: %w: on contract %s the %s setting is the %s document, which this recipe does not write yet; use the v1.13 contract's configs, or patch the %s document", op, ErrUnsupported, contract, s, f.Kind, f.Kind)
-		}
-
 		if !contract.Form(s).Supported() {
 			return fmt.Errorf("%s: %w: contract %s has no %s setting (it needs %s or later)", op, ErrUnsupported, contract, s, firstSince(s))
 		}
 	}
 
 	return nil
+}
+
+// documentForm reports whether setting s is a typed document on the contract (v1.14 for the
+// guide's settings), rather than a v1alpha1 field.
+func documentForm(contract talos.Contract, s talos.Setting) bool {
+	return contract.Form(s).Document()
 }
 
 // firstSince is the first contract that has setting s.

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func TestApplyGuideJSONOnMultiDoc(t *testing.T) {
@@ -39,9 +40,9 @@ func TestInlineManifestReplaceByName(t *testing.T) {
 	cfg := genBytes(t, "v1.13", machine.TypeControlPlane)
 
 	out, err := patches.Apply(cfg,
-		patches.InlineManifest("cilium", "a: 1\n"),
-		patches.InlineManifest("other", "b: 2\n"),
-		patches.InlineManifest("cilium", "a: 3\n"),
+		must(patches.InlineManifest(talos.V1_13, "cilium", "a: 1\n")),
+		must(patches.InlineManifest(talos.V1_13, "other", "b: 2\n")),
+		must(patches.InlineManifest(talos.V1_13, "cilium", "a: 3\n")),
 	)
 	require.NoError(t, err)
 
@@ -89,16 +90,28 @@ func TestInlineManifestsTextIsValid(t *testing.T) {
 		return sb.String()
 	}
 
-	for range 2000 {
-		name, contents := "m"+pick(), pick()
-		p := patches.InlineManifest(name, contents)
+	dns := "abcz09-"
+	pickName := func() string {
+		var sb strings.Builder
+		sb.WriteString("m")
+		for range rng.IntN(12) {
+			sb.WriteByte(dns[rng.IntN(len(dns))])
+		}
+
+		return sb.String() + "0"
+	}
+
+	for i := range 2000 {
+		name, contents := pickName(), pick()
+		contract := []talos.Contract{talos.V1_13, talos.V1_14}[i%2]
+		p := must(patches.InlineManifest(contract, name, contents))
 
 		back, err := patches.Parse([]byte(p.String()))
 		require.NoError(t, err, "%q", p.String())
 		require.Equal(t, p, back)
 		require.Equal(t, patches.KindStrategic, back.Kind())
 
-		loaded, err := configloader.NewFromBytes([]byte(p.String()))
+		loaded, err := configloader.NewFromBytes([]byte(p.String()), configloader.WithAllowPatchDelete())
 		require.NoError(t, err)
 
 		ms := loaded.K8sInlineManifestConfigs()

@@ -62,7 +62,7 @@ func diffPairs(t *testing.T) map[string][2][]byte {
 
 	recipes := mustApply(t, cp,
 		must(patches.StrictMode(talos.V1_13)),
-		patches.InlineManifest("cilium", "a: 1\n"),
+		must(patches.InlineManifest(talos.V1_13, "cilium", "a: 1\n")),
 		prism,
 		patches.MustParse(`[{"op":"remove","path":"/cluster/discovery"},{"op":"replace","path":"/cluster/network/podSubnets","value":["10.1.0.0/16","fd00::/56"]},{"op":"add","path":"/machine/nodeLabels/empty","value":""}]`),
 	)
@@ -122,7 +122,7 @@ func TestDiffOps(t *testing.T) {
 
 	cp11 := genBytes(t, "v1.11", machine.TypeControlPlane)
 	cp13 := genBytes(t, "v1.13", machine.TypeControlPlane)
-	strict11 := mustApply(t, cp11, must(patches.StrictMode(talos.V1_13)), patches.InlineManifest("a", "b: 1\n"),
+	strict11 := mustApply(t, cp11, must(patches.StrictMode(talos.V1_13)), must(patches.InlineManifest(talos.V1_13, "a", "b: 1\n")),
 		patches.MustParse(`[{"op":"remove","path":"/cluster/discovery"},{"op":"add","path":"/machine/nodeLabels/a~1b","value":"x"}]`))
 	strict13 := mustApply(t, cp13, must(patches.StrictMode(talos.V1_13)))
 	host13 := mustApply(t, cp13, patches.MustParse("apiVersion: v1alpha1\nkind: HostnameConfig\nauto: \"off\"\nhostname: cp-1\n"))

@@ -31,6 +31,9 @@ var (
 	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrUnsupported: the recipe does not exist for the version contract.
 	ErrUnsupported = errors.New("not supported by the version contract")
+	// ErrControlPlaneOnly: a patch would put a document Talos allows only on control-plane
+	// machines (KubeProxyConfig, KubeFlannelCNIConfig, ...) into a worker config.
+	ErrControlPlaneOnly = errors.New("control-plane-only document")
 	// ErrInvalidConfig: the config (input or patch result) is not a valid Talos
 	// config: it does not load, or a patched document no longer decodes.
 	ErrInvalidConfig = errors.New("invalid config")

@@ -114,11 +114,11 @@ func ExampleOpsFor() {
 }
 
 func ExampleInlineManifest() {
-	p := patches.InlineManifest("cilium", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cilium\n")
+	p := must(patches.InlineManifest(talos.V1_13, "cilium", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cilium\n"))
 	fmt.Print(p)
 
 	// Applying a newer version replaces the manifest of the same name.
-	out, err := patches.Apply([]byte(exampleConfig), p, patches.InlineManifest("cilium", "# v2\n"))
+	out, err := patches.Apply([]byte(exampleConfig), p, must(patches.InlineManifest(talos.V1_13, "cilium", "# v2\n")))
 	if err != nil {
 		panic(err)
 	}

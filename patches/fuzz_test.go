@@ -27,7 +27,7 @@ func FuzzParse(f *testing.F) {
 		"- op: remove\n  path: /machine/install\n",
 		"cluster:\n  proxy:\n    disabled: true\n",
 		"machine:\n  nodeLabels:\n    $patch: delete\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: stable\n",
-		patches.InlineManifest("cilium", "a: 1\n").String(),
+		must(patches.InlineManifest(talos.V1_13, "cilium", "a: 1\n")).String(),
 		must(patches.StrictMode(talos.V1_13)).String(),
 		"", "[]", "{}", "---", "- 1", "[{\"op\":\"add\"}]", "cluster: [",
 	} {
@@ -235,7 +235,7 @@ func FuzzApplyText(f *testing.F) {
 		"cluster:\n  inlineManifests:\n    - name: x\n      $patch: delete\n",
 		"apiVersion: v1alpha1\nkind: HostnameConfig\n$patch: delete\n",
 		"apiVersion: v1alpha1\nkind: KubeSpanConfig\nenabled: true\n",
-		patches.InlineManifest("a", "b: 1\n").String(),
+		must(patches.InlineManifest(talos.V1_13, "a", "b: 1\n")).String(),
 	} {
 		f.Add(uint8(1), seed)
 	}

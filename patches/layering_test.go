@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // layerCase is a talosctl gen config invocation: --config-patch (all),
@@ -37,7 +38,7 @@ var layerCases = []layerCase{
 		},
 		cp: []string{
 			"cluster:\n  proxy:\n    disabled: true\n",
-			patches.InlineManifest("cilium", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cilium\n").String(),
+			must(patches.InlineManifest(talos.V1_13, "cilium", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cilium\n")).String(),
 			"machine:\n  nodeLabels:\n    $patch: delete\n",
 		},
 		worker: []string{

@@ -25,8 +25,8 @@ func TestRecipeArguments(t *testing.T) {
 		{"cni custom without urls", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.CNICustom(v113) }},
 		{"cni custom relative url", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.CNICustom(v113, "cilium.yaml") }},
 		{"cni custom ftp url", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.CNICustom(v113, "ftp://example.com/a.yaml") }},
-		{"extra manifests none", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.ExtraManifests() }},
-		{"extra manifests bad url", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.ExtraManifests("https://") }},
+		{"extra manifests none", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.ExtraManifests(talos.V1_13, ) }},
+		{"extra manifests bad url", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.ExtraManifests(talos.V1_13, "https://") }},
 		{"kubeprism port too big", patches.ErrInvalidArgument, func() (patches.Patch, error) {
 			return patches.KubePrism(v113, patches.KubePrismOptions{Port: 70000})
 		}},
@@ -42,13 +42,28 @@ func TestRecipeArguments(t *testing.T) {
 		{"identity id not base64", patches.ErrInvalidArgument, func() (patches.Patch, error) {
 			return patches.ClusterIdentity(v113, "not base64!", testSecret)
 		}},
-		{"identity id std base64", patches.ErrInvalidArgument, func() (patches.Patch, error) {
-			return patches.ClusterIdentity(v113, "6KZMYK0pvUQPb4ozKjIViq0uO5csOv+WcbdEDHOiCBg=", testSecret)
+		{"identity id of 31 bytes", patches.ErrInvalidArgument, func() (patches.Patch, error) {
+			return patches.ClusterIdentity(v113, "6KZMYK0pvUQPb4ozKjIViq0uO5csOv+WcbdEDHOiCA==", testSecret)
+		}},
+		{"identity secret of 31 bytes on v1.14", patches.ErrInvalidArgument, func() (patches.Patch, error) {
+			return patches.ClusterIdentity(talos.V1_14, testID, "PDnRsV8A+6SAKHRPLWSWhQX4ggLBEgKH+JASMLI8iQ==")
+		}},
+		{"inline manifest name not DNS-1123", patches.ErrInvalidArgument, func() (patches.Patch, error) {
+			return patches.InlineManifest(talos.V1_14, "Cilium_1", "a: 1\n")
+		}},
+		{"custom cni file url", patches.ErrInvalidArgument, func() (patches.Patch, error) {
+			return patches.CNICustom(talos.V1_14, "file:///etc/cni.yaml")
+		}},
+		{"kubernetes registry on v1.14", patches.ErrUnsupported, func() (patches.Patch, error) {
+			return patches.ClusterDiscovery(talos.V1_14, patches.Discovery{KubernetesRegistry: true})
+		}},
+		{"named discovery service before v1.14", patches.ErrUnsupported, func() (patches.Patch, error) {
+			return patches.ClusterDiscovery(v113, patches.Discovery{Name: "mine"})
 		}},
 		{"identity short secret", patches.ErrInvalidArgument, func() (patches.Patch, error) {
 			return patches.ClusterIdentity(v113, testID, "c2hvcnQ=")
 		}},
-		{"inline manifests none", patches.ErrEmptyPatch, func() (patches.Patch, error) { return patches.InlineManifests() }},
+		{"inline manifests none", patches.ErrEmptyPatch, func() (patches.Patch, error) { return patches.InlineManifests(talos.V1_13) }},
 		{"strategic documents none", patches.ErrEmptyPatch, func() (patches.Patch, error) { return patches.StrategicDocuments() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,7 +111,7 @@ func TestRecipesZeroContract(t *testing.T) {
 func TestInlineManifests(t *testing.T) {
 	t.Parallel()
 
-	p, err := patches.InlineManifests(
+	p, err := patches.InlineManifests(talos.V1_13,
 		patches.Manifest{Name: "b", Contents: "b: 1\n"},
 		patches.Manifest{Name: "a", Contents: "a: 1\n"},
 		patches.Manifest{Name: "b", Contents: "b: 2\n"},
@@ -114,7 +129,7 @@ cluster:
 `, p.String())
 
 	cfg := mustApply(t, genBytes(t, "v1.13", machine.TypeControlPlane),
-		patches.InlineManifest("a", "a: 0\n"), patches.InlineManifest("c", "c: 0\n"), p)
+		must(patches.InlineManifest(talos.V1_13, "a", "a: 0\n")), must(patches.InlineManifest(talos.V1_13, "c", "c: 0\n")), p)
 
 	prov, err := configloader.NewFromBytes(cfg)
 	require.NoError(t, err)

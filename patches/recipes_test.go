@@ -7,6 +7,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
+	"github.com/siderolabs/talos/pkg/machinery/config/validation"
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/patches"
@@ -25,121 +26,189 @@ const (
 type recipeCase struct {
 	name  string
 	build func(c talos.Contract) (patches.Patch, error)
-	check func(t *testing.T, cfg config.Provider)
+	// check looks at the patched config of a role; on v1.14 a control-plane patch leaves a
+	// worker config as it was.
+	check func(t *testing.T, cfg config.Provider, role machine.Type, c talos.Contract)
 	// minor is the first v1.x contract the recipe exists for.
 	minor int
-	// lastMinor, when not 0, is the last v1.x contract the recipe supports: a v1alpha1 recipe
-	// whose setting is a typed document on later contracts (v1.14) fails with ErrUnsupported
-	// there (their document form is future work).
-	lastMinor int
+	// scope14 is the recipe's scope on v1.14.
+	scope14 patches.Scope
 }
 
 func ok(p patches.Patch) (patches.Patch, error) { return p, nil }
 
+// documents14 reports whether the config is of the v1.14 form for the recipes.
+func documents14(c talos.Contract) bool { return c >= talos.V1_14 }
+
 var recipeCases = []recipeCase{
 	{
-		name:      "cni-none",
-		lastMinor: 13,
-		build:     func(c talos.Contract) (patches.Patch, error) { return patches.CNINone(c) },
-		check: func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, "none", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
+		name:  "cni-none",
+		build: func(c talos.Contract) (patches.Patch, error) { return patches.CNINone(c) },
+		check: func(t *testing.T, cfg config.Provider, _ machine.Type, c talos.Contract) {
+			require.Nil(t, cfg.K8sFlannelCNIConfig())
+
+			if !documents14(c) {
+				require.Equal(t, "none", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
+			}
 		},
 	},
 	{
-		name:      "cni-custom",
-		lastMinor: 13,
+		name:    "cni-custom",
+		scope14: patches.ScopeControlPlane,
 		build: func(c talos.Contract) (patches.Patch, error) {
 			return patches.CNICustom(c, ciliumURL)
 		},
-		check: func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, "custom", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
-			require.Equal(t, []string{ciliumURL}, cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIUrls)
+		check: func(t *testing.T, cfg config.Provider, role machine.Type, c talos.Contract) {
+			require.Nil(t, cfg.K8sFlannelCNIConfig())
+
+			if !documents14(c) {
+				require.Equal(t, "custom", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
+				require.Equal(t, []string{ciliumURL}, cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIUrls)
+
+				return
+			}
+
+			if role == machine.TypeControlPlane {
+				ms := cfg.K8sExternalManifestConfigs()
+				require.Len(t, ms, 1)
+				require.Equal(t, "custom-cni", ms[0].Name())
+				require.Equal(t, ciliumURL, ms[0].URL())
+			}
 		},
 	},
 	{
-		name:      "kube-proxy-disabled",
-		lastMinor: 13,
-		build:     func(c talos.Contract) (patches.Patch, error) { return patches.KubeProxyDisabled(c) },
-		check: func(t *testing.T, cfg config.Provider) {
+		name:    "kube-proxy-disabled",
+		scope14: patches.ScopeControlPlane,
+		build:   func(c talos.Contract) (patches.Patch, error) { return patches.KubeProxyDisabled(c) },
+		check: func(t *testing.T, cfg config.Provider, role machine.Type, c talos.Contract) {
+			if documents14(c) && role == machine.TypeWorker {
+				require.Empty(t, kindsOf(cfg, "KubeProxyConfig"), "kube-proxy is a control-plane document")
+
+				return
+			}
+
 			require.False(t, cfg.K8sProxyConfig().Enabled())
 		},
 	},
 	{
-		name:      "strict-mode",
-		lastMinor: 13,
-		build:     func(c talos.Contract) (patches.Patch, error) { return patches.StrictMode(c) },
-		check: func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, "none", cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName)
-			require.False(t, cfg.K8sProxyConfig().Enabled())
+		name:    "strict-mode",
+		scope14: patches.ScopeControlPlane,
+		build:   func(c talos.Contract) (patches.Patch, error) { return patches.StrictMode(c) },
+		check: func(t *testing.T, cfg config.Provider, role machine.Type, c talos.Contract) {
+			require.Nil(t, cfg.K8sFlannelCNIConfig())
+
+			if !documents14(c) || role == machine.TypeControlPlane {
+				require.False(t, cfg.K8sProxyConfig().Enabled())
+			}
 		},
 	},
 	{
-		name: "inline-manifest",
-		build: func(talos.Contract) (patches.Patch, error) {
-			return ok(patches.InlineManifest("cilium", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cilium\n"))
-		},
-		check: func(t *testing.T, cfg config.Provider) {
-			ms := cfg.K8sInlineManifestConfigs()
-			require.Len(t, ms, 1)
-			require.Equal(t, "cilium", ms[0].Name())
-		},
-	},
-	{
-		name: "extra-manifests",
-		build: func(talos.Contract) (patches.Patch, error) {
-			return patches.ExtraManifests(ciliumURL, "https://example.com/b.yaml")
-		},
-		check: func(t *testing.T, cfg config.Provider) {
-			require.Equal(t, []string{ciliumURL, "https://example.com/b.yaml"}, cfg.RawV1Alpha1().ClusterConfig.ExtraManifests)
-		},
-	},
-	{
-		name:      "kubeprism-off",
-		lastMinor: 13,
-		minor:     5,
+		name:  "kubeprism-off",
+		minor: 5,
 		build: func(c talos.Contract) (patches.Patch, error) {
 			return patches.KubePrism(c, patches.KubePrismOptions{Disabled: true})
 		},
-		check: func(t *testing.T, cfg config.Provider) {
+		check: func(t *testing.T, cfg config.Provider, _ machine.Type, _ talos.Contract) {
 			require.Nil(t, cfg.K8sKubePrismConfig())
 		},
 	},
 	{
-		name:      "kubeprism-port",
-		lastMinor: 13,
-		minor:     5,
+		name:  "kubeprism-port",
+		minor: 5,
 		build: func(c talos.Contract) (patches.Patch, error) {
 			return patches.KubePrism(c, patches.KubePrismOptions{Port: 7446})
 		},
-		check: func(t *testing.T, cfg config.Provider) {
+		check: func(t *testing.T, cfg config.Provider, _ machine.Type, _ talos.Contract) {
 			require.NotNil(t, cfg.K8sKubePrismConfig())
 			require.Equal(t, 7446, cfg.K8sKubePrismConfig().Port())
 		},
 	},
 	{
-		name:      "cluster-discovery",
-		lastMinor: 13,
+		name: "cluster-discovery",
 		build: func(c talos.Contract) (patches.Patch, error) {
 			return patches.ClusterDiscovery(c, patches.Discovery{ServiceEndpoint: "https://discovery.example.com/"})
 		},
-		check: func(t *testing.T, cfg config.Provider) {
-			require.True(t, cfg.Cluster().Discovery().Enabled())
-			require.False(t, cfg.Cluster().Discovery().Registries().Kubernetes().Enabled())
+		check: func(t *testing.T, cfg config.Provider, _ machine.Type, c talos.Contract) {
+			if !documents14(c) {
+				require.True(t, cfg.Cluster().Discovery().Enabled())
+				require.False(t, cfg.Cluster().Discovery().Registries().Kubernetes().Enabled())
+			}
+
 			require.Len(t, cfg.DiscoveryServiceConfigs(), 1)
 			require.Equal(t, "https://discovery.example.com/", cfg.DiscoveryServiceConfigs()[0].Endpoint().String())
 		},
 	},
 	{
-		name:      "cluster-identity",
-		lastMinor: 13,
+		name: "cluster-discovery-off",
+		build: func(c talos.Contract) (patches.Patch, error) {
+			return patches.ClusterDiscovery(c, patches.Discovery{Disabled: true})
+		},
+		check: func(t *testing.T, cfg config.Provider, _ machine.Type, _ talos.Contract) {
+			require.Empty(t, cfg.DiscoveryServiceConfigs())
+		},
+	},
+	{
+		name: "cluster-identity",
 		build: func(c talos.Contract) (patches.Patch, error) {
 			return patches.ClusterIdentity(c, testID, testSecret)
 		},
-		check: func(t *testing.T, cfg config.Provider) {
+		check: func(t *testing.T, cfg config.Provider, _ machine.Type, _ talos.Contract) {
 			require.Equal(t, testID, cfg.DiscoveryIdentityConfig().ClusterID())
 			require.Equal(t, testSecret, cfg.DiscoveryIdentityConfig().ClusterSecret())
 		},
 	},
+	{
+		name:    "inline-manifest",
+		scope14: patches.ScopeControlPlane,
+		build: func(c talos.Contract) (patches.Patch, error) {
+			return patches.InlineManifest(c, "cilium", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: cilium\n")
+		},
+		check: func(t *testing.T, cfg config.Provider, role machine.Type, c talos.Contract) {
+			ms := cfg.K8sInlineManifestConfigs()
+			if documents14(c) && role == machine.TypeWorker {
+				require.Empty(t, ms)
+
+				return
+			}
+
+			require.Len(t, ms, 1)
+			require.Equal(t, "cilium", ms[0].Name())
+		},
+	},
+	{
+		name:    "extra-manifests",
+		scope14: patches.ScopeControlPlane,
+		build: func(c talos.Contract) (patches.Patch, error) {
+			return patches.ExtraManifests(c, ciliumURL, "https://example.com/b.yaml")
+		},
+		check: func(t *testing.T, cfg config.Provider, role machine.Type, c talos.Contract) {
+			var urls []string
+			for _, m := range cfg.K8sExternalManifestConfigs() {
+				urls = append(urls, m.URL())
+			}
+
+			if documents14(c) && role == machine.TypeWorker {
+				require.Empty(t, urls)
+
+				return
+			}
+
+			require.Equal(t, []string{ciliumURL, "https://example.com/b.yaml"}, urls)
+		},
+	},
+}
+
+// kindsOf returns the documents of cfg of a kind.
+func kindsOf(cfg config.Provider, kind string) []string {
+	var out []string
+
+	for _, d := range cfg.Documents() {
+		if d.Kind() == kind {
+			out = append(out, kind)
+		}
+	}
+
+	return out
 }
 
 func TestRecipes(t *testing.T) {
@@ -153,7 +222,7 @@ func TestRecipes(t *testing.T) {
 				contract := mustContract(t, cv)
 
 				p, err := rc.build(contract)
-				if contract.Minor() < rc.minor || rc.lastMinor != 0 && contract.Minor() > rc.lastMinor {
+				if contract.Minor() < rc.minor {
 					require.ErrorIs(t, err, patches.ErrUnsupported)
 					require.True(t, p.IsZero())
 
@@ -161,6 +230,12 @@ func TestRecipes(t *testing.T) {
 				}
 
 				require.NoError(t, err)
+
+				if documents14(contract) {
+					require.Equal(t, rc.scope14, p.Scope())
+				} else {
+					require.Equal(t, patches.ScopeAllNodes, p.Scope(), "older contracts keep their all-nodes forms")
+				}
 				golden(t, "recipes/"+rc.name+"/"+cv+".txt", []byte(p.String()))
 
 				// print -> parse is the identity
@@ -178,9 +253,9 @@ func TestRecipes(t *testing.T) {
 
 					prov, err := configloader.NewFromBytes(out)
 					require.NoError(t, err)
-					rc.check(t, prov)
+					rc.check(t, prov, typ, contract)
 
-					_, err = prov.Validate(mode)
+					_, err = prov.ValidateAsClient(mode, validation.WithLocal())
 					require.NoError(t, err, "%s %s", cv, typ)
 
 					// Applying twice gives the same config: no recipe duplicates.

@@ -12,6 +12,7 @@ import (
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
 	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"go.yaml.in/yaml/v3"
 )
@@ -56,11 +57,9 @@ func StrategicDocuments(docs ...configconfig.Document) (Patch, error) {
 }
 
 // hasReplaceByName reports whether strategic patch text starts with the
-// ReplaceByNameDirective line.
+// ReplaceByNameDirective line (among its leading directive lines).
 func hasReplaceByName(text string) bool {
-	first, _, _ := strings.Cut(text, "\n")
-
-	return strings.TrimSpace(first) == ReplaceByNameDirective
+	return slices.Contains(leadingDirectives(text), ReplaceByNameDirective)
 }
 
 // dropReplaced removes from cur the inline manifests the patch's v1alpha1
@@ -100,6 +99,38 @@ func dropReplaced(cur config.Provider, patch config.Provider) (config.Provider, 
 	}
 
 	return out, nil
+}
+
+// dropLegacyInline removes from cur the cluster.inlineManifests entries named by the patch's
+// KubeInlineManifestConfig documents: Talos accepts a name in both forms and one silently
+// overwrites the other at run time, so the document replaces the legacy entry.
+func dropLegacyInline(cur config.Provider, patch config.Provider) config.Provider {
+	var names []string
+
+	for _, d := range patch.Documents() {
+		if m, ok := d.(*k8s.KubeInlineManifestConfigV1Alpha1); ok {
+			names = append(names, m.MetaName)
+		}
+	}
+
+	v := cur.RawV1Alpha1()
+	if len(names) == 0 || v == nil || v.ClusterConfig == nil || len(v.ClusterConfig.ClusterInlineManifests) == 0 {
+		return cur
+	}
+
+	if !slices.ContainsFunc(v.ClusterConfig.ClusterInlineManifests, func(m v1alpha1.ClusterInlineManifest) bool {
+		return slices.Contains(names, m.InlineManifestName)
+	}) {
+		return cur
+	}
+
+	out := cur.Clone()
+	cluster := out.RawV1Alpha1().ClusterConfig
+	cluster.ClusterInlineManifests = slices.DeleteFunc(slices.Clone(cluster.ClusterInlineManifests), func(m v1alpha1.ClusterInlineManifest) bool {
+		return slices.Contains(names, m.InlineManifestName)
+	})
+
+	return out
 }
 
 // node helpers build ordered YAML for the recipes.

@@ -100,7 +100,7 @@ func benchRoles(b *testing.B) (generated, *role, *role) {
 
 	cp, err := roleBuilder(f, g, config.RoleControlPlane, config.Layers{
 		AllNodes:     g.layers.AllNodes,
-		ControlPlane: []patches.Patch{patches.InlineManifest(release, string(cilium))},
+		ControlPlane: []patches.Patch{must(patches.InlineManifest(talos.V1_13, release, string(cilium)))},
 	})
 	require.NoError(b, err)
 
@@ -118,7 +118,7 @@ func BenchmarkRoleConfig(b *testing.B) {
 	cilium, err := renderCilium(rd, f.kubernetes, true)
 	require.NoError(b, err)
 
-	inline := patches.InlineManifest(release, string(cilium))
+	inline := must(patches.InlineManifest(talos.V1_13, release, string(cilium)))
 
 	b.ReportAllocs()
 
@@ -281,11 +281,11 @@ func BenchmarkAfterRender(b *testing.B) {
 		b.ReportAllocs()
 
 		for b.Loop() {
-			_ = patches.InlineManifest(release, string(cilium))
+			_ = must(patches.InlineManifest(talos.V1_13, release, string(cilium)))
 		}
 	})
 
-	inline := patches.InlineManifest(release, string(cilium))
+	inline := must(patches.InlineManifest(talos.V1_13, release, string(cilium)))
 
 	b.Run("control-plane role", func(b *testing.B) {
 		b.ReportAllocs()
@@ -296,4 +296,12 @@ func BenchmarkAfterRender(b *testing.B) {
 			}
 		}
 	})
+}
+
+func must(p patches.Patch, err error) patches.Patch {
+	if err != nil {
+		panic(err)
+	}
+
+	return p
 }

@@ -130,9 +130,14 @@ func build(ctx context.Context, f fleet, emit emitFunc) error {
 		return err
 	}
 
+	inline, err := patches.InlineManifest(base.contract, release, string(cilium))
+	if err != nil {
+		return err
+	}
+
 	controlPlanes, err := roleBuilder(f, base, config.RoleControlPlane, config.Layers{
 		AllNodes:     base.layers.AllNodes,
-		ControlPlane: []patches.Patch{patches.InlineManifest(release, string(cilium))},
+		ControlPlane: []patches.Patch{inline},
 	})
 	if err != nil {
 		return err
@@ -178,8 +183,9 @@ func renderCilium(rd *manifests.Renderer, kubernetes string, deterministic bool)
 
 // generated are the role configs before the role layers, and the layers every node gets.
 type generated struct {
-	configs config.Configs
-	layers  config.Layers
+	configs  config.Configs
+	layers   config.Layers
+	contract talos.Contract
 }
 
 // generate generates the role configs (stage "role config"): CNI none and kube-proxy disabled
@@ -218,7 +224,7 @@ func generate(f fleet) (generated, error) {
 		return generated{}, fmt.Errorf("kubespan: %w", err)
 	}
 
-	return generated{configs: cfgs, layers: config.Layers{AllNodes: []patches.Patch{ksPatch}}}, nil
+	return generated{configs: cfgs, layers: config.Layers{AllNodes: []patches.Patch{ksPatch}}, contract: contract}, nil
 }
 
 // role is one role's patched config and the encoder for its nodes.

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // benchSecrets is the shared fixed secrets bundle (<repo>/../shared).
@@ -224,8 +225,19 @@ func TestCiliumInlineAndKubeSpan(t *testing.T) {
 	t.Parallel()
 
 	chart := filepath.Join("..", "..", "..", "shared", "charts", "cilium-1.18.12.tgz")
-	// v1.14 recipes: see issue 12
-	args := []string{"-secrets", benchSecrets, "-chart", chart, "-kubespan", "-contract", "v1.13", "-kubernetes", "1.36.0"}
+
+	for _, contract := range []string{"v1.14", "v1.13"} {
+		t.Run(contract, func(t *testing.T) {
+			t.Parallel()
+
+			kubernetes := talos.MustParseContract(contract).Kubernetes().Default
+			testCiliumInlineAndKubeSpan(t, []string{"-secrets", benchSecrets, "-chart", chart, "-kubespan", "-contract", contract, "-kubernetes", kubernetes})
+		})
+	}
+}
+
+func testCiliumInlineAndKubeSpan(t *testing.T, args []string) {
+	t.Helper()
 
 	dirA, dirB := t.TempDir(), t.TempDir()
 
@@ -272,7 +284,7 @@ func TestCiliumInlineAndKubeSpan(t *testing.T) {
 			require.False(t, strings.Contains(contents, "kind: Secret\n"), "deterministic: Hubble certificates are made in the cluster")
 		}
 
-		require.True(t, cfg.Cluster().Discovery().Enabled(), tc.file)
+		require.NotEmpty(t, cfg.DiscoveryServiceConfigs(), tc.file)
 		require.True(t, cfg.NetworkKubeSpanConfig() != nil && cfg.NetworkKubeSpanConfig().Enabled(), tc.file)
 	}
 }
