@@ -25,7 +25,7 @@ func TestRecipeArguments(t *testing.T) {
 		{"cni custom without urls", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.CNICustom(v113) }},
 		{"cni custom relative url", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.CNICustom(v113, "cilium.yaml") }},
 		{"cni custom ftp url", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.CNICustom(v113, "ftp://example.com/a.yaml") }},
-		{"extra manifests none", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.ExtraManifests(talos.V1_13, ) }},
+		{"extra manifests none", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.ExtraManifests(talos.V1_13) }},
 		{"extra manifests bad url", patches.ErrInvalidArgument, func() (patches.Patch, error) { return patches.ExtraManifests(talos.V1_13, "https://") }},
 		{"kubeprism port too big", patches.ErrInvalidArgument, func() (patches.Patch, error) {
 			return patches.KubePrism(v113, patches.KubePrismOptions{Port: 70000})

@@ -189,7 +189,9 @@ func controlPlaneOnlyDocuments(patch config.Provider) []string {
 	var kinds []string
 
 	for _, d := range patch.Documents() {
-		if _, isDelete := d.(interface{ ApplyTo(configconfig.Document) error }); isDelete {
+		if _, isDelete := d.(interface {
+			ApplyTo(configconfig.Document) error
+		}); isDelete {
 			continue // "$patch: delete" of an absent document changes nothing
 		}
 
