@@ -12,6 +12,7 @@ import (
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/cluster"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/meta"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
@@ -68,11 +69,13 @@ type KubeSpan struct {
 // Kubernetes registry disabled, which is what `talosctl gen config` writes for current contracts.
 type Discovery = patches.Discovery
 
-// ClusterSecrets are the cluster.id and cluster.secret values KubeSpan and discovery need.
-// ID is 32 random bytes in URL-safe base64, Secret 32 random bytes in standard base64. The
-// secret is also every KubeSpan peer's WireGuard pre-shared key and the discovery data key.
+// ClusterSecrets are the cluster id and secret values KubeSpan and discovery need
+// (cluster.id/cluster.secret, or the DiscoveryIdentityConfig document on v1.14). ID is 32
+// random bytes in base64, Secret 32 random bytes in standard base64. The secret is also every
+// KubeSpan peer's WireGuard pre-shared key and the discovery data key.
 type ClusterSecrets struct {
-	// ID is cluster.id: 32 bytes, URL-safe base64 with padding.
+	// ID is the cluster id: 32 bytes in base64 with padding, URL-safe (as Talos made them up to
+	// v1.13 and NewClusterSecrets makes them) or standard (as Talos v1.14 makes them).
 	ID string
 	// Secret is cluster.secret: 32 bytes, standard base64.
 	Secret string
@@ -95,8 +98,8 @@ func NewClusterSecrets(rand io.Reader) (ClusterSecrets, error) {
 // Validate checks that ID and Secret each decode to 32 bytes in their encodings.
 func (c ClusterSecrets) Validate() error {
 	var errs []error
-	if b, err := base64.URLEncoding.DecodeString(c.ID); err != nil || len(b) != 32 {
-		errs = append(errs, &talos.FieldError{Document: docRef("v1alpha1"), Path: dotted("cluster.id"), Err: fmt.Errorf("%w: want 32 bytes of URL-safe base64", ErrInvalidClusterSecrets),
+	if !is32(base64.URLEncoding, c.ID) && !is32(base64.StdEncoding, c.ID) {
+		errs = append(errs, &talos.FieldError{Document: docRef("v1alpha1"), Path: dotted("cluster.id"), Err: fmt.Errorf("%w: want 32 bytes of base64 (URL-safe or standard)", ErrInvalidClusterSecrets),
 			Fix: "generate one with NewClusterSecrets, or keep the existing cluster's value"})
 	}
 	if b, err := base64.StdEncoding.DecodeString(c.Secret); err != nil || len(b) != 32 {
@@ -106,13 +109,30 @@ func (c ClusterSecrets) Validate() error {
 	return joinErrs(errs)
 }
 
+func is32(enc *base64.Encoding, s string) bool {
+	b, err := enc.DecodeString(s)
+	return err == nil && len(b) == 32
+}
+
 // Sections is a set of configuration sections rendered for one version contract: typed
 // machinery documents and the strategic merge patch text that adds them to a config.
 // Build one with KubeSpanSections, DiscoverySections, NewClusterSections or UpgradeSections,
 // and combine with Merge.
 type Sections struct {
-	legacy *v1alpha1.Config // partial v1alpha1 document, nil if none
-	docs   []coreconfig.Document
+	legacy  *v1alpha1.Config // partial v1alpha1 document, nil if none
+	docs    []coreconfig.Document
+	deletes []docKey // documents the patch deletes ("$patch: delete"), in order
+}
+
+// docKey identifies a document by kind and name.
+type docKey struct{ kind, name string }
+
+func keyOf(d coreconfig.Document) docKey {
+	k := docKey{kind: d.Kind()}
+	if named, ok := d.(coreconfig.NamedDocument); ok {
+		k.name = named.Name()
+	}
+	return k
 }
 
 // Documents returns copies of the typed documents: a partial *v1alpha1.Config first (if any
@@ -130,7 +150,22 @@ func (s Sections) Documents() []coreconfig.Document {
 }
 
 // IsEmpty reports whether the sections hold nothing.
-func (s Sections) IsEmpty() bool { return s.legacy == nil && len(s.docs) == 0 }
+func (s Sections) IsEmpty() bool { return s.legacy == nil && len(s.docs) == 0 && len(s.deletes) == 0 }
+
+// Deletes returns the documents the sections delete (on contract v1.14, discovery disabled is
+// the DiscoveryServiceConfig document deleted), as "Kind" or "Kind/name". They are part of
+// YAML and Patch, and not of Documents.
+func (s Sections) Deletes() []string {
+	out := make([]string, 0, len(s.deletes))
+	for _, d := range s.deletes {
+		if d.name == "" {
+			out = append(out, d.kind)
+		} else {
+			out = append(out, d.kind+"/"+d.name)
+		}
+	}
+	return out
+}
 
 // Merge returns s with o's sections added; o's fields win where both set the same field.
 // Merging two KubeSpan sections keeps o's document.
@@ -146,26 +181,39 @@ func (s Sections) Merge(o Sections) Sections {
 			mergeLegacy(out.legacy, o.legacy)
 		}
 	}
+	overridden := func(k docKey) bool {
+		return slices.ContainsFunc(o.docs, func(od coreconfig.Document) bool { return keyOf(od) == k }) || slices.Contains(o.deletes, k)
+	}
 	for _, d := range s.docs {
-		if !slices.ContainsFunc(o.docs, func(od coreconfig.Document) bool { return od.Kind() == d.Kind() }) {
+		if !overridden(keyOf(d)) {
 			out.docs = append(out.docs, d.Clone())
 		}
 	}
 	for _, d := range o.docs {
 		out.docs = append(out.docs, d.Clone())
 	}
+	for _, k := range s.deletes {
+		if !overridden(k) {
+			out.deletes = append(out.deletes, k)
+		}
+	}
+	out.deletes = append(out.deletes, o.deletes...)
 	slices.SortStableFunc(out.docs, func(a, b coreconfig.Document) int { return docOrder(a.Kind()) - docOrder(b.Kind()) })
 	return out
 }
 
 func docOrder(kind string) int {
 	switch kind {
-	case network.KubeSpanKind:
+	case cluster.DiscoveryIdentityKind:
 		return 0
-	case network.KubespanEndpointsKind:
+	case cluster.DiscoveryServiceKind:
 		return 1
+	case network.KubeSpanKind:
+		return 2
+	case network.KubespanEndpointsKind:
+		return 3
 	}
-	return 2
+	return 4
 }
 
 func mergeLegacy(dst, src *v1alpha1.Config) {
@@ -212,6 +260,13 @@ func (s Sections) YAML() ([]byte, error) {
 			return nil, fmt.Errorf("encode %s document: %w", d.Kind(), err)
 		}
 		parts = append(parts, b)
+	}
+	for _, k := range s.deletes {
+		b := "apiVersion: v1alpha1\nkind: " + k.kind + "\n"
+		if k.name != "" {
+			b += "name: " + k.name + "\n"
+		}
+		parts = append(parts, []byte(b+"$patch: delete\n"))
 	}
 	return bytes.Join(parts, []byte("---\n")), nil
 }
@@ -413,14 +468,23 @@ func checkFilterSemantics(filters []EndpointFilter, haveExtra bool) []filterProb
 	return out
 }
 
-// DiscoverySections renders the cluster.discovery section (still in v1alpha1 for every
-// contract up to v1.13).
+// DiscoverySections renders cluster discovery: the cluster.discovery section up to v1.13, the
+// DiscoveryServiceConfig document named d.Name ("default" when empty) on v1.14 (discovery off:
+// that document deleted; the Kubernetes registry, which exists only in the legacy form, is an
+// error there).
 func DiscoverySections(contract talos.Contract, d Discovery) (Sections, error) {
 	if err := contract.Check("contract"); err != nil {
 		return Sections{}, fmt.Errorf("discovery sections: %w", err)
 	}
 	if err := checkDiscoveryEndpoint(d.ServiceEndpoint); err != nil {
 		return Sections{}, err
+	}
+	if contract.Form(talos.SettingDiscovery).Document() {
+		return discoveryDocument(d)
+	}
+	if d.Name != "" && d.Name != patches.DefaultDiscoveryName {
+		return Sections{}, &talos.FieldError{Document: docRef("v1alpha1"), Path: "/cluster/discovery",
+			Err: fmt.Errorf("%w %s: one discovery service (cluster.discovery); named services need v1.14", ErrUnsupported, contract), Fix: "leave Name empty, or use contract v1.14"}
 	}
 	dc := &v1alpha1.ClusterDiscoveryConfig{
 		DiscoveryEnabled: new(!d.Disabled),
@@ -444,10 +508,42 @@ func checkDiscoveryEndpoint(ep string) error {
 	return nil
 }
 
-// ClusterSecretsSections renders cluster.id and cluster.secret.
-func ClusterSecretsSections(secrets ClusterSecrets) (Sections, error) {
+// discoveryDocument is DiscoverySections on v1.14: the DiscoveryServiceConfig document of
+// d.Name ("default" when empty), or its deletion when discovery is off.
+func discoveryDocument(d Discovery) (Sections, error) {
+	name := d.Name
+	if name == "" {
+		name = patches.DefaultDiscoveryName
+	}
+	if d.KubernetesRegistry {
+		return Sections{}, &talos.FieldError{Document: docRef(discoveryKind), Err: fmt.Errorf("%w: the Kubernetes discovery registry exists only in the legacy cluster.discovery form (contracts up to v1.13), and does not work with Kubernetes 1.32+", ErrUnsupported),
+			Fix: "leave KubernetesRegistry off: on v1.14 discovery is the DiscoveryServiceConfig documents"}
+	}
+	if d.Disabled || d.ServiceRegistryDisabled {
+		return Sections{deletes: []docKey{{kind: discoveryKind, name: name}}}, nil
+	}
+	endpoint := d.ServiceEndpoint
+	if endpoint == "" {
+		endpoint = DefaultDiscoveryEndpoint
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return Sections{}, fmt.Errorf("discovery sections: %w", err) // unreachable: checked
+	}
+	return Sections{docs: []coreconfig.Document{cluster.NewDiscoveryServiceConfigV1Alpha1(name, u)}}, nil
+}
+
+// ClusterSecretsSections renders the cluster id and secret: cluster.id and cluster.secret up to
+// v1.13, the DiscoveryIdentityConfig document on v1.14.
+func ClusterSecretsSections(contract talos.Contract, secrets ClusterSecrets) (Sections, error) {
+	if err := contract.Check("contract"); err != nil {
+		return Sections{}, fmt.Errorf("cluster secrets sections: %w", err)
+	}
 	if err := secrets.Validate(); err != nil {
 		return Sections{}, err
+	}
+	if contract.Form(talos.SettingClusterIdentity).Document() {
+		return Sections{docs: []coreconfig.Document{cluster.NewDiscoveryIdentityConfigV1Alpha1(secrets.ID, secrets.Secret)}}, nil
 	}
 	return Sections{legacy: &v1alpha1.Config{ClusterConfig: &v1alpha1.ClusterConfig{ClusterID: secrets.ID, ClusterSecret: secrets.Secret}}}, nil
 }
@@ -478,7 +574,7 @@ func enableSections(contract talos.Contract, secrets ClusterSecrets, d Discovery
 			Err: fmt.Errorf("%w: every registry is disabled, so KubeSpan finds no peers", ErrDiscoveryDisabled),
 			Fix: "keep the service registry (ServiceRegistryDisabled: false), or enable the Kubernetes registry"}
 	}
-	cs, err := ClusterSecretsSections(secrets)
+	cs, err := ClusterSecretsSections(contract, secrets)
 	if err != nil {
 		return Sections{}, err
 	}

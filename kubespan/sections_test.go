@@ -195,7 +195,7 @@ func TestGuideStepsApply(t *testing.T) {
 	ids, err := kubespan.NewClusterSecrets(seeded(5))
 	require.NoError(t, err)
 
-	for _, v := range []string{"v1.11", "v1.12", "v1.13"} {
+	for _, v := range []string{"v1.11", "v1.12", "v1.13", "v1.14"} {
 		for _, step := range []string{"new", "upgrade"} {
 			t.Run(v+"/"+step, func(t *testing.T) {
 				t.Parallel()
@@ -225,7 +225,7 @@ func TestGuideStepsApply(t *testing.T) {
 				_, err = kubespan.Validate(prov)
 				require.NoError(t, err)
 				require.True(t, prov.NetworkKubeSpanConfig().Enabled())
-				require.True(t, prov.Cluster().Discovery().Enabled())
+				require.Len(t, prov.DiscoveryServiceConfigs(), 1)
 				require.Equal(t, ids.ID, prov.DiscoveryIdentityConfig().ClusterID())
 				require.Equal(t, ids.Secret, prov.DiscoveryIdentityConfig().ClusterSecret())
 			})
@@ -256,7 +256,7 @@ func TestUpgradeWithoutRegistries(t *testing.T) {
 func TestNewClusterMatchesGenConfig(t *testing.T) {
 	t.Parallel()
 
-	for _, v := range []string{"v1.12", "v1.13"} {
+	for _, v := range []string{"v1.12", "v1.13", "v1.14"} {
 		c := contract(t, v)
 		want, err := configloader.NewFromBytes(generated(t, c, generate.WithClusterDiscovery(true), generate.WithKubeSpanEnabled(true)))
 		require.NoError(t, err)
@@ -323,7 +323,7 @@ func TestSectionsMerge(t *testing.T) {
 	v12 := contract(t, "v1.12")
 	l1, err := kubespan.KubeSpanSections(v12, kubespan.KubeSpan{Enabled: true})
 	require.NoError(t, err)
-	cs, err := kubespan.ClusterSecretsSections(kubespan.ClusterSecrets{ID: "8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=", Secret: "eG08xZiqrOzSIO5P9cCCCTeQEeQCmUL6FLgT59T1jS0="})
+	cs, err := kubespan.ClusterSecretsSections(talos.V1_13, kubespan.ClusterSecrets{ID: "8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=", Secret: "eG08xZiqrOzSIO5P9cCCCTeQEeQCmUL6FLgT59T1jS0="})
 	require.NoError(t, err)
 	lm := cs.Merge(l1).Merge(d)
 	cfg := lm.Documents()[0].(*v1alpha1.Config)
@@ -355,22 +355,33 @@ func TestForcedIntoTunnel(t *testing.T) {
 func TestDiscoveryMatchesPatchesRecipe(t *testing.T) {
 	t.Parallel()
 
-	c := contract(t, "v1.13")
+	for _, c := range []talos.Contract{talos.V1_13, talos.V1_14} {
+		testDiscoveryMatchesPatchesRecipe(t, c)
+	}
+}
+
+func testDiscoveryMatchesPatchesRecipe(t *testing.T, c talos.Contract) {
+	t.Helper()
+
 	base := generated(t, c, generate.WithClusterDiscovery(false))
 	ids, err := kubespan.NewClusterSecrets(seeded(9))
 	require.NoError(t, err)
-	for _, d := range []kubespan.Discovery{{}, {KubernetesRegistry: true, ServiceEndpoint: "https://discovery.example.com/"}, {Disabled: true, ServiceRegistryDisabled: true}} {
+
+	variants := []kubespan.Discovery{{}, {KubernetesRegistry: true, ServiceEndpoint: "https://discovery.example.com/"}, {Disabled: true, ServiceRegistryDisabled: true}}
+	if c >= talos.V1_14 {
+		// No Kubernetes registry on v1.14; several named services instead.
+		variants = []kubespan.Discovery{{}, {ServiceEndpoint: "https://discovery.example.com/"}, {Name: "mine", ServiceEndpoint: "https://discovery.example.com/"}, {Disabled: true}}
+	}
+
+	for _, d := range variants {
 		ds, err := kubespan.DiscoverySections(c, d)
 		require.NoError(t, err)
-		cs, err := kubespan.ClusterSecretsSections(ids)
+		cs, err := kubespan.ClusterSecretsSections(c, ids)
 		require.NoError(t, err)
 		ours, err := cs.Merge(ds).Patch()
 		require.NoError(t, err)
 
-		recipe, err := patches.ClusterDiscovery(c, patches.Discovery{
-			Disabled: d.Disabled, KubernetesRegistry: d.KubernetesRegistry,
-			ServiceRegistryDisabled: d.ServiceRegistryDisabled, ServiceEndpoint: d.ServiceEndpoint,
-		})
+		recipe, err := patches.ClusterDiscovery(c, d)
 		require.NoError(t, err)
 		identity, err := patches.ClusterIdentity(c, ids.ID, ids.Secret)
 		require.NoError(t, err)
@@ -381,4 +392,48 @@ func TestDiscoveryMatchesPatchesRecipe(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, string(want), string(got))
 	}
+}
+
+// TestSectionsOnV114: on v1.14 discovery and the cluster identity are documents; discovery off
+// deletes the default service, the Kubernetes registry is refused with the reason, and a cluster
+// id in standard base64 (as v1.14 makes them) is accepted.
+func TestSectionsOnV114(t *testing.T) {
+	t.Parallel()
+
+	off, err := kubespan.DiscoverySections(talos.V1_14, kubespan.Discovery{Disabled: true})
+	require.NoError(t, err)
+	require.Equal(t, []string{"DiscoveryServiceConfig/default"}, off.Deletes())
+	require.Empty(t, off.Documents())
+
+	text, err := off.YAML()
+	require.NoError(t, err)
+	require.Equal(t, "apiVersion: v1alpha1\nkind: DiscoveryServiceConfig\nname: default\n$patch: delete\n", string(text))
+
+	_, err = kubespan.DiscoverySections(talos.V1_14, kubespan.Discovery{KubernetesRegistry: true})
+	require.ErrorIs(t, err, kubespan.ErrUnsupported)
+	require.ErrorContains(t, err, "only in the legacy cluster.discovery form")
+
+	_, err = kubespan.DiscoverySections(talos.V1_13, kubespan.Discovery{Name: "mine"})
+	require.ErrorIs(t, err, kubespan.ErrUnsupported)
+
+	std := kubespan.ClusterSecrets{ID: "6KZMYK0pvUQPb4ozKjIViq0uO5csOv+WcbdEDHOiCBg=", Secret: "PDnRsV8A+6SAKHRPLWSWhQX4ggLBEgKH+JASMLI8iXc="}
+	require.NoError(t, std.Validate())
+
+	cs, err := kubespan.ClusterSecretsSections(talos.V1_14, std)
+	require.NoError(t, err)
+
+	text, err = cs.YAML()
+	require.NoError(t, err)
+	require.Contains(t, string(text), "kind: DiscoveryIdentityConfig")
+	require.NotContains(t, string(text), "cluster:")
+
+	_, err = kubespan.ClusterSecretsSections(0, std)
+	require.ErrorIs(t, err, talos.ErrNoContract)
+
+	// Merging: the later sections win by document kind and name; a deletion replaces a document.
+	on, err := kubespan.DiscoverySections(talos.V1_14, kubespan.Discovery{})
+	require.NoError(t, err)
+	require.Len(t, on.Merge(off).Documents(), 0)
+	require.Len(t, off.Merge(on).Documents(), 1)
+	require.Empty(t, off.Merge(on).Deletes())
 }
