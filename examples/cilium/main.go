@@ -97,8 +97,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		cluster: config.Cluster{
 			Name:              "demo",
 			Endpoint:          "https://10.5.0.2:6443",
-			Contract:          talos.V1_13,
-			KubernetesVersion: "1.36.0",
+			Contract:          talos.V1_14,
+			KubernetesVersion: "1.37.0",
 		},
 	}
 	var m string

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/stretchr/testify/require"
 	helmregistry "helm.sh/helm/v3/pkg/registry"
 
@@ -64,11 +65,30 @@ func loadCfg(t *testing.T, p string) cfgFacts {
 	require.NoError(t, err)
 	cfg, err := configloader.NewFromBytes(data)
 	require.NoError(t, err)
-	f := cfgFacts{
-		cni:           cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIName,
-		urls:          cfg.RawV1Alpha1().ClusterConfig.ClusterNetwork.CNI.CNIUrls,
-		proxyDisabled: !cfg.K8sProxyConfig().Enabled(),
-		inline:        map[string]string{},
+	f := cfgFacts{inline: map[string]string{}}
+	if cc := cfg.RawV1Alpha1().ClusterConfig; cc != nil && cc.ClusterNetwork != nil && cc.ClusterNetwork.CNI != nil {
+		// up to v1.13: cluster.network.cni and cluster.proxy in every config
+		f.cni, f.urls = cc.ClusterNetwork.CNI.CNIName, cc.ClusterNetwork.CNI.CNIUrls
+		f.proxyDisabled = !cfg.K8sProxyConfig().Enabled()
+	} else {
+		// v1.14: documents, in the control-plane config only
+		f.cni = "none"
+		for _, d := range cfg.Documents() {
+			switch d.Kind() {
+			case "KubeFlannelCNIConfig":
+				f.cni = "flannel"
+			case "KubeProxyConfig":
+				f.proxyDisabled = !cfg.K8sProxyConfig().Enabled()
+			}
+		}
+		for _, m := range cfg.K8sExternalManifestConfigs() {
+			if strings.HasPrefix(m.Name(), "custom-cni") {
+				f.cni, f.urls = "custom", append(f.urls, m.URL())
+			}
+		}
+		if cfg.Machine().Type() == machine.TypeWorker {
+			f.proxyDisabled = true // the control planes' KubeProxyConfig says so for the cluster
+		}
 	}
 	for _, m := range cfg.K8sInlineManifestConfigs() {
 		f.inline[m.Name()] = m.Contents()
@@ -96,12 +116,15 @@ func TestEveryChartEveryMethod(t *testing.T) {
 				w := loadCfg(t, filepath.Join(out, "worker.yaml"))
 				for _, f := range []cfgFacts{cp, w} {
 					require.True(t, f.proxyDisabled)
-					if m == "hosted" {
-						require.Equal(t, "custom", f.cni)
-						require.Equal(t, []string{"https://manifests.example.com/cilium.yaml"}, f.urls)
-					} else {
-						require.Equal(t, "none", f.cni)
-					}
+				}
+				if m == "hosted" {
+					// v1.14: the custom CNI is the control planes' KubeExternalManifestConfig.
+					require.Equal(t, "custom", cp.cni)
+					require.Equal(t, []string{"https://manifests.example.com/cilium.yaml"}, cp.urls)
+					require.Equal(t, "none", w.cni)
+				} else {
+					require.Equal(t, "none", cp.cni)
+					require.Equal(t, "none", w.cni)
 				}
 				require.Empty(t, w.inline, "workers never carry the inline manifest")
 				if m == "inline" {

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 
 	"github.com/talospatch/talospatch/config"
-	"github.com/talospatch/talospatch/kubespan"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
@@ -188,9 +187,10 @@ type generated struct {
 	contract talos.Contract
 }
 
-// generate generates the role configs (stage "role config"): CNI none and kube-proxy disabled
-// in the cluster description, discovery on (the default), and KubeSpan for every node as a
-// layer (the KubeSpanConfig document from contract v1.13, machine.network.kubespan before).
+// generate generates the role configs (stage "role config"): CNI none, kube-proxy disabled and
+// KubeSpan in the cluster description (as talosctl gen config --with-kubespan writes it: the
+// KubeSpanConfig document from contract v1.13, machine.network.kubespan before), discovery on
+// (the default).
 func generate(f fleet) (generated, error) {
 	secrets, err := config.LoadSecrets(f.secrets)
 	if err != nil {
@@ -209,22 +209,13 @@ func generate(f fleet) (generated, error) {
 		KubernetesVersion: f.kubernetes,
 		CNI:               config.CNI{Name: config.CNINone},
 		KubeProxyDisabled: true,
+		KubeSpan:          true, // what talosctl gen config --with-kubespan writes; discovery is on
 	}, secrets)
 	if err != nil {
 		return generated{}, err
 	}
 
-	ks, err := kubespan.KubeSpanSections(contract, kubespan.KubeSpan{Enabled: true})
-	if err != nil {
-		return generated{}, fmt.Errorf("kubespan: %w", err)
-	}
-
-	ksPatch, err := ks.Patch()
-	if err != nil {
-		return generated{}, fmt.Errorf("kubespan: %w", err)
-	}
-
-	return generated{configs: cfgs, layers: config.Layers{AllNodes: []patches.Patch{ksPatch}}, contract: contract}, nil
+	return generated{configs: cfgs, contract: contract}, nil
 }
 
 // role is one role's patched config and the encoder for its nodes.

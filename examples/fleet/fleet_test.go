@@ -108,7 +108,8 @@ func TestFleetEqualsMachinery(t *testing.T) {
 		// kubernetes is a version the contract's Talos release supports ("" keeps the fleet's).
 		kubernetes string
 	}{
-		{"v1.13", 260, ""},
+		{"v1.14", 260, "1.37.0"},
+		{"v1.13", 40, ""},
 		{"v1.12", 3, ""},
 		{"v1.11", 3, "1.34.0"},
 	} {

@@ -8,7 +8,7 @@
 // per node, without comments.
 //
 //	go run ./examples/fleet -chart FILE -secrets FILE -out DIR [-controlplanes 3] [-workers 100] \
-//	    [-kubernetes 1.35.0] [-talos v1.13] [-deterministic]
+//	    [-kubernetes 1.37.0] [-talos v1.14] [-deterministic]
 //
 // With -deterministic Hubble's certificates are made in the cluster (a cronJob) instead of during
 // the render, so the same inputs give the same bytes on every run. The role configs are
@@ -47,8 +47,8 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "output directory, one <name>.yaml per node")
 	flag.IntVar(&o.controlPlanes, "controlplanes", 3, "number of control-plane nodes")
 	flag.IntVar(&o.workers, "workers", 100, "number of worker nodes")
-	flag.StringVar(&o.kubernetes, "kubernetes", "1.35.0", "Kubernetes version")
-	flag.StringVar(&o.talos, "talos", "v1.13", "Talos version contract")
+	flag.StringVar(&o.kubernetes, "kubernetes", "1.37.0", "Kubernetes version")
+	flag.StringVar(&o.talos, "talos", "v1.14", "Talos version contract")
 	flag.BoolVar(&o.deterministic, "deterministic", false, "make Hubble's certificates in the cluster (cronJob): reproducible output")
 	flag.Parse()
 

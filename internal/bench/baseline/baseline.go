@@ -121,12 +121,23 @@ func Build(f Fleet) ([]Node, error) {
 		return nil, errors.New("build fleet: contract and secrets are required")
 	}
 
-	common, err := configpatcher.LoadPatch([]byte("cluster:\n  network:\n    cni:\n      name: none\n  proxy:\n    disabled: true\n"))
+	// What a user writes for each contract: v1alpha1 fields up to v1.13; on v1.14 the flannel
+	// document deleted for every node, and kube-proxy disabled with the Cilium manifest as
+	// documents in the control-plane patch (both control-plane only).
+	documents := f.Contract.MultidocKubernetesConfigSupported()
+
+	commonText, cpText := "cluster:\n  network:\n    cni:\n      name: none\n  proxy:\n    disabled: true\n", ""
+	if documents {
+		commonText = "apiVersion: v1alpha1\nkind: KubeFlannelCNIConfig\n$patch: delete\n"
+		cpText = "apiVersion: v1alpha1\nkind: KubeProxyConfig\nenabled: false\n"
+	}
+
+	common, err := configpatcher.LoadPatch([]byte(commonText))
 	if err != nil {
 		return nil, fmt.Errorf("load common patch: %w", err)
 	}
 
-	inline, err := inlineManifestPatch(Release, f.Cilium)
+	inline, err := inlineManifestPatch(Release, f.Cilium, documents, cpText)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +172,7 @@ func Build(f Fleet) ([]Node, error) {
 
 		name := NodeName(i, f.ControlPlanes)
 
-		data, err := nodeConfig(role, name, NodeAddress(i))
+		data, err := nodeConfig(role, name, NodeAddress(i), documents)
 		if err != nil {
 			return nil, err
 		}
@@ -172,15 +183,26 @@ func Build(f Fleet) ([]Node, error) {
 	return nodes, nil
 }
 
-// inlineManifestPatch is the strategic merge patch a user writes to inline a manifest.
-func inlineManifestPatch(name string, contents []byte) (configpatcher.Patch, error) {
-	text, err := yaml.Marshal(map[string]any{
+// inlineManifestPatch is the strategic merge patch a user writes to inline a manifest
+// (cluster.inlineManifests, or on v1.14 a KubeInlineManifestConfig document after the other
+// control-plane documents in prefix).
+func inlineManifestPatch(name string, contents []byte, documents bool, prefix string) (configpatcher.Patch, error) {
+	doc := map[string]any{
 		"cluster": map[string]any{
 			"inlineManifests": []map[string]string{{"name": name, "contents": string(contents)}},
 		},
-	})
+	}
+	if documents {
+		doc = map[string]any{"apiVersion": "v1alpha1", "kind": "KubeInlineManifestConfig", "name": name, "manifest": string(contents)}
+	}
+
+	text, err := yaml.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("marshal inline manifest patch: %w", err)
+	}
+
+	if prefix != "" {
+		text = append([]byte(prefix+"---\n"), text...)
 	}
 
 	p, err := configpatcher.LoadPatch(text)
@@ -191,9 +213,13 @@ func inlineManifestPatch(name string, contents []byte) (configpatcher.Patch, err
 	return p, nil
 }
 
-// nodeConfig applies the node's patch, as a user writes it, to its role config.
-func nodeConfig(role config.Provider, name, address string) ([]byte, error) {
+// nodeConfig applies the node's patch, as a user writes it, to its role config: the label in
+// machine.nodeLabels, or on v1.14 in the KubeNodeConfig document.
+func nodeConfig(role config.Provider, name, address string, documents bool) ([]byte, error) {
 	text := fmt.Sprintf("machine:\n  nodeLabels:\n    example.com/node: %s\n  certSANs:\n    - %s\n", name, address)
+	if documents {
+		text = fmt.Sprintf("machine:\n  certSANs:\n    - %s\n---\napiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  example.com/node: %s\n", address, name)
+	}
 
 	p, err := configpatcher.LoadPatch([]byte(text))
 	if err != nil {

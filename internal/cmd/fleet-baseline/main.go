@@ -8,7 +8,7 @@
 // examples/fleet, plus -helm:
 //
 //	go run ./internal/cmd/fleet-baseline -chart FILE -secrets FILE -out DIR \
-//	    [-controlplanes 3] [-workers 100] [-kubernetes 1.35.0] [-talos v1.13] [-deterministic] [-helm PATH]
+//	    [-controlplanes 3] [-workers 100] [-kubernetes 1.37.0] [-talos v1.14] [-deterministic] [-helm PATH]
 package main
 
 import (
@@ -39,8 +39,8 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "output directory, one <name>.yaml per node")
 	flag.IntVar(&o.controlPlanes, "controlplanes", 3, "number of control-plane nodes")
 	flag.IntVar(&o.workers, "workers", 100, "number of worker nodes")
-	flag.StringVar(&o.kubernetes, "kubernetes", "1.35.0", "Kubernetes version")
-	flag.StringVar(&o.talos, "talos", "v1.13", "Talos version contract")
+	flag.StringVar(&o.kubernetes, "kubernetes", "1.37.0", "Kubernetes version")
+	flag.StringVar(&o.talos, "talos", "v1.14", "Talos version contract")
 	flag.BoolVar(&o.deterministic, "deterministic", false, "render Hubble TLS by cronJob so that the output is reproducible")
 	flag.StringVar(&o.helm, "helm", "helm", "helm CLI (v3.22) to run")
 	flag.Parse()
