@@ -286,7 +286,11 @@ func TestValidateV114Conflicts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 
-			cfg, err := cfgs.Node(tc.role, config.Layers{}, patches.MustParse(tc.patch))
+			role, err := cfgs.Role(tc.role)
+			require.NoError(t, err)
+
+			// As written: patches.Apply would translate the v1alpha1 fields into their documents.
+			cfg, _, err := patches.ApplyWithOptions(role, patches.Options{NoTranslation: true}, patches.MustParse(tc.patch))
 			if errors.Is(err, patches.ErrControlPlaneOnly) {
 				// patches refuse to put the document into a worker config; a hand-written file
 				// can still have it.

@@ -75,7 +75,19 @@ func Apply(cfg []byte, ps ...Patch) ([]byte, error) {
 
 // ApplyProvider is Apply on a machinery config provider. cfg is never
 // modified; the result is a new provider.
+//
+// On a config whose contract moved the guide's v1alpha1 settings into documents
+// (v1.14), a patch that sets them is translated into those documents (see
+// ApplyWithOptions, which also returns the translations as warnings and can turn
+// them off).
 func ApplyProvider(cfg config.Provider, ps ...Patch) (config.Provider, error) {
+	out, _, err := ApplyWithOptions(cfg, Options{}, ps...)
+
+	return out, err
+}
+
+// applyProvider applies the patches as written, without translation.
+func applyProvider(cfg config.Provider, ps ...Patch) (config.Provider, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("apply patches: %w: nil config", ErrInvalidConfig)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/stretchr/testify/require"
 
@@ -106,15 +105,14 @@ func TestControlPlaneOnlyDocumentOnWorker(t *testing.T) {
 func TestInlineManifestReplacesLegacyEntry(t *testing.T) {
 	t.Parallel()
 
-	cp := genBytes(t, "v1.14", machine.TypeControlPlane)
+	cp := genConfig(t, "v1.14", machine.TypeControlPlane)
 
-	legacy, err := patches.Apply(cp, patches.MustParse("cluster:\n  inlineManifests:\n    - name: cilium\n      contents: 'old: 1'\n    - name: other\n      contents: 'x: 1'\n"))
+	// A config that already has legacy entries (applied as written, not translated).
+	legacy, _, err := patches.ApplyWithOptions(cp, patches.Options{NoTranslation: true},
+		patches.MustParse("cluster:\n  inlineManifests:\n    - name: cilium\n      contents: 'old: 1'\n    - name: other\n      contents: 'x: 1'\n"))
 	require.NoError(t, err)
 
-	out, err := patches.Apply(legacy, must(patches.InlineManifest(talos.V1_14, "cilium", "new: 1\n")))
-	require.NoError(t, err)
-
-	prov, err := configloader.NewFromBytes(out)
+	prov, err := patches.ApplyProvider(legacy, must(patches.InlineManifest(talos.V1_14, "cilium", "new: 1\n")))
 	require.NoError(t, err)
 
 	got := map[string]string{}

@@ -5,8 +5,12 @@
 //	go run ./examples/patch [-p PATCH]... CONFIG
 //
 // Each -p is patch text (strategic merge YAML, an RFC 6902 JSON array or a
-// YAML list of operations) or @file. Patches apply in order. On error the
-// command prints the error to stderr, nothing to stdout, and exits 1.
+// YAML list of operations) or @file. Patches apply in order. On a Talos v1.14
+// config, v1alpha1 settings that v1.14 moved into documents (the guide's CNI,
+// kube-proxy, discovery, KubePrism, KubeSpan, node label patches, ...) are
+// translated into those documents, and each translation is printed to stderr as
+// a warning; -no-translate applies them as written. On error the command prints
+// the error to stderr, nothing to stdout, and exits 1.
 package main
 
 import (
@@ -17,7 +21,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func main() {
@@ -43,9 +49,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "  -p PATCH  patch text or @file, repeatable, applied in order")
 	}
 
-	var texts patchFlags
+	var (
+		texts       patchFlags
+		noTranslate bool
+	)
 
 	fs.Var(&texts, "p", "patch text or @file (repeatable)")
+	fs.BoolVar(&noTranslate, "no-translate", false, "apply v1alpha1 settings as written on v1.14 configs (they then conflict with the v1.14 documents)")
 
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -57,11 +67,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	out, err := patchFile(fs.Arg(0), texts)
+	out, warnings, err := patchFile(fs.Arg(0), texts, patches.Options{NoTranslation: noTranslate})
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 
 		return 1
+	}
+
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "warning:", w)
 	}
 
 	if _, err := io.Copy(stdout, bytes.NewReader(out)); err != nil {
@@ -73,22 +87,37 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func patchFile(path string, texts []string) ([]byte, error) {
+func patchFile(path string, texts []string, opts patches.Options) ([]byte, []talos.Warning, error) {
 	ps := make([]patches.Patch, 0, len(texts))
 
 	for i, text := range texts {
 		p, err := patches.Load(text)
 		if err != nil {
-			return nil, fmt.Errorf("patch %d: %w", i, err)
+			return nil, nil, fmt.Errorf("patch %d: %w", i, err)
 		}
 
 		ps = append(ps, p)
 	}
 
-	cfg, err := os.ReadFile(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
-	return patches.Apply(cfg, ps...)
+	cfg, err := config.Load(data)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	out, warnings, err := patches.ApplyWithOptions(cfg, opts, ps...)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	encoded, err := config.Encode(out)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	return encoded, warnings, nil
 }

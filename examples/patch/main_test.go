@@ -48,20 +48,28 @@ func (containerMode) InContainer() bool     { return true }
 func defaultControlPlane(t *testing.T) string {
 	t.Helper()
 
+	return defaultConfig(t, "v1.13", "1.36.0", machine.TypeControlPlane)
+}
+
+// defaultConfig writes a default config of a contract and role (shared secrets bundle), as
+// talosctl gen config writes it, and returns its path.
+func defaultConfig(t *testing.T, version, kubernetes string, typ machine.Type) string {
+	t.Helper()
+
 	_, file, _, _ := runtime.Caller(0) //nolint:dogsled
 	sb, err := secrets.LoadBundle(filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "bench", "secrets.yaml"))
 	require.NoError(t, err)
 
 	sb.Clock = secrets.NewFixedClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 
-	contract, err := config.ParseContractFromVersion("v1.13")
+	contract, err := config.ParseContractFromVersion(version)
 	require.NoError(t, err)
 
-	in, err := generate.NewInput("guide", "https://10.5.0.2:6443", "1.36.0",
+	in, err := generate.NewInput("guide", "https://10.5.0.2:6443", kubernetes,
 		generate.WithVersionContract(contract), generate.WithSecretsBundle(sb))
 	require.NoError(t, err)
 
-	cfg, err := in.Config(machine.TypeControlPlane)
+	cfg, err := in.Config(typ)
 	require.NoError(t, err)
 
 	data, err := cfg.EncodeBytes(encoder.WithComments(encoder.CommentsDisabled))
@@ -158,5 +166,42 @@ func TestErrors(t *testing.T) {
 			require.Empty(t, stdout.String())
 			require.Contains(t, stderr.String(), tc.msg)
 		})
+	}
+}
+
+// TestGuidePatchesOnV114: the guide's four patch texts, applied through the command to a default
+// v1.14 control plane and worker, give configs machinery v1.14.1 validates; each translation is
+// printed as a warning. With -no-translate the JSON form is refused (as talosctl refuses it).
+func TestGuidePatchesOnV114(t *testing.T) {
+	t.Parallel()
+
+	inlineFile := filepath.Join(t.TempDir(), "inline.yaml")
+	require.NoError(t, os.WriteFile(inlineFile, []byte(inline), 0o600))
+
+	for _, typ := range []machine.Type{machine.TypeControlPlane, machine.TypeWorker} {
+		cfgPath := defaultConfig(t, "v1.14", "1.37.0", typ)
+
+		for name, args := range map[string][]string{
+			"cni none":   {"-p", cniNone},
+			"strict":     {"-p", strict},
+			"cni custom": {"-p", cniCustom},
+			"inline":     {"-p", "@" + inlineFile, "-p", proxyOff, "-p", cniNone},
+		} {
+			var stdout, stderr bytes.Buffer
+			require.Equal(t, 0, run(append(args, cfgPath), &stdout, &stderr), "%s %s: %s", name, typ, stderr.String())
+			require.Contains(t, stderr.String(), "warning: v1alpha1 /cluster/", name)
+			require.Contains(t, stderr.String(), "translated for contract v1.14", name)
+
+			cfg, err := configloader.NewFromBytes(stdout.Bytes())
+			require.NoError(t, err, name)
+
+			_, err = cfg.Validate(containerMode{})
+			require.NoError(t, err, "%s %s", name, typ)
+			require.Nil(t, cfg.K8sFlannelCNIConfig(), "%s %s", name, typ)
+		}
+
+		var stdout, stderr bytes.Buffer
+		require.Equal(t, 1, run([]string{"-no-translate", "-p", cniNone, cfgPath}, &stdout, &stderr))
+		require.Empty(t, stdout.String())
 	}
 }
