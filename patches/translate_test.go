@@ -142,7 +142,7 @@ func TestTranslationOffAndRefusals(t *testing.T) {
 
 	for text, field := range map[string]string{
 		"cluster:\n  discovery:\n    enabled: true\n    registries:\n      kubernetes:\n        disabled: false\n": "/cluster/discovery/registries/kubernetes",
-		"cluster:\n  network:\n    cni:\n      name: flannel\n      flannel:\n        extraArgs: [--iface=eth1]\n":  "/cluster/network/cni/flannel",
+		"cluster:\n  network:\n    cni:\n      name: flannel\n      flannel:\n        extraArgs: [--iface=eth1]\n": "/cluster/network/cni/flannel",
 	} {
 		_, _, err := patches.ApplyWithOptions(cp, patches.Options{}, patches.MustParse(text))
 		require.ErrorIs(t, err, patches.ErrUntranslatable, text)
