@@ -7,13 +7,14 @@
 //
 //   - Sections: the KubeSpan section for a version contract (legacy machine.network.kubespan
 //     before v1.13, the KubeSpanConfig document from v1.13, KubeSpanEndpointsConfig for extra
-//     endpoints), cluster discovery, cluster id and secret, and the guide's "new cluster" and
+//     endpoints), cluster discovery (cluster.discovery, or on v1.14 named DiscoveryServiceConfig
+//     documents), cluster id and secret (DiscoveryIdentityConfig on v1.14), and the guide's "new cluster" and
 //     "upgrade an existing cluster" steps, each as typed machinery documents and as a patch
 //     of the patches package (KubeSpanSections, DiscoverySections, NewClusterSections,
 //     UpgradeSections, Sections.Patch).
 //   - Validate: the problems Talos lets through (KubeSpan without discovery, id or secret in
-//     the v1.13 document, MTU, filters, both legacy field and document), each naming the
-//     field and the fix.
+//     either form, MTU, filters, both legacy field and document), each a *talos.FieldError
+//     naming the document, the field and the fix.
 //   - Identity: WireGuard keys, the KubeSpan subnet and address derived from the cluster id
 //     and the first physical link's MAC, and kubespan-identity.yaml in Talos's format.
 //   - Peers: announced endpoints, peer specs from discovery affiliates with Talos's overlap

@@ -19,19 +19,33 @@
 // form as talosctl does):
 //
 //	p := patches.MustParse(`[{"op":"add","path":"/cluster/network/cni","value":{"name":"none"}}]`)
-//	out, err := patches.Apply(controlPlaneYAML, p, patches.InlineManifest("cilium", ciliumYAML))
+//	inline, err := patches.InlineManifest(talos.V1_14, "cilium", ciliumYAML)
+//	out, err := patches.Apply(controlPlaneYAML, p, inline)
 //
-// The recipes CNINone, CNICustom, KubeProxyDisabled and StrictMode take the
-// machinery version contract (nil: the current one) and pick the form talosctl
-// accepts for it: the guide's RFC 6902 text up to v1.11, strategic merge from
-// v1.12. ClusterDiscovery and ClusterIdentity are RFC 6902 before v1.2 (talosctl
-// had no strategic merge patches) and strategic merge from v1.2; KubePrism
-// (v1.5 and later) is strategic merge. InlineManifest(s) and ExtraManifests
-// take no contract: they are strategic merge patches (talosctl takes them from
-// v1.2), because replacing by name has no RFC 6902 form. Apply accepts every
-// form on every contract. InlineManifest inserts or replaces by name, never
-// duplicates (see ReplaceByNameDirective). Diff and DiffOps compute the patch
-// that turns one config into another.
+// Every recipe takes the talos.Contract of the nodes (the zero contract is an
+// error) and writes that contract's form: up to v1.11 the guide's RFC 6902 text
+// where the guide used it, strategic merge patches of v1alpha1 fields from
+// v1.2/v1.12, and on v1.14 the typed documents (the KubeFlannelCNIConfig
+// document deleted, KubeProxyConfig "enabled: false", KubeExternalManifestConfig,
+// KubeInlineManifestConfig, KubePrismConfig, DiscoveryServiceConfig,
+// DiscoveryIdentityConfig). InlineManifest(s) insert or replace by name, never
+// duplicate (see ReplaceByNameDirective).
+//
+// A patch carries its Scope — all nodes, control planes or workers, talosctl's
+// --config-patch, --config-patch-control-plane and --config-patch-worker — in a
+// directive comment of its text. The v1.14 recipes whose documents Talos allows
+// only on control planes (kube-proxy, strict mode) or that only control planes
+// use (custom CNI, inline and extra manifests) are control-plane patches: Apply
+// leaves a patch out on a config of a role it is not for, so giving every node
+// every recipe is right by construction, and a patch that would put a
+// control-plane-only document into a worker config fails with
+// ErrControlPlaneOnly.
+//
+// The guide's own v1alpha1 patch texts still work on v1.14 configs: Apply
+// translates the settings v1.14 moved into documents (ApplyWithOptions returns
+// each translation as a talos.Warning and can turn translation off); a setting
+// without an equivalent is ErrUntranslatable, naming the document to write.
+// Diff and DiffOps compute the patch that turns one config into another.
 //
 // The package is pure: no clock, randomness, environment or network; only
 // ParseFile and Load read files, and only when asked to.
