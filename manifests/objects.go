@@ -119,6 +119,16 @@ func talosRank(gvk schema.GroupVersionKind) int {
 // sorted by name, then CustomResourceDefinitions (group apiextensions.k8s.io), sorted by name,
 // and keeps every other object in input order. It returns a new slice holding the same
 // objects; the input slice is not modified.
+//
+// Per Talos version: this is the order inside one pass of the bootstrap-manifests applier of
+// Talos 1.12, 1.13 and 1.14 (unchanged; 1.13 and 1.14 add the inventory and server-side apply,
+// which manifests/apply models). Which manifests make up the pass is Talos's manifest IDs in
+// order: the built-ins, then extra and inline manifests as "99-<name>" (by name, not config
+// order). Up to Talos 1.13 a custom CNI's URLs were manifest "05-..." and so applied before the
+// extra and inline manifests; since 1.14 they are KubeExternalManifestConfig documents with
+// priority 99 like the rest. Within a manifest, every Talos version sorts as here. Updating
+// objects that exist (talosctl upgrade-k8s) orders ConfigMaps and Secrets before workloads since
+// 1.14; that is not this function.
 func SortForTalos(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
 	sorted := slices.Clone(objs)
 
