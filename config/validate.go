@@ -2,6 +2,7 @@ package config
 
 import (
 	"cmp"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
@@ -11,6 +12,8 @@ import (
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/cluster"
+	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"github.com/siderolabs/talos/pkg/machinery/config/validation"
 
@@ -186,6 +189,8 @@ func extraChecks(cfg coreconfig.Provider) ([]*talos.FieldError, []talos.Warning)
 		}
 	}
 
+	out = append(out, documentChecks(cfg)...)
+
 	// KubeSpan: machinery checks discovery, cluster id and secret only for the legacy
 	// v1alpha1 field, and nothing else; package kubespan checks the rest.
 	ksWarnings, err := kubespan.Validate(cfg)
@@ -198,6 +203,47 @@ func extraChecks(cfg coreconfig.Provider) ([]*talos.FieldError, []talos.Warning)
 	}
 
 	return out, ksWarnings
+}
+
+// documentChecks are the checks of v1.14's documents that machinery leaves out: an inline
+// manifest name both in a KubeInlineManifestConfig document and in cluster.inlineManifests
+// (Talos accepts both, and at run time one silently overwrites the other), and a
+// DiscoveryIdentityConfig whose secret is not 32 bytes of standard base64 (it is the AES-256 key
+// of discovery data and the KubeSpan pre-shared key).
+func documentChecks(cfg coreconfig.Provider) []*talos.FieldError {
+	var out []*talos.FieldError
+
+	legacy := map[string]bool{}
+
+	//nolint:staticcheck // the legacy field is what this compares
+	if v := rawV1Alpha1(cfg); v != nil && v.ClusterConfig != nil {
+		for _, m := range v.ClusterConfig.ClusterInlineManifests {
+			legacy[m.InlineManifestName] = true
+		}
+	}
+
+	for _, d := range cfg.Documents() {
+		switch doc := d.(type) {
+		case *k8s.KubeInlineManifestConfigV1Alpha1:
+			if legacy[doc.MetaName] {
+				out = append(out, &talos.FieldError{
+					Document: talos.Document{Kind: doc.Kind(), Name: doc.MetaName}, Path: "/name", Value: doc.MetaName,
+					Err: fmt.Errorf("%w: inline manifest %q is also in v1alpha1 cluster.inlineManifests; Talos accepts both and silently drops one at run time", ErrInvalid, doc.MetaName),
+					Fix: "remove the cluster.inlineManifests entry (patches.InlineManifest on v1.14 replaces it)",
+				})
+			}
+		case *cluster.DiscoveryIdentityConfigV1Alpha1:
+			if b, err := base64.StdEncoding.DecodeString(doc.MetaClusterSecret); doc.MetaClusterSecret != "" && (err != nil || len(b) != 32) {
+				out = append(out, &talos.FieldError{
+					Document: talos.Document{Kind: doc.Kind()}, Path: "/clusterSecret",
+					Err: fmt.Errorf("%w: the cluster secret is not 32 bytes of standard base64 (it keys discovery data and KubeSpan)", ErrInvalid),
+					Fix: "the secret of the cluster's secrets bundle, or `openssl rand -base64 32` for a cluster that never had one",
+				})
+			}
+		}
+	}
+
+	return out
 }
 
 func rawV1Alpha1(cfg coreconfig.Provider) *v1alpha1.Config {

@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
@@ -353,4 +354,38 @@ func TestLoadWrittenConfigs(t *testing.T) {
 	}
 
 	require.Equal(t, config.RoleUnknown, config.RoleOf(nil))
+}
+
+// TestValidateV114Documents: what machinery lets through in v1.14 documents is reported with the
+// document and field: an inline manifest name in both forms, and a cluster secret of 31 bytes.
+func TestValidateV114Documents(t *testing.T) {
+	t.Parallel()
+
+	c := demo()
+	c.Contract, c.KubernetesVersion = talos.V1_14, "1.37.0"
+
+	cfgs, err := config.Generate(c, loadBench(t))
+	require.NoError(t, err)
+
+	// A hand-written file with both forms (patches.InlineManifest would drop the legacy entry).
+	cp, err := config.Encode(cfgs.ControlPlane)
+	require.NoError(t, err)
+
+	text := strings.Replace(string(cp), "cluster:\n", "cluster:\n    inlineManifests:\n        - name: cilium\n          contents: 'a: 2'\n", 1) +
+		"---\napiVersion: v1alpha1\nkind: KubeInlineManifestConfig\nname: cilium\nmanifest: 'a: 1'\n"
+
+	both, err := config.Load([]byte(text))
+	require.NoError(t, err)
+
+	_, err = config.Validate(both, config.ModeContainer)
+	require.ErrorIs(t, err, config.ErrInvalid)
+	require.Equal(t, []string{`KubeInlineManifestConfig "cilium" /name`}, fieldPaths(err))
+	require.ErrorContains(t, err, "silently drops one")
+
+	short, err := cfgs.Node(config.RoleWorker, config.Layers{}, patches.MustParse("apiVersion: v1alpha1\nkind: DiscoveryIdentityConfig\nclusterID: "+loadBench(t).ClusterID()+"\nclusterSecret: PDnRsV8A+6SAKHRPLWSWhQX4ggLBEgKH+JASMLI8iQ==\n"))
+	require.NoError(t, err)
+
+	_, err = config.Validate(short, config.ModeContainer)
+	require.ErrorIs(t, err, config.ErrInvalid)
+	require.Equal(t, []string{"DiscoveryIdentityConfig /clusterSecret"}, fieldPaths(err))
 }
