@@ -137,9 +137,13 @@ func (s PeerSpec) Clone() PeerSpec {
 // PeerSpecs builds the peer specs node selfID configures from the discovered affiliates,
 // exactly as Talos does: affiliates in ID order, skipping selfID and affiliates without a
 // KubeSpan public key; AllowedIPs are the pod CIDRs and node addresses minus the peer's
-// excluded networks, plus its KubeSpan address; when the ranges of a later peer overlap
-// those of earlier peers, the later peer loses the overlapping ranges (it may end up with no
-// AllowedIPs at all). Two affiliates with the same key make one spec, the later one winning.
+// excluded networks, plus its KubeSpan address. An affiliate whose ranges cannot be built
+// (no KubeSpan address, or an invalid address or prefix in its lists) is skipped: it gets no
+// spec and takes no ranges. When the ranges of a later peer overlap those already recorded,
+// the later peer loses the overlapping ranges (it may end up with no AllowedIPs at all).
+// Ranges are recorded per public key: two affiliates with the same key make one spec, the
+// later one winning, and the later one's ranges replace the earlier one's for the peers that
+// follow (the later one also loses the ranges it shares with the earlier one).
 // The result is sorted by ID (public key), as `talosctl get kubespanpeerspecs` lists them.
 // affiliates is not modified.
 func PeerSpecs(selfID string, affiliates []Affiliate) []PeerSpec {
@@ -149,6 +153,8 @@ func PeerSpecs(selfID string, affiliates []Affiliate) []PeerSpec {
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(affiliates[a].ID, affiliates[b].ID) })
 
+	// recorded holds the ranges kept per public key; taken is their union.
+	recorded := make(map[string]ipset.Set, len(affiliates))
 	var taken ipset.Set
 	specs := make([]PeerSpec, 0, len(affiliates))
 	index := make(map[string]int, len(affiliates))
@@ -157,22 +163,24 @@ func PeerSpecs(selfID string, affiliates []Affiliate) []PeerSpec {
 		if a.ID == selfID || a.PublicKey == "" {
 			continue
 		}
-		var b ipset.Builder
-		for _, p := range a.PodCIDRs {
-			b.AddPrefix(p)
+		set, ok := affiliateSet(a)
+		if !ok {
+			continue
 		}
-		for _, addr := range a.Addresses {
-			b.Add(addr)
-		}
-		for _, p := range a.ExcludeAdvertisedNetworks {
-			b.RemovePrefix(p)
-		}
-		b.Add(a.KubeSpanAddress)
-		set := b.Set()
 		if set.Overlaps(taken) {
 			set = set.Difference(taken)
 		}
-		taken = taken.Union(set)
+		if _, dup := recorded[a.PublicKey]; dup {
+			recorded[a.PublicKey] = set
+			var b ipset.Builder
+			for _, s := range recorded {
+				b.AddSet(s)
+			}
+			taken = b.Finish()
+		} else {
+			recorded[a.PublicKey] = set
+			taken = taken.Union(set)
+		}
 		spec := PeerSpec{
 			ID:         a.PublicKey,
 			Label:      a.Nodename,
@@ -191,10 +199,43 @@ func PeerSpecs(selfID string, affiliates []Affiliate) []PeerSpec {
 	return specs
 }
 
+// affiliateSet returns the ranges a peer may be routed: pod CIDRs and node addresses, minus
+// the excluded networks, plus the KubeSpan address. It reports false when any of these is
+// invalid (the zero netip value), which makes Talos's range builder fail.
+func affiliateSet(a *Affiliate) (ipset.Set, bool) {
+	if !a.KubeSpanAddress.IsValid() {
+		return ipset.Set{}, false
+	}
+	var b ipset.Builder
+	for _, p := range a.PodCIDRs {
+		if !p.IsValid() {
+			return ipset.Set{}, false
+		}
+		b.AddPrefix(p)
+	}
+	for _, addr := range a.Addresses {
+		if !addr.IsValid() {
+			return ipset.Set{}, false
+		}
+		b.Add(addr)
+	}
+	for _, p := range a.ExcludeAdvertisedNetworks {
+		if !p.IsValid() {
+			return ipset.Set{}, false
+		}
+		b.RemovePrefix(p)
+	}
+	b.Add(a.KubeSpanAddress)
+	return b.Finish(), true
+}
+
 // RoutedPrefixes returns the destinations whose traffic is forced into the KubeSpan
 // tunnel (Talos's nftables set, marked 0x40 and routed by table 180): the AllowedIPs of every
-// peer when forceRouting (allowDownPeerBypass false), else only of peers whose status is up.
-// statuses are matched to specs by ID; a spec without a status counts as not up.
+// peer when forceRouting (allowDownPeerBypass false), else only of peers whose status is up,
+// leaving out every prefix whose first address is a KubeSpan ULA address (fd00::/8 with
+// purpose byte ULAKubeSpan), such as the peers' own KubeSpan /128s, which the WireGuard link
+// reaches directly. statuses are matched to specs by ID; a spec without a status counts as
+// not up.
 func RoutedPrefixes(specs []PeerSpec, statuses []PeerStatus, forceRouting bool) []netip.Prefix {
 	if forceRouting {
 		return routed(specs, nil)
@@ -206,7 +247,8 @@ func RoutedPrefixes(specs []PeerSpec, statuses []PeerStatus, forceRouting bool) 
 	return routed(specs, func(i int) bool { return up[specs[i].ID] })
 }
 
-// routed unions the AllowedIPs of the specs for which include is true (all if nil).
+// routed unions the AllowedIPs of the specs for which include is true (all if nil), except
+// the prefixes that start with a KubeSpan ULA address.
 func routed(specs []PeerSpec, include func(int) bool) []netip.Prefix {
 	n := 0
 	for i := range specs {
@@ -217,7 +259,9 @@ func routed(specs []PeerSpec, include func(int) bool) []netip.Prefix {
 	for i := range specs {
 		if include == nil || include(i) {
 			for _, p := range specs[i].AllowedIPs {
-				b.AddPrefix(p)
+				if !isULA(p.Addr(), ULAKubeSpan) {
+					b.AddPrefix(p)
+				}
 			}
 		}
 	}

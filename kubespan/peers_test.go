@@ -197,3 +197,105 @@ func TestTables(t *testing.T) {
 	require.NoError(t, kubespan.WriteEndpoints(&buf, kubespan.Rows("172.20.0.2", 2, records)))
 	golden(t, "tables/endpoints.txt", buf.Bytes())
 }
+
+// ksAddr returns the KubeSpan address (a ULA with purpose byte 0x02) of the node with the
+// given MAC in cluster "cluster".
+func ksAddr(t *testing.T, mac string) netip.Addr {
+	t.Helper()
+	hw, err := net.ParseMAC(mac)
+	require.NoError(t, err)
+	p, err := kubespan.Address(kubespan.Subnet("cluster"), hw)
+	require.NoError(t, err)
+	return p.Addr()
+}
+
+// Talos, internal/app/machined/pkg/controllers/kubespan/manager.go, ManagerController.Run:
+// when it builds the set of destinations forced into the tunnel (the nftables match), it walks
+// each peer's AllowedIPs and leaves out any prefix whose address is a KubeSpan ULA
+// (network.IsULA with the KubeSpan purpose), so the peers' own KubeSpan /128s are never in
+// the routed set. Only the KubeSpan purpose is skipped: other fd00::/8 ranges, SideroLink's
+// included, stay. The WireGuard peers keep their full AllowedIPs.
+func TestRoutedPrefixesSkipKubeSpanAddresses(t *testing.T) {
+	t.Parallel()
+
+	ksA, ksB := ksAddr(t, "00:1a:2b:3c:4d:5e"), ksAddr(t, "2e:1a:b6:53:81:69")
+	sideroLink := kubespan.Subnet("cluster").Addr().As16()
+	sideroLink[7], sideroLink[15] = kubespan.ULASideroLink, 9
+	specs := []kubespan.PeerSpec{
+		{ID: "KEYA", Label: "node-a", Address: ksA,
+			AllowedIPs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/32"), netip.MustParsePrefix("fd00::a/128"), netip.PrefixFrom(ksA, 128)}},
+		{ID: "KEYB", Label: "node-b", Address: ksB,
+			AllowedIPs: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/32"), netip.PrefixFrom(netip.AddrFrom16(sideroLink), 128), netip.PrefixFrom(ksB, 128)}},
+	}
+	want := []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.1/32"), netip.MustParsePrefix("10.0.0.2/32"),
+		netip.MustParsePrefix("fd00::a/128"), netip.PrefixFrom(netip.AddrFrom16(sideroLink), 128),
+	}
+	// the same rule whether routing is forced or only up peers are routed
+	require.Equal(t, want, kubespan.RoutedPrefixes(specs, nil, true))
+	up := []kubespan.PeerStatus{{ID: "KEYA", State: kubespan.PeerStateUp}, {ID: "KEYB", State: kubespan.PeerStateUp}}
+	require.Equal(t, want, kubespan.RoutedPrefixes(specs, up, false))
+	require.Equal(t, want, kubespan.Reconcile(at(0), true, specs, nil, nil).Routed)
+
+	// the specs are untouched: WireGuard still routes the KubeSpan addresses to the peers
+	require.Contains(t, specs[0].AllowedIPs, netip.PrefixFrom(ksA, 128))
+
+	// end to end from affiliates: the peer's KubeSpan address is in its AllowedIPs only
+	peers := kubespan.PeerSpecs("self", []kubespan.Affiliate{
+		{ID: "a", Nodename: "node-a", PublicKey: "KEYA", KubeSpanAddress: ksA, Addresses: addrs("10.0.0.1")},
+	})
+	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.1/32"), netip.PrefixFrom(ksA, 128)}, peers[0].AllowedIPs)
+	require.Equal(t, prefixes("10.0.0.1/32"), kubespan.RoutedPrefixes(peers, nil, true))
+}
+
+// Talos, internal/app/machined/pkg/controllers/kubespan/peer_spec.go, PeerSpecController.Run:
+// the peer's ranges go through a netipx.IPSetBuilder, and adding a zero KubeSpan address (an
+// affiliate that announced a key but whose address did not decode) makes the builder report
+// an error; Talos logs it and moves on to the next affiliate, so there is no peer spec for it
+// and its ranges are not recorded against later peers. Any other zero address or prefix in
+// the affiliate's lists fails the same way.
+func TestPeerSpecsSkipAffiliateWithoutKubeSpanAddress(t *testing.T) {
+	t.Parallel()
+
+	ksB := ksAddr(t, "2e:1a:b6:53:81:69")
+	affiliates := []kubespan.Affiliate{
+		// key but no KubeSpan address
+		{ID: "a", Nodename: "node-a", PublicKey: "KEYA", Addresses: addrs("10.0.0.1"),
+			PodCIDRs: prefixes("10.244.0.0/24"), Endpoints: addrPorts("10.0.0.1:51820")},
+		// a later peer claiming the same ranges keeps them: a recorded nothing
+		{ID: "b", Nodename: "node-b", PublicKey: "KEYB", KubeSpanAddress: ksB, Addresses: addrs("10.0.0.1"),
+			PodCIDRs: prefixes("10.244.0.0/24"), Endpoints: addrPorts("10.0.0.1:51820")},
+		// a zero pod CIDR fails Talos's builder too
+		{ID: "c", Nodename: "node-c", PublicKey: "KEYC", KubeSpanAddress: ksAddr(t, "00:1a:2b:3c:4d:5e"),
+			Addresses: addrs("10.0.0.3"), PodCIDRs: []netip.Prefix{{}}},
+	}
+	require.Equal(t, []kubespan.PeerSpec{
+		{ID: "KEYB", Label: "node-b", Address: ksB,
+			AllowedIPs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/32"), netip.MustParsePrefix("10.244.0.0/24"), netip.PrefixFrom(ksB, 128)},
+			Endpoints:  addrPorts("10.0.0.1:51820")},
+	}, kubespan.PeerSpecs("self", affiliates))
+}
+
+// Talos, internal/app/machined/pkg/controllers/kubespan/peer_spec.go, PeerSpecController.Run:
+// the ranges already handed out are kept in a map keyed by the peer's public key, and a new
+// peer loses whatever overlaps any entry of that map. An affiliate that reuses an earlier
+// affiliate's key is checked against that earlier entry too, then overwrites it, so the
+// earlier affiliate's ranges stop counting for the peers that come after.
+func TestPeerSpecsOverlapTrackedByPublicKey(t *testing.T) {
+	t.Parallel()
+
+	ks1, ks2, ks3 := ksAddr(t, "00:00:00:00:00:01"), ksAddr(t, "00:00:00:00:00:02"), ksAddr(t, "00:00:00:00:00:03")
+	affiliates := []kubespan.Affiliate{
+		{ID: "a", Nodename: "old", PublicKey: "KEY1", KubeSpanAddress: ks1, Addresses: addrs("10.0.0.1", "10.0.0.9")},
+		// same key as a: loses 10.0.0.9 (a's entry under KEY1), then replaces that entry
+		{ID: "b", Nodename: "new", PublicKey: "KEY1", KubeSpanAddress: ks2, Addresses: addrs("10.0.0.2", "10.0.0.9")},
+		// 10.0.0.1 and 10.0.0.9 are no longer recorded under any key: c keeps them
+		{ID: "c", Nodename: "other", PublicKey: "KEY2", KubeSpanAddress: ks3, Addresses: addrs("10.0.0.1", "10.0.0.2", "10.0.0.9")},
+	}
+	require.Equal(t, []kubespan.PeerSpec{
+		{ID: "KEY1", Label: "new", Address: ks2,
+			AllowedIPs: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/32"), netip.PrefixFrom(ks2, 128)}},
+		{ID: "KEY2", Label: "other", Address: ks3,
+			AllowedIPs: []netip.Prefix{netip.MustParsePrefix("10.0.0.1/32"), netip.MustParsePrefix("10.0.0.9/32"), netip.PrefixFrom(ks3, 128)}},
+	}, kubespan.PeerSpecs("self", affiliates))
+}

@@ -233,7 +233,8 @@ type Reconciled struct {
 	Statuses []PeerStatus
 	// Configure has, per spec, the endpoint to set on the WireGuard peer (zero: unchanged).
 	Configure []netip.AddrPort
-	// Routed are the destinations forced into the tunnel (see RoutedPrefixes).
+	// Routed are the destinations forced into the tunnel (see RoutedPrefixes); like Talos's
+	// set, it leaves out the peers' KubeSpan addresses.
 	Routed []netip.Prefix
 	// Changed reports that some peer switched endpoints.
 	Changed bool
