@@ -9,14 +9,13 @@
 #   OUTDIR=/tmp bash bench/fleet.sh     # where both programs write (default /dev/shm: a tmpfs,
 #                                       # so that the disk does not dominate; same files for both)
 #
-# Needs ../shared beside the checkout (the Cilium chart and the secrets bundle) and the helm
+# Uses the fixtures in testdata/ (the Cilium chart and the secrets bundle) and needs the helm
 # CLI v3.22.0 (PATH, .cache/bin, or HELM=path; bash .ci/run installs it into .cache/bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-shared="${SHARED:-$root/../shared}"
-chart="${CHART:-$shared/charts/cilium-1.18.12.tgz}"
-secrets="${SECRETS:-$shared/bench/secrets.yaml}"
+chart="${CHART:-$root/testdata/charts/cilium-1.18.12.tgz}"
+secrets="${SECRETS:-$root/testdata/bench/secrets.yaml}"
 export PATH="$root/.cache/bin:$PATH"
 helm="${HELM:-$(command -v helm || true)}"
 [ -n "$helm" ] || { echo "helm CLI not found: GOBIN=$root/.cache/bin go install helm.sh/helm/v3/cmd/helm@v3.22.0"; exit 1; }

@@ -43,7 +43,7 @@ func Example() {
 
 // Load the secrets bundle that `talosctl gen secrets` wrote.
 func ExampleLoadSecrets() {
-	data, err := os.ReadFile("../../shared/bench/secrets.yaml")
+	data, err := os.ReadFile("../testdata/bench/secrets.yaml")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func ExampleLoadSecrets() {
 	fmt.Println(secrets.ClusterID())
 	fmt.Println(secrets.CreatedAt())
 	// Output:
-	// 6KZMYK0pvUQPb4ozKjIViq0uO5csOv-WcbdEDHOiCBg=
+	// mx2Gnd3k14/0vO2nE/mnR9GbcawOo7jgiVEnuk8WIYo=
 	// 2026-01-01 00:00:00 +0000 UTC
 }
 
@@ -98,7 +98,7 @@ func ExampleCluster_Validate() {
 
 // Per-node configs: all nodes, then the role, then the node; later layers win.
 func ExampleConfigs_Node() {
-	data, err := os.ReadFile("../../shared/bench/secrets.yaml")
+	data, err := os.ReadFile("../testdata/bench/secrets.yaml")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func ExampleConfigs_Node() {
 
 // The talosconfig is deterministic too: the issue time is a parameter.
 func ExampleTalosconfig() {
-	data, err := os.ReadFile("../../shared/bench/secrets.yaml")
+	data, err := os.ReadFile("../testdata/bench/secrets.yaml")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func ExampleTalosconfig() {
 
 // Validate for the runtime mode the machines run in.
 func ExampleValidate() {
-	data, err := os.ReadFile("../../shared/bench/secrets.yaml")
+	data, err := os.ReadFile("../testdata/bench/secrets.yaml")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -13,15 +13,15 @@ import (
 	"github.com/talospatch/talospatch/talos"
 )
 
-// sharedDir is the shared fixtures folder beside the repository (<repo>/../shared).
-const sharedDir = "../../shared"
+// testdataDir is the fixtures folder at the repository root (see testdata/README.md).
+const testdataDir = "../testdata"
 
-// benchSecrets returns the fixed secrets bundle of the shared fixtures.
+// benchSecrets returns the fixed secrets bundle of the fixtures.
 func benchSecrets(t testing.TB) []byte {
 	t.Helper()
 
-	data, err := os.ReadFile(filepath.Join(sharedDir, "bench", "secrets.yaml"))
-	require.NoError(t, err, "the shared fixtures must be beside the repository")
+	data, err := os.ReadFile(filepath.Join(testdataDir, "bench", "secrets.yaml"))
+	require.NoError(t, err, "the fixtures are in testdata/ at the repository root")
 
 	return data
 }

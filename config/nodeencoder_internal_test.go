@@ -76,8 +76,8 @@ func TestSameValueIsDeepEqual(t *testing.T) {
 func internalTestRoles(t *testing.T, contract string) Configs {
 	t.Helper()
 
-	data, err := os.ReadFile(filepath.Join("..", "..", "shared", "bench", "secrets.yaml"))
-	require.NoError(t, err, "the shared fixtures must be beside the repository")
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "secrets.yaml"))
+	require.NoError(t, err, "the fixtures are in testdata/ at the repository root")
 
 	s, err := LoadSecrets(data)
 	require.NoError(t, err)

@@ -338,7 +338,7 @@ func BenchmarkEncodeWithSettings(b *testing.B) {
 }
 
 func ExampleNodeEncoder_EncodeWithSettings() {
-	data, err := os.ReadFile("../../shared/bench/secrets.yaml")
+	data, err := os.ReadFile("../testdata/bench/secrets.yaml")
 	if err != nil {
 		fmt.Println(err)
 

@@ -28,8 +28,8 @@ import (
 func nodeEncoderRoles(t testing.TB, contract string) config.Configs {
 	t.Helper()
 
-	data, err := os.ReadFile(filepath.Join("..", "..", "shared", "bench", "secrets.yaml"))
-	require.NoError(t, err, "the shared fixtures must be beside the repository")
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "secrets.yaml"))
+	require.NoError(t, err, "the fixtures are in testdata/ at the repository root")
 
 	s, err := config.LoadSecrets(data)
 	require.NoError(t, err)

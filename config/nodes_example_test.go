@@ -15,7 +15,7 @@ import (
 // as data, and a NodeEncoder made once for the role encodes every node, re-encoding only what
 // the node changed.
 func ExampleNodeEncoder() {
-	data, err := os.ReadFile("../../shared/bench/secrets.yaml")
+	data, err := os.ReadFile("../testdata/bench/secrets.yaml")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -23,8 +23,8 @@ import (
 	"github.com/talospatch/talospatch/talos"
 )
 
-// sharedDir is the shared fixtures folder beside the repository (<repo>/../shared).
-const sharedDir = "../../shared"
+// testdataDir is the fixtures folder at the repository root (see testdata/README.md).
+const testdataDir = "../testdata"
 
 type runtimeMode struct{}
 
@@ -46,8 +46,8 @@ func generated(t *testing.T, contract talos.Contract, opts ...generate.Option) [
 	t.Helper()
 	c, err := config.ParseContractFromVersion(contract.String())
 	require.NoError(t, err)
-	bundle, err := secrets.LoadBundle(filepath.Join(sharedDir, "bench", "secrets.yaml"))
-	require.NoError(t, err, "the shared fixtures must be beside the repository")
+	bundle, err := secrets.LoadBundle(filepath.Join(testdataDir, "bench", "secrets.yaml"))
+	require.NoError(t, err, "the fixtures are in testdata/ at the repository root")
 	bundle.Clock = secrets.NewFixedClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	in, err := generate.NewInput("test", "https://10.0.0.1:6443", "1.36.0",
 		append([]generate.Option{generate.WithVersionContract(c), generate.WithSecretsBundle(bundle)}, opts...)...)

@@ -54,9 +54,9 @@ func renderBoth(t *testing.T, c *chart.Chart, vals map[string]any, kube string) 
 func loadSharedChart(t *testing.T, version string) *chart.Chart {
 	t.Helper()
 
-	p := filepath.Join("..", "..", "shared", "charts", "cilium-"+version+".tgz")
+	p := filepath.Join("..", "testdata", "charts", "cilium-"+version+".tgz")
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared chart %s not available: %v", p, err)
+		t.Fatalf("chart fixture %s: %v (testdata/charts at the repository root)", p, err)
 	}
 
 	c, err := loader.Load(p)
@@ -293,7 +293,7 @@ func TestLoadRendererEqualsLoadPath(t *testing.T) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
 
-			p := filepath.Join("..", "..", "shared", "charts", "cilium-"+version+".tgz")
+			p := filepath.Join("..", "testdata", "charts", "cilium-"+version+".tgz")
 			if _, err := os.Stat(p); err != nil {
 				t.Skip(err)
 			}
@@ -334,7 +334,7 @@ func TestLoadRendererEqualsLoadPath(t *testing.T) {
 func TestLoadRendererChangedTemplate(t *testing.T) {
 	t.Parallel()
 
-	p := filepath.Join("..", "..", "shared", "charts", "cilium-1.18.12.tgz")
+	p := filepath.Join("..", "testdata", "charts", "cilium-1.18.12.tgz")
 	if _, err := os.Stat(p); err != nil {
 		t.Skip(err)
 	}

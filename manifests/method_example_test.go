@@ -14,7 +14,7 @@ import (
 // render has Secrets, and HostedMethod refuses it.
 func ExampleHostedMethod() {
 	ctx := context.Background()
-	ch, err := manifests.LoadPath(ctx, "../../shared/charts/cilium-1.18.12.tgz")
+	ch, err := manifests.LoadPath(ctx, "../testdata/charts/cilium-1.18.12.tgz")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -68,7 +68,7 @@ func ExampleHostedMethod() {
 // The inline method puts the manifest into control-plane configs only and reports its size.
 func ExampleInlineMethod() {
 	ctx := context.Background()
-	ch, err := manifests.LoadPath(ctx, "../../shared/charts/cilium-1.18.12.tgz")
+	ch, err := manifests.LoadPath(ctx, "../testdata/charts/cilium-1.18.12.tgz")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -97,7 +97,7 @@ func ExampleInlineMethod() {
 
 func ExampleHelmInstallMethod() {
 	ctx := context.Background()
-	ch, err := manifests.LoadPath(ctx, "../../shared/charts/cilium-1.11.2.tgz")
+	ch, err := manifests.LoadPath(ctx, "../testdata/charts/cilium-1.11.2.tgz")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -258,7 +258,7 @@ func TestInconsistentSettings(t *testing.T) {
 // benchConfigs generates control-plane and worker configs with the shared secrets bundle.
 func benchConfigs(t *testing.T) (cp, worker []byte) {
 	t.Helper()
-	data, err := os.ReadFile("../../shared/bench/secrets.yaml")
+	data, err := os.ReadFile("../testdata/bench/secrets.yaml")
 	require.NoError(t, err)
 	s, err := config.LoadSecrets(data)
 	require.NoError(t, err)
@@ -555,7 +555,7 @@ func TestCheckInlineManifestsBothForms(t *testing.T) {
 
 func benchSecretsYAML(t *testing.T) []byte {
 	t.Helper()
-	data, err := os.ReadFile("../../shared/bench/secrets.yaml")
+	data, err := os.ReadFile("../testdata/bench/secrets.yaml")
 	require.NoError(t, err)
 	return data
 }

@@ -18,10 +18,10 @@ import (
 
 var updateGoldens = flag.Bool("update", false, "rewrite the golden files under testdata/render")
 
-// sharedCharts is the shared chart directory beside the repository (../shared/charts).
-const sharedCharts = "../../shared/charts"
+// testdataCharts is the chart fixtures directory at the repository root (testdata/charts).
+const testdataCharts = "../testdata/charts"
 
-// shippedCharts are the Cilium chart versions in ../shared/charts.
+// shippedCharts are the Cilium chart versions in testdata/charts.
 var shippedCharts = []string{"1.11.2", "1.16.18", "1.17.18", "1.18.12", "1.19.6", "1.20.0"}
 
 // testKubeVersion is the Kubernetes version the tests render for.
@@ -30,9 +30,9 @@ const testKubeVersion = "1.33.0"
 func chartPath(t testing.TB, version string) string {
 	t.Helper()
 
-	p := filepath.Join(sharedCharts, "cilium-"+version+".tgz")
+	p := filepath.Join(testdataCharts, "cilium-"+version+".tgz")
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared chart %s not available: %v", p, err)
+		t.Fatalf("chart fixture %s: %v (testdata/charts at the repository root)", p, err)
 	}
 
 	return p

@@ -18,7 +18,7 @@ import (
 	"github.com/talospatch/talospatch/manifests"
 )
 
-// newFileRepo serves ../shared/charts as it is (index.yaml with relative URLs) on loopback and
+// newFileRepo serves testdata/charts as it is (index.yaml with relative URLs) on loopback and
 // returns the repository URL.
 func newFileRepo(t *testing.T) string {
 	t.Helper()
@@ -317,3 +317,22 @@ func TestLoadRepoHTTPClient(t *testing.T) {
 type srcRoundTrip func(*http.Request) (*http.Response, error)
 
 func (f srcRoundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestFixtureDigests: the chart fixtures are the published archives: each file's sha256 is the
+// digest of its entry in the repository index (testdata/README.md lists them).
+func TestFixtureDigests(t *testing.T) {
+	t.Parallel()
+
+	index := srcReadShared(t, "index.yaml")
+	files, err := filepath.Glob(filepath.Join(srcChartsDir, "cilium-*.tgz"))
+	require.NoError(t, err)
+	require.Len(t, files, 6)
+
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+
+		sum := sha256.Sum256(data)
+		require.Contains(t, string(index), "digest: "+hex.EncodeToString(sum[:]), f)
+	}
+}

@@ -34,7 +34,7 @@ func ExampleLoad() {
 
 // LoadRepo reads the repository's index.yaml, downloads the archive and checks its digest.
 func ExampleLoadRepo() {
-	srv := httptest.NewServer(http.FileServer(http.Dir("../../shared/charts")))
+	srv := httptest.NewServer(http.FileServer(http.Dir("../testdata/charts")))
 	defer srv.Close()
 	ctx := context.Background()
 

@@ -104,7 +104,7 @@ func TestPickVersion(t *testing.T) {
 }
 
 func FuzzParseIndex(f *testing.F) {
-	shared, err := os.ReadFile("../../shared/charts/index.yaml")
+	shared, err := os.ReadFile("../testdata/charts/index.yaml")
 	if err == nil {
 		f.Add(shared)
 	}

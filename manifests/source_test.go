@@ -15,8 +15,8 @@ import (
 	"github.com/talospatch/talospatch/manifests"
 )
 
-// srcChartsDir is ../shared/charts beside the repository (see shared/README.md).
-const srcChartsDir = "../../shared/charts"
+// srcChartsDir is testdata/charts at the repository root (see testdata/README.md).
+const srcChartsDir = "../testdata/charts"
 
 // srcVersions are the Cilium versions in srcChartsDir.
 var srcVersions = []string{"1.11.2", "1.16.18", "1.17.18", "1.18.12", "1.19.6", "1.20.0"}

@@ -97,7 +97,7 @@ const chartYAML = "apiVersion: v2\nname: demo\nversion: 0.1.0\n"
 func TestUnpackEqualsHelmLoader(t *testing.T) {
 	t.Parallel()
 
-	charts, _ := filepath.Glob("../../shared/charts/*.tgz")
+	charts, _ := filepath.Glob("../testdata/charts/*.tgz")
 	sources, _ := filepath.Glob("testdata/sources/*.tgz")
 
 	for _, p := range append(charts, sources...) {

@@ -18,14 +18,14 @@ import (
 	"github.com/talospatch/talospatch/talos"
 )
 
-// sharedDir is <repo>/../shared.
-func sharedDir() string {
+// testdataDir is testdata/ at the repository root.
+func testdataDir() string {
 	_, file, _, _ := runtime.Caller(0) //nolint:dogsled
-	return filepath.Join(filepath.Dir(file), "..", "..", "shared")
+	return filepath.Join(filepath.Dir(file), "..", "testdata")
 }
 
 var secretsOnce = sync.OnceValues(func() (*secrets.Bundle, error) {
-	b, err := secrets.LoadBundle(filepath.Join(sharedDir(), "bench", "secrets.yaml"))
+	b, err := secrets.LoadBundle(filepath.Join(testdataDir(), "bench", "secrets.yaml"))
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,7 @@
 // install methods of Talos's Cilium guide needs, together with control-plane and worker
 // configs that carry the method's patches.
 //
-//	go run ./examples/cilium -chart ../shared/charts/cilium-1.18.12.tgz -method inline -out _out
+//	go run ./examples/cilium -chart testdata/charts/cilium-1.18.12.tgz -method inline -out _out
 //	go run ./examples/cilium -chart https://helm.cilium.io/cilium -version 1.18.12 -method helm -out _out
 //	go run ./examples/cilium -chart oci://ghcr.io/org/charts/cilium:1.18.12 -method template -out _out
 //	go run ./examples/cilium -chart cilium.tgz -method hosted -url https://example.com/cilium.yaml -deterministic -out _out

@@ -23,9 +23,9 @@ import (
 )
 
 const (
-	sharedDir   = "../../../shared"
-	chartsDir   = sharedDir + "/charts"
-	secretsFile = sharedDir + "/bench/secrets.yaml"
+	testdataDir   = "../../testdata"
+	chartsDir   = testdataDir + "/charts"
+	secretsFile = testdataDir + "/bench/secrets.yaml"
 )
 
 var versions = []string{"1.11.2", "1.16.18", "1.17.18", "1.18.12", "1.19.6", "1.20.0"}
@@ -96,7 +96,7 @@ func loadCfg(t *testing.T, p string) cfgFacts {
 	return f
 }
 
-// TestEveryChartEveryMethod runs the example for every shared chart with every method.
+// TestEveryChartEveryMethod runs the example for every fixture chart with every method.
 func TestEveryChartEveryMethod(t *testing.T) {
 	t.Parallel()
 	for _, v := range versions {

@@ -22,11 +22,11 @@ import (
 	"github.com/talospatch/talospatch/manifests"
 )
 
-// The shared fixtures beside the repository (<repo>/../shared).
+// The fixtures at the repository root (testdata/).
 var (
-	sharedDir   = filepath.Join("..", "..", "..", "shared")
-	testChart   = filepath.Join(sharedDir, "charts", "cilium-1.18.12.tgz")
-	testSecrets = filepath.Join(sharedDir, "bench", "secrets.yaml")
+	testdataDir   = filepath.Join("..", "..", "testdata")
+	testChart   = filepath.Join(testdataDir, "charts", "cilium-1.18.12.tgz")
+	testSecrets = filepath.Join(testdataDir, "bench", "secrets.yaml")
 )
 
 // testFleet is the small fleet of the equality tests: 3 control planes and 5 workers.
@@ -34,7 +34,7 @@ func testFleet(t testing.TB) fleet {
 	t.Helper()
 
 	s, err := os.ReadFile(testSecrets)
-	require.NoError(t, err, "the shared fixtures must be beside the repository")
+	require.NoError(t, err, "the fixtures are in testdata/ at the repository root")
 
 	return fleet{
 		chartPath:     testChart,

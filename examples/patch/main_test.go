@@ -57,7 +57,7 @@ func defaultConfig(t *testing.T, version, kubernetes string, typ machine.Type) s
 	t.Helper()
 
 	_, file, _, _ := runtime.Caller(0) //nolint:dogsled
-	sb, err := secrets.LoadBundle(filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "bench", "secrets.yaml"))
+	sb, err := secrets.LoadBundle(filepath.Join(filepath.Dir(file), "..", "..", "testdata", "bench", "secrets.yaml"))
 	require.NoError(t, err)
 
 	sb.Clock = secrets.NewFixedClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))

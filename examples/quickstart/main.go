@@ -8,7 +8,7 @@
 // cluster, so the output stays byte-identical) and inlines it into the control-plane config as the
 // inline manifest "cilium"; with -kubespan it enables KubeSpan and cluster discovery:
 //
-//	go run ./examples/quickstart -out _out -secrets _out/secrets.yaml -chart ../shared/charts/cilium-1.18.12.tgz -kubespan
+//	go run ./examples/quickstart -out _out -secrets _out/secrets.yaml -chart testdata/charts/cilium-1.18.12.tgz -kubespan
 //
 // It writes controlplane.yaml, worker.yaml and talosconfig to the -out directory. Without
 // -secrets it creates a new secrets bundle and writes it as secrets.yaml beside them (and

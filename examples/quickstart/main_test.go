@@ -18,8 +18,8 @@ import (
 	"github.com/talospatch/talospatch/talos"
 )
 
-// benchSecrets is the shared fixed secrets bundle (<repo>/../shared).
-var benchSecrets = filepath.Join("..", "..", "..", "shared", "bench", "secrets.yaml")
+// benchSecrets is the fixed secrets bundle of the fixtures (testdata/ at the repository root).
+var benchSecrets = filepath.Join("..", "..", "testdata", "bench", "secrets.yaml")
 
 var outputs = []string{"controlplane.yaml", "worker.yaml", "talosconfig"}
 
@@ -224,7 +224,7 @@ func TestCommentsFlag(t *testing.T) {
 func TestCiliumInlineAndKubeSpan(t *testing.T) {
 	t.Parallel()
 
-	chart := filepath.Join("..", "..", "..", "shared", "charts", "cilium-1.18.12.tgz")
+	chart := filepath.Join("..", "..", "testdata", "charts", "cilium-1.18.12.tgz")
 
 	for _, contract := range []string{"v1.14", "v1.13"} {
 		t.Run(contract, func(t *testing.T) {

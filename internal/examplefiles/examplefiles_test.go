@@ -26,7 +26,7 @@ func TestWriteFileExclusive(t *testing.T) {
 func TestLoadOrCreateSecrets(t *testing.T) {
 	t.Parallel()
 
-	bench := filepath.Join("..", "..", "..", "shared", "bench", "secrets.yaml")
+	bench := filepath.Join("..", "..", "testdata", "bench", "secrets.yaml")
 
 	s, created, err := LoadOrCreateSecrets(bench, t.TempDir(), talos.V1_13)
 	require.NoError(t, err)

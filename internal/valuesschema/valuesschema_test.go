@@ -87,7 +87,7 @@ func show(v any) string {
 	return string(b)
 }
 
-// chartFile reads one file of a chart archive in ../../../shared/charts.
+// chartFile reads one file of a chart archive in testdata/charts at the repository root.
 func chartFile(t testing.TB, archive, name string) []byte {
 	t.Helper()
 
@@ -121,11 +121,11 @@ func chartFile(t testing.TB, archive, name string) []byte {
 func ciliumCharts(t *testing.T) []string {
 	t.Helper()
 
-	charts, err := filepath.Glob("../../../shared/charts/cilium-*.tgz")
+	charts, err := filepath.Glob("../../testdata/charts/cilium-*.tgz")
 	require.NoError(t, err)
 
 	if len(charts) == 0 {
-		t.Skip("../shared/charts is missing")
+		t.Fatal("no chart fixtures in testdata/charts at the repository root")
 	}
 
 	return charts
@@ -458,7 +458,7 @@ func TestDeclines(t *testing.T) {
 // BenchmarkCompile compares the fast path's compile and check of the Cilium 1.18.12 schema
 // with jsonschema's (what Helm does on every render).
 func BenchmarkCompile(b *testing.B) {
-	archive := "../../../shared/charts/cilium-1.18.12.tgz"
+	archive := "../../testdata/charts/cilium-1.18.12.tgz"
 	if _, err := os.Stat(archive); err != nil {
 		b.Skip(err)
 	}

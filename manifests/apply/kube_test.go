@@ -128,15 +128,15 @@ func requireOutcomes(t *testing.T, results []apply.Result, want apply.Outcome) {
 	}
 }
 
-// chartsDir is ../shared/charts beside the repository root.
+// chartsDir is testdata/charts at the repository root.
 func chartsDir(t *testing.T) string {
 	t.Helper()
 
-	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "charts"))
+	dir, err := filepath.Abs(filepath.Join("..", "..", "testdata", "charts"))
 	require.NoError(t, err)
 
 	_, err = os.Stat(dir)
-	require.NoError(t, err, "the shared Cilium charts must be beside the repository")
+	require.NoError(t, err, "the Cilium charts are in testdata/charts at the repository root")
 
 	return dir
 }

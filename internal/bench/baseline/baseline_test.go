@@ -19,8 +19,8 @@ func testFleet(t testing.TB, workers int) baseline.Fleet {
 	contract, err := config.ParseContractFromVersion("v1.13")
 	require.NoError(t, err)
 
-	s, err := secrets.LoadBundle(filepath.Join("..", "..", "..", "..", "shared", "bench", "secrets.yaml"))
-	require.NoError(t, err, "the shared fixtures must be beside the repository")
+	s, err := secrets.LoadBundle(filepath.Join("..", "..", "..", "testdata", "bench", "secrets.yaml"))
+	require.NoError(t, err, "the fixtures are in testdata/ at the repository root")
 
 	return baseline.Fleet{
 		ControlPlanes: 3, Workers: workers, Kubernetes: "1.35.0", Contract: contract, Secrets: s,
