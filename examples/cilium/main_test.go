@@ -23,7 +23,7 @@ import (
 )
 
 const (
-	testdataDir   = "../../testdata"
+	testdataDir = "../../testdata"
 	chartsDir   = testdataDir + "/charts"
 	secretsFile = testdataDir + "/bench/secrets.yaml"
 )

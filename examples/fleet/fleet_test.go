@@ -24,7 +24,7 @@ import (
 
 // The fixtures at the repository root (testdata/).
 var (
-	testdataDir   = filepath.Join("..", "..", "testdata")
+	testdataDir = filepath.Join("..", "..", "testdata")
 	testChart   = filepath.Join(testdataDir, "charts", "cilium-1.18.12.tgz")
 	testSecrets = filepath.Join(testdataDir, "bench", "secrets.yaml")
 )
