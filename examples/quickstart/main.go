@@ -1,14 +1,20 @@
-// Command quickstart writes the machine configs and the talosconfig of a demo Talos cluster
-// that is ready for Cilium: no CNI and no kube-proxy. It works offline.
+// Command quickstart writes the machine configs and the talosconfig of a demo Talos v1.14
+// cluster with Cilium and KubeSpan, offline: no Talos CNI and no kube-proxy, Cilium 1.18.12
+// rendered deterministically (Talos presets, Hubble certificates made in the cluster) and inlined
+// into the control-plane config as the inline manifest "cilium", KubeSpan on (as talosctl gen
+// config --with-kubespan writes it). The chart is embedded in the example.
 //
 //	go run ./examples/quickstart -out _out                            # new secrets, written to _out/secrets.yaml
 //	go run ./examples/quickstart -out _out -secrets _out/secrets.yaml # same secrets, same bytes
 //
-// With -chart it renders the Cilium chart offline (Talos presets, Hubble certificates made in the
-// cluster, so the output stays byte-identical) and inlines it into the control-plane config as the
-// inline manifest "cilium"; with -kubespan it enables KubeSpan and cluster discovery:
+// -chart renders another chart: an archive or directory path, an https:// repository URL (with
+// -chart-version; "helm repo add cilium https://helm.cilium.io" is -chart
+// https://helm.cilium.io/cilium) or an oci:// reference. -chart none leaves Cilium out (the
+// configs are then only ready for it); -kubespan=false turns KubeSpan off; -contract and
+// -kubernetes pick an older Talos:
 //
-//	go run ./examples/quickstart -out _out -secrets _out/secrets.yaml -chart testdata/charts/cilium-1.18.12.tgz -kubespan
+//	go run ./examples/quickstart -out _out -chart https://helm.cilium.io/cilium -chart-version 1.19.6
+//	go run ./examples/quickstart -out _out -contract v1.13 -kubernetes 1.36.0
 //
 // It writes controlplane.yaml, worker.yaml and talosconfig to the -out directory. Without
 // -secrets it creates a new secrets bundle and writes it as secrets.yaml beside them (and
@@ -18,6 +24,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +33,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"helm.sh/helm/v3/pkg/chart"
 
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/internal/examplefiles"
@@ -64,7 +73,7 @@ type options struct {
 	comments    bool
 	mode        config.Mode
 
-	chartRef     string // -chart: Cilium chart to inline (path, https:// repository, oci://)
+	chartRef     string // -chart: Cilium chart to inline (path, https:// repository, oci://; "" the embedded one, "none")
 	chartVersion string // -chart-version: with a repository or OCI reference
 	kubeSpan     bool   // -kubespan: KubeSpan and cluster discovery on
 }
@@ -89,9 +98,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fset.StringVar(&o.issued, "talosconfig-issued", "", "issue time of the talosconfig client certificate (RFC 3339); default: the secrets bundle's creation time, so that output is reproducible")
 	fset.BoolVar(&o.comments, "comments", false, "write the configs with documentation comments")
 	fset.TextVar(&o.mode, "mode", o.mode, "runtime `mode` to validate the configs for: container, metal or cloud")
-	fset.StringVar(&o.chartRef, "chart", "", "Cilium chart `ref` to render and inline into the control-plane config: an archive or directory path, an https:// repository URL (with -chart-version), or oci://")
+	fset.StringVar(&o.chartRef, "chart", "", "Cilium chart `ref` to render and inline into the control-plane config: an archive or directory path, an https:// repository URL (with -chart-version), or oci://; default: the embedded Cilium "+embeddedVersion+"; none: no Cilium")
 	fset.StringVar(&o.chartVersion, "chart-version", "", "chart `version`, for an https:// repository or an oci:// reference")
-	fset.BoolVar(&o.kubeSpan, "kubespan", false, "enable KubeSpan (and cluster discovery, which it needs)")
+	fset.BoolVar(&o.kubeSpan, "kubespan", true, "enable KubeSpan as talosctl gen config --with-kubespan does (cluster discovery, which it needs, is on)")
 
 	if err := fset.Parse(args); err != nil {
 		return options{}, usageError{err}
@@ -148,7 +157,7 @@ func run(args []string, stdout io.Writer) error {
 
 	var cilium *manifests.Rendered
 
-	if o.chartRef != "" {
+	if o.chartRef != "none" {
 		cilium, err = renderCilium(context.Background(), o)
 		if err != nil {
 			return err
@@ -196,11 +205,29 @@ func run(args []string, stdout io.Writer) error {
 	return nil
 }
 
-// renderCilium loads the -chart and renders it with the Talos presets for the demo cluster.
-// The Hubble certificates are made in the cluster, so the render has no key material and the
-// same chart always gives the same bytes.
+// embeddedChart is Cilium's published chart archive (https://helm.cilium.io, Apache License
+// 2.0), unmodified: the same file as testdata/charts/cilium-1.18.12.tgz.
+//
+//go:embed cilium-1.18.12.tgz
+var embeddedChart []byte
+
+const embeddedVersion = "1.18.12"
+
+// renderCilium loads the -chart (the embedded one by default) and renders it with the Talos
+// presets for the demo cluster. The Hubble certificates are made in the cluster, so the render
+// has no key material and the same chart always gives the same bytes.
 func renderCilium(ctx context.Context, o options) (*manifests.Rendered, error) {
-	ch, err := manifests.Load(ctx, o.chartRef, o.chartVersion)
+	var (
+		ch  *chart.Chart
+		err error
+	)
+
+	if o.chartRef == "" {
+		ch, err = manifests.LoadArchive(embeddedChart)
+	} else {
+		ch, err = manifests.Load(ctx, o.chartRef, o.chartVersion)
+	}
+
 	if err != nil {
 		return nil, err
 	}

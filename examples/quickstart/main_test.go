@@ -204,8 +204,9 @@ func TestCommentsFlag(t *testing.T) {
 	plain, commented := t.TempDir(), t.TempDir()
 
 	var stdout bytes.Buffer
-	require.NoError(t, run([]string{"-out", plain, "-secrets", benchSecrets}, &stdout))
-	require.NoError(t, run([]string{"-out", commented, "-secrets", benchSecrets, "-comments"}, &stdout))
+	// Without Cilium: its manifest has "# " in its own text.
+	require.NoError(t, run([]string{"-out", plain, "-secrets", benchSecrets, "-chart", "none"}, &stdout))
+	require.NoError(t, run([]string{"-out", commented, "-secrets", benchSecrets, "-chart", "none", "-comments"}, &stdout))
 
 	a, err := os.ReadFile(filepath.Join(plain, "controlplane.yaml"))
 	require.NoError(t, err)
@@ -336,4 +337,49 @@ func TestChartNotFound(t *testing.T) {
 	err := run([]string{"-out", dir, "-secrets", benchSecrets, "-chart", filepath.Join(dir, "missing.tgz")}, &stdout)
 	require.ErrorContains(t, err, "missing.tgz")
 	require.NoFileExists(t, filepath.Join(dir, "controlplane.yaml"), "no output on error")
+}
+
+// TestNoFlags: the quickstart's main job with no flags but the output folder: contract v1.14,
+// the embedded Cilium chart rendered and inlined into the control plane only, KubeSpan on, a new
+// secrets bundle written once; machinery v1.14.1 loads and validates both configs.
+func TestNoFlags(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+
+	var stdout bytes.Buffer
+	require.NoError(t, run([]string{"-out", dir}, &stdout))
+	require.Contains(t, stdout.String(), "created a new secrets bundle")
+	require.FileExists(t, filepath.Join(dir, "secrets.yaml"))
+
+	for _, tc := range []struct {
+		file    string
+		inlined int
+	}{
+		{"controlplane.yaml", 1},
+		{"worker.yaml", 0},
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, tc.file))
+		require.NoError(t, err)
+
+		cfg, err := configloader.NewFromBytes(data)
+		require.NoError(t, err)
+
+		_, err = cfg.Validate(config.ModeContainer)
+		require.NoError(t, err, tc.file)
+
+		require.Len(t, cfg.K8sInlineManifestConfigs(), tc.inlined, tc.file)
+		require.True(t, cfg.NetworkKubeSpanConfig().Enabled(), tc.file)
+		require.Nil(t, cfg.K8sFlannelCNIConfig(), tc.file)
+
+		kinds := map[string]bool{}
+		for _, d := range cfg.Documents() {
+			kinds[d.Kind()] = true
+		}
+
+		require.True(t, kinds["KubeClusterConfig"], "%s: a v1.14 config", tc.file)
+	}
+
+	// A second run refuses to replace the bundle it wrote.
+	require.Error(t, run([]string{"-out", dir}, &stdout))
 }

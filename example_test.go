@@ -1,0 +1,107 @@
+package talospatch_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log"
+	"os"
+
+	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
+)
+
+// The whole pipeline of Talos's Cilium and KubeSpan guides on Talos v1.14: a cluster
+// description, Cilium rendered offline and inlined into the control planes, KubeSpan, one config
+// per node with its hostname and labels, validation, and the bytes to write. The output is the
+// golden test: every byte of every config is deterministic (the same secrets, chart and
+// description give the same configs), so a change anywhere changes the printed digests.
+func Example_pipeline() {
+	ctx := context.Background()
+
+	secretsYAML, err := os.ReadFile("testdata/bench/secrets.yaml") // config.NewSecrets once, then stored
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	secrets, err := config.LoadSecrets(secretsYAML)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	cluster := config.Cluster{
+		Name:              "demo",
+		Endpoint:          "https://cp.example.com:6443",
+		Contract:          talos.V1_14,
+		KubernetesVersion: "1.37.0",
+		CNI:               config.CNI{Name: config.CNINone}, // Cilium instead of flannel
+		KubeProxyDisabled: true,                             // Cilium replaces kube-proxy
+		KubeSpan:          true,                             // as talosctl gen config --with-kubespan
+		InstallDisk:       "/dev/sda",
+		InstallImage:      "ghcr.io/siderolabs/installer:v1.14.1",
+	}
+
+	cfgs, err := config.Generate(cluster, secrets)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Cilium, rendered offline from a chart archive (or manifests.Load of a repository URL or an
+	// OCI reference), with Hubble's certificates made in the cluster: the same bytes every run.
+	chart, err := manifests.LoadPath(ctx, "testdata/charts/cilium-1.18.12.tgz")
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	cilium, err := manifests.RenderCilium(chart, cluster.KubernetesVersion,
+		manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true},
+		manifests.RenderOptions{Deterministic: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	inline, err := patches.InlineManifest(cluster.Contract, "cilium", string(cilium.YAML)) // a control-plane patch
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	layers := config.Layers{AllNodes: []patches.Patch{inline}} // scoped patches reach only their role
+
+	nodes := []struct {
+		name string
+		role config.Role
+		zone string
+	}{
+		{"cp-1", config.RoleControlPlane, "a"},
+		{"cp-2", config.RoleControlPlane, "b"},
+		{"worker-1", config.RoleWorker, "a"},
+	}
+
+	for _, n := range nodes {
+		node, err := cfgs.NodeWithSettings(n.role, layers, config.NodeSettings{
+			Hostname: n.name,
+			Labels:   map[string]string{"topology.kubernetes.io/zone": n.zone},
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+
+		if _, err := config.Validate(node, config.ModeMetal); err != nil {
+			log.Fatal(err)
+		}
+
+		data, err := config.Encode(node) // write it with 0600: it holds the cluster's keys
+		if err != nil {
+			log.Fatal(err)
+		}
+
+		fmt.Printf("%s: %d documents, %d inline manifests, sha256 %x\n",
+			n.name, len(node.Documents()), len(node.K8sInlineManifestConfigs()), sha256.Sum256(data))
+	}
+	// Output:
+	// cp-1: 30 documents, 1 inline manifests, sha256 63664abb3417e836707e915273ba15dd64b68cbf0c8dca1e760797ec60763e3a
+	// cp-2: 30 documents, 1 inline manifests, sha256 264734cb44fec55226debf00d720603256123f923be2b51ec69196d4a3e86b0c
+	// worker-1: 16 documents, 0 inline manifests, sha256 543d92c6dc51889069886026f9bc50911833e0ef249372d17e461a877e946170
+}
