@@ -304,8 +304,18 @@ func FuzzEncodeWithSettings(f *testing.F) {
 	})
 }
 
+// BenchmarkEncodeWithSettings: a worker node of the fleet (a label and a SAN) per contract. On
+// v1.13 the label is a v1alpha1 field and takes the fast path; on v1.14 it is the KubeNodeConfig
+// document, so the node goes through the general path (a strategic merge of the settings'
+// documents, then an encoding that reuses the role's unchanged documents).
 func BenchmarkEncodeWithSettings(b *testing.B) {
-	base := nodeEncoderRoles(b, "v1.13").Worker
+	for _, contract := range []string{"v1.13", "v1.14"} {
+		b.Run(contract, func(b *testing.B) { benchmarkEncodeWithSettings(b, contract) })
+	}
+}
+
+func benchmarkEncodeWithSettings(b *testing.B, contract string) {
+	base := nodeEncoderRoles(b, contract).Worker
 	s := config.NodeSettings{Labels: map[string]string{"example.com/node": "worker-7"}, CertSANs: []string{"10.0.0.8"}}
 
 	enc, err := config.NewNodeEncoder(base)
