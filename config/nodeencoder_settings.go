@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
 	"github.com/siderolabs/talos/pkg/machinery/config/merge"
@@ -40,7 +41,7 @@ func (e *NodeEncoder) AppendWithSettings(dst []byte, s NodeSettings) ([]byte, er
 	}
 
 	ctr, ok := e.base.(*container.Container)
-	if e.baseV1 == nil || !ok || ctr.Readonly() || s.Hostname != "" || s.touchesDocuments(e.forms) {
+	if e.baseV1 == nil || !ok || ctr.Readonly() || s.Hostname != "" && !e.forms.hostnameDocument {
 		// The general path: what NodeWithSettings does, then Encode (which still reuses the
 		// encodings of the documents the settings leave alone). The fast path below covers the
 		// settings that stay in the v1alpha1 document's machine maps and certSANs.
@@ -63,13 +64,35 @@ func (e *NodeEncoder) AppendWithSettings(dst []byte, s NodeSettings) ([]byte, er
 	// the copies.
 	v1 := *e.baseV1
 
+	// The other documents the settings change (v1.14's KubeNodeConfig, v1.12+'s HostnameConfig):
+	// a copy of the base's document merged with the settings' document as the strategic merge
+	// merges it, and encoded whole; every other document keeps the base's encoding.
+	var changed map[int][]byte
+
 	if !s.IsZero() {
 		if err := s.Validate(); err != nil {
 			return dst, fmt.Errorf("encode config with settings: %w", err)
 		}
 
-		if err := mergeSettingsShallow(&v1, s); err != nil {
+		if err := mergeSettingsShallow(&v1, s, e.forms); err != nil {
 			return dst, fmt.Errorf("encode config with settings: node settings: %w", err)
+		}
+
+		var general bool
+
+		changed, general = e.mergedDocuments(s)
+		if general {
+			cfg, err := mergeSettings(deepClone(e.base), s)
+			if err != nil {
+				return dst, fmt.Errorf("encode config with settings: %w", err)
+			}
+
+			out, err := e.Encode(cfg)
+			if err != nil {
+				return dst, err
+			}
+
+			return append(dst, out...), nil
 		}
 	}
 
@@ -84,9 +107,15 @@ func (e *NodeEncoder) AppendWithSettings(dst []byte, s NodeSettings) ([]byte, er
 		return dst, fmt.Errorf("encode config with settings: %w", err)
 	}
 
-	for _, d := range e.docs {
+	for i, d := range e.docs {
 		if buf.Len() > start {
 			buf.WriteString("---\n")
+		}
+
+		if enc, ok := changed[i]; ok {
+			buf.Write(enc)
+
+			continue
 		}
 
 		buf.Write(d.enc)
@@ -95,11 +124,46 @@ func (e *NodeEncoder) AppendWithSettings(dst []byte, s NodeSettings) ([]byte, er
 	return buf.Bytes(), nil
 }
 
+// mergedDocuments returns the encodings of the base's documents (by index in e.docs) that the
+// settings change outside the v1alpha1 document, merged as configpatcher.StrategicMerge merges
+// the settings' documents. general is true when a settings document has no document of its kind
+// in the base (the merge would append one): the caller then takes the general path.
+func (e *NodeEncoder) mergedDocuments(s NodeSettings) (changed map[int][]byte, general bool) {
+	for _, patch := range s.documents(e.forms) {
+		if _, isV1 := patch.(*v1alpha1.Config); isV1 {
+			continue
+		}
+
+		i := slices.IndexFunc(e.docs, func(d docEncoding) bool { return d.doc.Kind() == patch.Kind() })
+		if i < 0 {
+			return nil, true
+		}
+
+		merged := e.docs[i].doc.Clone()
+		if err := merge.Merge(merged, patch); err != nil {
+			return nil, true // the general path reports it
+		}
+
+		enc, err := encodeDocument(merged)
+		if err != nil {
+			return nil, true
+		}
+
+		if changed == nil {
+			changed = map[int][]byte{}
+		}
+
+		changed[i] = enc
+	}
+
+	return changed, false
+}
+
 // mergeSettingsShallow merges the settings' document into v1, a shallow copy of a v1alpha1
 // document, as mergeSettings does, writing only into copies: the machine section is copied
 // (shallowly), and so are the maps the merge writes into (it builds a new certSANs slice itself).
-func mergeSettingsShallow(v1 *v1alpha1.Config, s NodeSettings) error {
-	doc := s.v1alpha1Document(settingsForms{})
+func mergeSettingsShallow(v1 *v1alpha1.Config, s NodeSettings, f settingsForms) error {
+	doc := s.v1alpha1Document(f)
 	if doc == nil {
 		return nil
 	}
