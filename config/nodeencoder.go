@@ -45,8 +45,33 @@ type NodeEncoder struct {
 
 // docEncoding is one encoded document of the base.
 type docEncoding struct {
-	doc configconfig.Document
-	enc []byte
+	doc   configconfig.Document
+	enc   []byte
+	plain  bool       // marshalDocument gives machinery's encoding of the document
+	splice *docSplicer // re-encodes changed fields only; nil when it cannot
+}
+
+// settingsDocument reports whether node settings write documents of the kind (besides
+// v1alpha1): KubeNodeConfig and HostnameConfig.
+func settingsDocument(kind string) bool { return kind == "KubeNodeConfig" || kind == "HostnameConfig" }
+
+// marshalDocument encodes a document with the plain YAML encoder, four-space indentation, as
+// machinery's encoder lays it out.
+func marshalDocument(d configconfig.Document) ([]byte, error) {
+	var buf bytes.Buffer
+
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(4)
+
+	if err := enc.Encode(d); err != nil {
+		return nil, err
+	}
+
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+
+	return buf.Bytes(), nil
 }
 
 // fieldsEncoding is the encoding of a struct field by field: concatenated, the fields' encodings
@@ -109,7 +134,18 @@ func NewNodeEncoder(base coreconfig.Provider) (*NodeEncoder, error) {
 			return nil, fmt.Errorf("new node encoder: %w", err)
 		}
 
-		e.docs = append(e.docs, docEncoding{doc: d, enc: enc})
+		// The documents node settings change are re-encoded per node: with the plain YAML
+		// encoder where it gives machinery's encoding of the base document (machinery's encoder
+		// is several times slower), else with machinery's.
+		de := docEncoding{doc: d, enc: enc}
+		if settingsDocument(d.Kind()) {
+			out, err := marshalDocument(d)
+			if de.plain = err == nil && bytes.Equal(out, enc); de.plain {
+				de.splice = newDocSplicer(d, enc)
+			}
+		}
+
+		e.docs = append(e.docs, de)
 		e.size += len("---\n") + len(enc)
 	}
 

@@ -144,7 +144,23 @@ func (e *NodeEncoder) mergedDocuments(s NodeSettings) (changed map[int][]byte, g
 			return nil, true // the general path reports it
 		}
 
-		enc, err := encodeDocument(merged)
+		var (
+			enc []byte
+			err error
+		)
+
+		switch d := e.docs[i]; {
+		case d.splice != nil:
+			var ok bool
+			if enc, ok = d.splice.encode(d.doc, merged); !ok {
+				enc, err = marshalDocument(merged)
+			}
+		case d.plain:
+			enc, err = marshalDocument(merged)
+		default:
+			enc, err = encodeDocument(merged)
+		}
+
 		if err != nil {
 			return nil, true
 		}
