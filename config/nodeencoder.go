@@ -45,9 +45,9 @@ type NodeEncoder struct {
 
 // docEncoding is one encoded document of the base.
 type docEncoding struct {
-	doc   configconfig.Document
-	enc   []byte
-	plain  bool       // marshalDocument gives machinery's encoding of the document
+	doc    configconfig.Document
+	enc    []byte
+	plain  bool        // marshalDocument gives machinery's encoding of the document
 	splice *docSplicer // re-encodes changed fields only; nil when it cannot
 }
 
