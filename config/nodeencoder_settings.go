@@ -42,20 +42,7 @@ func (e *NodeEncoder) AppendWithSettings(dst []byte, s NodeSettings) ([]byte, er
 
 	ctr, ok := e.base.(*container.Container)
 	if e.baseV1 == nil || !ok || ctr.Readonly() || s.Hostname != "" && !e.forms.hostnameDocument {
-		// The general path: what NodeWithSettings does, then Encode (which still reuses the
-		// encodings of the documents the settings leave alone). The fast path below covers the
-		// settings that stay in the v1alpha1 document's machine maps and certSANs.
-		cfg, err := mergeSettings(deepClone(e.base), s)
-		if err != nil {
-			return dst, fmt.Errorf("encode config with settings: %w", err)
-		}
-
-		out, err := e.Encode(cfg)
-		if err != nil {
-			return dst, err
-		}
-
-		return append(dst, out...), nil
+		return e.appendGeneral(dst, s)
 	}
 
 	// The node's v1alpha1 document: a shallow copy of the base's whose machine section is a
@@ -82,17 +69,7 @@ func (e *NodeEncoder) AppendWithSettings(dst []byte, s NodeSettings) ([]byte, er
 
 		changed, general = e.mergedDocuments(s)
 		if general {
-			cfg, err := mergeSettings(deepClone(e.base), s)
-			if err != nil {
-				return dst, fmt.Errorf("encode config with settings: %w", err)
-			}
-
-			out, err := e.Encode(cfg)
-			if err != nil {
-				return dst, err
-			}
-
-			return append(dst, out...), nil
+			return e.appendGeneral(dst, s)
 		}
 	}
 
@@ -122,6 +99,24 @@ func (e *NodeEncoder) AppendWithSettings(dst []byte, s NodeSettings) ([]byte, er
 	}
 
 	return buf.Bytes(), nil
+}
+
+// appendGeneral is the general path: what NodeWithSettings does, then Encode (which still
+// reuses the encodings of the documents the settings leave alone). AppendWithSettings takes it
+// for what its fast path does not cover (a hostname in the v1alpha1 document, a settings
+// document the role config lacks).
+func (e *NodeEncoder) appendGeneral(dst []byte, s NodeSettings) ([]byte, error) {
+	cfg, err := mergeSettings(deepClone(e.base), s)
+	if err != nil {
+		return dst, fmt.Errorf("encode config with settings: %w", err)
+	}
+
+	out, err := e.Encode(cfg)
+	if err != nil {
+		return dst, err
+	}
+
+	return append(dst, out...), nil
 }
 
 // mergedDocuments returns the encodings of the base's documents (by index in e.docs) that the

@@ -443,29 +443,7 @@ func machineryFieldErrors(doc talos.Document, err error) []*talos.FieldError {
 		path = pathOfMessage(doc.Kind, msg)
 	}
 
-	return []*talos.FieldError{{Document: doc, Path: dottedToPointer(path), Err: fmt.Errorf("%w: %w", ErrInvalid, err)}}
-}
-
-// dottedToPointer turns machinery's "cluster.network.cni.urls[0]" into an RFC 6901 pointer.
-func dottedToPointer(path string) string {
-	if path == "" {
-		return ""
-	}
-
-	var segs []string
-
-	for part := range strings.SplitSeq(path, ".") {
-		name, rest, _ := strings.Cut(part, "[")
-		segs = append(segs, name)
-
-		for rest != "" {
-			idx, after, _ := strings.Cut(rest, "]")
-			segs = append(segs, idx)
-			rest = strings.TrimPrefix(after, "[")
-		}
-	}
-
-	return talos.Pointer(segs...)
+	return []*talos.FieldError{{Document: doc, Path: talos.DottedPointer(path), Err: fmt.Errorf("%w: %w", ErrInvalid, err)}}
 }
 
 // pathOfMessage finds the field a message of document doc is about: a path written in the

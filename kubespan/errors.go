@@ -2,7 +2,6 @@ package kubespan
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/talospatch/talospatch/talos"
 )
@@ -49,19 +48,4 @@ func docRef(kind string) talos.Document { return talos.Document{Kind: kind} }
 
 // dotted turns a dotted field path with indexes ("filters.endpoints[1]") into an RFC 6901
 // pointer ("/filters/endpoints/1").
-func dotted(path string) string {
-	var segs []string
-
-	for part := range strings.SplitSeq(path, ".") {
-		name, rest, _ := strings.Cut(part, "[")
-		segs = append(segs, name)
-
-		for rest != "" {
-			idx, after, _ := strings.Cut(rest, "]")
-			segs = append(segs, idx)
-			rest = strings.TrimPrefix(after, "[")
-		}
-	}
-
-	return talos.Pointer(segs...)
-}
+func dotted(path string) string { return talos.DottedPointer(path) }

@@ -273,3 +273,17 @@ func FuzzPointer(f *testing.F) {
 		require.Equal(t, []string{a, b, c}, talos.Segments(talos.Pointer(a, b, c)))
 	})
 }
+
+func TestDottedPointer(t *testing.T) {
+	t.Parallel()
+
+	for in, want := range map[string]string{
+		"":                            "",
+		"cluster.network.cni.urls[0]": "/cluster/network/cni/urls/0",
+		"filters.endpoints[1]":        "/filters/endpoints/1",
+		"mtu":                         "/mtu",
+		"a[0][2].b":                   "/a/0/2/b",
+	} {
+		require.Equal(t, want, talos.DottedPointer(in), in)
+	}
+}

@@ -42,6 +42,30 @@ func Pointer(segments ...string) string {
 	return b.String()
 }
 
+// DottedPointer turns a dotted field path with indexes, as Talos's messages write them
+// ("cluster.network.cni.urls[0]", "filters.endpoints[1]"), into an RFC 6901 pointer
+// ("/cluster/network/cni/urls/0"). "" gives "".
+func DottedPointer(path string) string {
+	if path == "" {
+		return ""
+	}
+
+	var segs []string
+
+	for part := range strings.SplitSeq(path, ".") {
+		name, rest, _ := strings.Cut(part, "[")
+		segs = append(segs, name)
+
+		for rest != "" {
+			idx, after, _ := strings.Cut(rest, "]")
+			segs = append(segs, idx)
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+
+	return Pointer(segs...)
+}
+
 // Segments splits an RFC 6901 pointer into its unescaped segments; it is the inverse of
 // [Pointer]. "" gives no segments.
 func Segments(pointer string) []string {
@@ -76,23 +100,28 @@ type FieldError struct {
 	Fix string
 }
 
-// Error implements error: `KubeSpanConfig /mtu: kubespan mtu too small (value "1000"); fix: ...`.
-func (e *FieldError) Error() string {
-	var b strings.Builder
+// writeLocation writes "document path: ", leaving out what is empty.
+func writeLocation(b *strings.Builder, d Document, path string) {
+	if !d.IsZero() {
+		b.WriteString(d.String())
 
-	if !e.Document.IsZero() {
-		b.WriteString(e.Document.String())
-
-		if e.Path != "" {
+		if path != "" {
 			b.WriteByte(' ')
 		}
 	}
 
-	b.WriteString(e.Path)
+	b.WriteString(path)
 
 	if b.Len() > 0 {
 		b.WriteString(": ")
 	}
+}
+
+// Error implements error: `KubeSpanConfig /mtu: kubespan mtu too small (value "1000"); fix: ...`.
+func (e *FieldError) Error() string {
+	var b strings.Builder
+
+	writeLocation(&b, e.Document, e.Path)
 
 	if e.Err != nil {
 		b.WriteString(e.Err.Error())
@@ -137,20 +166,7 @@ type Warning struct {
 func (w Warning) String() string {
 	var b strings.Builder
 
-	if !w.Document.IsZero() {
-		b.WriteString(w.Document.String())
-
-		if w.Path != "" {
-			b.WriteByte(' ')
-		}
-	}
-
-	b.WriteString(w.Path)
-
-	if b.Len() > 0 {
-		b.WriteString(": ")
-	}
-
+	writeLocation(&b, w.Document, w.Path)
 	b.WriteString(w.Message)
 
 	return b.String()
