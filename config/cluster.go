@@ -407,7 +407,9 @@ func fixEndpoint(endpoint string) (fixed, problem string) {
 	}
 
 	withScheme := raw
-	if !strings.Contains(raw, "://") {
+	hadScheme := strings.Contains(raw, "://")
+
+	if !hadScheme {
 		withScheme = "https://" + raw
 
 		if problem == "" {
@@ -439,13 +441,26 @@ func fixEndpoint(endpoint string) (fixed, problem string) {
 	}
 
 	port := u.Port()
-	if port == "" {
-		if problem == "" {
-			problem = "no port"
+
+	switch {
+	case port == "" && problem == "":
+		// As talosctl gen config: an https:// URL without a port is port 443 (a load balancer
+		// in front of the API servers), not an error.
+		return "", ""
+	case port == "" && hadScheme:
+		// A URL with another problem: its fixed form keeps the implied port 443.
+		host := u.Hostname()
+		if addr, err := netip.ParseAddr(host); err == nil && addr.Is6() {
+			host = "[" + addr.String() + "]"
 		}
 
+		return "https://" + host, problem
+	case port == "":
+		// A bare host: talosctl's suggestion adds the API server port.
 		port = "6443"
-	} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+	}
+
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		if problem == "" {
 			problem = "port out of range"
 		}

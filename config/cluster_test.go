@@ -123,9 +123,11 @@ func TestEndpointSuggestions(t *testing.T) {
 		{"10.5.0.2:6443", `"https://10.5.0.2:6443"`},
 		{"cp.example.com", `"https://cp.example.com:6443"`},
 		{"http://cp.example.com:443", `"https://cp.example.com:443"`},
-		{"https://cp.example.com", `"https://cp.example.com:6443"`},
+		{"https://cp.example.com", ""}, // port 443, as talosctl gen config takes it
+		{"http://cp.example.com", `"https://cp.example.com"`},
 		{"https://cp.example.com:6443/", ""},
-		{"https://[2001:db8::1]", `"https://[2001:db8::1]:6443"`},
+		{"https://[2001:db8::1]", ""},
+		{"[2001:db8::1]:6443", `"https://[2001:db8::1]:6443"`},
 		{" https://10.5.0.2:6443", `"https://10.5.0.2:6443"`},
 		{"https://10.5.0.2:0", `"https://10.5.0.2:6443"`},
 		{"https://user@10.5.0.2:6443", `"https://10.5.0.2:6443"`},

@@ -207,7 +207,7 @@ func TestBadInput(t *testing.T) {
 		{"blank name", func(c *config.Cluster) { c.Name = "  " }, s, config.ErrNoName, "/name", ""},
 		{"no endpoint", func(c *config.Cluster) { c.Endpoint = "" }, s, config.ErrEndpoint, "/endpoint", ""},
 		{"endpoint without scheme", func(c *config.Cluster) { c.Endpoint = "10.5.0.2:6443" }, s, config.ErrEndpoint, "/endpoint", `fix: "https://10.5.0.2:6443"`},
-		{"endpoint without port", func(c *config.Cluster) { c.Endpoint = "https://cp.example.com" }, s, config.ErrEndpoint, "/endpoint", `fix: "https://cp.example.com:6443"`},
+		{"endpoint with port 0", func(c *config.Cluster) { c.Endpoint = "https://cp.example.com:0" }, s, config.ErrEndpoint, "/endpoint", `fix: "https://cp.example.com:6443"`},
 		{"endpoint http", func(c *config.Cluster) { c.Endpoint = "http://10.5.0.2:6443" }, s, config.ErrEndpoint, "/endpoint", `fix: "https://10.5.0.2:6443"`},
 		{"endpoint with path", func(c *config.Cluster) { c.Endpoint = "https://10.5.0.2:6443/api" }, s, config.ErrEndpoint, "/endpoint", `fix: "https://10.5.0.2:6443"`},
 		{"endpoint bad port", func(c *config.Cluster) { c.Endpoint = "https://10.5.0.2:99999" }, s, config.ErrEndpoint, "/endpoint", `fix: "https://10.5.0.2:6443"`},
@@ -440,4 +440,22 @@ func mustGenerate(t *testing.T, c config.Cluster, s *config.Secrets) config.Conf
 	require.NoError(t, err)
 
 	return cfgs
+}
+
+// TestEndpointWithoutPort: like talosctl gen config, an https:// endpoint without a port is
+// taken as it is (port 443, a load balancer), and the configs validate.
+func TestEndpointWithoutPort(t *testing.T) {
+	t.Parallel()
+
+	c := demo()
+	c.Contract, c.KubernetesVersion, c.Endpoint = talos.V1_14, "1.37.0", "https://k8s.example.com"
+
+	cfgs, err := config.Generate(c, loadBench(t))
+	require.NoError(t, err)
+	require.Equal(t, "https://k8s.example.com", cfgs.Worker.K8sClusterConfig().ClusterEndpoint().String())
+
+	for _, cfg := range []coreconfig.Provider{cfgs.ControlPlane, cfgs.Worker} {
+		_, err := config.Validate(cfg, config.ModeContainer)
+		require.NoError(t, err)
+	}
 }

@@ -93,8 +93,8 @@ func TestValidateExtraChecks(t *testing.T) {
 		text     string
 	}{
 		{
-			name:     "endpoint without port",
-			patch:    "cluster:\n  controlPlane:\n    endpoint: https://10.5.0.2\n",
+			name:     "endpoint with a path",
+			patch:    "cluster:\n  controlPlane:\n    endpoint: https://10.5.0.2:6443/k8s\n",
 			sentinel: config.ErrEndpoint,
 			paths:    []string{"v1alpha1 /cluster/controlPlane/endpoint"},
 			text:     `fix: "https://10.5.0.2:6443"`,
@@ -151,7 +151,7 @@ func TestValidateExtraChecks(t *testing.T) {
 		},
 		{
 			name:     "several problems",
-			patch:    "cluster:\n  controlPlane:\n    endpoint: https://10.5.0.2\n  network:\n    dnsDomain: \"bad domain\"\n    cni:\n      name: none\n      urls: [https://example.com/cni.yaml]\n",
+			patch:    "cluster:\n  controlPlane:\n    endpoint: https://10.5.0.2:6443/k8s\n  network:\n    dnsDomain: \"bad domain\"\n    cni:\n      name: none\n      urls: [https://example.com/cni.yaml]\n",
 			sentinel: config.ErrCNI,
 			paths: []string{
 				"v1alpha1 /cluster/controlPlane/endpoint",
