@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/netip"
 	"net/url"
+	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -201,6 +203,10 @@ func LoadCluster(data []byte) (Cluster, error) {
 			err = &talos.FieldError{Path: "/contract", Err: err}
 		}
 
+		if unknown := unknownFields(err); unknown != nil {
+			return Cluster{}, fmt.Errorf("load cluster description: %w", unknown)
+		}
+
 		return Cluster{}, fmt.Errorf("load cluster description: %w: %w", ErrInvalid, err)
 	}
 
@@ -210,6 +216,122 @@ func LoadCluster(data []byte) (Cluster, error) {
 	}
 
 	return c, nil
+}
+
+// unknownFieldRE is the YAML decoder's message for a key no field takes.
+var unknownFieldRE = regexp.MustCompile(`^line (\d+): field (\S+) not found in type config\.(\w+)$`)
+
+// unknownFields turns the YAML decoder's "field X not found in type config.T" messages into
+// *talos.FieldError values that name the key as written, where it is, and the nearest key that
+// exists; nil when err has no such message.
+func unknownFields(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return nil
+	}
+
+	var errs []error
+
+	for _, msg := range te.Errors {
+		m := unknownFieldRE.FindStringSubmatch(msg)
+		if m == nil {
+			return nil // another kind of problem: keep the decoder's message
+		}
+
+		parent, keys := descriptionKeys(m[3])
+
+		fe := &talos.FieldError{
+			Path: parent + talos.Pointer(m[2]),
+			Err:  fmt.Errorf("%w: unknown key %q on line %s", ErrInvalid, m[2], m[1]),
+		}
+
+		if near := nearest(m[2], keys); near != "" {
+			fe.Fix = fmt.Sprintf("did you mean %q?", near)
+		} else {
+			fe.Fix = "the keys are " + strings.Join(keys, ", ")
+		}
+
+		errs = append(errs, fe)
+	}
+
+	return errors.Join(errs...)
+}
+
+// descriptionKeys returns the RFC 6901 pointer of a description type's place in Cluster and the
+// YAML keys of its fields.
+func descriptionKeys(typeName string) (string, []string) {
+	var (
+		parent string
+		t      reflect.Type
+	)
+
+	switch typeName {
+	case "CNI":
+		parent, t = "/cni", reflect.TypeFor[CNI]()
+	case "KubePrism":
+		parent, t = "/kubePrism", reflect.TypeFor[KubePrism]()
+	case "Discovery":
+		parent, t = "/discovery", reflect.TypeFor[Discovery]()
+	default:
+		t = reflect.TypeFor[Cluster]()
+	}
+
+	keys := make([]string, 0, t.NumField())
+
+	for i := range t.NumField() {
+		if key, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); key != "" && key != "-" {
+			keys = append(keys, key)
+		}
+	}
+
+	return parent, keys
+}
+
+// nearest returns the key closest to s by edit distance (case-insensitive), if it is close
+// enough to be a misspelling: at most a third of the key's length.
+func nearest(s string, keys []string) string {
+	best, bestDist := "", len(s)/3+1
+
+	for _, k := range keys {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(k)); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b (counting a transposition as one edit).
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+
+	for j := range prev {
+		prev[j] = j
+	}
+
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+
+		prev2, prev, cur = prev, cur, prev2
+	}
+
+	return prev[len(rb)]
 }
 
 // Marshal encodes the cluster description as YAML, fields in the order of the struct, leaving

@@ -229,3 +229,23 @@ func TestLoadClusterContract(t *testing.T) {
 	require.Equal(t, talos.V1_14, c.Contract)
 	require.NoError(t, c.Validate())
 }
+
+// TestLoadClusterUnknownKey: a misspelt key is an error naming the key as written, its path and
+// line, and the key meant.
+func TestLoadClusterUnknownKey(t *testing.T) {
+	t.Parallel()
+
+	for text, want := range map[string]string{
+		"name: a\nendpoint: https://10.5.0.2:6443\ncontract: v1.14\nkubernetesVerison: 1.37.0\n": `/kubernetesVerison: invalid value: unknown key "kubernetesVerison" on line 4; fix: did you mean "kubernetesVersion"?`,
+		"name: a\ncni:\n  nmae: none\n":        `/cni/nmae: invalid value: unknown key "nmae" on line 3; fix: did you mean "name"?`,
+		"name: a\nkubeprism:\n  port: 7445\n": `/kubeprism: invalid value: unknown key "kubeprism" on line 2; fix: did you mean "kubePrism"?`,
+		"name: a\nflavour: vanilla\n":           `/flavour: invalid value: unknown key "flavour" on line 2; fix: the keys are name, endpoint, contract`,
+	} {
+		_, err := config.LoadCluster([]byte(text))
+		require.ErrorIs(t, err, config.ErrInvalid)
+		require.ErrorContains(t, err, want, text)
+
+		var fe *talos.FieldError
+		require.ErrorAs(t, err, &fe)
+	}
+}
