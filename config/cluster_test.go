@@ -237,9 +237,9 @@ func TestLoadClusterUnknownKey(t *testing.T) {
 
 	for text, want := range map[string]string{
 		"name: a\nendpoint: https://10.5.0.2:6443\ncontract: v1.14\nkubernetesVerison: 1.37.0\n": `/kubernetesVerison: invalid value: unknown key "kubernetesVerison" on line 4; fix: did you mean "kubernetesVersion"?`,
-		"name: a\ncni:\n  nmae: none\n":        `/cni/nmae: invalid value: unknown key "nmae" on line 3; fix: did you mean "name"?`,
+		"name: a\ncni:\n  nmae: none\n":       `/cni/nmae: invalid value: unknown key "nmae" on line 3; fix: did you mean "name"?`,
 		"name: a\nkubeprism:\n  port: 7445\n": `/kubeprism: invalid value: unknown key "kubeprism" on line 2; fix: did you mean "kubePrism"?`,
-		"name: a\nflavour: vanilla\n":           `/flavour: invalid value: unknown key "flavour" on line 2; fix: the keys are name, endpoint, contract`,
+		"name: a\nflavour: vanilla\n":         `/flavour: invalid value: unknown key "flavour" on line 2; fix: the keys are name, endpoint, contract`,
 	} {
 		_, err := config.LoadCluster([]byte(text))
 		require.ErrorIs(t, err, config.ErrInvalid)
