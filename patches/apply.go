@@ -1,9 +1,11 @@
 package patches
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
@@ -57,7 +59,7 @@ func applyOptions() *jsonpatch.ApplyOptions {
 func Apply(cfg []byte, ps ...Patch) ([]byte, error) {
 	provider, err := configloader.NewFromBytes(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("apply patches: %w: %w", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("apply patches: %w: %w", ErrInvalidConfig, decodeError(err, cfg))
 	}
 
 	patched, err := ApplyProvider(provider, ps...)
@@ -151,7 +153,7 @@ func applyJSON6902(cur config.Provider, p Patch) (config.Provider, error) {
 	ops, err := decodeOps([]byte(p.text))
 	if err != nil {
 		// Unreachable for Patch values built by this package.
-		return nil, &Error{Op: -1, Err: fmt.Errorf("%w: %w", ErrInvalidPatch, err)}
+		return nil, &Error{Op: -1, Err: wrapSentinel(ErrInvalidPatch, err)}
 	}
 
 	target := targetOf(ops)
@@ -178,13 +180,17 @@ func applyJSON6902(cur config.Provider, p Patch) (config.Provider, error) {
 
 	for j, o := range ops {
 		single, err := jsonpatch.DecodePatch([]byte("[" + o.String() + "]"))
+
+		var next []byte
 		if err == nil {
-			jsonDoc, err = applyOne(single, o.op, jsonDoc, &copyBudget)
+			next, err = applyOne(single, o.op, jsonDoc, &copyBudget)
 		}
 
 		if err != nil {
-			return nil, &Error{Op: j, Operation: o.op, Path: o.path, Document: docName, Err: classify(err, o)}
+			return nil, &Error{Op: j, Operation: o.op, Path: o.path, Document: docName, Err: classify(err, o, jsonDoc)}
 		}
+
+		jsonDoc = next
 	}
 
 	yamlOut, err := sigsyaml.JSONToYAML(jsonDoc)
@@ -194,7 +200,7 @@ func applyJSON6902(cur config.Provider, p Patch) (config.Provider, error) {
 
 	loaded, err := configloader.NewFromBytes(yamlOut)
 	if err != nil {
-		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("%w: patched document: %w", ErrInvalidConfig, err)}
+		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("%w: patched document: %w", ErrInvalidConfig, decodeError(err, yamlOut))}
 	}
 
 	newDocs := loaded.Documents()
@@ -258,25 +264,219 @@ func findTarget(docs []configconfig.Document, target Document) (int, error) {
 
 	switch {
 	case matches == 0:
-		return -1, &Error{Op: -1, Document: target.String(), Err: fmt.Errorf("%w: the config has no %s document", ErrUnknownDocument, target)}
+		return -1, &Error{Op: -1, Document: target.String(), Err: fmt.Errorf("%w: the config has no %s document%s; the config has: %s (give OpsFor one of these, kind and name as listed)",
+			ErrUnknownDocument, target, spellingHint(docs, target), strings.Join(documentList(docs, Document{}), ", "))}
 	case matches > 1:
-		return -1, &Error{Op: -1, Document: target.String(), Err: fmt.Errorf("%w: the config has %d %s documents; name one (a test of /name after the test of /kind)", ErrUnknownDocument, matches, target)}
+		return -1, &Error{Op: -1, Document: target.String(), Err: fmt.Errorf("%w: the config has %d %s documents (%s); name one (OpsFor with Document.Name; in patch text, a test of /name after the test of /kind)",
+			ErrUnknownDocument, matches, target, strings.Join(documentList(docs, Document{Kind: target.Kind}), ", "))}
 	}
 
 	return idx, nil
 }
 
+// documentList returns the Document names of the config's documents in config
+// order; with a kind in of, only those of that kind.
+func documentList(docs []configconfig.Document, of Document) []string {
+	names := make([]string, 0, len(docs))
+
+	for _, d := range docs {
+		id := documentID(d)
+		if of.Kind == "" || id.Kind == of.Kind {
+			names = append(names, id.String())
+		}
+	}
+
+	return names
+}
+
+// spellingHint returns ` (did you mean X?)` when a document of the config is
+// target spelled with other letter case, else "".
+func spellingHint(docs []configconfig.Document, target Document) string {
+	for _, d := range docs {
+		id := documentID(d)
+		if id == target {
+			continue
+		}
+
+		if strings.EqualFold(id.String(), target.String()) ||
+			(target.Name == "" && strings.EqualFold(id.Kind, target.Kind)) {
+			return " (did you mean " + id.String() + "?)"
+		}
+	}
+
+	return ""
+}
+
 // classify maps json-patch errors to the package's sentinels, keeping the cause.
-func classify(err error, o Operation) error {
+// doc is the JSON document the operation failed on.
+func classify(err error, o Operation, doc []byte) error {
 	switch {
 	case errors.Is(err, jsonpatch.ErrInvalidIndex) && (hasNegativeToken(o.path) || hasNegativeToken(o.from)):
 		return fmt.Errorf("%w: %w: %w", ErrInvalidOperation, ErrNegativeIndex, err)
 	case errors.Is(err, jsonpatch.ErrTestFailed):
 		return fmt.Errorf("%w: %w", ErrTestFailed, err)
 	case errors.Is(err, jsonpatch.ErrMissing), errors.Is(err, jsonpatch.ErrInvalidIndex):
+		if hint := missingParent(doc, o); hint != "" {
+			return fmt.Errorf("%w: %s: %w", ErrMissingPath, hint, err)
+		}
+
 		return fmt.Errorf("%w: %w", ErrMissingPath, err)
 	default:
 		return fmt.Errorf("%w: %w", ErrInvalidOperation, err)
+	}
+}
+
+// missingParent explains an add, copy or move that failed because a parent of
+// its destination does not exist in doc (RFC 6902 creates only the last member
+// of the path): it names the first missing parent and the fix. It returns ""
+// when the destination's parents all exist, or when a move or copy failed on
+// its source.
+func missingParent(doc []byte, o Operation) string {
+	if o.op != OpAdd && o.op != OpCopy && o.op != OpMove {
+		return ""
+	}
+
+	var root any
+	if json.Unmarshal(doc, &root) != nil {
+		return ""
+	}
+
+	if o.op != OpAdd {
+		if _, ok := lookupPointer(root, o.from); !ok {
+			return "" // json-patch's error is about the source
+		}
+	}
+
+	if o.path == "" {
+		return ""
+	}
+
+	tokens := strings.Split(o.path[1:], "/")
+	cur := root
+
+	// Walk the parents of the destination: every token but the last.
+	for i, tok := range tokens {
+		parent := "/" + strings.Join(tokens[:i], "/")
+
+		switch c := cur.(type) {
+		case map[string]any:
+			if i == len(tokens)-1 {
+				return ""
+			}
+
+			v, ok := c[unescapeToken(tok)]
+			if !ok {
+				return missingObjects(o, tokens, i)
+			}
+
+			cur = v
+		case []any:
+			if i == len(tokens)-1 {
+				return ""
+			}
+
+			n, err := strconv.Atoi(tok)
+			if err != nil || n < 0 || n >= len(c) || (len(tok) > 1 && tok[0] == '0') {
+				return fmt.Sprintf("%q does not exist: the array %q has %d elements; to add a new element, add it whole at %q",
+					parent+"/"+tok, parent, len(c), parent+"/-")
+			}
+
+			cur = c[n]
+		default:
+			return fmt.Sprintf("%q is %s, not an object or array: %s cannot put %q under it", parent, jsonKind(c), o.op, o.path)
+		}
+	}
+
+	return ""
+}
+
+// missingObjects names the first missing parent of o's path (tokens[:i+1]) and
+// the fix: the add operations that create the missing parents (objects, and an
+// array for a path ending in "/-"), or a strategic merge patch, which creates
+// them.
+func missingObjects(o Operation, tokens []string, i int) string {
+	first := "/" + strings.Join(tokens[:i+1], "/")
+
+	var adds []string
+
+	for j := i; j < len(tokens)-1; j++ {
+		value := "{}"
+
+		switch child := tokens[j+1]; {
+		case child == "-" && j+1 == len(tokens)-1:
+			value = "[]"
+		case isArrayToken(child):
+			// An array element, or an object member named like one: no literal is right for both.
+			return fmt.Sprintf("%q does not exist (RFC 6902 %s creates only the last member of its path): add the missing parents first, starting with %q, or use a strategic merge patch, which creates them",
+				first, o.op, first)
+		}
+
+		adds = append(adds, Add("/"+strings.Join(tokens[:j+1], "/"), json.RawMessage(value)).String())
+	}
+
+	return fmt.Sprintf("%q does not exist (RFC 6902 %s creates only the last member of its path): add the missing parents first (%s) or use a strategic merge patch, which creates them",
+		first, o.op, strings.Join(adds, ", then "))
+}
+
+// lookupPointer resolves an RFC 6901 pointer in a decoded JSON document.
+func lookupPointer(root any, pointer string) (any, bool) {
+	if pointer == "" {
+		return root, true
+	}
+
+	cur := root
+
+	for tok := range strings.SplitSeq(pointer[1:], "/") {
+		switch c := cur.(type) {
+		case map[string]any:
+			v, ok := c[unescapeToken(tok)]
+			if !ok {
+				return nil, false
+			}
+
+			cur = v
+		case []any:
+			n, err := strconv.Atoi(tok)
+			if err != nil || n < 0 || n >= len(c) {
+				return nil, false
+			}
+
+			cur = c[n]
+		default:
+			return nil, false
+		}
+	}
+
+	return cur, true
+}
+
+// unescapeToken decodes "~1" and "~0" in a JSON pointer token.
+func unescapeToken(tok string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+}
+
+// isArrayToken reports whether a pointer token reads as an array index ("0", "-").
+func isArrayToken(tok string) bool {
+	if tok == "-" {
+		return true
+	}
+
+	_, err := strconv.Atoi(tok)
+
+	return err == nil
+}
+
+// jsonKind names the JSON type of a decoded value, with its article.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	default:
+		return "null"
 	}
 }
 
@@ -284,7 +484,7 @@ func applyStrategic(cur config.Provider, p Patch, role machine.Type) (config.Pro
 	// Parse afresh: the documents are handed to machinery, which may keep them.
 	patch, err := configloader.NewFromBytes([]byte(p.text), configloader.WithAllowPatchDelete())
 	if err != nil {
-		return nil, &Error{Op: -1, Err: fmt.Errorf("%w: %w", ErrInvalidPatch, err)}
+		return nil, &Error{Op: -1, Err: wrapSentinel(ErrInvalidPatch, decodeError(err, []byte(p.text)))}
 	}
 
 	if role == machine.TypeWorker {

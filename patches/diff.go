@@ -376,12 +376,12 @@ func DiffOps(a, b []byte, target Document) (Patch, error) {
 func loadPair(a, b []byte) (config.Provider, config.Provider, error) {
 	pa, err := configloader.NewFromBytes(a)
 	if err != nil {
-		return nil, nil, fmt.Errorf("diff: first config: %w: %w", ErrInvalidConfig, err)
+		return nil, nil, fmt.Errorf("diff: first config: %w: %w", ErrInvalidConfig, decodeError(err, a))
 	}
 
 	pb, err := configloader.NewFromBytes(b)
 	if err != nil {
-		return nil, nil, fmt.Errorf("diff: second config: %w: %w", ErrInvalidConfig, err)
+		return nil, nil, fmt.Errorf("diff: second config: %w: %w", ErrInvalidConfig, decodeError(err, b))
 	}
 
 	return pa, pb, nil

@@ -154,6 +154,8 @@ func Parse(text []byte) (Patch, error) {
 	}
 
 	_, strategicErr := configloader.NewFromBytes(text, configloader.WithAllowPatchDelete())
+	strategicErr = decodeError(strategicErr, text)
+
 	if strategicErr == nil {
 		return Patch{kind: KindStrategic, text: string(text)}, nil
 	}
