@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,19 @@ import (
 
 	"github.com/talospatch/talospatch/internal/kubetest"
 )
+
+// runMainEnv makes the test binary run the command (main) instead of the tests, for the tests
+// that need the whole process: main silences client-go's klog output, which writes to the
+// process's stderr.
+const runMainEnv = "TALOSPATCH_EXAMPLE_APPLY_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main() // exits
+	}
+
+	os.Exit(m.Run())
+}
 
 const manifest = `apiVersion: v1
 kind: ConfigMap
@@ -65,4 +79,102 @@ func TestRun(t *testing.T) {
 
 	code, _ = apply("-unknown-flag")
 	require.Equal(t, 2, code)
+}
+
+// TestUnreachableServer runs the command against an API server address nothing listens on: it
+// exits 1 and says on stderr what failed, and client-go's klog lines ("Couldn't get current
+// server API group list", logged by the discovery client) do not appear.
+func TestUnreachableServer(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	require.NoError(t, os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters:
+- name: unreachable
+  cluster:
+    server: https://127.0.0.1:1
+    insecure-skip-tls-verify: true
+users:
+- name: user
+  user:
+    token: not-used
+contexts:
+- name: unreachable
+  context:
+    cluster: unreachable
+    user: user
+current-context: unreachable
+`), 0o600))
+
+	file := filepath.Join(dir, "manifest.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(manifest), 0o600))
+
+	for _, tt := range []struct {
+		name       string
+		args       []string
+		wantStdout []string
+		// wantStderr are the prefixes of the stderr lines, one each.
+		wantStderr []string
+	}{
+		{
+			name: "classic",
+			wantStdout: []string{
+				`v1 Namespace example-apply: failed: Get "https://127.0.0.1:1/api?timeout=32s": `,
+				"v1 ConfigMap example-apply/settings: not-attempted",
+				"apps/v1 Deployment example-apply/broken: not-attempted",
+			},
+			wantStderr: []string{
+				`apply: stopped at v1 Namespace example-apply: the REST mapping of its kind (API discovery) failed: Get "https://127.0.0.1:1/api?timeout=32s": `,
+				"apply: 1 of 3 objects failed, 2 not attempted",
+			},
+		},
+		{
+			name: "inventory",
+			args: []string{"-inventory"},
+			wantStdout: []string{
+				"v1 Namespace example-apply: not-attempted",
+				"v1 ConfigMap example-apply/settings: not-attempted",
+				"apps/v1 Deployment example-apply/broken: not-attempted",
+			},
+			wantStderr: []string{
+				`apply: inventory: reading ConfigMap kube-system/talos-bootstrap-manifests-inventory: Get "https://127.0.0.1:1/`,
+			},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			cmd := exec.Command(os.Args[0], append([]string{"-kubeconfig", kubeconfig, "-f", file, "-timeout", "30s"}, tt.args...)...)
+			cmd.Env = append(os.Environ(), runMainEnv+"=1")
+
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+
+			err := cmd.Run()
+
+			var exit *exec.ExitError
+			require.ErrorAs(t, err, &exit, "stderr: %s", stderr.String())
+			require.Equal(t, 1, exit.ExitCode(), "stderr: %s", stderr.String())
+
+			requirePrefixes(t, tt.wantStdout, stdout.String())
+			requirePrefixes(t, tt.wantStderr, stderr.String())
+			require.NotContains(t, stderr.String(), "Couldn't get current server API group list")
+			require.NotRegexp(t, `(?m)^[IWEF]\d{4} `, stderr.String(), "a klog line")
+			require.Contains(t, stderr.String(), "127.0.0.1:1", "the error names the server")
+		})
+	}
+}
+
+// requirePrefixes checks that output has one line per prefix, each starting with it.
+func requirePrefixes(t *testing.T, prefixes []string, output string) {
+	t.Helper()
+
+	lines := strings.Split(strings.TrimSuffix(output, "\n"), "\n")
+	require.Len(t, lines, len(prefixes), output)
+
+	for i, p := range prefixes {
+		require.True(t, strings.HasPrefix(lines[i], p), "line %d: %q, want the prefix %q", i+1, lines[i], p)
+	}
 }

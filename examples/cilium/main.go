@@ -3,12 +3,14 @@
 // configs that carry the method's patches.
 //
 //	go run ./examples/cilium -chart testdata/charts/cilium-1.18.12.tgz -method inline -out _out
-//	go run ./examples/cilium -chart https://helm.cilium.io/cilium -version 1.18.12 -method helm -out _out
+//	go run ./examples/cilium -chart https://helm.cilium.io/cilium -chart-version 1.18.12 -method helm -out _out
 //	go run ./examples/cilium -chart oci://ghcr.io/org/charts/cilium:1.18.12 -method template -out _out
 //	go run ./examples/cilium -chart cilium.tgz -method hosted -url https://example.com/cilium.yaml -deterministic -out _out
 //
 // -chart is a chart archive or directory, "file://PATH", an http(s) Helm repository URL
-// followed by the chart name (with -version), or an oci:// reference; see manifests.Load.
+// followed by the chart name (with -chart-version), or an oci:// reference; see manifests.Load.
+// Cilium replaces kube-proxy: the configs disable it and the render enables Cilium's kube-proxy
+// replacement; -kube-proxy keeps kube-proxy (and Cilium without the replacement).
 //
 // Files written to -out, by method:
 //
@@ -74,7 +76,8 @@ const (
 
 // options are the parsed flags.
 type options struct {
-	chart, version    string
+	chart             string
+	chartVersion      string
 	method            method
 	out               string
 	url               string
@@ -104,25 +107,25 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var m string
 	fset := flag.NewFlagSet("cilium", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	fset.StringVar(&o.chart, "chart", "", "chart `REF`: a path, https://REPO/CHART (with -version) or oci://REGISTRY/REPO[:TAG] (required)")
-	fset.StringVar(&o.version, "version", "", "chart `version` or semver constraint (empty: the latest stable version for repositories)")
+	fset.StringVar(&o.chart, "chart", "", "Cilium chart `ref`: an archive or directory path, an https:// repository URL followed by the chart name (with -chart-version), or an oci:// reference (required)")
+	fset.StringVar(&o.chartVersion, "chart-version", "", examplefiles.ChartVersionUsage)
 	fset.StringVar(&m, "method", "", "install `method`: helm, template, hosted or inline (required)")
-	fset.StringVar(&o.out, "out", "", "output `directory` (required)")
-	fset.StringVar(&o.url, "url", "", "URL the manifest will be served at (required for -method hosted)")
+	fset.StringVar(&o.out, "out", "", "output `directory` for the method's files and the configs (required)")
+	fset.StringVar(&o.url, "url", "", "`URL` the manifest will be served at (required with -method hosted)")
 	fset.StringVar(&o.namespace, "namespace", manifests.DefaultNamespace, "release `namespace`")
 	fset.StringVar(&o.release, "release", "cilium", "release `name`")
-	fset.StringVar(&o.kubernetes, "kubernetes", o.cluster.KubernetesVersion, "Kubernetes `version` to render for and to put into the configs")
-	fset.BoolVar(&o.kubeProxy, "kube-proxy", true, "keep kube-proxy; -kube-proxy=false disables it and lets Cilium replace it (through KubePrism)")
-	fset.BoolVar(&o.deterministic, "deterministic", false, "make Hubble's certificates in the cluster (hubble.tls.auto.method=cronJob), so the output has no Secrets and is byte-identical on every run")
+	fset.StringVar(&o.kubernetes, "kubernetes", o.cluster.KubernetesVersion, examplefiles.KubernetesUsage)
+	fset.BoolVar(&o.kubeProxy, "kube-proxy", false, examplefiles.KubeProxyUsage)
+	fset.BoolVar(&o.deterministic, "deterministic", false, examplefiles.DeterministicUsage)
 	fset.BoolVar(&o.allowSecrets, "allow-secrets", false, "hosted: accept a manifest that carries Secrets (only for a URL that only the cluster can reach)")
-	fset.StringVar(&o.previous, "previous", "", "`file` with the manifest of a previous render, whose certificates are reused")
+	fset.StringVar(&o.previous, "previous", "", "`file` with the manifest of a previous render, whose certificates are reused (default: new certificates)")
 	fset.BoolVar(&o.plainHTTP, "plain-http", false, "use plain HTTP for oci:// references (a registry on loopback)")
-	fset.StringVar(&o.cacheDir, "cache", "", "`directory` to cache repository chart archives in")
-	fset.StringVar(&o.secretsPath, "secrets", "", "secrets bundle `file` for the configs (talosctl gen secrets format); without it a new one is written to OUT/secrets.yaml")
+	fset.StringVar(&o.cacheDir, "cache", "", "`directory` to cache repository chart archives in (default: no cache)")
+	fset.StringVar(&o.secretsPath, "secrets", "", examplefiles.SecretsUsage)
 	fset.StringVar(&o.cluster.Name, "name", o.cluster.Name, "cluster `name`")
-	fset.StringVar(&o.cluster.Endpoint, "endpoint", o.cluster.Endpoint, "control-plane endpoint, https://host:port")
-	fset.TextVar(&o.cluster.Contract, "contract", o.cluster.Contract, "Talos version `contract` of the nodes")
-	fset.StringVar(&o.helmChartArgument, "helm-chart", "", "helm: the chart argument of the helm install command (default: derived from -chart)")
+	fset.StringVar(&o.cluster.Endpoint, "endpoint", o.cluster.Endpoint, "control-plane endpoint `URL`, https://host:port")
+	fset.TextVar(&o.cluster.Contract, "contract", o.cluster.Contract, examplefiles.ContractUsage)
+	fset.StringVar(&o.helmChartArgument, "helm-chart", "", "helm: the chart `argument` of the helm install command (default: derived from -chart)")
 	if err := fset.Parse(args); err != nil {
 		return options{}, usageError{err}
 	}
@@ -165,7 +168,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.cacheDir != "" {
 		loadOpts = append(loadOpts, manifests.WithCacheDir(o.cacheDir))
 	}
-	ch, err := manifests.Load(ctx, o.chart, o.version, loadOpts...)
+	ch, err := manifests.Load(ctx, o.chart, o.chartVersion, loadOpts...)
 	if err != nil {
 		return err
 	}
@@ -191,11 +194,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if created != nil {
-		p := filepath.Join(o.out, "secrets.yaml")
-		if err := examplefiles.WriteFile(p, created, 0o600, true); err != nil {
-			return fmt.Errorf("write new secrets bundle: %w (pass -secrets to reuse an existing bundle)", err)
+		if err := examplefiles.WriteNewSecrets(o.out, created, stdout); err != nil {
+			return err
 		}
-		fmt.Fprintf(stdout, "created a new secrets bundle: %s (keep it safe; reuse it with -secrets)\n", p)
 	}
 	for _, f := range files {
 		p := filepath.Join(o.out, f.name)

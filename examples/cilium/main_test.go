@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"io"
 	"log"
 	"net/http"
@@ -104,7 +105,7 @@ func TestEveryChartEveryMethod(t *testing.T) {
 			t.Run(v+"/"+m, func(t *testing.T) {
 				t.Parallel()
 				out := t.TempDir()
-				args := []string{"-chart", chartFile(v), "-method", m, "-kube-proxy=false", "-deterministic", "-secrets", secretsFile, "-out", out}
+				args := []string{"-chart", chartFile(v), "-method", m, "-deterministic", "-secrets", secretsFile, "-out", out}
 				if m == "hosted" {
 					args = append(args, "-url", "https://manifests.example.com/cilium.yaml")
 				}
@@ -115,7 +116,7 @@ func TestEveryChartEveryMethod(t *testing.T) {
 				cp := loadCfg(t, filepath.Join(out, "controlplane.yaml"))
 				w := loadCfg(t, filepath.Join(out, "worker.yaml"))
 				for _, f := range []cfgFacts{cp, w} {
-					require.True(t, f.proxyDisabled)
+					require.True(t, f.proxyDisabled, "Cilium replaces kube-proxy by default")
 				}
 				if m == "hosted" {
 					// v1.14: the custom CNI is the control planes' KubeExternalManifestConfig.
@@ -235,7 +236,7 @@ func TestRemoteCharts(t *testing.T) {
 	}{
 		{
 			name:       "repository",
-			args:       []string{"-chart", repo.URL + "/cilium", "-version", "1.17.18", "-cache", t.TempDir()},
+			args:       []string{"-chart", repo.URL + "/cilium", "-chart-version", "1.17.18", "-cache", t.TempDir()},
 			wantScript: "helm install cilium cilium --repo " + repo.URL + " --version 1.17.18 --namespace kube-system --values values.yaml\n",
 		},
 		{
@@ -270,6 +271,8 @@ func TestUsageErrors(t *testing.T) {
 		{name: "hosted without url", args: []string{"-chart", "c.tgz", "-method", "hosted", "-out", "x"}, want: "needs -url"},
 		{name: "url without hosted", args: []string{"-chart", "c.tgz", "-method", "inline", "-url", "https://x", "-out", "x"}, want: "only for -method hosted"},
 		{name: "extra argument", args: []string{"-chart", "c.tgz", "-method", "inline", "-out", "x", "more"}, want: "unexpected arguments"},
+		{name: "renamed -version", args: []string{"-chart", "c.tgz", "-version", "1.18.12", "-method", "inline", "-out", "x"}, want: "flag provided but not defined: -version"},
+		{name: "bad contract", args: []string{"-chart", "c.tgz", "-contract", "v9.1", "-method", "inline", "-out", "x"}, want: `invalid value "v9.1" for flag -contract`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,4 +286,64 @@ func TestUsageErrors(t *testing.T) {
 
 	err := run(context.Background(), []string{"-chart", "missing.tgz", "-method", "inline", "-secrets", secretsFile, "-out", t.TempDir()}, io.Discard, io.Discard)
 	require.ErrorIs(t, err, manifests.ErrChartNotFound)
+}
+
+// TestKubeProxy: by default Cilium replaces kube-proxy (the configs disable it; the values turn
+// the replacement on and reach the API server through KubePrism); -kube-proxy keeps kube-proxy.
+func TestKubeProxy(t *testing.T) {
+	t.Parallel()
+	for _, contract := range []struct{ contract, kubernetes string }{{"v1.14", "1.37.0"}, {"v1.13", "1.35.0"}} {
+		for _, keep := range []bool{false, true} {
+			name := contract.contract + "/default"
+			if keep {
+				name = contract.contract + "/-kube-proxy"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				out := t.TempDir()
+				args := []string{"-chart", chartFile("1.18.12"), "-method", "helm", "-secrets", secretsFile,
+					"-contract", contract.contract, "-kubernetes", contract.kubernetes, "-out", out}
+				if keep {
+					args = append(args, "-kube-proxy")
+				}
+				require.NoError(t, run(context.Background(), args, io.Discard, io.Discard))
+
+				require.Equal(t, !keep, loadCfg(t, filepath.Join(out, "controlplane.yaml")).proxyDisabled)
+				if contract.contract == "v1.13" { // v1.14: only the control planes' KubeProxyConfig says it
+					require.Equal(t, !keep, loadCfg(t, filepath.Join(out, "worker.yaml")).proxyDisabled)
+				}
+
+				values, err := os.ReadFile(filepath.Join(out, "values.yaml"))
+				require.NoError(t, err)
+				if keep {
+					require.Contains(t, string(values), "kubeProxyReplacement: false")
+					require.NotContains(t, string(values), "k8sServicePort")
+				} else {
+					require.Contains(t, string(values), "kubeProxyReplacement: true")
+					require.Contains(t, string(values), "k8sServicePort: 7445")
+				}
+			})
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	var usage bytes.Buffer
+	err := run(context.Background(), []string{"-h"}, io.Discard, &usage)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	for _, want := range []string{
+		"-chart-version version",
+		"-contract contract",
+		"(default v1.14)",
+		"-kubernetes version",
+		`(default "1.37.0")`,
+		"-kube-proxy\n",
+		"(default: kube-proxy disabled, Cilium replaces it",
+		"-secrets file",
+		"(default: a new bundle, written to OUT/secrets.yaml, never replacing an existing one)",
+	} {
+		require.Contains(t, usage.String(), want)
+	}
+	require.NotRegexp(t, `(?m)^  -version\b`, usage.String(), "renamed -chart-version")
 }

@@ -143,7 +143,7 @@ func BenchmarkRoleConfig(b *testing.B) {
 // costs).
 func BenchmarkNodePatch(b *testing.B) {
 	_, cp, w := benchRoles(b)
-	contract := talos.MustParseContract(testFleet(b).talos)
+	contract := talos.MustParseContract(testFleet(b).contract)
 
 	for _, r := range []*role{cp, w} {
 		b.Run(r.role.String()+"/NodeWithSettings", func(b *testing.B) {

@@ -30,7 +30,7 @@ type fleet struct {
 	controlPlanes int
 	workers       int
 	kubernetes    string // Kubernetes version, "1.35.0"
-	talos         string // Talos version contract, "v1.13"
+	contract      string // Talos version contract, "v1.13"
 	deterministic bool   // Hubble certificates by cronJob: the render is reproducible
 	// warn receives the validation warnings of the role configs; nil drops them.
 	warn func(role config.Role, warning talos.Warning)
@@ -197,7 +197,7 @@ func generate(f fleet) (generated, error) {
 		return generated{}, err
 	}
 
-	contract, err := talos.ParseContract(f.talos)
+	contract, err := talos.ParseContract(f.contract)
 	if err != nil {
 		return generated{}, err
 	}

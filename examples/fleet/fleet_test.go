@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"io"
 	"maps"
 	"os"
@@ -18,8 +19,10 @@ import (
 	"github.com/stretchr/testify/require"
 	yaml "go.yaml.in/yaml/v4"
 
+	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/internal/bench/baseline"
 	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // The fixtures at the repository root (testdata/).
@@ -42,7 +45,7 @@ func testFleet(t testing.TB) fleet {
 		controlPlanes: 3,
 		workers:       5,
 		kubernetes:    "1.35.0",
-		talos:         "v1.13",
+		contract:      "v1.13",
 		deterministic: true,
 	}
 }
@@ -75,7 +78,7 @@ func buildAll(t testing.TB, f fleet) ([]string, [][]byte) {
 func baselineFleet(t testing.TB, f fleet, cilium []byte) []baseline.Node {
 	t.Helper()
 
-	contract, err := coreconfig.ParseContractFromVersion(f.talos)
+	contract, err := coreconfig.ParseContractFromVersion(f.contract)
 	require.NoError(t, err)
 
 	b, err := secrets.LoadBundle(testSecrets)
@@ -103,8 +106,8 @@ func TestFleetEqualsMachinery(t *testing.T) {
 	t.Parallel()
 
 	for _, tt := range []struct {
-		talos   string
-		workers int
+		contract string
+		workers  int
 		// kubernetes is a version the contract's Talos release supports ("" keeps the fleet's).
 		kubernetes string
 	}{
@@ -113,11 +116,11 @@ func TestFleetEqualsMachinery(t *testing.T) {
 		{"v1.12", 3, ""},
 		{"v1.11", 3, "1.34.0"},
 	} {
-		t.Run(tt.talos, func(t *testing.T) {
+		t.Run(tt.contract, func(t *testing.T) {
 			t.Parallel()
 
 			f := testFleet(t)
-			f.talos, f.workers = tt.talos, tt.workers
+			f.contract, f.workers = tt.contract, tt.workers
 
 			if tt.kubernetes != "" {
 				f.kubernetes = tt.kubernetes
@@ -343,10 +346,14 @@ func TestRunWritesOneFilePerNode(t *testing.T) {
 
 	out := t.TempDir()
 	f := testFleet(t)
+
+	var stdout, stderr bytes.Buffer
 	require.NoError(t, run(t.Context(), options{
 		chart: f.chartPath, secrets: testSecrets, out: out,
-		controlPlanes: 2, workers: 3, kubernetes: "1.35.0", talos: "v1.13", deterministic: true,
-	}))
+		controlPlanes: 2, workers: 3, kubernetes: "1.35.0", contract: talos.V1_13, deterministic: true,
+	}, &stdout, &stderr))
+	require.Equal(t, "wrote 5 node configs to "+out+" (2 control planes, 3 workers)\n", stdout.String())
+	require.Empty(t, stderr.String())
 
 	entries, err := os.ReadDir(out)
 	require.NoError(t, err)
@@ -411,7 +418,7 @@ func TestBuildErrors(t *testing.T) {
 	}{
 		{"no control plane", func(f *fleet) { f.controlPlanes = 0 }, noop, "need at least one control plane"},
 		{"bad secrets", func(f *fleet) { f.secrets = []byte("cluster: {}\n") }, noop, "secrets"},
-		{"bad contract", func(f *fleet) { f.talos = "v9.1" }, noop, "contract"},
+		{"bad contract", func(f *fleet) { f.contract = "v9.1" }, noop, "contract"},
 		{"missing chart", func(f *fleet) { f.chartPath = filepath.Join(t.TempDir(), "none.tgz") }, noop, "load chart"},
 		{"emit fails", func(*fleet) {}, func(i int, _ string, _ []byte) error {
 			if i == 4 {
@@ -438,7 +445,85 @@ func TestBuildErrors(t *testing.T) {
 func TestRunNeedsFlags(t *testing.T) {
 	t.Parallel()
 
-	require.ErrorContains(t, run(t.Context(), options{}), "-chart, -secrets and -out are required")
+	require.ErrorContains(t, run(t.Context(), options{}, io.Discard, io.Discard), "-chart and -out are required")
+	require.ErrorContains(t, run(t.Context(), options{chart: testChart}, io.Discard, io.Discard), "-chart and -out are required")
+}
+
+// Without -secrets, run creates a bundle, writes it to OUT/secrets.yaml with the configs made
+// with it, and never replaces it.
+func TestRunNewSecrets(t *testing.T) {
+	t.Parallel()
+
+	out := t.TempDir()
+	o := options{chart: testChart, out: out, controlPlanes: 1, workers: 1, kubernetes: "1.37.0", contract: talos.V1_14, deterministic: true}
+
+	var stdout bytes.Buffer
+	require.NoError(t, run(t.Context(), o, &stdout, io.Discard))
+
+	p := filepath.Join(out, "secrets.yaml")
+	require.Equal(t, "created a new secrets bundle: "+p+" (keep it safe; reuse it with -secrets "+p+")\n"+
+		"wrote 2 node configs to "+out+" (1 control plane, 1 worker)\n", stdout.String())
+
+	created, err := os.ReadFile(p)
+	require.NoError(t, err)
+	s, err := config.LoadSecrets(created)
+	require.NoError(t, err)
+
+	worker, err := os.ReadFile(filepath.Join(out, "worker-0.yaml"))
+	require.NoError(t, err)
+	require.Contains(t, string(worker), s.ClusterID(), "the configs use the new bundle")
+
+	// Again without -secrets: refused before anything is written; with it: the same bytes.
+	err = run(t.Context(), o, io.Discard, io.Discard)
+	require.ErrorContains(t, err, "already exists: pass -secrets "+p)
+
+	again := t.TempDir()
+	o.out, o.secrets = again, p
+	require.NoError(t, run(t.Context(), o, io.Discard, io.Discard))
+	require.NoFileExists(t, filepath.Join(again, "secrets.yaml"), "no bundle is written with -secrets")
+
+	for _, name := range []string{"cp-0.yaml", "worker-0.yaml"} {
+		want, err := os.ReadFile(filepath.Join(out, name))
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join(again, name))
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got), name)
+	}
+
+	kept, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.Equal(t, created, kept)
+}
+
+func TestParseFlags(t *testing.T) {
+	t.Parallel()
+
+	o, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, options{contract: talos.V1_14, kubernetes: "1.37.0", controlPlanes: 3, workers: 100}, o)
+
+	o, err = parseFlags([]string{"-chart", "c.tgz", "-out", "o", "-secrets", "s.yaml", "-contract", "v1.13", "-kubernetes", "1.35.0",
+		"-controlplanes", "1", "-workers", "7", "-deterministic"}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, options{chart: "c.tgz", out: "o", secrets: "s.yaml", contract: talos.V1_13, kubernetes: "1.35.0",
+		controlPlanes: 1, workers: 7, deterministic: true}, o)
+
+	for _, args := range [][]string{
+		{"-talos", "v1.13"},    // renamed -contract
+		{"-contract", "v9.1"},  // not a contract
+		{"-out", "o", "extra"}, // no arguments
+	} {
+		_, err := parseFlags(args, io.Discard)
+		require.Error(t, err, args)
+	}
+
+	var usage bytes.Buffer
+	_, err = parseFlags([]string{"-h"}, &usage)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	require.Contains(t, usage.String(), "-contract contract")
+	require.Contains(t, usage.String(), "(default v1.14)")
+	require.Contains(t, usage.String(), "-secrets file")
+	require.Contains(t, usage.String(), "(default: a new bundle, written to OUT/secrets.yaml, never replacing an existing one)")
 }
 
 // Without -deterministic, Helm makes Hubble's certificates during the render: the control planes

@@ -2,7 +2,7 @@
 // talospatch kubespan package.
 //
 //	go run ./examples/kubespan identity -cluster-id ID -mac MAC [-private-key KEY]
-//	go run ./examples/kubespan simulate -nodes N -unreachable FRACTION -seed S [-duration D]
+//	go run ./examples/kubespan simulate [-nodes N] [-unreachable FRACTION] [-seed S] [-duration D]
 //	talosctl get kubespanpeerstatuses -o yaml | go run ./examples/kubespan explain [-now RFC3339]
 //
 // identity prints the node's KubeSpan subnet and address (and public key when a private key
@@ -32,7 +32,7 @@ func main() {
 
 const usage = `usage:
   kubespan identity -cluster-id ID -mac MAC [-private-key KEY]
-  kubespan simulate -nodes N -unreachable FRACTION -seed S [-duration D]
+  kubespan simulate [-nodes N] [-unreachable FRACTION] [-seed S] [-duration D]
   kubespan explain [-f FILE] [-now RFC3339]
 `
 
@@ -70,9 +70,9 @@ var errUsage = errors.New("usage")
 func identity(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("identity", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	clusterID := fs.String("cluster-id", "", "the cluster id (cluster.id)")
-	mac := fs.String("mac", "", "MAC address of the node's first physical link (links sorted by name)")
-	privateKey := fs.String("private-key", "", "optional WireGuard private key (base64) to print the public key")
+	clusterID := fs.String("cluster-id", "", "cluster `id`, cluster.id of the machine config (required)")
+	mac := fs.String("mac", "", "MAC `address` of the node's first physical link, links sorted by name (required)")
+	privateKey := fs.String("private-key", "", "WireGuard private `key` (base64) whose public key to print (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -108,10 +108,10 @@ func identity(args []string, stdout, stderr io.Writer) error {
 func simulate(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	n := fs.Int("nodes", 5, "number of nodes")
-	unreachable := fs.Float64("unreachable", 0.3, "fraction of endpoints that are unreachable (0..1)")
-	seed := fs.Uint64("seed", 1, "random seed")
-	duration := fs.Duration("duration", time.Hour, "simulated time limit")
+	n := fs.Int("nodes", 5, "`number` of nodes")
+	unreachable := fs.Float64("unreachable", 0.3, "`fraction` of endpoints that are unreachable, 0 to 1")
+	seed := fs.Uint64("seed", 1, "random `seed`")
+	duration := fs.Duration("duration", time.Hour, "simulated time `limit`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -159,8 +159,8 @@ func simulate(args []string, stdout, stderr io.Writer) error {
 func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	file := fs.String("f", "", "file with `talosctl get kubespanpeerstatuses -o yaml` output (default: stdin)")
-	nowFlag := fs.String("now", "", "the time to judge the statuses at, RFC 3339 (default: the current time)")
+	file := fs.String("f", "", "`file` with the output of talosctl get kubespanpeerstatuses -o yaml (default: stdin)")
+	nowFlag := fs.String("now", "", "`time` to judge the statuses at, RFC 3339 (default: the current time)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -2,7 +2,7 @@
 // talosctl machineconfig patch, but RFC 6902 patches also work on
 // multi-document configs (Talos v1.12 and later).
 //
-//	go run ./examples/patch [-p PATCH]... CONFIG
+//	go run ./examples/patch [-p PATCH]... [-no-translate] CONFIG
 //
 // Each -p is patch text (strategic merge YAML, an RFC 6902 JSON array or a
 // YAML list of operations) or @file. Patches apply in order. On a Talos v1.14
@@ -15,6 +15,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,8 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("patch", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: patch [-p PATCH]... CONFIG")
-		fmt.Fprintln(stderr, "  -p PATCH  patch text or @file, repeatable, applied in order")
+		fmt.Fprintln(stderr, "usage: patch [-p PATCH]... [-no-translate] CONFIG")
+		fs.PrintDefaults()
 	}
 
 	var (
@@ -54,10 +55,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		noTranslate bool
 	)
 
-	fs.Var(&texts, "p", "patch text or @file (repeatable)")
-	fs.BoolVar(&noTranslate, "no-translate", false, "apply v1alpha1 settings as written on v1.14 configs (they then conflict with the v1.14 documents)")
+	fs.Var(&texts, "p", "`patch` text or @file, repeatable, applied in order (default: none; the config is printed as it is)")
+	fs.BoolVar(&noTranslate, "no-translate", false, "apply v1alpha1 settings as written on v1.14 configs, where they then conflict with the v1.14 documents (default: translate them into the documents)")
 
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // -h: the usage is printed
+		}
+
 		return 2
 	}
 

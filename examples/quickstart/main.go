@@ -43,7 +43,7 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return // -h: the usage is printed
 		}
@@ -89,17 +89,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fset := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	fset.StringVar(&o.out, "out", "_out", "output `directory` for controlplane.yaml, worker.yaml and talosconfig")
-	fset.StringVar(&o.secretsPath, "secrets", "", "existing secrets bundle `file` (talosctl gen secrets format); without it a new bundle is created and written as OUT/secrets.yaml")
+	fset.StringVar(&o.secretsPath, "secrets", "", examplefiles.SecretsUsage)
 	fset.StringVar(&o.cluster.Name, "name", o.cluster.Name, "cluster `name`")
-	fset.StringVar(&o.cluster.Endpoint, "endpoint", o.cluster.Endpoint, "control-plane endpoint, https://host:port")
-	fset.TextVar(&o.cluster.Contract, "contract", o.cluster.Contract, "Talos version `contract` the nodes run, v1.0 to v1.14")
-	fset.StringVar(&o.cluster.KubernetesVersion, "kubernetes", o.cluster.KubernetesVersion, "Kubernetes `version`")
+	fset.StringVar(&o.cluster.Endpoint, "endpoint", o.cluster.Endpoint, "control-plane endpoint `URL`, https://host:port")
+	fset.TextVar(&o.cluster.Contract, "contract", o.cluster.Contract, examplefiles.ContractUsage)
+	fset.StringVar(&o.cluster.KubernetesVersion, "kubernetes", o.cluster.KubernetesVersion, examplefiles.KubernetesUsage)
 	fset.StringVar(&o.cluster.InstallImage, "install-image", o.cluster.InstallImage, "installer `image` (machine.install.image)")
-	fset.StringVar(&o.issued, "talosconfig-issued", "", "issue time of the talosconfig client certificate (RFC 3339); default: the secrets bundle's creation time, so that output is reproducible")
+	fset.StringVar(&o.issued, "talosconfig-issued", "", "issue `time` of the talosconfig client certificate, RFC 3339 (default: the secrets bundle's creation time, so that the output is reproducible)")
 	fset.BoolVar(&o.comments, "comments", false, "write the configs with documentation comments")
 	fset.TextVar(&o.mode, "mode", o.mode, "runtime `mode` to validate the configs for: container, metal or cloud")
-	fset.StringVar(&o.chartRef, "chart", "", "Cilium chart `ref` to render and inline into the control-plane config: an archive or directory path, an https:// repository URL (with -chart-version), or oci://; default: the embedded Cilium "+embeddedVersion+"; none: no Cilium")
-	fset.StringVar(&o.chartVersion, "chart-version", "", "chart `version`, for an https:// repository or an oci:// reference")
+	fset.StringVar(&o.chartRef, "chart", "", "Cilium chart `ref` to render and inline into the control-plane config: an archive or directory path, an https:// repository URL followed by the chart name (with -chart-version), an oci:// reference, or none for no Cilium (default: the embedded Cilium "+embeddedVersion+")")
+	fset.StringVar(&o.chartVersion, "chart-version", "", examplefiles.ChartVersionUsage)
 	fset.BoolVar(&o.kubeSpan, "kubespan", true, "enable KubeSpan as talosctl gen config --with-kubespan does (cluster discovery, which it needs, is on)")
 
 	if err := fset.Parse(args); err != nil {
@@ -135,8 +135,8 @@ type file struct {
 	perm fs.FileMode
 }
 
-func run(args []string, stdout io.Writer) error {
-	o, err := parseFlags(args, stdout)
+func run(args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -175,12 +175,9 @@ func run(args []string, stdout io.Writer) error {
 
 	if created != nil {
 		// O_EXCL: never replace an existing secrets bundle.
-		if err := examplefiles.WriteFile(filepath.Join(o.out, "secrets.yaml"), created, 0o600, true); err != nil {
-			return fmt.Errorf("write new secrets bundle: %w (pass -secrets to reuse an existing bundle)", err)
+		if err := examplefiles.WriteNewSecrets(o.out, created, stdout); err != nil {
+			return err
 		}
-
-		fmt.Fprintf(stdout, "created a new secrets bundle: %s (keep it safe; reuse it with -secrets %s)\n",
-			filepath.Join(o.out, "secrets.yaml"), filepath.Join(o.out, "secrets.yaml"))
 	}
 
 	for _, f := range files {

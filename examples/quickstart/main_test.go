@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,8 +33,8 @@ func TestSameSecretsSameBytes(t *testing.T) {
 	dirA, dirB := t.TempDir(), t.TempDir()
 
 	var stdout bytes.Buffer
-	require.NoError(t, run([]string{"-out", dirA, "-secrets", benchSecrets}, &stdout))
-	require.NoError(t, run([]string{"-out", dirB, "-secrets", benchSecrets}, &stdout))
+	require.NoError(t, run([]string{"-out", dirA, "-secrets", benchSecrets}, &stdout, io.Discard))
+	require.NoError(t, run([]string{"-out", dirB, "-secrets", benchSecrets}, &stdout, io.Discard))
 
 	for _, name := range outputs {
 		a, err := os.ReadFile(filepath.Join(dirA, name))
@@ -59,7 +61,7 @@ func TestOutputLoadsAndValidates(t *testing.T) {
 	dir := t.TempDir()
 
 	var stdout bytes.Buffer
-	require.NoError(t, run([]string{"-out", dir, "-secrets", benchSecrets}, &stdout))
+	require.NoError(t, run([]string{"-out", dir, "-secrets", benchSecrets}, &stdout, io.Discard))
 
 	for _, tc := range []struct {
 		file string
@@ -135,7 +137,7 @@ func TestNewSecretsWrittenAndNeverReplaced(t *testing.T) {
 	dir := t.TempDir()
 
 	var stdout bytes.Buffer
-	require.NoError(t, run([]string{"-out", dir}, &stdout))
+	require.NoError(t, run([]string{"-out", dir}, &stdout, io.Discard))
 	require.Contains(t, stdout.String(), "created a new secrets bundle: "+filepath.Join(dir, "secrets.yaml"))
 
 	secretsYAML, err := os.ReadFile(filepath.Join(dir, "secrets.yaml"))
@@ -144,7 +146,7 @@ func TestNewSecretsWrittenAndNeverReplaced(t *testing.T) {
 	_, err = config.LoadSecrets(secretsYAML)
 	require.NoError(t, err)
 
-	err = run([]string{"-out", dir}, &stdout)
+	err = run([]string{"-out", dir}, &stdout, io.Discard)
 	require.ErrorContains(t, err, "already exists")
 
 	after, err := os.ReadFile(filepath.Join(dir, "secrets.yaml"))
@@ -153,7 +155,7 @@ func TestNewSecretsWrittenAndNeverReplaced(t *testing.T) {
 
 	// The new bundle reproduces the same configs.
 	again := t.TempDir()
-	require.NoError(t, run([]string{"-out", again, "-secrets", filepath.Join(dir, "secrets.yaml")}, &stdout))
+	require.NoError(t, run([]string{"-out", again, "-secrets", filepath.Join(dir, "secrets.yaml")}, &stdout, io.Discard))
 
 	for _, name := range outputs {
 		a, err := os.ReadFile(filepath.Join(dir, name))
@@ -188,7 +190,7 @@ func TestBadFlags(t *testing.T) {
 			dir := t.TempDir()
 
 			var stdout bytes.Buffer
-			err := run(append([]string{"-out", dir}, tc.args...), &stdout)
+			err := run(append([]string{"-out", dir}, tc.args...), &stdout, io.Discard)
 			require.ErrorContains(t, err, tc.want)
 
 			entries, err := os.ReadDir(dir)
@@ -205,8 +207,8 @@ func TestCommentsFlag(t *testing.T) {
 
 	var stdout bytes.Buffer
 	// Without Cilium: its manifest has "# " in its own text.
-	require.NoError(t, run([]string{"-out", plain, "-secrets", benchSecrets, "-chart", "none"}, &stdout))
-	require.NoError(t, run([]string{"-out", commented, "-secrets", benchSecrets, "-chart", "none", "-comments"}, &stdout))
+	require.NoError(t, run([]string{"-out", plain, "-secrets", benchSecrets, "-chart", "none"}, &stdout, io.Discard))
+	require.NoError(t, run([]string{"-out", commented, "-secrets", benchSecrets, "-chart", "none", "-comments"}, &stdout, io.Discard))
 
 	a, err := os.ReadFile(filepath.Join(plain, "controlplane.yaml"))
 	require.NoError(t, err)
@@ -243,8 +245,8 @@ func testCiliumInlineAndKubeSpan(t *testing.T, args []string) {
 	dirA, dirB := t.TempDir(), t.TempDir()
 
 	var stdout bytes.Buffer
-	require.NoError(t, run(append([]string{"-out", dirA}, args...), &stdout))
-	require.NoError(t, run(append([]string{"-out", dirB}, args...), &stdout))
+	require.NoError(t, run(append([]string{"-out", dirA}, args...), &stdout, io.Discard))
+	require.NoError(t, run(append([]string{"-out", dirB}, args...), &stdout, io.Discard))
 
 	for _, name := range outputs {
 		a, err := os.ReadFile(filepath.Join(dirA, name))
@@ -299,7 +301,7 @@ func TestKubeSpanV114(t *testing.T) {
 	dir := t.TempDir()
 
 	var stdout bytes.Buffer
-	require.NoError(t, run([]string{"-out", dir, "-secrets", benchSecrets, "-kubespan"}, &stdout))
+	require.NoError(t, run([]string{"-out", dir, "-secrets", benchSecrets, "-kubespan"}, &stdout, io.Discard))
 
 	for _, file := range []string{"controlplane.yaml", "worker.yaml"} {
 		data, err := os.ReadFile(filepath.Join(dir, file))
@@ -334,7 +336,7 @@ func TestChartNotFound(t *testing.T) {
 	dir := t.TempDir()
 
 	var stdout bytes.Buffer
-	err := run([]string{"-out", dir, "-secrets", benchSecrets, "-chart", filepath.Join(dir, "missing.tgz")}, &stdout)
+	err := run([]string{"-out", dir, "-secrets", benchSecrets, "-chart", filepath.Join(dir, "missing.tgz")}, &stdout, io.Discard)
 	require.ErrorContains(t, err, "missing.tgz")
 	require.NoFileExists(t, filepath.Join(dir, "controlplane.yaml"), "no output on error")
 }
@@ -348,7 +350,7 @@ func TestNoFlags(t *testing.T) {
 	dir := t.TempDir()
 
 	var stdout bytes.Buffer
-	require.NoError(t, run([]string{"-out", dir}, &stdout))
+	require.NoError(t, run([]string{"-out", dir}, &stdout, io.Discard))
 	require.Contains(t, stdout.String(), "created a new secrets bundle")
 	require.FileExists(t, filepath.Join(dir, "secrets.yaml"))
 
@@ -381,5 +383,30 @@ func TestNoFlags(t *testing.T) {
 	}
 
 	// A second run refuses to replace the bundle it wrote.
-	require.Error(t, run([]string{"-out", dir}, &stdout))
+	require.Error(t, run([]string{"-out", dir}, &stdout, io.Discard))
+}
+
+// TestUsage: the flags the examples share, under the same names and with their defaults.
+func TestUsage(t *testing.T) {
+	t.Parallel()
+
+	var stdout, stderr bytes.Buffer
+	require.ErrorIs(t, run([]string{"-h"}, &stdout, &stderr), flag.ErrHelp)
+	require.Empty(t, stdout.String(), "the usage goes to stderr")
+
+	for _, want := range []string{
+		"-chart-version version",
+		"-contract contract",
+		"(default v1.14)",
+		"-kubernetes version",
+		`(default "1.37.0")`,
+		"-secrets file",
+		"(default: a new bundle, written to OUT/secrets.yaml, never replacing an existing one)",
+	} {
+		require.Contains(t, stderr.String(), want)
+	}
+
+	for _, old := range []string{"-talos", "-version"} {
+		require.ErrorContains(t, run([]string{old, "x"}, io.Discard, io.Discard), "flag provided but not defined: "+old)
+	}
 }

@@ -4,6 +4,7 @@ package examplefiles
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +16,24 @@ import (
 
 // SecretsFile is the name a newly created secrets bundle is written under, in the output folder.
 const SecretsFile = "secrets.yaml"
+
+// The usage texts of the flags that several examples share, so that a flag means the same in
+// every example. Flags that must be given say "(required)"; a flag whose empty value stands for
+// something says "(default: ...)"; the flag package adds "(default X)" to the others.
+var (
+	// SecretsUsage is the usage of -secrets (LoadOrCreateSecrets, WriteNewSecrets).
+	SecretsUsage = "secrets bundle `file` in talosctl gen secrets format (default: a new bundle, written to OUT/" + SecretsFile + ", never replacing an existing one)"
+	// ContractUsage is the usage of -contract.
+	ContractUsage = "Talos version `contract` the nodes run, " + talos.Oldest.String() + " to " + talos.Newest.String()
+	// KubernetesUsage is the usage of -kubernetes.
+	KubernetesUsage = "Kubernetes `version` of the cluster: the configs' and the one Cilium is rendered for"
+	// ChartVersionUsage is the usage of -chart-version.
+	ChartVersionUsage = "chart `version`: an exact version or a semver constraint for an https:// repository, the tag for an oci:// reference, the expected version of a local chart (default: a repository's latest stable version)"
+	// DeterministicUsage is the usage of -deterministic.
+	DeterministicUsage = "make Hubble's certificates in the cluster (hubble.tls.auto.method=cronJob) instead of during the render, so the render has no Secrets and is byte-identical on every run"
+	// KubeProxyUsage is the usage of -kube-proxy.
+	KubeProxyUsage = "keep kube-proxy (default: kube-proxy disabled, Cilium replaces it and reaches the API server through KubePrism)"
+)
 
 // LoadOrCreateSecrets reads the bundle at secretsPath, or, when secretsPath is empty, creates a
 // new one for contract (created is its YAML, for the caller to write with WriteFile(...,
@@ -51,6 +70,19 @@ func LoadOrCreateSecrets(secretsPath, outDir string, contract talos.Contract) (s
 	}
 
 	return s, created, nil
+}
+
+// WriteNewSecrets writes created, the bundle LoadOrCreateSecrets created, to
+// outDir/secrets.yaml without replacing an existing file, and tells stdout where it is.
+func WriteNewSecrets(outDir string, created []byte, stdout io.Writer) error {
+	p := filepath.Join(outDir, SecretsFile)
+	if err := WriteFile(p, created, 0o600, true); err != nil {
+		return fmt.Errorf("write new secrets bundle: %w (pass -secrets to reuse an existing bundle)", err)
+	}
+
+	fmt.Fprintf(stdout, "created a new secrets bundle: %s (keep it safe; reuse it with -secrets %s)\n", p, p)
+
+	return nil
 }
 
 // WriteFile writes data to path with perm. With exclusive it fails when path exists (a new

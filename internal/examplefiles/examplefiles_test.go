@@ -1,6 +1,7 @@
 package examplefiles
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -50,4 +51,25 @@ func TestLoadOrCreateSecrets(t *testing.T) {
 	require.ErrorIs(t, err, talos.ErrNoContract, "the zero contract creates nothing")
 	require.Nil(t, s)
 	require.Nil(t, created)
+}
+
+func TestWriteNewSecrets(t *testing.T) {
+	t.Parallel()
+
+	out := t.TempDir()
+	p := filepath.Join(out, SecretsFile)
+
+	var stdout bytes.Buffer
+	require.NoError(t, WriteNewSecrets(out, []byte("new"), &stdout))
+	require.Equal(t, "created a new secrets bundle: "+p+" (keep it safe; reuse it with -secrets "+p+")\n", stdout.String())
+
+	info, err := os.Stat(p)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+
+	require.ErrorContains(t, WriteNewSecrets(out, []byte("newer"), &stdout), "write new secrets bundle", "an existing bundle is never replaced")
+
+	data, err := os.ReadFile(p)
+	require.NoError(t, err)
+	require.Equal(t, "new", string(data))
 }

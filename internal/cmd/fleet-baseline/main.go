@@ -5,10 +5,11 @@
 // patch per node (see internal/bench/baseline).
 //
 // It is the denominator of the fleet benchmarks (bench/fleet.sh). It takes the same flags as
-// examples/fleet, plus -helm:
+// examples/fleet, plus -helm, except that -secrets is required (it creates no bundle) and it
+// prints nothing on success:
 //
 //	go run ./internal/cmd/fleet-baseline -chart FILE -secrets FILE -out DIR \
-//	    [-controlplanes 3] [-workers 100] [-kubernetes 1.37.0] [-talos v1.14] [-deterministic] [-helm PATH]
+//	    [-controlplanes 3] [-workers 100] [-kubernetes 1.37.0] [-contract v1.14] [-deterministic] [-helm PATH]
 package main
 
 import (
@@ -26,23 +27,25 @@ import (
 )
 
 type options struct {
-	chart, secrets, out, kubernetes, talos, helm string
-	controlPlanes, workers                       int
-	deterministic                                bool
+	chart, secrets, out, kubernetes, contract, helm string
+	controlPlanes, workers                          int
+	deterministic                                   bool
 }
 
 func main() {
 	var o options
 
-	flag.StringVar(&o.chart, "chart", "", "Cilium chart archive (.tgz)")
-	flag.StringVar(&o.secrets, "secrets", "", "Talos secrets bundle (secrets.yaml)")
-	flag.StringVar(&o.out, "out", "", "output directory, one <name>.yaml per node")
-	flag.IntVar(&o.controlPlanes, "controlplanes", 3, "number of control-plane nodes")
-	flag.IntVar(&o.workers, "workers", 100, "number of worker nodes")
-	flag.StringVar(&o.kubernetes, "kubernetes", "1.37.0", "Kubernetes version")
-	flag.StringVar(&o.talos, "talos", "v1.14", "Talos version contract")
-	flag.BoolVar(&o.deterministic, "deterministic", false, "render Hubble TLS by cronJob so that the output is reproducible")
-	flag.StringVar(&o.helm, "helm", "helm", "helm CLI (v3.22) to run")
+	// The usages are examples/fleet's (internal/examplefiles; -secrets is required here),
+	// written out: this program links nothing of talospatch but internal/bench/baseline.
+	flag.StringVar(&o.chart, "chart", "", "Cilium chart `path`: an archive (.tgz) or a chart directory (required)")
+	flag.StringVar(&o.secrets, "secrets", "", "secrets bundle `file` in talosctl gen secrets format (required)")
+	flag.StringVar(&o.out, "out", "", "output `directory`, one <name>.yaml per node (required)")
+	flag.IntVar(&o.controlPlanes, "controlplanes", 3, "`number` of control-plane nodes")
+	flag.IntVar(&o.workers, "workers", 100, "`number` of worker nodes")
+	flag.StringVar(&o.kubernetes, "kubernetes", "1.37.0", "Kubernetes `version` of the cluster: the configs' and the one Cilium is rendered for")
+	flag.StringVar(&o.contract, "contract", "v1.14", "Talos version `contract` the nodes run")
+	flag.BoolVar(&o.deterministic, "deterministic", false, "make Hubble's certificates in the cluster (hubble.tls.auto.method=cronJob) instead of during the render, so the render has no Secrets and is byte-identical on every run")
+	flag.StringVar(&o.helm, "helm", "helm", "helm CLI `path` (v3.22) to run")
 	flag.Parse()
 
 	if err := run(context.Background(), o); err != nil {
@@ -61,9 +64,9 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	contract, err := config.ParseContractFromVersion(o.talos)
+	contract, err := config.ParseContractFromVersion(o.contract)
 	if err != nil {
-		return fmt.Errorf("parse -talos: %w", err)
+		return fmt.Errorf("parse -contract: %w", err)
 	}
 
 	secretsBundle, err := secrets.LoadBundle(o.secrets)

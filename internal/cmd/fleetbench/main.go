@@ -8,7 +8,7 @@
 // as wait4 reports it (for the baseline the larger of itself and its helm child, like
 // /usr/bin/time -v).
 //
-//	go run ./bench/fleetbench -lib BIN -base BIN -chart FILE -secrets FILE [-helm PATH] [-runs 5] [-workers 100,1000]
+//	go run ./internal/cmd/fleetbench -lib BIN -base BIN -chart FILE -secrets FILE [-helm PATH] [-runs 5] [-workers 100,1000]
 //
 // bench/fleet.sh builds the binaries and runs it.
 package main
