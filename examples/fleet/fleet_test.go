@@ -44,8 +44,8 @@ func testFleet(t testing.TB) fleet {
 		secrets:       s,
 		controlPlanes: 3,
 		workers:       5,
-		kubernetes:    "1.35.0",
-		contract:      "v1.13",
+		kubernetes:    "1.37.0",
+		contract:      "v1.14",
 		deterministic: true,
 	}
 }
@@ -112,8 +112,8 @@ func TestFleetEqualsMachinery(t *testing.T) {
 		kubernetes string
 	}{
 		{"v1.14", 260, "1.37.0"},
-		{"v1.13", 40, ""},
-		{"v1.12", 3, ""},
+		{"v1.13", 40, "1.36.0"},
+		{"v1.12", 3, "1.35.0"},
 		{"v1.11", 3, "1.34.0"},
 	} {
 		t.Run(tt.contract, func(t *testing.T) {
@@ -350,7 +350,7 @@ func TestRunWritesOneFilePerNode(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.NoError(t, run(t.Context(), options{
 		chart: f.chartPath, secrets: testSecrets, out: out,
-		controlPlanes: 2, workers: 3, kubernetes: "1.35.0", contract: talos.V1_13, deterministic: true,
+		controlPlanes: 2, workers: 3, kubernetes: "1.37.0", contract: talos.V1_14, deterministic: true,
 	}, &stdout, &stderr))
 	require.Equal(t, "wrote 5 node configs to "+out+" (2 control planes, 3 workers)\n", stdout.String())
 	require.Empty(t, stderr.String())
