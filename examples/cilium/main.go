@@ -250,7 +250,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 		if err != nil {
 			return nil, "", err
 		}
-		files = append(files, file{"values.yaml", h.Values, 0o644}, file{"helm-install.sh", []byte(h.Script()), 0o755})
+		files = append(files, file{"values.yaml", h.Values, 0o600}, file{"helm-install.sh", []byte(h.Script()), 0o755})
 		nodes = h.Patches
 		report = "after bootstrap, run helm-install.sh (the nodes stay NotReady until Cilium runs)\n"
 	case methodTemplate:
@@ -258,7 +258,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 		if err != nil {
 			return nil, "", err
 		}
-		files = append(files, file{m.File, m.Manifest, 0o644}, file{"kubectl-apply.sh", []byte(m.Script()), 0o755})
+		files = append(files, file{m.File, m.Manifest, 0o600}, file{"kubectl-apply.sh", []byte(m.Script()), 0o755})
 		nodes = m.Patches
 		report = "after bootstrap, run kubectl-apply.sh (the nodes stay NotReady until Cilium runs)\n"
 	case methodHosted:
@@ -266,7 +266,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 		if err != nil {
 			return nil, "", err
 		}
-		files = append(files, file{manifestFn, h.Manifest, 0o644})
+		files = append(files, file{manifestFn, h.Manifest, 0o600})
 		nodes = h.Patches
 		report = fmt.Sprintf("upload %s to %s before the cluster boots; Talos applies it at bootstrap\n", manifestFn, h.URL)
 		for _, km := range h.KeyMaterial {

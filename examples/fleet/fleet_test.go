@@ -361,6 +361,10 @@ func TestRunWritesOneFilePerNode(t *testing.T) {
 	var files []string
 	for _, e := range entries {
 		files = append(files, e.Name())
+
+		info, err := e.Info()
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "%s holds the cluster's keys", e.Name())
 	}
 
 	require.Equal(t, []string{"cp-0.yaml", "cp-1.yaml", "worker-0.yaml", "worker-1.yaml", "worker-2.yaml"}, files)

@@ -91,7 +91,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	for _, n := range nodes {
-		if err = os.WriteFile(filepath.Join(o.out, n.Name+".yaml"), n.Config, 0o644); err != nil {
+		if err = os.WriteFile(filepath.Join(o.out, n.Name+".yaml"), n.Config, 0o600); err != nil {
 			return err
 		}
 	}
