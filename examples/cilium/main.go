@@ -124,7 +124,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fset.StringVar(&o.secretsPath, "secrets", "", examplefiles.SecretsUsage)
 	fset.StringVar(&o.cluster.Name, "name", o.cluster.Name, "cluster `name`")
 	fset.StringVar(&o.cluster.Endpoint, "endpoint", o.cluster.Endpoint, "control-plane endpoint `URL`, https://host:port")
-	fset.TextVar(&o.cluster.Contract, "contract", o.cluster.Contract, examplefiles.ContractUsage)
+	fset.TextVar(&o.cluster.Contract, "contract", o.cluster.Contract, examplefiles.ContractUsage())
 	fset.StringVar(&o.helmChartArgument, "helm-chart", "", "helm: the chart `argument` of the helm install command (default: derived from -chart)")
 	if err := fset.Parse(args); err != nil {
 		return options{}, usageError{err}

@@ -79,7 +79,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fset.IntVar(&o.controlPlanes, "controlplanes", 3, "`number` of control-plane nodes")
 	fset.IntVar(&o.workers, "workers", 100, "`number` of worker nodes")
 	fset.StringVar(&o.kubernetes, "kubernetes", "1.37.0", examplefiles.KubernetesUsage)
-	fset.TextVar(&o.contract, "contract", o.contract, examplefiles.ContractUsage)
+	fset.TextVar(&o.contract, "contract", o.contract, examplefiles.ContractUsage())
 	fset.BoolVar(&o.deterministic, "deterministic", false, examplefiles.DeterministicUsage)
 
 	if err := fset.Parse(args); err != nil {

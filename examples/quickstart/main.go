@@ -92,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fset.StringVar(&o.secretsPath, "secrets", "", examplefiles.SecretsUsage)
 	fset.StringVar(&o.cluster.Name, "name", o.cluster.Name, "cluster `name`")
 	fset.StringVar(&o.cluster.Endpoint, "endpoint", o.cluster.Endpoint, "control-plane endpoint `URL`, https://host:port")
-	fset.TextVar(&o.cluster.Contract, "contract", o.cluster.Contract, examplefiles.ContractUsage)
+	fset.TextVar(&o.cluster.Contract, "contract", o.cluster.Contract, examplefiles.ContractUsage())
 	fset.StringVar(&o.cluster.KubernetesVersion, "kubernetes", o.cluster.KubernetesVersion, examplefiles.KubernetesUsage)
 	fset.StringVar(&o.cluster.InstallImage, "install-image", o.cluster.InstallImage, "installer `image` (machine.install.image)")
 	fset.StringVar(&o.issued, "talosconfig-issued", "", "issue `time` of the talosconfig client certificate, RFC 3339 (default: the secrets bundle's creation time, so that the output is reproducible)")

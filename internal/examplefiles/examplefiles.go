@@ -17,14 +17,17 @@ import (
 // SecretsFile is the name a newly created secrets bundle is written under, in the output folder.
 const SecretsFile = "secrets.yaml"
 
+// ContractUsage returns the usage of -contract, naming the supported contracts.
+func ContractUsage() string {
+	return "Talos version `contract` the nodes run, " + talos.Oldest.String() + " to " + talos.Newest.String()
+}
+
 // The usage texts of the flags that several examples share, so that a flag means the same in
 // every example. Flags that must be given say "(required)"; a flag whose empty value stands for
 // something says "(default: ...)"; the flag package adds "(default X)" to the others.
-var (
+const (
 	// SecretsUsage is the usage of -secrets (LoadOrCreateSecrets, WriteNewSecrets).
 	SecretsUsage = "secrets bundle `file` in talosctl gen secrets format (default: a new bundle, written to OUT/" + SecretsFile + ", never replacing an existing one)"
-	// ContractUsage is the usage of -contract.
-	ContractUsage = "Talos version `contract` the nodes run, " + talos.Oldest.String() + " to " + talos.Newest.String()
 	// KubernetesUsage is the usage of -kubernetes.
 	KubernetesUsage = "Kubernetes `version` of the cluster: the configs' and the one Cilium is rendered for"
 	// ChartVersionUsage is the usage of -chart-version.
