@@ -17,7 +17,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"github.com/siderolabs/talos/pkg/machinery/config/validation"
 
-	"github.com/talospatch/talospatch/kubespan"
+	"github.com/talospatch/talospatch/kubespan/sections"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -83,7 +83,7 @@ var _ validation.RuntimeMode = ModeMetal
 
 // Validate validates a machine config for a runtime mode, as a client does (talosctl validate):
 // machinery's client-side validation plus the checks machinery leaves out (an endpoint that is
-// not https://host:port; a custom CNI without URLs; everything kubespan.Validate checks:
+// not https://host:port; a custom CNI without URLs; everything sections.Validate (kubespan/sections) checks:
 // KubeSpan without cluster discovery, cluster id or secret, MTU and filters, the legacy field
 // and the document both set). Kubernetes versions are checked per contract by [Generate], not
 // here: a config does not record its contract, and machinery would check them against its own
@@ -193,7 +193,7 @@ func extraChecks(cfg coreconfig.Provider) ([]*talos.FieldError, []talos.Warning)
 
 	// KubeSpan: machinery checks discovery, cluster id and secret only for the legacy
 	// v1alpha1 field, and nothing else; package kubespan checks the rest.
-	ksWarnings, err := kubespan.Validate(cfg)
+	ksWarnings, err := sections.Validate(cfg)
 
 	for _, e := range unjoin(err) {
 		var fe *talos.FieldError
@@ -315,7 +315,7 @@ var v114Conflicts = []conflict{
 	{regexp.MustCompile(`^discovery service is already configured in \.cluster\.discovery`), "/cluster/discovery", "DiscoveryServiceConfig", "patches.ClusterDiscovery"},
 	{regexp.MustCompile(`^cluster identity is already configured in \.cluster\.id`), "/cluster/id", "DiscoveryIdentityConfig", "patches.ClusterIdentity"},
 	{regexp.MustCompile(`^KubePrism config in v1alpha1 config`), "/machine/features/kubePrism", "KubePrismConfig", "patches.KubePrism"},
-	{regexp.MustCompile(`^kubespan is already configured in v1alpha1`), "/machine/network/kubespan", "KubeSpanConfig", "kubespan.KubeSpanSections"},
+	{regexp.MustCompile(`^kubespan is already configured in v1alpha1`), "/machine/network/kubespan", "KubeSpanConfig", "sections.KubeSpanSections"},
 	{regexp.MustCompile(`^\.machine\.nodeLabels is already set`), "/machine/nodeLabels", "KubeNodeConfig (labels)", "config.NodeSettings.Labels"},
 	{regexp.MustCompile(`^\.machine\.nodeAnnotations is already set`), "/machine/nodeAnnotations", "KubeNodeConfig (annotations)", "config.NodeSettings.Annotations"},
 	{regexp.MustCompile(`^\.machine\.nodeTaints is already set`), "/machine/nodeTaints", "KubeNodeConfig (taints)", "config.NodeSettings.Taints"},

@@ -5,16 +5,6 @@
 // needs, as pure functions of their inputs (no clock, no randomness unless passed in as an
 // io.Reader, no I/O), checked against Talos's own values:
 //
-//   - Sections: the KubeSpan section for a version contract (legacy machine.network.kubespan
-//     before v1.13, the KubeSpanConfig document from v1.13, KubeSpanEndpointsConfig for extra
-//     endpoints), cluster discovery (cluster.discovery, or on v1.14 named DiscoveryServiceConfig
-//     documents), cluster id and secret (DiscoveryIdentityConfig on v1.14), and the guide's "new cluster" and
-//     "upgrade an existing cluster" steps, each as typed machinery documents and as a patch
-//     of the patches package (KubeSpanSections, DiscoverySections, NewClusterSections,
-//     UpgradeSections, Sections.Patch).
-//   - Validate: the problems Talos lets through (KubeSpan without discovery, id or secret in
-//     either form, MTU, filters, both legacy field and document), each a *talos.FieldError
-//     naming the document, the field and the fix.
 //   - Identity: WireGuard keys, the KubeSpan subnet and address derived from the cluster id
 //     and the first physical link's MAC, and kubespan-identity.yaml in Talos's format.
 //   - Peers: announced endpoints, peer specs from discovery affiliates with Talos's overlap
@@ -26,10 +16,8 @@
 //	mac, _ := net.ParseMAC("2e:1a:b6:53:81:69")
 //	addr, _ := kubespan.Address(kubespan.Subnet(clusterID), mac)
 //
-// Enable KubeSpan on an existing v1.12 cluster:
-//
-//	s, err := kubespan.UpgradeSections(contract, kubespan.ClusterSecrets{ID: id, Secret: secret}, kubespan.Discovery{})
-//	p, err := s.Patch() // p.String() is the --config-patch text
-//
-// The subpackage meshsim simulates a whole mesh with this state machine.
+// The package links only the standard library (and a YAML encoder for kubespan-identity.yaml),
+// not machinery. The machine-config side lives in subpackages: sections writes KubeSpan and
+// discovery as documents and patches for each version contract and validates a finished
+// config; meshsim simulates a whole mesh with this state machine.
 package kubespan

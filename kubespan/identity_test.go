@@ -17,6 +17,7 @@ import (
 	yamlv3 "go.yaml.in/yaml/v3"
 
 	"github.com/talospatch/talospatch/kubespan"
+	"github.com/talospatch/talospatch/kubespan/sections"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -215,7 +216,7 @@ func TestSubnetMatchesMachinery(t *testing.T) {
 
 	rng := seeded(13)
 	for range 200 {
-		s, err := kubespan.NewClusterSecrets(rng)
+		s, err := sections.NewClusterSecrets(rng)
 		require.NoError(t, err)
 		require.Equal(t, netres.ULAPrefix(s.ID, netres.ULAKubeSpan), kubespan.Subnet(s.ID))
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/kubespan"
+	"github.com/talospatch/talospatch/kubespan/sections"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func addrs(ss ...string) []netip.Addr {
@@ -110,9 +112,9 @@ func TestAnnounce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, kubespan.Announce(node, unfiltered), kubespan.Announce(node, empty))
 	for _, v := range []string{"v1.12", "v1.13"} {
-		a, err := kubespan.KubeSpanSections(contract(t, v), unfiltered)
+		a, err := sections.KubeSpanSections(talos.MustParseContract(v), unfiltered)
 		require.NoError(t, err)
-		b, err := kubespan.KubeSpanSections(contract(t, v), empty)
+		b, err := sections.KubeSpanSections(talos.MustParseContract(v), empty)
 		require.NoError(t, err)
 		require.Equal(t, a, b, "an empty filter list renders as no filters")
 	}

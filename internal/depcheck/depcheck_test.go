@@ -74,3 +74,38 @@ func TestTalosVocabularyIsStandardLibraryOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestKubeSpanModelIsLight: the KubeSpan model (identity, addresses, peers, peer status) and the
+// mesh simulator are used by tools that never build a machine config, so they must not pull in
+// machinery; only kubespan/sections, which writes documents, may.
+func TestKubeSpanModelIsLight(t *testing.T) {
+	t.Parallel()
+
+	const module = "github.com/talospatch/talospatch/"
+	allowed := []string{module + "kubespan", "go.yaml.in/yaml/v3"}
+
+	for _, pkg := range []string{"kubespan", "kubespan/meshsim"} {
+		t.Run(pkg, func(t *testing.T) {
+			t.Parallel()
+
+			for _, dep := range listDeps(t, module+pkg) {
+				first, _, _ := strings.Cut(dep, "/")
+				if !strings.Contains(first, ".") {
+					continue // standard library
+				}
+				ok := false
+				for _, prefix := range allowed {
+					if dep == prefix || strings.HasPrefix(dep, prefix+"/") {
+						ok = true
+					}
+				}
+				if ok && strings.HasPrefix(dep, module+"kubespan/sections") {
+					ok = false
+				}
+				if !ok {
+					t.Errorf("%s depends on %s; the KubeSpan model may import only the standard library and go.yaml.in/yaml/v3 (documents belong in kubespan/sections)", pkg, dep)
+				}
+			}
+		})
+	}
+}

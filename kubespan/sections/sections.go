@@ -1,4 +1,4 @@
-package kubespan
+package sections
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"net/url"
 	"slices"
 
@@ -18,54 +17,15 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	yaml "go.yaml.in/yaml/v4"
 
+	"github.com/talospatch/talospatch/kubespan"
 	"github.com/talospatch/talospatch/talos"
 
 	"github.com/talospatch/talospatch/patches"
 )
 
-// Talos constants for KubeSpan (machinery constants and the KubeSpan controllers).
-const (
-	// Port is the WireGuard port every announced node-address endpoint uses.
-	Port = 51820
-	// DefaultMTU is the KubeSpan link MTU when none is configured.
-	DefaultMTU = 1420
-	// MinimumMTU is the smallest KubeSpan link MTU Talos accepts.
-	MinimumMTU = 1280
-	// DefaultDiscoveryEndpoint is the public discovery service of Sidero Labs.
-	DefaultDiscoveryEndpoint = "https://discovery.talos.dev/"
-)
-
-// KubeSpan is the KubeSpan section of one machine config. The zero value is KubeSpan
-// disabled with every Talos default.
-type KubeSpan struct {
-	// Enabled turns KubeSpan on. It needs cluster discovery and cluster.id/cluster.secret.
-	Enabled bool
-	// AdvertiseKubernetesNetworks announces the node's pod CIDRs so pod-to-pod traffic goes
-	// over KubeSpan directly. Default false: the CNI encapsulates pod traffic.
-	AdvertiseKubernetesNetworks bool
-	// AllowDownPeerBypass lets traffic to a peer that is not up leave outside the tunnel.
-	// Default false: traffic to every peer's AllowedIPs is forced into WireGuard.
-	AllowDownPeerBypass bool
-	// HarvestExtraEndpoints publishes the endpoints this node observes for up peers.
-	// Default false (since Talos 1.7); do not enable with more than about 50 peers.
-	HarvestExtraEndpoints bool
-	// MTU is the KubeSpan link MTU; 0 means the Talos default (DefaultMTU). At least MinimumMTU.
-	MTU uint32
-	// EndpointFilters filters the node addresses announced as endpoints (filters.endpoints).
-	// Nil or empty means no filtering (an empty list is not written to the config). See
-	// FilterAddrs for Talos's exact semantics.
-	EndpointFilters []EndpointFilter
-	// ExcludeAdvertisedNetworks are networks never routed over KubeSpan
-	// (filters.excludeAdvertisedNetworks). Nil means none.
-	ExcludeAdvertisedNetworks []netip.Prefix
-	// ExtraAnnouncedEndpoints are announced in addition to the node's own (e.g. a NAT
-	// mapping); they go into a KubeSpanEndpointsConfig document (contracts v1.8 and later).
-	ExtraAnnouncedEndpoints []netip.AddrPort
-}
-
 // Discovery is the cluster.discovery section: the same type as patches.Discovery, so one value
 // configures both the patches recipe and DiscoverySections. The zero value is discovery enabled
-// through the public discovery service (DefaultDiscoveryEndpoint), with the deprecated
+// through the public discovery service (kubespan.DefaultDiscoveryEndpoint), with the deprecated
 // Kubernetes registry disabled, which is what `talosctl gen config` writes for current contracts.
 type Discovery = patches.Discovery
 
@@ -328,11 +288,11 @@ func ExtraEndpointsSupported(contract talos.Contract) bool {
 // machine.network.kubespan fields, from v1.13 a KubeSpanConfig document; extra announced
 // endpoints go into a KubeSpanEndpointsConfig document. As `talosctl gen config
 // --with-kubespan` writes it, only enabled and the booleans that are true are written (so
-// KubeSpan{Enabled: true} is a KubeSpanConfig with only "enabled: true"); a false boolean is
+// kubespan.KubeSpan{Enabled: true} is a KubeSpanConfig with only "enabled: true"); a false boolean is
 // Talos's default, and a strategic merge cannot turn a true one off: delete the document or the
 // field to reset it. MTU and filters are written only when set. Errors are *talos.FieldError values joined;
 // the zero contract is an error.
-func KubeSpanSections(contract talos.Contract, ks KubeSpan) (Sections, error) {
+func KubeSpanSections(contract talos.Contract, ks kubespan.KubeSpan) (Sections, error) {
 	if err := contract.Check("contract"); err != nil {
 		return Sections{}, fmt.Errorf("kubespan sections: %w", err)
 	}
@@ -409,11 +369,11 @@ func KubeSpanSections(contract talos.Contract, ks KubeSpan) (Sections, error) {
 	return s, nil
 }
 
-func checkKubeSpan(ks KubeSpan, doc, prefix string) []error {
+func checkKubeSpan(ks kubespan.KubeSpan, doc, prefix string) []error {
 	var errs []error
-	if ks.MTU != 0 && ks.MTU < MinimumMTU {
-		errs = append(errs, &talos.FieldError{Document: docRef(doc), Path: dotted(prefix + "mtu"), Err: fmt.Errorf("%w: %d is below %d", ErrMTUTooSmall, ks.MTU, MinimumMTU),
-			Fix: fmt.Sprintf("set mtu to at least %d, or leave it unset for the default %d", MinimumMTU, DefaultMTU)})
+	if ks.MTU != 0 && ks.MTU < kubespan.MinimumMTU {
+		errs = append(errs, &talos.FieldError{Document: docRef(doc), Path: dotted(prefix + "mtu"), Err: fmt.Errorf("%w: %d is below %d", ErrMTUTooSmall, ks.MTU, kubespan.MinimumMTU),
+			Fix: fmt.Sprintf("set mtu to at least %d, or leave it unset for the default %d", kubespan.MinimumMTU, kubespan.DefaultMTU)})
 	}
 	for i, f := range ks.EndpointFilters {
 		if !f.Prefix.IsValid() {
@@ -447,9 +407,9 @@ type filterProblem struct {
 // checkFilterSemantics finds filters that cannot mean what they say. A list of only
 // negations keeps no node address; that is accepted when extra endpoints are announced
 // (the way to announce only those).
-func checkFilterSemantics(filters []EndpointFilter, haveExtra bool) []filterProblem {
+func checkFilterSemantics(filters []kubespan.EndpointFilter, haveExtra bool) []filterProblem {
 	var out []filterProblem
-	positive := slices.ContainsFunc(filters, func(f EndpointFilter) bool { return !f.Negate })
+	positive := slices.ContainsFunc(filters, func(f kubespan.EndpointFilter) bool { return !f.Negate })
 	if len(filters) > 0 && !positive {
 		if !haveExtra {
 			out = append(out, filterProblem{path: "filters.endpoints", err: fmt.Errorf("%w: only negations, so no node address is announced", ErrIneffectiveFilter),
@@ -503,7 +463,7 @@ func checkDiscoveryEndpoint(ep string) error {
 	u, err := url.Parse(ep)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return &talos.FieldError{Document: docRef("v1alpha1"), Path: dotted("cluster.discovery.registries.service.endpoint"),
-			Err: fmt.Errorf("%w: %q: want an http(s) URL", ErrInvalidDiscoveryEndpoint, ep), Fix: "use a URL such as " + DefaultDiscoveryEndpoint}
+			Err: fmt.Errorf("%w: %q: want an http(s) URL", ErrInvalidDiscoveryEndpoint, ep), Fix: "use a URL such as " + kubespan.DefaultDiscoveryEndpoint}
 	}
 	return nil
 }
@@ -524,7 +484,7 @@ func discoveryDocument(d Discovery) (Sections, error) {
 	}
 	endpoint := d.ServiceEndpoint
 	if endpoint == "" {
-		endpoint = DefaultDiscoveryEndpoint
+		endpoint = kubespan.DefaultDiscoveryEndpoint
 	}
 	u, err := url.Parse(endpoint)
 	if err != nil {
@@ -582,7 +542,7 @@ func enableSections(contract talos.Contract, secrets ClusterSecrets, d Discovery
 	if err != nil {
 		return Sections{}, err
 	}
-	ks, err := KubeSpanSections(contract, KubeSpan{Enabled: true})
+	ks, err := KubeSpanSections(contract, kubespan.KubeSpan{Enabled: true})
 	if err != nil {
 		return Sections{}, err
 	}

@@ -1,4 +1,4 @@
-package kubespan
+package sections
 
 import (
 	"fmt"

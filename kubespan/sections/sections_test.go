@@ -1,4 +1,4 @@
-package kubespan_test
+package sections_test
 
 import (
 	"fmt"
@@ -19,12 +19,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/kubespan"
+	"github.com/talospatch/talospatch/kubespan/sections"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
 
 // testdataDir is the fixtures folder at the repository root (see testdata/README.md).
-const testdataDir = "../testdata"
+const testdataDir = "../../testdata"
 
 type runtimeMode struct{}
 
@@ -78,16 +79,16 @@ func TestKubeSpanSectionsGolden(t *testing.T) {
 			t.Parallel()
 			c := contract(t, v)
 			ks := fullSettings
-			if !kubespan.ExtraEndpointsSupported(c) {
+			if !sections.ExtraEndpointsSupported(c) {
 				ks.ExtraAnnouncedEndpoints = nil
 			}
-			s, err := kubespan.KubeSpanSections(c, ks)
+			s, err := sections.KubeSpanSections(c, ks)
 			require.NoError(t, err)
 			text, err := s.YAML()
 			require.NoError(t, err)
 			golden(t, "sections/kubespan-"+v+".yaml", text)
 
-			again, err := kubespan.KubeSpanSections(c, ks)
+			again, err := sections.KubeSpanSections(c, ks)
 			require.NoError(t, err)
 			text2, err := again.YAML()
 			require.NoError(t, err)
@@ -123,66 +124,66 @@ func TestKubeSpanSectionsGolden(t *testing.T) {
 func TestKubeSpanSectionsErrors(t *testing.T) {
 	t.Parallel()
 
-	_, err := kubespan.KubeSpanSections(contract(t, "v1.13"), kubespan.KubeSpan{Enabled: true, MTU: 1000})
-	require.ErrorIs(t, err, kubespan.ErrMTUTooSmall)
+	_, err := sections.KubeSpanSections(contract(t, "v1.13"), kubespan.KubeSpan{Enabled: true, MTU: 1000})
+	require.ErrorIs(t, err, sections.ErrMTUTooSmall)
 	var fe *talos.FieldError
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, "/mtu", fe.Path)
 	require.Equal(t, talos.Document{Kind: "KubeSpanConfig"}, fe.Document)
 	require.Contains(t, fe.Error(), "fix:")
 
-	_, err = kubespan.KubeSpanSections(contract(t, "v1.12"), kubespan.KubeSpan{Enabled: true, MTU: 1000})
+	_, err = sections.KubeSpanSections(contract(t, "v1.12"), kubespan.KubeSpan{Enabled: true, MTU: 1000})
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, "/machine/network/kubespan/mtu", fe.Path)
 	require.Equal(t, talos.Document{Kind: "v1alpha1"}, fe.Document)
 
-	_, err = kubespan.KubeSpanSections(contract(t, "v1.7"), kubespan.KubeSpan{Enabled: true, ExtraAnnouncedEndpoints: fullSettings.ExtraAnnouncedEndpoints})
-	require.ErrorIs(t, err, kubespan.ErrUnsupported)
+	_, err = sections.KubeSpanSections(contract(t, "v1.7"), kubespan.KubeSpan{Enabled: true, ExtraAnnouncedEndpoints: fullSettings.ExtraAnnouncedEndpoints})
+	require.ErrorIs(t, err, sections.ErrUnsupported)
 
-	_, err = kubespan.KubeSpanSections(talos.V1_13, kubespan.KubeSpan{Enabled: true, EndpointFilters: []kubespan.EndpointFilter{kubespan.MustParseEndpointFilter("!10.0.0.0/8"), kubespan.MustParseEndpointFilter("0.0.0.0/0")}})
-	require.ErrorIs(t, err, kubespan.ErrIneffectiveFilter)
+	_, err = sections.KubeSpanSections(talos.V1_13, kubespan.KubeSpan{Enabled: true, EndpointFilters: []kubespan.EndpointFilter{kubespan.MustParseEndpointFilter("!10.0.0.0/8"), kubespan.MustParseEndpointFilter("0.0.0.0/0")}})
+	require.ErrorIs(t, err, sections.ErrIneffectiveFilter)
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, "/filters/endpoints/0", fe.Path)
 
 	// two problems at once
-	_, err = kubespan.KubeSpanSections(talos.V1_13, kubespan.KubeSpan{Enabled: true, MTU: 1, EndpointFilters: []kubespan.EndpointFilter{kubespan.MustParseEndpointFilter("!10.0.0.0/8")}})
-	require.ErrorIs(t, err, kubespan.ErrMTUTooSmall)
-	require.ErrorIs(t, err, kubespan.ErrIneffectiveFilter)
+	_, err = sections.KubeSpanSections(talos.V1_13, kubespan.KubeSpan{Enabled: true, MTU: 1, EndpointFilters: []kubespan.EndpointFilter{kubespan.MustParseEndpointFilter("!10.0.0.0/8")}})
+	require.ErrorIs(t, err, sections.ErrMTUTooSmall)
+	require.ErrorIs(t, err, sections.ErrIneffectiveFilter)
 
 	// only negations is fine when extra endpoints are announced
-	_, err = kubespan.KubeSpanSections(talos.V1_13, kubespan.KubeSpan{Enabled: true, EndpointFilters: []kubespan.EndpointFilter{kubespan.MustParseEndpointFilter("!0.0.0.0/0")}, ExtraAnnouncedEndpoints: fullSettings.ExtraAnnouncedEndpoints})
+	_, err = sections.KubeSpanSections(talos.V1_13, kubespan.KubeSpan{Enabled: true, EndpointFilters: []kubespan.EndpointFilter{kubespan.MustParseEndpointFilter("!0.0.0.0/0")}, ExtraAnnouncedEndpoints: fullSettings.ExtraAnnouncedEndpoints})
 	require.NoError(t, err)
 
 	// the zero contract is an error naming the parameter, not the newest contract
 	var zero talos.Contract
-	_, err = kubespan.KubeSpanSections(zero, kubespan.KubeSpan{Enabled: true})
+	_, err = sections.KubeSpanSections(zero, kubespan.KubeSpan{Enabled: true})
 	require.ErrorIs(t, err, talos.ErrNoContract)
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, "contract", fe.Path)
-	_, err = kubespan.DiscoverySections(zero, kubespan.Discovery{})
+	_, err = sections.DiscoverySections(zero, sections.Discovery{})
 	require.ErrorIs(t, err, talos.ErrNoContract)
-	_, err = kubespan.NewClusterSections(zero, kubespan.ClusterSecrets{ID: "8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=", Secret: "eG08xZiqrOzSIO5P9cCCCTeQEeQCmUL6FLgT59T1jS0="})
+	_, err = sections.NewClusterSections(zero, sections.ClusterSecrets{ID: "8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=", Secret: "eG08xZiqrOzSIO5P9cCCCTeQEeQCmUL6FLgT59T1jS0="})
 	require.ErrorIs(t, err, talos.ErrNoContract)
-	require.False(t, kubespan.ExtraEndpointsSupported(zero))
+	require.False(t, sections.ExtraEndpointsSupported(zero))
 }
 
 func TestClusterSecrets(t *testing.T) {
 	t.Parallel()
 
-	s, err := kubespan.NewClusterSecrets(seeded(3))
+	s, err := sections.NewClusterSecrets(seeded(3))
 	require.NoError(t, err)
 	require.NoError(t, s.Validate())
 	require.Len(t, s.ID, 44)
 	require.Len(t, s.Secret, 44)
-	again, err := kubespan.NewClusterSecrets(seeded(3))
+	again, err := sections.NewClusterSecrets(seeded(3))
 	require.NoError(t, err)
 	require.Equal(t, s, again)
 
-	_, err = kubespan.NewClusterSecrets(strings.NewReader("short"))
+	_, err = sections.NewClusterSecrets(strings.NewReader("short"))
 	require.Error(t, err)
 
-	err = kubespan.ClusterSecrets{ID: "x", Secret: "y"}.Validate()
-	require.ErrorIs(t, err, kubespan.ErrInvalidClusterSecrets)
+	err = sections.ClusterSecrets{ID: "x", Secret: "y"}.Validate()
+	require.ErrorIs(t, err, sections.ErrInvalidClusterSecrets)
 	require.Contains(t, err.Error(), "v1alpha1 /cluster/id")
 	require.Contains(t, err.Error(), "v1alpha1 /cluster/secret")
 }
@@ -192,7 +193,7 @@ func TestClusterSecrets(t *testing.T) {
 func TestGuideStepsApply(t *testing.T) {
 	t.Parallel()
 
-	ids, err := kubespan.NewClusterSecrets(seeded(5))
+	ids, err := sections.NewClusterSecrets(seeded(5))
 	require.NoError(t, err)
 
 	for _, v := range []string{"v1.11", "v1.12", "v1.13", "v1.14"} {
@@ -200,12 +201,12 @@ func TestGuideStepsApply(t *testing.T) {
 			t.Run(v+"/"+step, func(t *testing.T) {
 				t.Parallel()
 				c := contract(t, v)
-				var s kubespan.Sections
+				var s sections.Sections
 				var err error
 				if step == "new" {
-					s, err = kubespan.NewClusterSections(c, ids)
+					s, err = sections.NewClusterSections(c, ids)
 				} else {
-					s, err = kubespan.UpgradeSections(c, ids, kubespan.Discovery{})
+					s, err = sections.UpgradeSections(c, ids, sections.Discovery{})
 				}
 				require.NoError(t, err)
 				text, err := s.YAML()
@@ -222,7 +223,7 @@ func TestGuideStepsApply(t *testing.T) {
 				require.NoError(t, err)
 				_, err = prov.Validate(runtimeMode{})
 				require.NoError(t, err)
-				_, err = kubespan.Validate(prov)
+				_, err = sections.Validate(prov)
 				require.NoError(t, err)
 				require.True(t, prov.NetworkKubeSpanConfig().Enabled())
 				require.Len(t, prov.DiscoveryServiceConfigs(), 1)
@@ -238,16 +239,16 @@ func TestGuideStepsApply(t *testing.T) {
 func TestUpgradeWithoutRegistries(t *testing.T) {
 	t.Parallel()
 
-	ids, err := kubespan.NewClusterSecrets(seeded(5))
+	ids, err := sections.NewClusterSecrets(seeded(5))
 	require.NoError(t, err)
-	_, err = kubespan.UpgradeSections(contract(t, "v1.13"), ids, kubespan.Discovery{ServiceRegistryDisabled: true})
-	require.ErrorIs(t, err, kubespan.ErrDiscoveryDisabled)
+	_, err = sections.UpgradeSections(contract(t, "v1.13"), ids, sections.Discovery{ServiceRegistryDisabled: true})
+	require.ErrorIs(t, err, sections.ErrDiscoveryDisabled)
 	var fe *talos.FieldError
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, "/cluster/discovery/registries", fe.Path)
 
 	// the Kubernetes registry alone is enough
-	_, err = kubespan.UpgradeSections(contract(t, "v1.13"), ids, kubespan.Discovery{ServiceRegistryDisabled: true, KubernetesRegistry: true})
+	_, err = sections.UpgradeSections(contract(t, "v1.13"), ids, sections.Discovery{ServiceRegistryDisabled: true, KubernetesRegistry: true})
 	require.NoError(t, err)
 }
 
@@ -263,7 +264,7 @@ func TestNewClusterMatchesGenConfig(t *testing.T) {
 		base, err := configloader.NewFromBytes(generated(t, c, generate.WithClusterDiscovery(false)))
 		require.NoError(t, err)
 
-		s, err := kubespan.NewClusterSections(c, kubespan.ClusterSecrets{ID: want.DiscoveryIdentityConfig().ClusterID(), Secret: want.DiscoveryIdentityConfig().ClusterSecret()})
+		s, err := sections.NewClusterSections(c, sections.ClusterSecrets{ID: want.DiscoveryIdentityConfig().ClusterID(), Secret: want.DiscoveryIdentityConfig().ClusterSecret()})
 		require.NoError(t, err)
 		p, err := s.Patch()
 		require.NoError(t, err)
@@ -280,30 +281,30 @@ func TestNewClusterMatchesGenConfig(t *testing.T) {
 func TestDiscoverySections(t *testing.T) {
 	t.Parallel()
 
-	s, err := kubespan.DiscoverySections(talos.V1_13, kubespan.Discovery{KubernetesRegistry: true, ServiceEndpoint: "https://discovery.example.com/"})
+	s, err := sections.DiscoverySections(talos.V1_13, sections.Discovery{KubernetesRegistry: true, ServiceEndpoint: "https://discovery.example.com/"})
 	require.NoError(t, err)
 	text, err := s.YAML()
 	require.NoError(t, err)
 	golden(t, "sections/discovery-selfhosted.yaml", text)
 
-	_, err = kubespan.DiscoverySections(talos.V1_13, kubespan.Discovery{ServiceEndpoint: "discovery.example.com"})
+	_, err = sections.DiscoverySections(talos.V1_13, sections.Discovery{ServiceEndpoint: "discovery.example.com"})
 	var fe *talos.FieldError
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, "/cluster/discovery/registries/service/endpoint", fe.Path)
-	require.ErrorIs(t, err, kubespan.ErrInvalidDiscoveryEndpoint)
+	require.ErrorIs(t, err, sections.ErrInvalidDiscoveryEndpoint)
 }
 
 func TestSectionsMerge(t *testing.T) {
 	t.Parallel()
 
 	v13 := contract(t, "v1.13")
-	a, err := kubespan.KubeSpanSections(v13, kubespan.KubeSpan{Enabled: true, MTU: 1400, ExtraAnnouncedEndpoints: fullSettings.ExtraAnnouncedEndpoints})
+	a, err := sections.KubeSpanSections(v13, kubespan.KubeSpan{Enabled: true, MTU: 1400, ExtraAnnouncedEndpoints: fullSettings.ExtraAnnouncedEndpoints})
 	require.NoError(t, err)
-	b, err := kubespan.KubeSpanSections(v13, kubespan.KubeSpan{Enabled: false})
+	b, err := sections.KubeSpanSections(v13, kubespan.KubeSpan{Enabled: false})
 	require.NoError(t, err)
-	d, err := kubespan.DiscoverySections(v13, kubespan.Discovery{})
+	d, err := sections.DiscoverySections(v13, sections.Discovery{})
 	require.NoError(t, err)
-	require.True(t, kubespan.Sections{}.IsEmpty())
+	require.True(t, sections.Sections{}.IsEmpty())
 	require.False(t, d.IsEmpty())
 
 	m := a.Merge(d).Merge(b)
@@ -321,9 +322,9 @@ func TestSectionsMerge(t *testing.T) {
 
 	// legacy fields merge field by field
 	v12 := contract(t, "v1.12")
-	l1, err := kubespan.KubeSpanSections(v12, kubespan.KubeSpan{Enabled: true})
+	l1, err := sections.KubeSpanSections(v12, kubespan.KubeSpan{Enabled: true})
 	require.NoError(t, err)
-	cs, err := kubespan.ClusterSecretsSections(talos.V1_13, kubespan.ClusterSecrets{ID: "8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=", Secret: "eG08xZiqrOzSIO5P9cCCCTeQEeQCmUL6FLgT59T1jS0="})
+	cs, err := sections.ClusterSecretsSections(talos.V1_13, sections.ClusterSecrets{ID: "8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=", Secret: "eG08xZiqrOzSIO5P9cCCCTeQEeQCmUL6FLgT59T1jS0="})
 	require.NoError(t, err)
 	lm := cs.Merge(l1).Merge(d)
 	cfg := lm.Documents()[0].(*v1alpha1.Config)
@@ -331,7 +332,7 @@ func TestSectionsMerge(t *testing.T) {
 	require.True(t, cfg.ClusterConfig.Discovery().Enabled())
 	require.True(t, cfg.MachineConfig.MachineNetwork.NetworkKubeSpan.Enabled()) //nolint:staticcheck
 
-	_, err = kubespan.Sections{}.Patch()
+	_, err = sections.Sections{}.Patch()
 	require.Error(t, err, "empty sections make no patch")
 }
 
@@ -364,19 +365,19 @@ func testDiscoveryMatchesPatchesRecipe(t *testing.T, c talos.Contract) {
 	t.Helper()
 
 	base := generated(t, c, generate.WithClusterDiscovery(false))
-	ids, err := kubespan.NewClusterSecrets(seeded(9))
+	ids, err := sections.NewClusterSecrets(seeded(9))
 	require.NoError(t, err)
 
-	variants := []kubespan.Discovery{{}, {KubernetesRegistry: true, ServiceEndpoint: "https://discovery.example.com/"}, {Disabled: true, ServiceRegistryDisabled: true}}
+	variants := []sections.Discovery{{}, {KubernetesRegistry: true, ServiceEndpoint: "https://discovery.example.com/"}, {Disabled: true, ServiceRegistryDisabled: true}}
 	if c >= talos.V1_14 {
 		// No Kubernetes registry on v1.14; several named services instead.
-		variants = []kubespan.Discovery{{}, {ServiceEndpoint: "https://discovery.example.com/"}, {Name: "mine", ServiceEndpoint: "https://discovery.example.com/"}, {Disabled: true}}
+		variants = []sections.Discovery{{}, {ServiceEndpoint: "https://discovery.example.com/"}, {Name: "mine", ServiceEndpoint: "https://discovery.example.com/"}, {Disabled: true}}
 	}
 
 	for _, d := range variants {
-		ds, err := kubespan.DiscoverySections(c, d)
+		ds, err := sections.DiscoverySections(c, d)
 		require.NoError(t, err)
-		cs, err := kubespan.ClusterSecretsSections(c, ids)
+		cs, err := sections.ClusterSecretsSections(c, ids)
 		require.NoError(t, err)
 		ours, err := cs.Merge(ds).Patch()
 		require.NoError(t, err)
@@ -400,7 +401,7 @@ func testDiscoveryMatchesPatchesRecipe(t *testing.T, c talos.Contract) {
 func TestSectionsOnV114(t *testing.T) {
 	t.Parallel()
 
-	off, err := kubespan.DiscoverySections(talos.V1_14, kubespan.Discovery{Disabled: true})
+	off, err := sections.DiscoverySections(talos.V1_14, sections.Discovery{Disabled: true})
 	require.NoError(t, err)
 	require.Equal(t, []string{"DiscoveryServiceConfig/default"}, off.Deletes())
 	require.Empty(t, off.Documents())
@@ -409,17 +410,17 @@ func TestSectionsOnV114(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "apiVersion: v1alpha1\nkind: DiscoveryServiceConfig\nname: default\n$patch: delete\n", string(text))
 
-	_, err = kubespan.DiscoverySections(talos.V1_14, kubespan.Discovery{KubernetesRegistry: true})
-	require.ErrorIs(t, err, kubespan.ErrUnsupported)
+	_, err = sections.DiscoverySections(talos.V1_14, sections.Discovery{KubernetesRegistry: true})
+	require.ErrorIs(t, err, sections.ErrUnsupported)
 	require.ErrorContains(t, err, "only in the legacy cluster.discovery form")
 
-	_, err = kubespan.DiscoverySections(talos.V1_13, kubespan.Discovery{Name: "mine"})
-	require.ErrorIs(t, err, kubespan.ErrUnsupported)
+	_, err = sections.DiscoverySections(talos.V1_13, sections.Discovery{Name: "mine"})
+	require.ErrorIs(t, err, sections.ErrUnsupported)
 
-	std := kubespan.ClusterSecrets{ID: "6KZMYK0pvUQPb4ozKjIViq0uO5csOv+WcbdEDHOiCBg=", Secret: "PDnRsV8A+6SAKHRPLWSWhQX4ggLBEgKH+JASMLI8iXc="}
+	std := sections.ClusterSecrets{ID: "6KZMYK0pvUQPb4ozKjIViq0uO5csOv+WcbdEDHOiCBg=", Secret: "PDnRsV8A+6SAKHRPLWSWhQX4ggLBEgKH+JASMLI8iXc="}
 	require.NoError(t, std.Validate())
 
-	cs, err := kubespan.ClusterSecretsSections(talos.V1_14, std)
+	cs, err := sections.ClusterSecretsSections(talos.V1_14, std)
 	require.NoError(t, err)
 
 	text, err = cs.YAML()
@@ -427,11 +428,11 @@ func TestSectionsOnV114(t *testing.T) {
 	require.Contains(t, string(text), "kind: DiscoveryIdentityConfig")
 	require.NotContains(t, string(text), "cluster:")
 
-	_, err = kubespan.ClusterSecretsSections(0, std)
+	_, err = sections.ClusterSecretsSections(0, std)
 	require.ErrorIs(t, err, talos.ErrNoContract)
 
 	// Merging: the later sections win by document kind and name; a deletion replaces a document.
-	on, err := kubespan.DiscoverySections(talos.V1_14, kubespan.Discovery{})
+	on, err := sections.DiscoverySections(talos.V1_14, sections.Discovery{})
 	require.NoError(t, err)
 	require.Len(t, on.Merge(off).Documents(), 0)
 	require.Len(t, off.Merge(on).Documents(), 1)

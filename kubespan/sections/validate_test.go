@@ -1,4 +1,4 @@
-package kubespan_test
+package sections_test
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/generate"
 	"github.com/stretchr/testify/require"
 
-	"github.com/talospatch/talospatch/kubespan"
+	"github.com/talospatch/talospatch/kubespan/sections"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
@@ -53,32 +53,32 @@ func TestValidate(t *testing.T) {
 		{name: "ok", base: withDiscovery, patches: []string{ksDoc}},
 		{
 			name: "document without discovery", base: noDiscovery, patches: []string{ksDoc},
-			want: []error{kubespan.ErrDiscoveryDisabled}, paths: []string{"/cluster/discovery/enabled"},
+			want: []error{sections.ErrDiscoveryDisabled}, paths: []string{"/cluster/discovery/enabled"},
 		},
 		{
 			name: "no registries", base: withDiscovery,
 			patches: []string{ksDoc, "cluster:\n  discovery:\n    registries:\n      service:\n        disabled: true\n"},
-			want:    []error{kubespan.ErrDiscoveryDisabled}, paths: []string{"/cluster/discovery/registries"},
+			want:    []error{sections.ErrDiscoveryDisabled}, paths: []string{"/cluster/discovery/registries"},
 		},
 		{
 			name: "no cluster id or secret", base: withDiscovery,
 			patches: []string{ksDoc, "cluster:\n  id: { $patch: delete }\n  secret: { $patch: delete }\n"},
-			want:    []error{kubespan.ErrMissingClusterID, kubespan.ErrMissingClusterSecret}, paths: []string{"/cluster/id", "/cluster/secret"},
+			want:    []error{sections.ErrMissingClusterID, sections.ErrMissingClusterSecret}, paths: []string{"/cluster/id", "/cluster/secret"},
 		},
 		{
 			name: "bad secret", base: withDiscovery,
 			patches: []string{ksDoc, "cluster:\n  secret: not-base64\n"},
-			want:    []error{kubespan.ErrInvalidClusterSecrets}, paths: []string{"/cluster/secret"},
+			want:    []error{sections.ErrInvalidClusterSecrets}, paths: []string{"/cluster/secret"},
 		},
 		{
 			name: "mtu and filters", base: withDiscovery,
 			patches: []string{ksDoc + "mtu: 1200\nfilters:\n  endpoints: ['!10.0.0.0/8', '0.0.0.0/0']\n"},
-			want:    []error{kubespan.ErrMTUTooSmall, kubespan.ErrIneffectiveFilter}, paths: []string{"/mtu", "/filters/endpoints/0"},
+			want:    []error{sections.ErrMTUTooSmall, sections.ErrIneffectiveFilter}, paths: []string{"/mtu", "/filters/endpoints/0"},
 		},
 		{
 			name: "only negations", base: withDiscovery,
 			patches: []string{ksDoc + "filters:\n  endpoints: ['!10.0.0.0/8']\n"},
-			want:    []error{kubespan.ErrIneffectiveFilter}, paths: []string{"/filters/endpoints"},
+			want:    []error{sections.ErrIneffectiveFilter}, paths: []string{"/filters/endpoints"},
 		},
 		{
 			name: "only negations with extra endpoints", base: withDiscovery,
@@ -87,12 +87,12 @@ func TestValidate(t *testing.T) {
 		{
 			name: "legacy and document", base: withDiscovery,
 			patches: []string{ksDoc, "machine:\n  network:\n    kubespan:\n      enabled: true\n"},
-			want:    []error{kubespan.ErrConflict}, paths: []string{"/machine/network/kubespan"},
+			want:    []error{sections.ErrConflict}, paths: []string{"/machine/network/kubespan"},
 		},
 		{
 			name: "legacy bad filters", base: withDiscovery,
 			patches: []string{"machine:\n  network:\n    kubespan:\n      enabled: true\n      mtu: 900\n      filters:\n        endpoints: ['10.0.0.0/33']\n        excludeAdvertisedNetworks: ['10.1.2.3']\n"},
-			want:    []error{kubespan.ErrMTUTooSmall, kubespan.ErrInvalidFilter, kubespan.ErrInvalidFilter},
+			want:    []error{sections.ErrMTUTooSmall, sections.ErrInvalidFilter, sections.ErrInvalidFilter},
 			paths:   []string{"/machine/network/kubespan/mtu", "/machine/network/kubespan/filters/endpoints/0", "/machine/network/kubespan/filters/excludeAdvertisedNetworks/0"},
 		},
 		{
@@ -107,7 +107,7 @@ func TestValidate(t *testing.T) {
 			before, err := cfg.EncodeString()
 			require.NoError(t, err)
 
-			warnings, err := kubespan.Validate(cfg)
+			warnings, err := sections.Validate(cfg)
 			require.Len(t, warnings, tc.warnings, "warnings: %v", warnings)
 			after, encErr := cfg.EncodeString()
 			require.NoError(t, encErr)
@@ -150,15 +150,15 @@ func TestTalosGap(t *testing.T) {
 	cfg := load(t, generated(t, contract(t, "v1.13"), generate.WithClusterDiscovery(false)), ksDoc)
 	_, err := cfg.Validate(runtimeMode{})
 	require.ErrorContains(t, err, "KubeSpan requires cluster discovery to be enabled")
-	_, err = kubespan.Validate(cfg)
-	require.ErrorIs(t, err, kubespan.ErrDiscoveryDisabled)
+	_, err = sections.Validate(cfg)
+	require.ErrorIs(t, err, sections.ErrDiscoveryDisabled)
 }
 
 func TestValidateNil(t *testing.T) {
 	t.Parallel()
 
-	warnings, err := kubespan.Validate(nil)
-	require.ErrorIs(t, err, kubespan.ErrNoConfig)
+	warnings, err := sections.Validate(nil)
+	require.ErrorIs(t, err, sections.ErrNoConfig)
 	require.Empty(t, warnings)
 }
 
@@ -172,15 +172,15 @@ func TestValidateV114(t *testing.T) {
 	cfg := load(t, generated(t, v14, generate.WithClusterDiscovery(true)), ksDoc)
 	require.NotEmpty(t, cfg.DiscoveryServiceConfigs())
 	require.NotNil(t, cfg.DiscoveryIdentityConfig())
-	warnings, err := kubespan.Validate(cfg)
+	warnings, err := sections.Validate(cfg)
 	require.NoError(t, err)
 	require.Empty(t, warnings)
 
 	// no DiscoveryServiceConfig document: KubeSpan finds no peers
 	cfg = load(t, generated(t, v14, generate.WithClusterDiscovery(false)), ksDoc)
 	require.Empty(t, cfg.DiscoveryServiceConfigs())
-	_, err = kubespan.Validate(cfg)
-	require.ErrorIs(t, err, kubespan.ErrDiscoveryDisabled)
+	_, err = sections.Validate(cfg)
+	require.ErrorIs(t, err, sections.ErrDiscoveryDisabled)
 	var fe *talos.FieldError
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, talos.Document{Kind: "DiscoveryServiceConfig"}, fe.Document)
@@ -189,8 +189,8 @@ func TestValidateV114(t *testing.T) {
 	// the identity document is where a bad secret is reported
 	cfg = load(t, generated(t, v14, generate.WithClusterDiscovery(true)), ksDoc,
 		"apiVersion: v1alpha1\nkind: DiscoveryIdentityConfig\nclusterSecret: c2hvcnQ=\n")
-	_, err = kubespan.Validate(cfg)
-	require.ErrorIs(t, err, kubespan.ErrInvalidClusterSecrets)
+	_, err = sections.Validate(cfg)
+	require.ErrorIs(t, err, sections.ErrInvalidClusterSecrets)
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, talos.Document{Kind: "DiscoveryIdentityConfig"}, fe.Document)
 	require.Equal(t, "/clusterSecret", fe.Path)

@@ -1,4 +1,4 @@
-package kubespan
+package sections
 
 import (
 	"encoding/base64"
@@ -9,6 +9,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 
+	"github.com/talospatch/talospatch/kubespan"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -16,7 +17,7 @@ import (
 // Talos lets through or reports without a fix: KubeSpan (from a KubeSpanConfig document,
 // which Talos does not cross-check) without cluster discovery or without any discovery
 // registry, without cluster.id or cluster.secret, a cluster.secret that is not 32 bytes of
-// base64, an MTU below MinimumMTU, endpoint filters or excluded networks that do not parse
+// base64, an MTU below kubespan.MinimumMTU, endpoint filters or excluded networks that do not parse
 // or cannot take effect, and machine.network.kubespan set together with a KubeSpanConfig
 // document. Every problem is a *FieldError naming the field and the fix; all of them are
 // returned at once (errors.Join). Warnings are returned separately for settings that work
@@ -83,14 +84,14 @@ func Validate(cfg config.Provider) (warnings []talos.Warning, err error) {
 
 	errs = append(errs, checkCluster(cfg)...)
 
-	if mtu != nil && *mtu < MinimumMTU {
-		errs = append(errs, &talos.FieldError{Document: docRef(docName), Path: dotted(prefix + "mtu"), Err: fmt.Errorf("%w: %d is below %d", ErrMTUTooSmall, *mtu, MinimumMTU),
-			Fix: fmt.Sprintf("set mtu to at least %d, or remove it for the default %d", MinimumMTU, DefaultMTU)})
+	if mtu != nil && *mtu < kubespan.MinimumMTU {
+		errs = append(errs, &talos.FieldError{Document: docRef(docName), Path: dotted(prefix + "mtu"), Err: fmt.Errorf("%w: %d is below %d", ErrMTUTooSmall, *mtu, kubespan.MinimumMTU),
+			Fix: fmt.Sprintf("set mtu to at least %d, or remove it for the default %d", kubespan.MinimumMTU, kubespan.DefaultMTU)})
 	}
-	parsed := make([]EndpointFilter, 0, len(filters))
+	parsed := make([]kubespan.EndpointFilter, 0, len(filters))
 	parseOK := true
 	for i, s := range filters {
-		f, perr := ParseEndpointFilter(s)
+		f, perr := kubespan.ParseEndpointFilter(s)
 		if perr != nil {
 			parseOK = false
 			errs = append(errs, &talos.FieldError{Document: docRef(docName), Path: dotted(fmt.Sprintf("%sfilters.endpoints[%d]", prefix, i)), Err: perr,
