@@ -156,7 +156,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 
 	err := build(ctx, f, func(_ int, name string, data []byte) error {
-		return os.WriteFile(filepath.Join(o.out, name+".yaml"), data, 0o600)
+		return examplefiles.WriteFile(filepath.Join(o.out, name+".yaml"), data, 0o600, false)
 	})
 	if err != nil {
 		return err

@@ -88,24 +88,69 @@ func WriteNewSecrets(outDir string, created []byte, stdout io.Writer) error {
 	return nil
 }
 
-// WriteFile writes data to path with perm. With exclusive it fails when path exists (a new
-// secrets bundle never replaces an old one); otherwise it replaces the file.
+// WriteFile writes data to path with exactly perm (not the umask's or an old file's mode).
+//
+// With exclusive it fails when anything exists at path, a symlink included (a new secrets
+// bundle never replaces an old one). Otherwise it replaces path atomically: data goes to a new
+// file in the same folder, which is renamed over path, so a reader sees the old bytes or the
+// new ones, never a part, and a symlink at path is replaced, not followed (writing through a
+// symlink planted at an output path would put key material wherever it points). The new file is
+// not synced to disk: the examples write output a user can make again.
 func WriteFile(path string, data []byte, perm fs.FileMode, exclusive bool) error {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	if exclusive {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+
+		if err := finish(f, path, data, perm); err != nil {
+			_ = os.Remove(path) // made here a moment ago; leave nothing half-written
+
+			return err
+		}
+
+		return nil
 	}
 
-	f, err := os.OpenFile(path, flags, perm)
+	if info, err := os.Lstat(path); err == nil && info.IsDir() {
+		return fmt.Errorf("write %s: it is a folder; choose another output path", path)
+	}
+
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+
+	if err := finish(f, path, data, perm); err != nil {
+		_ = os.Remove(f.Name())
+
 		return err
 	}
 
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
+	if err := os.Rename(f.Name(), path); err != nil {
+		_ = os.Remove(f.Name())
 
-		return err
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 
-	return f.Close()
+	return nil
+}
+
+// finish gives the open file f exactly perm, writes data and closes it; the file starts 0600
+// so no other user can open it before its mode is set.
+func finish(f *os.File, path string, data []byte, perm fs.FileMode) error {
+	err := f.Chmod(perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+
+	return nil
 }

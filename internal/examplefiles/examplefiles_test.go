@@ -73,3 +73,55 @@ func TestWriteNewSecrets(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "new", string(data))
 }
+
+func TestWriteFileReplacesSafely(t *testing.T) {
+	t.Parallel()
+
+	dir := t.TempDir()
+	p := filepath.Join(dir, "controlplane.yaml")
+
+	// An old, world-readable file: the new one gets exactly perm, not the old mode.
+	require.NoError(t, os.WriteFile(p, []byte("old"), 0o644))
+	require.NoError(t, os.Chmod(p, 0o644))
+	require.NoError(t, WriteFile(p, []byte("key material"), 0o600, false))
+	info, err := os.Lstat(p)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+
+	// A symlink planted at the output path is replaced, and its target is untouched.
+	target := filepath.Join(dir, "elsewhere")
+	require.NoError(t, os.WriteFile(target, []byte("theirs"), 0o644))
+	link := filepath.Join(dir, "worker.yaml")
+	require.NoError(t, os.Symlink(target, link))
+	require.NoError(t, WriteFile(link, []byte("ours"), 0o600, false))
+
+	info, err = os.Lstat(link)
+	require.NoError(t, err)
+	require.True(t, info.Mode().IsRegular(), "the symlink is replaced by a regular file")
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+	got, err := os.ReadFile(target)
+	require.NoError(t, err)
+	require.Equal(t, "theirs", string(got), "the symlink's target is not written")
+
+	// Exclusive refuses a symlink, even a dangling one.
+	dangling := filepath.Join(dir, "secrets.yaml")
+	require.NoError(t, os.Symlink(filepath.Join(dir, "nowhere"), dangling))
+	require.ErrorIs(t, WriteFile(dangling, []byte("secret"), 0o600, true), os.ErrExist)
+	_, err = os.Stat(filepath.Join(dir, "nowhere"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+
+	// Scripts keep their executable mode whatever the umask; a folder is not replaced.
+	script := filepath.Join(dir, "install.sh")
+	require.NoError(t, WriteFile(script, []byte("#!/bin/sh\n"), 0o755, false))
+	info, err = os.Stat(script)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o755), info.Mode().Perm())
+	require.ErrorContains(t, WriteFile(dir, []byte("x"), 0o600, false), "it is a folder")
+
+	// Nothing temporary is left behind.
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		require.NotContains(t, e.Name(), ".tmp")
+	}
+}
