@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fleet benchmark: builds examples/fleet (talospatch) and internal/cmd/fleet-baseline (today's
+# Fleet benchmark: builds examples/fleet (talospatch) and bench/fleet-baseline (today's
 # way: helm template as a process, machinery bundle, configpatcher per node) and compares them as
 # whole processes, median of RUNS runs, for 3 control planes and 100 and 1,000 workers.
 #
@@ -30,8 +30,8 @@ trap 'rm -rf "$bin"' EXIT
 
 mkdir "$bin/build"
 go build -o "$bin/build/fleet" ./examples/fleet
-go build -o "$bin/build/fleet-baseline" ./internal/cmd/fleet-baseline
-go build -o "$bin/fleetbench" ./internal/cmd/fleetbench
+go build -o "$bin/build/fleet-baseline" ./bench/fleet-baseline
+go build -o "$bin/fleetbench" ./bench/fleetbench
 # Every measured binary is a plain copy: a file just written by the Go linker is mapped with
 # larger page-cache folios on this kernel, which inflates the peak RSS of a process by up to
 # 20 MiB. Copying the three binaries (helm included) measures all of them alike.

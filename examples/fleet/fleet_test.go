@@ -20,7 +20,7 @@ import (
 	yaml "go.yaml.in/yaml/v4"
 
 	"github.com/talospatch/talospatch/config"
-	"github.com/talospatch/talospatch/internal/bench/baseline"
+	"github.com/talospatch/talospatch/bench/baseline"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/talos"
 )

@@ -5,8 +5,9 @@
 // node, encoded with comments off.
 //
 // It is the reference of the examples/fleet equality test and the denominator of the fleet
-// benchmarks (internal/cmd/fleet-baseline, bench/fleet.sh). It deliberately uses nothing of
-// talospatch.
+// benchmarks (bench/fleet-baseline, bench/fleet.sh). It deliberately uses nothing of
+// talospatch. It lives under bench/ with the programs that use it and is not part of the
+// library's API: it changes whenever the benchmark does.
 package baseline
 
 import (

@@ -2,13 +2,13 @@
 // without talospatch: the helm CLI renders Cilium as a separate process ("helm template"),
 // machinery's bundle.NewBundle generates the role configs (what "talosctl gen config" calls) with
 // the CNI, kube-proxy and inline-manifest patches, and configpatcher applies one strategic merge
-// patch per node (see internal/bench/baseline).
+// patch per node (see bench/baseline).
 //
 // It is the denominator of the fleet benchmarks (bench/fleet.sh). It takes the same flags as
 // examples/fleet, plus -helm, except that -secrets is required (it creates no bundle) and it
 // prints nothing on success:
 //
-//	go run ./internal/cmd/fleet-baseline -chart FILE -secrets FILE -out DIR \
+//	go run ./bench/fleet-baseline -chart FILE -secrets FILE -out DIR \
 //	    [-controlplanes 3] [-workers 100] [-kubernetes 1.37.0] [-contract v1.14] [-deterministic] [-helm PATH]
 package main
 
@@ -23,7 +23,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
 
-	"github.com/talospatch/talospatch/internal/bench/baseline"
+	"github.com/talospatch/talospatch/bench/baseline"
 )
 
 type options struct {
@@ -36,7 +36,7 @@ func main() {
 	var o options
 
 	// The usages are examples/fleet's (internal/examplefiles; -secrets is required here),
-	// written out: this program links nothing of talospatch but internal/bench/baseline.
+	// written out: this program links nothing of talospatch but bench/baseline.
 	flag.StringVar(&o.chart, "chart", "", "Cilium chart `path`: an archive (.tgz) or a chart directory (required)")
 	flag.StringVar(&o.secrets, "secrets", "", "secrets bundle `file` in talosctl gen secrets format (required)")
 	flag.StringVar(&o.out, "out", "", "output `directory`, one <name>.yaml per node (required)")

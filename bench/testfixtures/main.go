@@ -3,7 +3,7 @@
 // authorities valid from 2026-01-01. The bundle is random; it was made once and committed, and
 // the goldens are made from it. It secures no real cluster.
 //
-//	go run ./internal/cmd/testfixtures -out testdata/bench/secrets.yaml
+//	go run ./bench/testfixtures -out testdata/bench/secrets.yaml
 //
 // It refuses to replace an existing file (every golden would change): remove it first.
 package main

@@ -10,7 +10,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
 	"github.com/stretchr/testify/require"
 
-	"github.com/talospatch/talospatch/internal/bench/baseline"
+	"github.com/talospatch/talospatch/bench/baseline"
 )
 
 func testFleet(t testing.TB, workers int) baseline.Fleet {
@@ -19,7 +19,7 @@ func testFleet(t testing.TB, workers int) baseline.Fleet {
 	contract, err := config.ParseContractFromVersion("v1.13")
 	require.NoError(t, err)
 
-	s, err := secrets.LoadBundle(filepath.Join("..", "..", "..", "testdata", "bench", "secrets.yaml"))
+	s, err := secrets.LoadBundle(filepath.Join("..", "..", "testdata", "bench", "secrets.yaml"))
 	require.NoError(t, err, "the fixtures are in testdata/ at the repository root")
 
 	return baseline.Fleet{

@@ -1,5 +1,5 @@
 // Command fleetbench compares the whole-process wall time, CPU time and peak memory of
-// examples/fleet (talospatch) with internal/cmd/fleet-baseline (today's way: helm template as a
+// examples/fleet (talospatch) with bench/fleet-baseline (today's way: helm template as a
 // process, machinery's bundle and configpatcher per node) for fleets of several sizes.
 //
 // Runs of the two programs alternate (and alternate which goes first), so both see the same
@@ -8,7 +8,7 @@
 // as wait4 reports it (for the baseline the larger of itself and its helm child, like
 // /usr/bin/time -v).
 //
-//	go run ./internal/cmd/fleetbench -lib BIN -base BIN -chart FILE -secrets FILE [-helm PATH] [-runs 5] [-workers 100,1000]
+//	go run ./bench/fleetbench -lib BIN -base BIN -chart FILE -secrets FILE [-helm PATH] [-runs 5] [-workers 100,1000]
 //
 // bench/fleet.sh builds the binaries and runs it.
 package main
@@ -43,7 +43,7 @@ func main() {
 	)
 
 	flag.StringVar(&lib, "lib", "", "examples/fleet binary")
-	flag.StringVar(&base, "base", "", "internal/cmd/fleet-baseline binary")
+	flag.StringVar(&base, "base", "", "bench/fleet-baseline binary")
 	flag.StringVar(&chart, "chart", "", "Cilium chart archive")
 	flag.StringVar(&secrets, "secrets", "", "Talos secrets bundle")
 	flag.StringVar(&helm, "helm", "helm", "helm CLI for the baseline")
