@@ -29,4 +29,10 @@
 // Retries: Talos repeats a failed pass forever with backoff. Apply instead waits (with
 // backoff, bounded by the context) only for custom resources whose CustomResourceDefinition is
 // part of the same input, and returns every other failure at once; see Apply.
+//
+// Updates are not Talos's job: the guide edits every control-plane config, then runs
+// `talosctl upgrade-k8s`, which syncs the inline manifests. CompareConfigs is the pure first
+// step of that flow: from the control-plane configs before and after the edit it checks that
+// every control plane got the same edit and lists per object what changes (Create, Update with
+// the changed fields, Unchanged, Prune).
 package apply
