@@ -1,15 +1,14 @@
 package config_test
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/internal/goldenfile"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -26,27 +25,10 @@ func benchSecrets(t testing.TB) []byte {
 	return data
 }
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
-
-// golden compares got with testdata/golden/name, or rewrites it with -update.
+// golden compares got with the golden file testdata/golden/name (go test -update rewrites it).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-
-	path := filepath.Join("testdata", "golden", name)
-
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-
-		return
-	}
-
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./config -run %s -update", t.Name())
-
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Fatalf("%s differs from the golden file (-want +got); run with -update if intended:\n%s", path, diff)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name), got)
 }
 
 // loadBench loads the shared secrets bundle.

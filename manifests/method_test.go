@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/internal/goldenfile"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
@@ -32,18 +33,10 @@ func methodRender(t *testing.T, version string, copts manifests.CiliumOptions, r
 	return r
 }
 
-// methodGolden compares got with testdata/sources/golden/NAME, rewritten with -update.
+// methodGolden compares got with the golden file testdata/sources/golden/name (go test -update rewrites it).
 func methodGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	p := filepath.Join("testdata", "sources", "golden", name)
-	if *updateGoldens {
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(p)
-	require.NoError(t, err, "run go test -update to create the golden file")
-	require.Empty(t, cmp.Diff(string(want), string(got)), "golden %s differs (go test -update rewrites it)", p)
+	goldenfile.Check(t, filepath.Join("testdata", "sources", "golden", name), got)
 }
 
 func patchTexts(ps []patches.Patch) []string {

@@ -2,7 +2,6 @@ package manifests_test
 
 import (
 	"encoding/base64"
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,9 +13,9 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	sigsyaml "sigs.k8s.io/yaml"
-)
 
-var updateGoldens = flag.Bool("update", false, "rewrite the golden files under testdata/render")
+	"github.com/talospatch/talospatch/internal/goldenfile"
+)
 
 // testdataCharts is the chart fixtures directory at the repository root (testdata/charts).
 const testdataCharts = "../testdata/charts"
@@ -65,21 +64,10 @@ func loadCilium(t testing.TB, version string) *chart.Chart {
 	return ch
 }
 
-// golden compares got with testdata/render/name, or rewrites it with -update.
+// golden compares got with the golden file testdata/render/name (go test -update rewrites it).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-
-	p := filepath.Join("testdata", "render", name)
-	if *updateGoldens {
-		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
-		require.NoError(t, os.WriteFile(p, got, 0o644))
-
-		return
-	}
-
-	want, err := os.ReadFile(p)
-	require.NoError(t, err, "golden missing; run go test ./manifests -run %s -update", t.Name())
-	require.Equal(t, string(want), string(got), "golden %s differs; run with -update if the change is intended", p)
+	goldenfile.Check(t, filepath.Join("testdata", "render", name), got)
 }
 
 // tinyChart builds a small chart in memory.

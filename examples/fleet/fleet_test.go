@@ -19,8 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 	yaml "go.yaml.in/yaml/v4"
 
-	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/bench/baseline"
+	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/talos"
 )

@@ -2,27 +2,19 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/talospatch/talospatch/internal/goldenfile"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
+// golden compares got with the golden file testdata/name (go test -update rewrites it).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	require.Equal(t, string(want), string(got))
+	goldenfile.Check(t, filepath.Join("testdata", name), got)
 }
 
 func TestIdentity(t *testing.T) {
