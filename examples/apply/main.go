@@ -154,14 +154,14 @@ func errorLines(results []apply.Result, err error) []string {
 
 	for _, r := range results {
 		switch r.Outcome {
-		case apply.Failed:
+		case apply.OutcomeFailed:
 			failed++
 
 			var oe *apply.ObjectError
 			if errors.As(r.Err, &oe) && oe.Aborted {
 				lines = append(lines, fmt.Sprintf("apply: stopped at %s: %s failed: %v", oe.Ref, operation(oe.Op), oe.Err))
 			}
-		case apply.NotAttempted:
+		case apply.OutcomeNotAttempted:
 			notAttempted++
 		}
 	}
@@ -207,7 +207,7 @@ func count(n int, noun string) string {
 // in-inventory, not-attempted, "unverified: <why>" or "failed: <reason>".
 func line(r apply.Result) string {
 	switch r.Outcome {
-	case apply.Failed:
+	case apply.OutcomeFailed:
 		reason := r.Err
 
 		var oe *apply.ObjectError
@@ -216,7 +216,7 @@ func line(r apply.Result) string {
 		}
 
 		return fmt.Sprintf("%s: failed: %v", r.Ref, reason)
-	case apply.Unverified:
+	case apply.OutcomeUnverified:
 		return fmt.Sprintf("%s: unverified: %v", r.Ref, r.Err)
 	default:
 		return fmt.Sprintf("%s: %s", r.Ref, r.Outcome)

@@ -173,7 +173,7 @@ func (r *run) do(ctx context.Context) ([]Result, error) {
 	pending := make([]int, len(r.objs))
 
 	for i, obj := range r.objs {
-		r.results[i] = Result{Ref: manifests.RefOf(obj), Outcome: NotAttempted}
+		r.results[i] = Result{Ref: manifests.RefOf(obj), Outcome: OutcomeNotAttempted}
 		pending[i] = i
 
 		gvk := obj.GroupVersionKind()
@@ -231,7 +231,7 @@ func (r *run) finish(ctx context.Context) ([]Result, error) {
 	var errs []error
 
 	for _, res := range r.results {
-		if res.Outcome == Failed {
+		if res.Outcome == OutcomeFailed {
 			errs = append(errs, res.Err)
 		}
 	}
@@ -256,7 +256,7 @@ func (r *run) pass(ctx context.Context, indices []int) (retry []int, aborted boo
 			retry = append(retry, i)
 		}
 
-		if res.Outcome == Failed && errors.Is(res.Err, ErrAborted) {
+		if res.Outcome == OutcomeFailed && errors.Is(res.Err, ErrAborted) {
 			return retry, true
 		}
 	}
@@ -273,7 +273,7 @@ func (r *run) one(ctx context.Context, i int) (res Result, again bool) {
 	res = Result{Ref: manifests.RefOf(obj)}
 
 	fail := func(op string, err error, abort bool) Result {
-		res.Outcome = Failed
+		res.Outcome = OutcomeFailed
 		res.Err = &ObjectError{Ref: res.Ref, Op: op, Aborted: abort, Err: err}
 
 		return res
@@ -281,7 +281,7 @@ func (r *run) one(ctx context.Context, i int) (res Result, again bool) {
 
 	// Talos 1.13 looks the object up in the inventory as written, before anything else.
 	if r.inv != nil && r.inv.has(InventoryKey(gvk.GroupKind(), obj.GetNamespace(), obj.GetName())) {
-		res.Outcome = InInventory
+		res.Outcome = OutcomeInInventory
 
 		return res, false
 	}
@@ -292,9 +292,9 @@ func (r *run) one(ctx context.Context, i int) (res Result, again bool) {
 		case meta.IsNoMatchError(err) || apierrors.IsNotFound(err) || apierrors.IsInvalid(err):
 			if crd, ok := r.crds[gvk.GroupKind()]; ok && crdServes(r.definition(crd), gvk.Version) {
 				switch r.results[crd].Outcome {
-				case Created, Exists, InInventory:
+				case OutcomeCreated, OutcomeExists, OutcomeInInventory:
 					if r.opts.DryRun {
-						res.Outcome = Unverified
+						res.Outcome = OutcomeUnverified
 						res.Err = fmt.Errorf("its CustomResourceDefinition %s is not served yet: %w", r.objs[crd].GetName(), err)
 
 						return res, false
@@ -323,22 +323,22 @@ func (r *run) one(ctx context.Context, i int) (res Result, again bool) {
 
 	key := InventoryKey(gvk.GroupKind(), namespace, obj.GetName())
 	if r.inv != nil && r.inv.has(key) {
-		res.Outcome = InInventory
+		res.Outcome = OutcomeInInventory
 
 		return res, false
 	}
 
 	// In a dry run a namespace the input creates does not exist yet, so nothing can be in it
 	// and the server cannot check objects for it.
-	if ns, ok := r.namespaces[namespace]; ok && r.opts.DryRun && namespace != "" && r.results[ns].Outcome == Created {
-		res.Outcome = Unverified
+	if ns, ok := r.namespaces[namespace]; ok && r.opts.DryRun && namespace != "" && r.results[ns].Outcome == OutcomeCreated {
+		res.Outcome = OutcomeUnverified
 		res.Err = fmt.Errorf("its namespace %q is created by the same input", namespace)
 
 		return res, false
 	}
 
 	if live, err := r.c.Get(ctx, mapping.Resource, namespace, obj.GetName()); err == nil {
-		res.Outcome = Exists
+		res.Outcome = OutcomeExists
 		if isCRD(gvk) && live != nil {
 			r.liveCRDs[i] = live
 		}
@@ -375,7 +375,7 @@ func (r *run) one(ctx context.Context, i int) (res Result, again bool) {
 
 	switch {
 	case err == nil:
-		res.Outcome = Created
+		res.Outcome = OutcomeCreated
 		if r.inv != nil {
 			r.inv.add(key)
 		}
@@ -386,7 +386,7 @@ func (r *run) one(ctx context.Context, i int) (res Result, again bool) {
 
 		return res, false
 	case apierrors.IsAlreadyExists(err):
-		res.Outcome = Exists
+		res.Outcome = OutcomeExists
 
 		return res, false
 	case apierrors.IsMethodNotSupported(err) || apierrors.IsBadRequest(err) || apierrors.IsInvalid(err):

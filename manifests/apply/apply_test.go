@@ -115,7 +115,7 @@ func TestApplyAlreadyExistsCountsAsPresent(t *testing.T) {
 
 	results, err := Apply(t.Context(), f, []*unstructured.Unstructured{obj("v1", "ConfigMap", "", "racy")}, Options{})
 	require.NoError(t, err)
-	require.Equal(t, Exists, results[0].Outcome)
+	require.Equal(t, OutcomeExists, results[0].Outcome)
 }
 
 func TestApplyCollectedFailures(t *testing.T) {
@@ -262,7 +262,7 @@ func TestApplyGivesUpWhenTheContextEnds(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.True(t, meta.IsNoMatchError(err))
 	require.ErrorContains(t, err, "gave up waiting for its CustomResourceDefinition")
-	require.Equal(t, Failed, results[1].Outcome)
+	require.Equal(t, OutcomeFailed, results[1].Outcome)
 }
 
 // TestApplyExistingCRDDecidesWhatIsServed: a CRD that already exists is not updated, so a
@@ -300,7 +300,7 @@ func TestApplyUnknownKindIsNotRetried(t *testing.T) {
 
 	results, err := Apply(t.Context(), f, input, Options{Backoff: fast})
 	require.True(t, meta.IsNoMatchError(err), "%v", err)
-	require.Equal(t, Failed, results[0].Outcome)
+	require.Equal(t, OutcomeFailed, results[0].Outcome)
 	require.NotContains(t, f.callLog(), "reset")
 }
 
@@ -404,7 +404,7 @@ func TestApplyInventory(t *testing.T) {
 	require.NoError(t, err)
 
 	for _, r := range results {
-		require.Equal(t, InInventory, r.Outcome, r.Ref.String())
+		require.Equal(t, OutcomeInInventory, r.Outcome, r.Ref.String())
 	}
 
 	require.Equal(t, []string{"get configmaps kube-system/talos-bootstrap-manifests-inventory"}, f.callLog())
@@ -441,7 +441,7 @@ func TestApplyInventoryWithAnotherID(t *testing.T) {
 	results, err := Apply(t.Context(), f, []*unstructured.Unstructured{obj("v1", "ConfigMap", "", "a")}, Options{Inventory: true})
 	require.ErrorIs(t, err, ErrInventory)
 	require.ErrorContains(t, err, "someone-else")
-	require.Equal(t, NotAttempted, results[0].Outcome)
+	require.Equal(t, OutcomeNotAttempted, results[0].Outcome)
 }
 
 func TestApplyInventoryIsWrittenAfterAFailure(t *testing.T) {
@@ -506,7 +506,7 @@ func TestInventoryKey(t *testing.T) {
 func TestOutcomeText(t *testing.T) {
 	t.Parallel()
 
-	for o := Created; o <= Unverified; o++ {
+	for o := OutcomeCreated; o <= OutcomeUnverified; o++ {
 		text, err := o.MarshalText()
 		require.NoError(t, err)
 

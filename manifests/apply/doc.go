@@ -7,8 +7,8 @@
 //
 // Objects are applied in Talos's order (manifests.SortForTalos). Per object: REST-map the kind,
 // default the namespace, GET it, and create it only when it does not exist, with field manager
-// "talos". One Result per object says what happened (Created, Exists, InInventory, Failed,
-// NotAttempted, Unverified); the error joins one *ObjectError per failure. Options select a
+// "talos". One Result per object says what happened (OutcomeCreated, OutcomeExists,
+// OutcomeInInventory, OutcomeFailed, OutcomeNotAttempted, OutcomeUnverified); the error joins one *ObjectError per failure. Options select a
 // server-side dry run and the Talos 1.13 inventory mode (ConfigMap
 // kube-system/talos-bootstrap-manifests-inventory, server-side apply for new objects, objects
 // already recorded skipped without a request).
@@ -33,6 +33,6 @@
 // Updates are not Talos's job: the guide edits every control-plane config, then runs
 // `talosctl upgrade-k8s`, which syncs the inline manifests. CompareConfigs is the pure first
 // step of that flow: from the control-plane configs before and after the edit it checks that
-// every control plane got the same edit and lists per object what changes (Create, Update with
-// the changed fields, Unchanged, Prune).
+// every control plane got the same edit and lists per object what changes (ActionCreate, ActionUpdate
+// with the changed fields, ActionUnchanged, ActionPrune).
 package apply

@@ -33,23 +33,23 @@ type Action int
 const (
 	// ActionUnknown is the zero value.
 	ActionUnknown Action = iota
-	// Create: the object is new in the edited manifests.
-	Create
-	// Update: the object is in both, with different fields; ObjectChange.Fields lists them.
-	Update
-	// Unchanged: the object is in both, field for field the same.
-	Unchanged
-	// Prune: the object left the manifests; `talosctl upgrade-k8s` deletes it unless pruning is
+	// ActionCreate: the object is new in the edited manifests.
+	ActionCreate
+	// ActionUpdate: the object is in both, with different fields; ObjectChange.Fields lists them.
+	ActionUpdate
+	// ActionUnchanged: the object is in both, field for field the same.
+	ActionUnchanged
+	// ActionPrune: the object left the manifests; `talosctl upgrade-k8s` deletes it unless pruning is
 	// turned off (--manifests-no-prune).
-	Prune
+	ActionPrune
 )
 
 var actionNames = [...]string{
-	ActionUnknown: "unknown",
-	Create:        "create",
-	Update:        "update",
-	Unchanged:     "unchanged",
-	Prune:         "prune",
+	ActionUnknown:   "unknown",
+	ActionCreate:    "create",
+	ActionUpdate:    "update",
+	ActionUnchanged: "unchanged",
+	ActionPrune:     "prune",
 }
 
 // String returns the action's name: create, update, unchanged, prune (or unknown).
@@ -110,14 +110,14 @@ func brief(v any) string {
 
 // ObjectChange is what an edit does to one object.
 type ObjectChange struct {
-	// Ref names the object as written in the manifests (after the edit; before it for Prune).
+	// Ref names the object as written in the manifests (after the edit; before it for ActionPrune).
 	Ref manifests.ObjectRef
 	// Manifest is the inline manifest holding the object (after the edit; before it for
-	// Prune).
+	// ActionPrune).
 	Manifest string
 	// Action is what the edit does to the object.
 	Action Action
-	// Fields are the changed fields of an Update, in path order; nil otherwise.
+	// Fields are the changed fields of an ActionUpdate, in path order; nil otherwise.
 	Fields []FieldChange
 	// Before and After are the object on each side; nil where it does not exist.
 	Before, After *unstructured.Unstructured
@@ -142,7 +142,7 @@ func (c ObjectChange) String() string {
 // manifests, as `talosctl upgrade-k8s` would sync them.
 type Edit struct {
 	// Objects holds one change per object: the objects after the edit in manifest and
-	// document order (Create, Update, Unchanged), then the pruned ones in their order before
+	// document order (ActionCreate, ActionUpdate, ActionUnchanged), then the pruned ones in their order before
 	// the edit.
 	Objects []ObjectChange
 }
@@ -162,7 +162,7 @@ func (e *Edit) Count(a Action) int {
 
 // Changed reports whether the edit creates, updates or prunes anything.
 func (e *Edit) Changed() bool {
-	return e.Count(Create)+e.Count(Update)+e.Count(Prune) > 0
+	return e.Count(ActionCreate)+e.Count(ActionUpdate)+e.Count(ActionPrune) > 0
 }
 
 // String returns every object that changes, one per line (updates with their fields), and a
@@ -171,14 +171,14 @@ func (e *Edit) String() string {
 	var b strings.Builder
 
 	for _, c := range e.Objects {
-		if c.Action != Unchanged {
+		if c.Action != ActionUnchanged {
 			b.WriteString(c.String())
 			b.WriteByte('\n')
 		}
 	}
 
 	fmt.Fprintf(&b, "%d to create, %d to update, %d to prune, %d unchanged",
-		e.Count(Create), e.Count(Update), e.Count(Prune), e.Count(Unchanged))
+		e.Count(ActionCreate), e.Count(ActionUpdate), e.Count(ActionPrune), e.Count(ActionUnchanged))
 
 	return b.String()
 }
@@ -219,14 +219,14 @@ func CompareConfigs(before, after []manifests.NodeConfig) (*Edit, error) {
 		o, ok := oldByKey[n.key]
 		switch {
 		case !ok:
-			c.Action = Create
+			c.Action = ActionCreate
 		default:
 			c.Before = o.obj
 			c.Fields = diffFields(nil, o.obj.Object, n.obj.Object, true, true, nil)
 
-			c.Action = Update
+			c.Action = ActionUpdate
 			if len(c.Fields) == 0 {
-				c.Action, c.Fields = Unchanged, nil
+				c.Action, c.Fields = ActionUnchanged, nil
 			}
 		}
 
@@ -236,7 +236,7 @@ func CompareConfigs(before, after []manifests.NodeConfig) (*Edit, error) {
 	for _, o := range old {
 		if !seen[o.key] {
 			edit.Objects = append(edit.Objects, ObjectChange{
-				Ref: manifests.RefOf(o.obj), Manifest: o.manifest, Action: Prune, Before: o.obj,
+				Ref: manifests.RefOf(o.obj), Manifest: o.manifest, Action: ActionPrune, Before: o.obj,
 			})
 		}
 	}

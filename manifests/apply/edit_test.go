@@ -121,17 +121,17 @@ func TestCompareConfigs(t *testing.T) {
 			}, got)
 
 			require.True(t, edit.Changed())
-			require.Equal(t, 1, edit.Count(apply.Create))
-			require.Equal(t, 2, edit.Count(apply.Update))
-			require.Equal(t, 1, edit.Count(apply.Unchanged))
-			require.Equal(t, 1, edit.Count(apply.Prune))
+			require.Equal(t, 1, edit.Count(apply.ActionCreate))
+			require.Equal(t, 2, edit.Count(apply.ActionUpdate))
+			require.Equal(t, 1, edit.Count(apply.ActionUnchanged))
+			require.Equal(t, 1, edit.Count(apply.ActionPrune))
 			require.True(t, strings.HasSuffix(edit.String(), "\n1 to create, 2 to update, 1 to prune, 1 unchanged"), edit.String())
 			require.NotContains(t, edit.String(), "Namespace", "unchanged objects are only counted")
 
 			same, err := apply.CompareConfigs([]manifests.NodeConfig{{Name: "cp-1", Config: after}}, []manifests.NodeConfig{{Name: "cp-1", Config: after}})
 			require.NoError(t, err)
 			require.False(t, same.Changed())
-			require.Equal(t, 4, same.Count(apply.Unchanged))
+			require.Equal(t, 4, same.Count(apply.ActionUnchanged))
 		})
 	}
 }
@@ -196,13 +196,13 @@ func TestCompareConfigsCiliumUpgrade(t *testing.T) {
 		newObjs, err := manifests.ParseObjects([]byte(updated))
 		require.NoError(t, err)
 
-		require.Equal(t, len(newObjs), edit.Count(apply.Create)+edit.Count(apply.Update)+edit.Count(apply.Unchanged), "every object after the edit once")
-		require.Equal(t, len(oldObjs), edit.Count(apply.Prune)+edit.Count(apply.Update)+edit.Count(apply.Unchanged), "every object before the edit once")
+		require.Equal(t, len(newObjs), edit.Count(apply.ActionCreate)+edit.Count(apply.ActionUpdate)+edit.Count(apply.ActionUnchanged), "every object after the edit once")
+		require.Equal(t, len(oldObjs), edit.Count(apply.ActionPrune)+edit.Count(apply.ActionUpdate)+edit.Count(apply.ActionUnchanged), "every object before the edit once")
 
 		images := 0
 		for _, c := range edit.Objects {
 			require.NotEqual(t, apply.ActionUnknown, c.Action)
-			if c.Action == apply.Update {
+			if c.Action == apply.ActionUpdate {
 				require.NotEmpty(t, c.Fields, c.Ref.String())
 			}
 			for _, f := range c.Fields {
@@ -216,6 +216,6 @@ func TestCompareConfigsCiliumUpgrade(t *testing.T) {
 			t.Log(edit.String())
 		}
 		t.Logf("%s: %d to create, %d to update, %d to prune, %d unchanged", contract,
-			edit.Count(apply.Create), edit.Count(apply.Update), edit.Count(apply.Prune), edit.Count(apply.Unchanged))
+			edit.Count(apply.ActionCreate), edit.Count(apply.ActionUpdate), edit.Count(apply.ActionPrune), edit.Count(apply.ActionUnchanged))
 	}
 }

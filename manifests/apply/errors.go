@@ -9,7 +9,7 @@ import (
 
 var (
 	// ErrAborted marks the failure that stopped a pass, as Talos stops its pass on it (for
-	// example a missing namespace or a connection error); every later object is NotAttempted.
+	// example a missing namespace or a connection error); every later object is OutcomeNotAttempted.
 	// errors.Is(err, ErrAborted) reports whether Apply's error includes such a failure.
 	ErrAborted = errors.New("pass aborted")
 	// ErrNamespaceNotFound is matched by a *MissingNamespaceError.

@@ -46,11 +46,11 @@ func ExampleApply() {
 func ExampleResult_String() {
 	fmt.Println(apply.Result{
 		Ref:     manifests.ObjectRef{APIVersion: "apps/v1", Kind: "DaemonSet", Namespace: "kube-system", Name: "cilium"},
-		Outcome: apply.Created,
+		Outcome: apply.OutcomeCreated,
 	})
 	fmt.Println(apply.Result{
 		Ref:     manifests.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole", Name: "cilium"},
-		Outcome: apply.Exists,
+		Outcome: apply.OutcomeExists,
 	})
 	// Output:
 	// apps/v1 DaemonSet kube-system/cilium: created

@@ -181,7 +181,7 @@ func TestRealCiliumAppliesToEmptyCluster(t *testing.T) {
 			results, err := apply.Apply(t.Context(), newClient(t, env), objs, apply.Options{})
 			require.NoError(t, err)
 			require.Len(t, results, len(objs))
-			requireOutcomes(t, results, apply.Created)
+			requireOutcomes(t, results, apply.OutcomeCreated)
 
 			in := newInspector(t, env)
 			for _, r := range results {
@@ -204,8 +204,8 @@ func TestRealApplyingAgainChangesNothing(t *testing.T) {
 		opts  apply.Options
 		again apply.Outcome
 	}{
-		{"classic", apply.Options{}, apply.Exists},
-		{"inventory", apply.Options{Inventory: true}, apply.InInventory},
+		{"classic", apply.Options{}, apply.OutcomeExists},
+		{"inventory", apply.Options{Inventory: true}, apply.OutcomeInInventory},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -215,7 +215,7 @@ func TestRealApplyingAgainChangesNothing(t *testing.T) {
 
 			first, err := apply.Apply(t.Context(), client, renderCilium(t, archive), tc.opts)
 			require.NoError(t, err)
-			requireOutcomes(t, first, apply.Created)
+			requireOutcomes(t, first, apply.OutcomeCreated)
 
 			inventory := apply.Result{Ref: manifests.ObjectRef{APIVersion: "v1", Kind: "ConfigMap", Namespace: apply.InventoryNamespace, Name: apply.InventoryName}}
 			if tc.opts.Inventory {
@@ -271,7 +271,7 @@ data:
 
 	results, err := apply.Apply(t.Context(), client, objs, apply.Options{})
 	require.NoError(t, err)
-	requireOutcomes(t, results, apply.Exists)
+	requireOutcomes(t, results, apply.OutcomeExists)
 
 	after := in.get(t, ref)
 	mode, _, _ := unstructured.NestedString(after.Object, "data", "mode")
@@ -333,7 +333,7 @@ rules: []
 
 		results, err := apply.Apply(t.Context(), client, parse(t, manifest), apply.Options{Inventory: true})
 		require.NoError(t, err)
-		requireOutcomes(t, results, apply.Created)
+		requireOutcomes(t, results, apply.OutcomeCreated)
 
 		// New objects are server-side applied by "talos" and stamped with the inventory.
 		live := in.get(t, gone)
@@ -360,7 +360,7 @@ rules: []
 
 		results, err = apply.Apply(t.Context(), client, parse(t, manifest), apply.Options{Inventory: true})
 		require.NoError(t, err)
-		requireOutcomes(t, results, apply.InInventory)
+		requireOutcomes(t, results, apply.OutcomeInInventory)
 		require.Nil(t, in.get(t, gone), "inventory mode must not re-create a deleted object")
 	})
 }
@@ -410,7 +410,7 @@ metadata:
 	results, err = apply.Apply(t.Context(), client, parse(t, withNamespace), apply.Options{})
 	require.NoError(t, err)
 	require.Equal(t, "v1 Namespace team-x", results[0].Ref.String())
-	requireOutcomes(t, results, apply.Created)
+	requireOutcomes(t, results, apply.OutcomeCreated)
 
 	for _, r := range results {
 		require.NotNil(t, in.get(t, r.Ref))
@@ -452,18 +452,18 @@ func TestRealCiliumInCustomNamespace(t *testing.T) {
 	// after it was sent.
 	require.Len(t, results, len(withoutNamespace))
 
-	failed := slices.IndexFunc(results, func(r apply.Result) bool { return r.Outcome == apply.Failed })
+	failed := slices.IndexFunc(results, func(r apply.Result) bool { return r.Outcome == apply.OutcomeFailed })
 	require.GreaterOrEqual(t, failed, 0)
 	require.Equal(t, "cilium", results[failed].Ref.Namespace)
 
 	for _, r := range results[failed+1:] {
-		require.Equal(t, apply.NotAttempted, r.Outcome, r.Ref.String())
+		require.Equal(t, apply.OutcomeNotAttempted, r.Outcome, r.Ref.String())
 	}
 
 	results, err = apply.Apply(t.Context(), client, rendered.Objects, apply.Options{})
 	require.NoError(t, err)
 	require.Equal(t, "v1 Namespace cilium", results[0].Ref.String())
-	require.Equal(t, apply.Created, results[0].Outcome)
+	require.Equal(t, apply.OutcomeCreated, results[0].Outcome)
 
 	for _, r := range results {
 		require.NotNil(t, in.get(t, r.Ref), r.Ref.String())
@@ -609,9 +609,9 @@ func TestRealDryRunWritesNothing(t *testing.T) {
 		var created, unverified int
 		for _, r := range results {
 			switch r.Outcome {
-			case apply.Created:
+			case apply.OutcomeCreated:
 				created++
-			case apply.Unverified:
+			case apply.OutcomeUnverified:
 				unverified++
 				require.ErrorContains(t, r.Err, "cilium-secrets", r.String())
 			default:

@@ -66,7 +66,7 @@ func TestRealPerformanceVersusKubectl(t *testing.T) {
 
 			require.NoError(t, err)
 			require.Len(t, results, len(objs))
-			requireOutcomes(t, results, apply.Created)
+			requireOutcomes(t, results, apply.OutcomeCreated)
 
 			ours = append(ours, elapsed)
 		})

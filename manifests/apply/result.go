@@ -14,33 +14,33 @@ type Outcome int
 const (
 	// OutcomeUnknown is the zero value.
 	OutcomeUnknown Outcome = iota
-	// Created: the object did not exist and was created (in a dry run: would be created).
-	Created
-	// Exists: the object already existed and was left untouched (no update, no diff). An
-	// AlreadyExists answer to the create counts as Exists too, as in Talos.
-	Exists
-	// InInventory: inventory mode only; the object is recorded in the inventory, so it was
+	// OutcomeCreated: the object did not exist and was created (in a dry run: would be created).
+	OutcomeCreated
+	// OutcomeExists: the object already existed and was left untouched (no update, no diff). An
+	// AlreadyExists answer to the create counts as OutcomeExists too, as in Talos.
+	OutcomeExists
+	// OutcomeInInventory: inventory mode only; the object is recorded in the inventory, so it was
 	// skipped without any request, even if it no longer exists in the cluster.
-	InInventory
-	// Failed: the object was not created; Result.Err says why.
-	Failed
-	// NotAttempted: an earlier object stopped the pass (see ErrAborted), so this object was
+	OutcomeInInventory
+	// OutcomeFailed: the object was not created; Result.Err says why.
+	OutcomeFailed
+	// OutcomeNotAttempted: an earlier object stopped the pass (see ErrAborted), so this object was
 	// never sent.
-	NotAttempted
-	// Unverified: dry run only; the object needs a Namespace or CustomResourceDefinition that
+	OutcomeNotAttempted
+	// OutcomeUnverified: dry run only; the object needs a Namespace or CustomResourceDefinition that
 	// this same input would create first, so the server could not check it. Result.Err says
 	// which one.
-	Unverified
+	OutcomeUnverified
 )
 
 var outcomeNames = [...]string{
-	OutcomeUnknown: "unknown",
-	Created:        "created",
-	Exists:         "exists",
-	InInventory:    "in-inventory",
-	Failed:         "failed",
-	NotAttempted:   "not-attempted",
-	Unverified:     "unverified",
+	OutcomeUnknown:      "unknown",
+	OutcomeCreated:      "created",
+	OutcomeExists:       "exists",
+	OutcomeInInventory:  "in-inventory",
+	OutcomeFailed:       "failed",
+	OutcomeNotAttempted: "not-attempted",
+	OutcomeUnverified:   "unverified",
 }
 
 // String returns the outcome's name: created, exists, in-inventory, failed, not-attempted,
@@ -88,7 +88,7 @@ type Result struct {
 	Ref manifests.ObjectRef
 	// Outcome is what happened.
 	Outcome Outcome
-	// Err is why the object Failed (an *ObjectError), or for Unverified why the server could
+	// Err is why the object failed (OutcomeFailed: an *ObjectError), or for OutcomeUnverified why the server could
 	// not check it. Nil otherwise.
 	Err error
 }
