@@ -24,7 +24,8 @@ var (
 	ep3 = netip.MustParseAddrPort("192.0.2.1:52000")
 )
 
-// TestStateTable walks the TALOS-FACTS state table; the endpoint changed at t0.
+// TestStateTable walks the state table of Talos's KubeSpan peer status (the kubespan manager
+// controller and PeerStatusSpec in siderolabs/talos); the endpoint changed at t0.
 func TestStateTable(t *testing.T) {
 	t.Parallel()
 

@@ -317,7 +317,7 @@ func (c SizeCheck) String() string {
 }
 
 // SizeReport compares an inline manifest and the config that carries it with the limits of
-// Talos and its platforms (TALOS-FACTS section 7).
+// Talos and its platforms (the constants above).
 type SizeReport struct {
 	// ManifestBytes is the size of the inline manifest's contents.
 	ManifestBytes int

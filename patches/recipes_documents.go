@@ -12,7 +12,7 @@ import (
 )
 
 // The documents of the recipes on contract v1.14, where the guide's settings are typed
-// documents (TALOS-FACTS section 8).
+// documents (the config/types packages of machinery v1.14.1).
 
 // CustomCNIName names the KubeExternalManifestConfig document of the i-th custom CNI URL on
 // v1.14: "custom-cni" (the name talosctl gen config gives the one URL it takes), then
