@@ -7,7 +7,9 @@ import (
 
 // Explain says why the peer is in the state WithState computes at now, and what Talos does
 // next, in one line. It applies the same rules as WithState, so it answers "why is this peer
-// down?" from a status read with `talosctl get kubespanpeerstatuses -o yaml`.
+// down?" from a status read with `talosctl get kubespanpeerstatuses -o yaml`. The line holds
+// no string of the status (no label or ID), only its endpoint, state and durations, so a
+// hostile label cannot reach a terminal through it.
 func (s PeerStatus) Explain(now time.Time) string {
 	st := s.WithState(now)
 	sinceChange := now.Sub(s.LastEndpointChange).Round(time.Second)

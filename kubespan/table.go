@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 )
 
 // Namespace is the Talos resource namespace of KubeSpan resources.
@@ -33,6 +35,39 @@ func Rows[T any](node string, version int, values []T) []Row[T] {
 
 var header = []string{"NODE", "NAMESPACE", "TYPE", "ID", "VERSION"}
 
+// EscapeCell is how the table writers (WriteIdentities, WritePeerSpecs, WritePeerStatuses,
+// WriteEndpoints) print every cell, so that a string from the network (a peer's label is the
+// node name it announced to discovery; IDs, affiliate IDs and node names are strings too)
+// cannot move the cursor, clear the screen, reverse the text or break a row into several.
+//
+// The rule: s prints unchanged when it is valid UTF-8, every rune is printable as
+// strconv.IsPrint says (letters of any script, marks, numbers, punctuation, symbols and the
+// ASCII space) and it does not start with a double quote. Any other string prints as
+// strconv.Quote(s), Go's %q: in double quotes, with control characters, escape sequences,
+// tabs, line breaks, invisible format characters such as U+202E RIGHT-TO-LEFT OVERRIDE and
+// invalid bytes escaped ("\x1b[2J", "\r", "\u202e", "\xff"). So ordinary names print as they
+// are, and a cell that starts with a double quote is always a quoted string that
+// strconv.Unquote turns back into the exact value.
+func EscapeCell(s string) string {
+	if printable(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// printable reports whether EscapeCell prints s unchanged.
+func printable(s string) bool {
+	if strings.HasPrefix(s, `"`) || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !strconv.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
 func writeTable[T any](w io.Writer, typ string, columns []string, rows []Row[T], id func(T) string, cells func(T) ([]string, error)) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	line := func(fields []string) {
@@ -40,7 +75,7 @@ func writeTable[T any](w io.Writer, typ string, columns []string, rows []Row[T],
 			if i > 0 {
 				fmt.Fprint(tw, "\t")
 			}
-			fmt.Fprint(tw, f)
+			fmt.Fprint(tw, EscapeCell(f))
 		}
 		fmt.Fprint(tw, "\n")
 	}
@@ -59,7 +94,8 @@ func writeTable[T any](w io.Writer, typ string, columns []string, rows []Row[T],
 }
 
 // WriteIdentities writes rows like `talosctl get kubespanidentities`
-// (ADDRESS PUBLICKEY after the common columns; the ID is "local").
+// (ADDRESS PUBLICKEY after the common columns; the ID is "local"). Like every table writer
+// here, it prints each cell through EscapeCell.
 func WriteIdentities(w io.Writer, rows []Row[Identity]) error {
 	return writeTable(w, "KubeSpanIdentity", []string{"ADDRESS", "PUBLICKEY"}, rows,
 		func(Identity) string { return "local" },
@@ -67,7 +103,8 @@ func WriteIdentities(w io.Writer, rows []Row[Identity]) error {
 }
 
 // WritePeerSpecs writes rows like `talosctl get kubespanpeerspecs` (LABEL ENDPOINTS, the
-// endpoints as a JSON list).
+// endpoints as a JSON list). Each cell prints through EscapeCell, so a label with control
+// characters or terminal escapes prints quoted and escaped.
 func WritePeerSpecs(w io.Writer, rows []Row[PeerSpec]) error {
 	return writeTable(w, "KubeSpanPeerSpec", []string{"LABEL", "ENDPOINTS"}, rows,
 		func(s PeerSpec) string { return s.ID },
@@ -85,7 +122,8 @@ func WritePeerSpecs(w io.Writer, rows []Row[PeerSpec]) error {
 }
 
 // WritePeerStatuses writes rows like `talosctl get kubespanpeerstatuses`
-// (LABEL ENDPOINT STATE RX TX).
+// (LABEL ENDPOINT STATE RX TX). Each cell prints through EscapeCell, so a label with control
+// characters or terminal escapes prints quoted and escaped, one row per peer.
 func WritePeerStatuses(w io.Writer, rows []Row[PeerStatus]) error {
 	return writeTable(w, "KubeSpanPeerStatus", []string{"LABEL", "ENDPOINT", "STATE", "RX", "TX"}, rows,
 		func(s PeerStatus) string { return s.ID },
@@ -96,6 +134,7 @@ func WritePeerStatuses(w io.Writer, rows []Row[PeerStatus]) error {
 }
 
 // WriteEndpoints writes rows like `talosctl get kubespanendpoints` (ENDPOINT AFFILIATE ID).
+// Each cell prints through EscapeCell.
 func WriteEndpoints(w io.Writer, rows []Row[EndpointRecord]) error {
 	return writeTable(w, "KubeSpanEndpoint", []string{"ENDPOINT", "AFFILIATE ID"}, rows,
 		func(e EndpointRecord) string { return e.ID },

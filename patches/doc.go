@@ -48,5 +48,7 @@
 // Diff and DiffOps compute the patch that turns one config into another.
 //
 // The package is pure: no clock, randomness, environment or network; only
-// ParseFile and Load read files, and only when asked to.
+// ParseFile, ParseFileContext, Load and LoadContext read files, and only when asked
+// to ("@path"). They read at most MaxPatchFileSize (16 MiB) of a file, and the
+// Context forms give up on a named pipe that no writer opens when the context ends.
 package patches

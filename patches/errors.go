@@ -41,6 +41,8 @@ var (
 	// ErrInvalidConfig: the config (input or patch result) is not a valid Talos
 	// config: it does not load, or a patched document no longer decodes.
 	ErrInvalidConfig = errors.New("invalid config")
+	// ErrPatchFileTooLarge: a patch file holds more than MaxPatchFileSize bytes.
+	ErrPatchFileTooLarge = errors.New("patch file too large")
 )
 
 // Error is the error Apply returns when a patch fails. It names the patch (its

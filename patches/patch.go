@@ -2,10 +2,10 @@ package patches
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
@@ -198,31 +198,20 @@ func MustParse(text string) Patch {
 	return p
 }
 
-// ParseFile reads the file at path and parses it with Parse.
+// ParseFile reads the file at path and parses it with Parse. It is ParseFileContext without
+// a deadline: at most MaxPatchFileSize bytes are read, and a named pipe that no writer opens
+// is waited on for as long as it takes (use ParseFileContext to give up).
 func ParseFile(path string) (Patch, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Patch{}, fmt.Errorf("read patch file: %w", err)
-	}
-
-	p, err := Parse(data)
-	if err != nil {
-		return Patch{}, fmt.Errorf("patch file %s: %w", path, err)
-	}
-
-	return p, nil
+	return ParseFileContext(context.Background(), path)
 }
 
 // Load parses an argument the way talosctl writes patches on its command line:
-// "@path" reads the file at path (ParseFile), anything else is patch text
-// (Parse). Unlike talosctl, Load never guesses that text without "@" is a file
-// name.
+// "@path" reads the file at path (ParseFile: at most MaxPatchFileSize bytes), anything else
+// is patch text (Parse). Unlike talosctl, Load never guesses that text without "@" is a file
+// name. "-" is not standard input (talosctl has no such form); "@/dev/stdin" reads it. Load
+// is LoadContext without a deadline.
 func Load(arg string) (Patch, error) {
-	if name, ok := strings.CutPrefix(arg, "@"); ok {
-		return ParseFile(name)
-	}
-
-	return Parse([]byte(arg))
+	return LoadContext(context.Background(), arg)
 }
 
 // isEmptyYAML reports whether text holds only YAML comments, document
