@@ -168,7 +168,7 @@ func TestInputsNotModified(t *testing.T) {
 	require.Empty(t, cmp.Diff(snapshot, c))
 
 	// Scribble over the generated config's secrets.
-	raw := cfgs.ControlPlane.(*container.Container).RawV1Alpha1() //nolint:forcetypeassert
+	raw := cfgs.ControlPlane.(*container.Container).RawV1Alpha1()
 	raw.MachineConfig.MachineCA.Crt[0] = 'X'
 	raw.MachineConfig.MachineCA.Key = nil
 	raw.ClusterConfig.ClusterCA.Key[0] = 'X'
@@ -292,13 +292,13 @@ func fieldPaths(err error) []string {
 
 	var walk func(error)
 	walk = func(err error) {
-		if fe, ok := err.(*talos.FieldError); ok { //nolint:errorlint
+		if fe, ok := err.(*talos.FieldError); ok {
 			paths = append(paths, strings.TrimSpace(fe.Document.String()+" "+fe.Path))
 
 			return
 		}
 
-		switch e := err.(type) { //nolint:errorlint
+		switch e := err.(type) {
 		case interface{ Unwrap() []error }:
 			for _, inner := range e.Unwrap() {
 				walk(inner)

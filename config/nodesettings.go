@@ -292,7 +292,7 @@ func mapping(kv ...any) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.MappingNode}
 
 	for i := 0; i < len(kv); i += 2 {
-		addPair(n, kv[i].(string), kv[i+1].(*yaml.Node)) //nolint:forcetypeassert // local use
+		addPair(n, kv[i].(string), kv[i+1].(*yaml.Node)) // local use
 	}
 
 	return n

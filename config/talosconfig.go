@@ -152,7 +152,7 @@ func adminCertificate(ca *cryptox509.PEMEncodedCertificateAndKey, clusterName st
 type deterministicSigner struct{ crypto.Signer }
 
 func (s deterministicSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	return s.Signer.Sign(nil, digest, opts) //nolint:staticcheck // nil selects deterministic signing
+	return s.Signer.Sign(nil, digest, opts) // nil selects deterministic signing
 }
 
 // noRandom fails any read: certificate creation must not need randomness here.

@@ -128,7 +128,7 @@ func Validate(cfg coreconfig.Provider, mode Mode) (warnings []talos.Warning, err
 	}
 
 	slices.SortStableFunc(errs, func(a, b error) int {
-		fa, fb := a.(*talos.FieldError), b.(*talos.FieldError) //nolint:forcetypeassert,errorlint
+		fa, fb := a.(*talos.FieldError), b.(*talos.FieldError)
 
 		return cmp.Or(strings.Compare(fa.Document.Kind, fb.Document.Kind), strings.Compare(fa.Document.Name, fb.Document.Name), strings.Compare(fa.Path, fb.Path))
 	})
@@ -147,7 +147,7 @@ func unjoin(err error) []error {
 		return nil
 	}
 
-	if j, ok := err.(interface{ Unwrap() []error }); ok { //nolint:errorlint // a join, not a wrap
+	if j, ok := err.(interface{ Unwrap() []error }); ok { // a join, not a wrap
 		return j.Unwrap()
 	}
 
@@ -215,7 +215,7 @@ func documentChecks(cfg coreconfig.Provider) []*talos.FieldError {
 
 	legacy := map[string]bool{}
 
-	//nolint:staticcheck // the legacy field is what this compares
+	// the legacy field is what this compares
 	if v := rawV1Alpha1(cfg); v != nil && v.ClusterConfig != nil {
 		for _, m := range v.ClusterConfig.ClusterInlineManifests {
 			legacy[m.InlineManifestName] = true
@@ -395,7 +395,7 @@ func flattenMachineryErrors(cfg coreconfig.Provider, err error) []*talos.FieldEr
 
 // multiErrors returns the errors of a hashicorp multierror or an errors.Join, else nil.
 func multiErrors(err error) []error {
-	switch e := err.(type) { //nolint:errorlint // the list itself, not a wrapped one
+	switch e := err.(type) { // the list itself, not a wrapped one
 	case interface{ WrappedErrors() []error }:
 		return e.WrappedErrors()
 	case interface{ Unwrap() []error }:

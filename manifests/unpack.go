@@ -150,7 +150,7 @@ type parseJob struct {
 func (pp *pipelinedParse) add(f *loader.BufferedFile) {
 	switch {
 	case f.Name == "Chart.yaml":
-		_ = yaml.Unmarshal(f.Data, &pp.md) //nolint:errcheck // the loader reports a bad Chart.yaml
+		_ = yaml.Unmarshal(f.Data, &pp.md) // the loader reports a bad Chart.yaml
 		pp.named = true
 	case strings.HasPrefix(f.Name, "templates/"):
 		pp.waiting = append(pp.waiting, f)

@@ -20,7 +20,7 @@ import (
 
 // testdataDir is testdata/ at the repository root.
 func testdataDir() string {
-	_, file, _, _ := runtime.Caller(0) //nolint:dogsled
+	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "testdata")
 }
 

@@ -458,7 +458,7 @@ func marshalValue(v any) (string, error) {
 }
 
 func jsonString(s string) string {
-	v, _ := marshalValue(s) //nolint:errcheck // strings always marshal
+	v, _ := marshalValue(s) // strings always marshal
 
 	return v
 }

@@ -244,7 +244,7 @@ func yamlText(directive string, docs ...*yaml.Node) string {
 			panic(fmt.Sprintf("patches: encode YAML: %v", err)) // unreachable: nodes built above
 		}
 
-		_ = enc.Close() //nolint:errcheck
+		_ = enc.Close()
 	}
 
 	return buf.String()

@@ -145,7 +145,7 @@ func scaffold(cur config.Provider, p Patch) (config.Provider, scaffolds, error) 
 		needFeatures = needFeatures || strings.HasPrefix(op.Path(), "/machine/features/")
 	}
 
-	//nolint:staticcheck // the deprecated sections are what the guide's patches add into
+	// the deprecated sections are what the guide's patches add into
 	sc = scaffolds{
 		clusterNetwork:  needNetwork && v.ClusterConfig != nil && v.ClusterConfig.ClusterNetwork == nil,
 		machineNetwork:  needMachineNetwork && v.MachineConfig != nil && v.MachineConfig.MachineNetwork == nil,
@@ -162,12 +162,10 @@ func scaffold(cur config.Provider, p Patch) (config.Provider, scaffolds, error) 
 	}
 
 	out, err := ctr.PatchV1Alpha1(func(v *v1alpha1.Config) error {
-		//nolint:staticcheck // see above
 		if sc.clusterNetwork {
 			v.ClusterConfig.ClusterNetwork = &v1alpha1.ClusterNetworkConfig{}
 		}
 
-		//nolint:staticcheck // see above
 		if sc.machineNetwork {
 			v.MachineConfig.MachineNetwork = &v1alpha1.NetworkConfig{}
 		}
@@ -184,12 +182,11 @@ func scaffold(cur config.Provider, p Patch) (config.Provider, scaffolds, error) 
 
 // dropEmptyScaffolds removes the scaffolded sections that are still empty.
 func dropEmptyScaffolds(v *v1alpha1.Config, sc scaffolds) {
-	//nolint:staticcheck // the deprecated sections are what the guide's patches add into
+	// the deprecated sections are what the guide's patches add into
 	if n := v.ClusterConfig; sc.clusterNetwork && n != nil && n.ClusterNetwork != nil && reflect.ValueOf(*n.ClusterNetwork).IsZero() {
 		n.ClusterNetwork = nil
 	}
 
-	//nolint:staticcheck // see above
 	if m := v.MachineConfig; sc.machineNetwork && m != nil && m.MachineNetwork != nil && reflect.ValueOf(*m.MachineNetwork).IsZero() {
 		m.MachineNetwork = nil
 	}
@@ -223,7 +220,7 @@ func legacyFields(v *v1alpha1.Config) map[legacy]bool {
 		return set
 	}
 
-	//nolint:staticcheck // the deprecated fields are what this reads
+	// the deprecated fields are what this reads
 	if c := v.ClusterConfig; c != nil {
 		if n := c.ClusterNetwork; n != nil {
 			set[legacyCNI] = n.CNI != nil
@@ -237,7 +234,7 @@ func legacyFields(v *v1alpha1.Config) map[legacy]bool {
 		set[legacyExtra] = len(c.ExtraManifests) > 0
 	}
 
-	//nolint:staticcheck // the deprecated fields are what this reads
+	// the deprecated fields are what this reads
 	if m := v.MachineConfig; m != nil {
 		if m.MachineFeatures != nil {
 			set[legacyKubePrism] = m.MachineFeatures.KubePrismSupport != nil
@@ -308,8 +305,6 @@ func (t *translation) remove(i int) {
 
 // translate moves the settings of cfg's v1alpha1 document that were not set in before into
 // their v1.14 documents. cfg is the caller's (ApplyProvider made it).
-//
-//nolint:gocyclo,cyclop // one branch per moved setting
 func translate(cfg config.Provider, before map[legacy]bool, sc scaffolds) (config.Provider, []talos.Warning, error) {
 	v := cfg.RawV1Alpha1()
 	after := legacyFields(v)
@@ -339,7 +334,7 @@ func translate(cfg config.Provider, before map[legacy]bool, sc scaffolds) (confi
 
 	fresh := func(l legacy) bool { return after[l] && !before[l] }
 
-	//nolint:staticcheck // the deprecated fields are what this translates
+	// the deprecated fields are what this translates
 	if c := v.ClusterConfig; c != nil {
 		if fresh(legacyCNI) {
 			if err := t.cni(c.ClusterNetwork.CNI); err != nil {
@@ -392,7 +387,7 @@ func translate(cfg config.Provider, before map[legacy]bool, sc scaffolds) (confi
 		}
 	}
 
-	//nolint:staticcheck // the deprecated fields are what this translates
+	// the deprecated fields are what this translates
 	if m := v.MachineConfig; m != nil {
 		if fresh(legacyKubePrism) {
 			t.kubePrism(m.MachineFeatures.KubePrismSupport)
@@ -432,7 +427,6 @@ func translate(cfg config.Provider, before map[legacy]bool, sc scaffolds) (confi
 	return out, t.warnings, nil
 }
 
-//nolint:staticcheck // the deprecated type is what this translates
 func (t *translation) cni(c *v1alpha1.CNIConfig) error {
 	const path = "/cluster/network/cni"
 
@@ -485,7 +479,6 @@ func (t *translation) cni(c *v1alpha1.CNIConfig) error {
 	return nil
 }
 
-//nolint:staticcheck // the deprecated type is what this translates
 func (t *translation) network(n *v1alpha1.ClusterNetworkConfig) {
 	doc, at := find[*k8s.KubeNetworkConfigV1Alpha1](t, "")
 	if at < 0 {
@@ -528,7 +521,6 @@ func toPrefixes(subnets []string) []meta.Prefix {
 	return out
 }
 
-//nolint:staticcheck // the deprecated type is what this translates
 func (t *translation) proxy(p *v1alpha1.ProxyConfig) error {
 	const path = "/cluster/proxy"
 
@@ -571,7 +563,6 @@ func (t *translation) proxy(p *v1alpha1.ProxyConfig) error {
 	return nil
 }
 
-//nolint:staticcheck // the deprecated type is what this translates
 func (t *translation) discovery(d *v1alpha1.ClusterDiscoveryConfig) error {
 	const path = "/cluster/discovery"
 
@@ -679,7 +670,6 @@ func (t *translation) extra(urls []string, headers map[string]string) error {
 	return nil
 }
 
-//nolint:staticcheck // the deprecated type is what this translates
 func (t *translation) kubePrism(k *v1alpha1.KubePrism) {
 	const path = "/machine/features/kubePrism"
 
@@ -703,7 +693,6 @@ func (t *translation) kubePrism(k *v1alpha1.KubePrism) {
 	t.warn(path, "written to the KubePrismConfig document (port %d)", doc.PortConfig)
 }
 
-//nolint:staticcheck // the deprecated type is what this translates
 func (t *translation) kubeSpan(k *v1alpha1.NetworkKubeSpan) error {
 	doc, at := find[*network.KubeSpanConfigV1Alpha1](t, "")
 	if at < 0 {

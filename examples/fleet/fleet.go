@@ -288,7 +288,7 @@ func (r *role) node(i, controlPlanes int, buf []byte) (string, []byte, error) {
 // nodeQueue hands out the nodes [from, to) of one role to the goroutines that call work, which
 // build and emit them. It keeps the error of the lowest failing node.
 type nodeQueue struct {
-	ctx               context.Context //nolint:containedctx // one build's cancellation
+	ctx               context.Context // one build's cancellation
 	to, controlPlanes int
 	role              *role
 	emit              emitFunc

@@ -174,7 +174,7 @@ func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		defer f.Close() //nolint:errcheck
+		defer f.Close()
 		in = f
 	}
 	data, err := io.ReadAll(in)

@@ -56,7 +56,7 @@ func defaultControlPlane(t *testing.T) string {
 func defaultConfig(t *testing.T, version, kubernetes string, typ machine.Type) string {
 	t.Helper()
 
-	_, file, _, _ := runtime.Caller(0) //nolint:dogsled
+	_, file, _, _ := runtime.Caller(0)
 	sb, err := secrets.LoadBundle(filepath.Join(filepath.Dir(file), "..", "..", "testdata", "bench", "secrets.yaml"))
 	require.NoError(t, err)
 

@@ -177,14 +177,14 @@ func docOrder(kind string) int {
 }
 
 func mergeLegacy(dst, src *v1alpha1.Config) {
-	if src.MachineConfig != nil && src.MachineConfig.MachineNetwork != nil && src.MachineConfig.MachineNetwork.NetworkKubeSpan != nil { //nolint:staticcheck
+	if src.MachineConfig != nil && src.MachineConfig.MachineNetwork != nil && src.MachineConfig.MachineNetwork.NetworkKubeSpan != nil {
 		if dst.MachineConfig == nil {
 			dst.MachineConfig = &v1alpha1.MachineConfig{}
 		}
-		if dst.MachineConfig.MachineNetwork == nil { //nolint:staticcheck
-			dst.MachineConfig.MachineNetwork = &v1alpha1.NetworkConfig{} //nolint:staticcheck
+		if dst.MachineConfig.MachineNetwork == nil {
+			dst.MachineConfig.MachineNetwork = &v1alpha1.NetworkConfig{}
 		}
-		dst.MachineConfig.MachineNetwork.NetworkKubeSpan = src.MachineConfig.MachineNetwork.NetworkKubeSpan.DeepCopy() //nolint:staticcheck
+		dst.MachineConfig.MachineNetwork.NetworkKubeSpan = src.MachineConfig.MachineNetwork.NetworkKubeSpan.DeepCopy()
 	}
 	if src.ClusterConfig != nil {
 		if dst.ClusterConfig == nil {
@@ -242,7 +242,7 @@ type legacyMachine struct {
 }
 
 type legacyNetwork struct {
-	KubeSpan *v1alpha1.NetworkKubeSpan `yaml:"kubespan"` //nolint:staticcheck
+	KubeSpan *v1alpha1.NetworkKubeSpan `yaml:"kubespan"`
 }
 
 type legacyCluster struct {
@@ -253,8 +253,8 @@ type legacyCluster struct {
 
 func encodeLegacy(c *v1alpha1.Config) ([]byte, error) {
 	var p legacyPatch
-	if c.MachineConfig != nil && c.MachineConfig.MachineNetwork != nil && c.MachineConfig.MachineNetwork.NetworkKubeSpan != nil { //nolint:staticcheck
-		p.Machine = &legacyMachine{Network: legacyNetwork{KubeSpan: c.MachineConfig.MachineNetwork.NetworkKubeSpan}} //nolint:staticcheck
+	if c.MachineConfig != nil && c.MachineConfig.MachineNetwork != nil && c.MachineConfig.MachineNetwork.NetworkKubeSpan != nil {
+		p.Machine = &legacyMachine{Network: legacyNetwork{KubeSpan: c.MachineConfig.MachineNetwork.NetworkKubeSpan}}
 	}
 	if cc := c.ClusterConfig; cc != nil && (cc.ClusterID != "" || cc.ClusterSecret != "" || cc.ClusterDiscoveryConfig != nil) {
 		p.Cluster = &legacyCluster{ID: cc.ClusterID, Secret: cc.ClusterSecret, Discovery: cc.ClusterDiscoveryConfig}
@@ -337,7 +337,7 @@ func KubeSpanSections(contract talos.Contract, ks kubespan.KubeSpan) (Sections, 
 	} else {
 		// Only fields that differ from the default are written (enabled always): older Talos
 		// versions reject fields they do not know yet.
-		legacy := &v1alpha1.NetworkKubeSpan{KubeSpanEnabled: new(ks.Enabled)} //nolint:staticcheck
+		legacy := &v1alpha1.NetworkKubeSpan{KubeSpanEnabled: new(ks.Enabled)}
 		if ks.AdvertiseKubernetesNetworks {
 			legacy.KubeSpanAdvertiseKubernetesNetworks = new(true)
 		}
@@ -359,7 +359,7 @@ func KubeSpanSections(contract talos.Contract, ks kubespan.KubeSpan) (Sections, 
 				legacy.KubeSpanFilters.KubeSpanFiltersExcludeAdvertisedNetworks = append(legacy.KubeSpanFilters.KubeSpanFiltersExcludeAdvertisedNetworks, p.String())
 			}
 		}
-		s.legacy = &v1alpha1.Config{MachineConfig: &v1alpha1.MachineConfig{MachineNetwork: &v1alpha1.NetworkConfig{NetworkKubeSpan: legacy}}} //nolint:staticcheck
+		s.legacy = &v1alpha1.Config{MachineConfig: &v1alpha1.MachineConfig{MachineNetwork: &v1alpha1.NetworkConfig{NetworkKubeSpan: legacy}}}
 	}
 	if len(ks.ExtraAnnouncedEndpoints) > 0 {
 		doc := network.NewKubespanEndpointsV1Alpha1()

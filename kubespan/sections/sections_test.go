@@ -110,7 +110,7 @@ func TestKubeSpanSectionsGolden(t *testing.T) {
 			} else {
 				legacy, ok := docs[0].(*v1alpha1.Config)
 				require.True(t, ok)
-				kcfg := legacy.MachineConfig.MachineNetwork.NetworkKubeSpan //nolint:staticcheck
+				kcfg := legacy.MachineConfig.MachineNetwork.NetworkKubeSpan
 				require.True(t, kcfg.Enabled())
 				require.Equal(t, uint32(1380), kcfg.MTU())
 			}
@@ -330,7 +330,7 @@ func TestSectionsMerge(t *testing.T) {
 	cfg := lm.Documents()[0].(*v1alpha1.Config)
 	require.Equal(t, "8XuV9TZHW08DOk3bVxQjH9ih_TBKjnh-j44tsCLSBzo=", cfg.ClusterConfig.ClusterID)
 	require.True(t, cfg.ClusterConfig.Discovery().Enabled())
-	require.True(t, cfg.MachineConfig.MachineNetwork.NetworkKubeSpan.Enabled()) //nolint:staticcheck
+	require.True(t, cfg.MachineConfig.MachineNetwork.NetworkKubeSpan.Enabled())
 
 	_, err = sections.Sections{}.Patch()
 	require.Error(t, err, "empty sections make no patch")

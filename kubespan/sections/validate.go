@@ -27,10 +27,10 @@ func Validate(cfg config.Provider) (warnings []talos.Warning, err error) {
 		return nil, fmt.Errorf("validate kubespan: %w", ErrNoConfig)
 	}
 	raw := cfg.RawV1Alpha1()
-	var legacy *v1alpha1.NetworkKubeSpan //nolint:staticcheck // the legacy field is what we check
+	var legacy *v1alpha1.NetworkKubeSpan // the legacy field is what we check
 
-	if raw != nil && raw.MachineConfig != nil && raw.MachineConfig.MachineNetwork != nil { //nolint:staticcheck
-		legacy = raw.MachineConfig.MachineNetwork.NetworkKubeSpan //nolint:staticcheck
+	if raw != nil && raw.MachineConfig != nil && raw.MachineConfig.MachineNetwork != nil {
+		legacy = raw.MachineConfig.MachineNetwork.NetworkKubeSpan
 	}
 	var doc *network.KubeSpanConfigV1Alpha1
 	var extraEndpoints int
