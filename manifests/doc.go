@@ -55,7 +55,10 @@
 // (an oci:// reference through Helm's registry client). Load dispatches by explicit scheme
 // rules and never guesses whether a string is a file. Every error is a *SourceError naming
 // the source and wrapping ErrChartNotFound, ErrVersionNotFound, ErrUnreachable,
-// ErrDigestMismatch, ErrCorruptArchive and the like. LoadRenderer loads a path into a Renderer
+// ErrDigestMismatch, ErrCorruptArchive and the like; credentials in a repository URL
+// ("https://user:password@host/...") never appear in it (the password, or a user name given
+// alone, shows as "xxxxx"), and a malformed set expression of RenderOptions is named by field,
+// index and key, never with its value. LoadRenderer loads a path into a Renderer
 // and parses the chart's templates while the rest of the archive loads, the quickest way from
 // an archive to a first render:
 //

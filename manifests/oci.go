@@ -42,6 +42,9 @@ func parseOCIRef(ref string) (ociRef, error) {
 	if !ok {
 		return ociRef{}, fmt.Errorf("%w: want oci://REGISTRY/REPOSITORY[:TAG]", ErrInvalidReference)
 	}
+	if host, _, hasPath := strings.Cut(raw, "/"); hasPath && strings.Contains(host, "@") {
+		return ociRef{}, fmt.Errorf("%w: credentials in an OCI reference are not supported: remove the USER[:PASSWORD]@ before the registry and log in with `helm registry login REGISTRY` (Helm's registry config) or pass WithRegistryClient", ErrInvalidReference)
+	}
 	var r ociRef
 	if i := strings.LastIndex(raw, "@"); i >= 0 {
 		raw, r.digest = raw[:i], raw[i+1:]
@@ -58,7 +61,7 @@ func parseOCIRef(ref string) (ociRef, error) {
 		return ociRef{}, fmt.Errorf("%w: %w", ErrInvalidReference, err)
 	}
 	if parsed.Repository == "" {
-		return ociRef{}, fmt.Errorf("%w: no repository in %q", ErrInvalidReference, ref)
+		return ociRef{}, fmt.Errorf("%w: no repository in %q", ErrInvalidReference, redactURL(ref))
 	}
 	return r, nil
 }
@@ -73,9 +76,9 @@ func parseOCIRef(ref string) (ociRef, error) {
 // Credentials come from Helm's registry config like `helm pull` (or pass
 // [WithRegistryClient]); use [WithPlainHTTP] for a registry without TLS.
 func LoadOCI(ctx context.Context, ref, version string, opts ...LoadOption) (*chart.Chart, error) {
-	src := ref
+	src := redactURL(ref)
 	if version != "" {
-		src = fmt.Sprintf("%s (version %s)", ref, version)
+		src = fmt.Sprintf("%s (version %s)", src, version)
 	}
 	c, err := loadOCI(ctx, ref, version, collectOptions(opts))
 	if err != nil {

@@ -3,6 +3,7 @@ package manifests
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -139,7 +140,8 @@ type Rendered struct {
 type RenderError struct {
 	// Chart is "name version" of the chart.
 	Chart string
-	// Step names what failed, for example `values file 2` or `set "a=b"` or `template`.
+	// Step names what failed, for example `values file 2`, `Set[0] (key "a.b")` (set
+	// expressions are named by field, index and key, never with their value) or `template`.
 	Step string
 	// Err is the cause.
 	Err error
@@ -484,25 +486,54 @@ func mergeValues(opts RenderOptions) (map[string]any, string, error) {
 		base = mergeMaps(base, current)
 	}
 
-	for _, s := range opts.SetJSON {
+	for i, s := range opts.SetJSON {
 		if err := strvals.ParseJSON(s, base); err != nil {
-			return nil, fmt.Sprintf("set json %q", s), err
+			return nil, setStep("SetJSON", i, s), setError(err, `KEY=JSON[,KEY=JSON...], for example a.b={"c":1}`)
 		}
 	}
 
-	for _, s := range opts.Set {
+	for i, s := range opts.Set {
 		if err := strvals.ParseInto(s, base); err != nil {
-			return nil, fmt.Sprintf("set %q", s), err
+			return nil, setStep("Set", i, s), setError(err, setSyntax)
 		}
 	}
 
-	for _, s := range opts.SetString {
+	for i, s := range opts.SetString {
 		if err := strvals.ParseIntoString(s, base); err != nil {
-			return nil, fmt.Sprintf("set string %q", s), err
+			return nil, setStep("SetString", i, s), setError(err, setSyntax)
 		}
 	}
 
 	return base, "", nil
+}
+
+// setStep names a set expression that failed to parse without showing its value, which may
+// be a secret: the field and index in RenderOptions and the key of its first assignment, as
+// in `Set[2] (key "a.b")` for the third of RenderOptions.Set, or no key when the expression
+// has no "=" before its first ",".
+func setStep(field string, i int, s string) string {
+	end := strings.IndexAny(s, "=,")
+	if end < 0 || s[end] != '=' {
+		return fmt.Sprintf("%s[%d] (no KEY= before the first value)", field, i)
+	}
+
+	return fmt.Sprintf("%s[%d] (key %q)", field, i, s[:end])
+}
+
+// quotedInSetError finds the quoted parts of a strvals error (keys, indices and values it
+// echoes).
+var quotedInSetError = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'`)
+
+// setSyntax describes Helm's --set syntax for the errors of set expressions.
+const setSyntax = "KEY=VALUE[,KEY=VALUE...], for example a.b=c,list={x,y},items[0].name=n"
+
+// setError is the cause of a failed set expression: strvals' message with what it quotes of
+// the expression left out (a value given without its key would show), and the syntax to use.
+// It does not wrap strvals' error, whose message may hold the value.
+func setError(err error, syntax string) error {
+	msg := quotedInSetError.ReplaceAllString(err.Error(), `"..."`)
+
+	return fmt.Errorf("%s (expression not shown: its value may be secret); write %s", msg, syntax)
 }
 
 // mergeMaps merges b over a like Helm's CLI merges values files: nested maps merge, any other

@@ -37,7 +37,7 @@ func LoadRepo(ctx context.Context, repoURL, name, version string, opts ...LoadOp
 	if want == "" {
 		want = "latest"
 	}
-	src := fmt.Sprintf("%s (chart %s, version %s)", repoURL, name, want)
+	src := fmt.Sprintf("%s (chart %s, version %s)", redactURL(repoURL), name, want)
 	c, err := loadRepo(ctx, repoURL, name, version, collectOptions(opts))
 	if err != nil {
 		return nil, &SourceError{Source: src, Err: err}
@@ -54,28 +54,31 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 		return nil, fmt.Errorf("%w: chart name %q", ErrInvalidReference, name)
 	}
 	indexURL := base.JoinPath("index.yaml").String()
+	// shownIndex and shownArchive are the URLs for messages: without credentials.
+	shownIndex := redactURL(indexURL)
 	data, err := httpGet(ctx, o.httpClient, indexURL, maxIndexSize)
 	if err != nil {
 		return nil, fmt.Errorf("repository index: %w", err)
 	}
 	index, err := parseIndex(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", indexURL, err)
+		return nil, fmt.Errorf("%s: %w", shownIndex, err)
 	}
 	entry, err := findVersion(index, name, version)
 	if err != nil {
 		return nil, err
 	}
 	if len(entry.URLs) == 0 {
-		return nil, fmt.Errorf("%w: %s: entry %s %s has no urls", ErrInvalidIndex, indexURL, name, entry.Version)
+		return nil, fmt.Errorf("%w: %s: entry %s %s has no urls", ErrInvalidIndex, shownIndex, name, entry.Version)
 	}
 	archiveURL, err := resolveArchiveURL(base, entry.URLs[0])
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: entry %s %s: %w", ErrInvalidIndex, indexURL, name, entry.Version, err)
+		return nil, fmt.Errorf("%w: %s: entry %s %s: %w", ErrInvalidIndex, shownIndex, name, entry.Version, err)
 	}
+	shownArchive := redactURL(archiveURL)
 	digest, err := normalizeDigest(entry.Digest)
 	if err != nil {
-		return nil, fmt.Errorf("%s: entry %s %s: %w", indexURL, name, entry.Version, err)
+		return nil, fmt.Errorf("%s: entry %s %s: %w", shownIndex, name, entry.Version, err)
 	}
 
 	archive, err := fetchArchive(ctx, o, archiveURL, digest)
@@ -84,10 +87,10 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 	}
 	c, err := loadArchive(archive)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", archiveURL, err)
+		return nil, fmt.Errorf("%s: %w", shownArchive, err)
 	}
 	if c.Name() != entry.Name || c.Metadata.Version != entry.Version {
-		return nil, fmt.Errorf("%w: %s holds chart %s %s, index says %s %s", ErrCorruptArchive, archiveURL, c.Name(), c.Metadata.Version, entry.Name, entry.Version)
+		return nil, fmt.Errorf("%w: %s holds chart %s %s, index says %s %s", ErrCorruptArchive, shownArchive, c.Name(), c.Metadata.Version, entry.Name, entry.Version)
 	}
 	return c, nil
 }
@@ -97,10 +100,10 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 func repoBase(repoURL string) (*url.URL, error) {
 	u, err := url.Parse(repoURL)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidReference, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidReference, redactErr(err))
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: repository URL %q: want http(s)://HOST[/PATH]", ErrInvalidReference, repoURL)
+		return nil, fmt.Errorf("%w: repository URL %q: want http(s)://HOST[/PATH]", ErrInvalidReference, redactURL(repoURL))
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
@@ -116,11 +119,11 @@ func repoBase(repoURL string) (*url.URL, error) {
 func resolveArchiveURL(base *url.URL, raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", err
+		return "", redactErr(err)
 	}
 	if u.IsAbs() {
 		if u.Scheme != "http" && u.Scheme != "https" {
-			return "", fmt.Errorf("archive URL %q: scheme %q is not http or https", raw, u.Scheme)
+			return "", fmt.Errorf("archive URL %q: scheme %q is not http or https", redactURL(raw), u.Scheme)
 		}
 		return u.String(), nil
 	}
@@ -294,7 +297,7 @@ func fetchArchive(ctx context.Context, o loadOptions, archiveURL, digest string)
 		return nil, fmt.Errorf("archive: %w", err)
 	}
 	if got := sha256Hex(data); got != digest {
-		return nil, &DigestError{Location: archiveURL, Want: digest, Got: got}
+		return nil, &DigestError{Location: redactURL(archiveURL), Want: digest, Got: got}
 	}
 	if cachePath != "" {
 		if err := writeCache(cachePath, data); err != nil {
@@ -331,29 +334,31 @@ func writeCache(p string, data []byte) error {
 }
 
 // httpGet fetches u with ctx; transport failures wrap [ErrUnreachable], unexpected status
-// codes are [*StatusError] values, bodies over limit bytes are refused.
+// codes are [*StatusError] values, bodies over limit bytes are refused. Its errors show u
+// with its credentials redacted (the *url.Error values of net/http included).
 func httpGet(ctx context.Context, client *http.Client, u string, limit int64) ([]byte, error) {
+	shown := redactURL(u)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidReference, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidReference, redactErr(err))
 	}
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("GET %s: %w", u, ctxErr)
+			return nil, fmt.Errorf("GET %s: %w", shown, ctxErr)
 		}
-		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, redactErr(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, &StatusError{URL: u, StatusCode: resp.StatusCode}
+		return nil, &StatusError{URL: shown, StatusCode: resp.StatusCode}
 	}
 	data, err := readAllLimit(resp.Body, limit)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("GET %s: %w", u, ctxErr)
+			return nil, fmt.Errorf("GET %s: %w", shown, ctxErr)
 		}
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, fmt.Errorf("GET %s: %w", shown, redactErr(err))
 	}
 	return data, nil
 }

@@ -54,9 +54,11 @@ var (
 
 // SourceError is the error of every chart source: it names the source (a path, an fs.FS
 // entry, a repository URL with chart name and version, or an OCI reference) and wraps the
-// cause.
+// cause. Credentials in URLs are redacted in Source and in the message: a password becomes
+// "xxxxx" ("https://user:xxxxx@host"), as does a user name given without a password.
 type SourceError struct {
-	// Source names what was loaded, for example "https://helm.cilium.io cilium 1.18.12",
+	// Source names what was loaded (URL credentials redacted), for example
+	// "https://helm.cilium.io cilium 1.18.12",
 	// "oci://ghcr.io/org/cilium:1.18.12" or "charts/cilium-1.18.12.tgz".
 	Source string
 	// Err is the cause; it wraps one of the ErrX sentinels of this package where one applies.
@@ -65,7 +67,9 @@ type SourceError struct {
 
 // Error implements error.
 func (e *SourceError) Error() string {
-	return fmt.Sprintf("load chart %s: %v", e.Source, e.Err)
+	// The causes of this package carry redacted URLs already; redactText also catches URLs
+	// with credentials in messages of other packages.
+	return redactText(fmt.Sprintf("load chart %s: %v", e.Source, e.Err))
 }
 
 // Unwrap returns the cause.
@@ -74,7 +78,7 @@ func (e *SourceError) Unwrap() error { return e.Err }
 // DigestError reports an archive whose sha256 digest differs from the repository index.
 // It matches [ErrDigestMismatch] with [errors.Is].
 type DigestError struct {
-	// Location is the archive URL or the cache file that was checked.
+	// Location is the archive URL (credentials redacted) or the cache file that was checked.
 	Location string
 	// Want is the digest of the index entry, Got the digest of the bytes (lowercase hex).
 	Want, Got string
@@ -91,7 +95,7 @@ func (e *DigestError) Is(target error) bool { return target == ErrDigestMismatch
 // StatusError is an HTTP response with an unexpected status code. A 404 or 410 also matches
 // [ErrChartNotFound], a 5xx [ErrUnreachable].
 type StatusError struct {
-	// URL is the requested URL.
+	// URL is the requested URL, credentials redacted.
 	URL string
 	// StatusCode is the HTTP status code of the response.
 	StatusCode int
@@ -200,14 +204,14 @@ func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*chart.
 	case strings.HasPrefix(ref, schemeHTTPS), strings.HasPrefix(ref, schemeHTTP):
 		repoURL, name, err := splitRepoRef(ref)
 		if err != nil {
-			return nil, &SourceError{Source: ref, Err: err}
+			return nil, &SourceError{Source: redactURL(ref), Err: err}
 		}
 		return LoadRepo(ctx, repoURL, name, version, opts...)
 	case strings.HasPrefix(ref, schemeFile):
 		return loadPathVersion(ctx, strings.TrimPrefix(ref, schemeFile), version)
 	case strings.Contains(ref, "://"):
 		scheme, _, _ := strings.Cut(ref, "://")
-		return nil, &SourceError{Source: ref, Err: fmt.Errorf("%w: scheme %q is not one of oci, https, http, file", ErrInvalidReference, scheme)}
+		return nil, &SourceError{Source: redactURL(ref), Err: fmt.Errorf("%w: scheme %q is not one of oci, https, http, file", ErrInvalidReference, scheme)}
 	case ref == "":
 		return nil, &SourceError{Source: `""`, Err: fmt.Errorf("%w: empty reference", ErrInvalidReference)}
 	default:
@@ -219,7 +223,7 @@ func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*chart.
 func splitRepoRef(ref string) (repoURL, name string, err error) {
 	u, err := url.Parse(ref)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: %w", ErrInvalidReference, err)
+		return "", "", fmt.Errorf("%w: %w", ErrInvalidReference, redactErr(err))
 	}
 	p := strings.TrimRight(u.Path, "/")
 	i := strings.LastIndex(p, "/")

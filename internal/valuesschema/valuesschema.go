@@ -26,12 +26,15 @@ package valuesschema
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/big"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -472,15 +475,255 @@ func escapePointer(s string) string {
 // allDistinct reports whether the JSON values of list are pairwise different (uniqueItems of
 // a metaschema). Values decoded from JSON always have JSON types.
 func allDistinct(list []any) bool {
+	return distinct(list) == Valid
+}
+
+// smallArray is the length up to which distinct compares every pair of items: cheaper than
+// encoding them.
+const smallArray = 16
+
+// maxShapeComparisons bounds the pairwise comparisons distinct makes for items holding a value
+// without a JSON type; beyond it the answer is Unsure.
+const maxShapeComparisons = 1 << 12
+
+// distinct evaluates uniqueItems on list with the outcome of comparing every pair of items with
+// equal: Invalid when two items are equal, else Unsure when a comparison met a value without a
+// JSON type, else Valid.
+//
+// Large arrays take time linear in their size: each item made only of JSON values is encoded
+// canonically (see appendCanonical: equal values, and only those, have the same encoding) and
+// looked up in a map. Items holding a value without a JSON type (rare: jsonschema rejects
+// them when it reaches them) are never equal to anything; their comparisons are only made to
+// tell Unsure from Valid, against the items of the same type and length (equal answers a
+// certain "different" for any other pair without looking inside), within a bound.
+func distinct(list []any) Result {
+	if len(list) <= smallArray {
+		return distinctPairwise(list)
+	}
+
+	seen := make(map[string]struct{}, len(list))
+
+	var (
+		buf  []byte
+		odd  []int // items holding a value without a JSON type
+		full bool
+	)
+
+	for i, v := range list {
+		if buf, full = appendCanonical(buf[:0], v); !full {
+			odd = append(odd, i)
+
+			continue
+		}
+
+		if _, dup := seen[string(buf)]; dup {
+			return Invalid
+		}
+
+		seen[string(buf)] = struct{}{}
+	}
+
+	if len(odd) == 0 {
+		return Valid
+	}
+
+	return distinctOdd(list, odd)
+}
+
+// distinctPairwise is distinct by comparing every pair.
+func distinctPairwise(list []any) Result {
+	res := Valid
+
 	for i := range list {
 		for j := range i {
-			if eq, _ := equal(list[i], list[j]); eq {
-				return false
+			eq, ok := equal(list[i], list[j])
+			if !ok {
+				res = Unsure
+			} else if eq {
+				return Invalid
 			}
 		}
 	}
 
-	return true
+	return res
+}
+
+// shape is the top-level JSON type and length of a container, the part of two values equal
+// compares before looking inside them.
+type shape struct {
+	kind typeSet
+	len  int
+}
+
+func shapeOf(v any) (shape, bool) {
+	switch v := v.(type) {
+	case []any:
+		return shape{tArray, len(v)}, true
+	case map[string]any:
+		return shape{tObject, len(v)}, true
+	default:
+		return shape{}, false
+	}
+}
+
+// distinctOdd finishes distinct for a list (of at least two items) without two equal items of
+// JSON values only: it reports whether comparing the odd items (those holding a value without a
+// JSON type) with the others meets such a value.
+func distinctOdd(list []any, odd []int) Result {
+	for _, i := range odd {
+		if _, container := shapeOf(list[i]); !container {
+			// A value without a JSON type itself: every comparison with it is unsure.
+			return Unsure
+		}
+	}
+
+	byShape := make(map[shape][]int)
+
+	for i, v := range list {
+		if sh, ok := shapeOf(v); ok {
+			byShape[sh] = append(byShape[sh], i)
+		}
+	}
+
+	budget := maxShapeComparisons
+
+	for _, i := range odd {
+		sh, _ := shapeOf(list[i])
+
+		for _, j := range byShape[sh] {
+			if j == i {
+				continue
+			}
+
+			if budget--; budget < 0 {
+				return Unsure
+			}
+
+			a, b := list[max(i, j)], list[min(i, j)]
+			if _, ok := equal(a, b); !ok {
+				return Unsure
+			}
+		}
+	}
+
+	return Valid
+}
+
+// appendCanonical appends to buf an encoding of v such that two values made only of JSON
+// values have the same encoding exactly when equal reports them equal: numbers by their
+// rational value (1, int64(1), 1.0 and json.Number("1") alike), arrays in order, objects by
+// their keys in sorted order. full is false when v holds a value without a JSON type (or a
+// json.Number that is not a number); the encoding is then meaningless.
+//
+// Every encoding is self-delimiting (strings and containers carry their length, numbers end
+// with ';'), so the encoding of a container is unambiguous.
+func appendCanonical(buf []byte, v any) (_ []byte, full bool) {
+	switch v := v.(type) {
+	case nil:
+		return append(buf, 'n'), true
+	case bool:
+		if v {
+			return append(buf, 't'), true
+		}
+
+		return append(buf, 'f'), true
+	case string:
+		buf = append(buf, 's')
+		buf = binary.AppendUvarint(buf, uint64(len(v)))
+
+		return append(buf, v...), true
+	case []any:
+		buf = append(buf, '[')
+		buf = binary.AppendUvarint(buf, uint64(len(v)))
+
+		for _, e := range v {
+			if buf, full = appendCanonical(buf, e); !full {
+				return buf, false
+			}
+		}
+
+		return buf, true
+	case map[string]any:
+		buf = append(buf, '{')
+		buf = binary.AppendUvarint(buf, uint64(len(v)))
+
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+
+		slices.Sort(keys)
+
+		for _, k := range keys {
+			buf = binary.AppendUvarint(buf, uint64(len(k)))
+			buf = append(buf, k...)
+
+			if buf, full = appendCanonical(buf, v[k]); !full {
+				return buf, false
+			}
+		}
+
+		return buf, true
+	}
+
+	r, ok := numberOf(v)
+	if !ok {
+		return buf, false
+	}
+
+	buf = append(buf, 'd')
+
+	switch x := v.(type) {
+	case int:
+		buf = strconv.AppendInt(buf, int64(x), 10)
+	case int64:
+		buf = strconv.AppendInt(buf, x, 10)
+	case float64:
+		if r == nil {
+			buf = strconv.AppendInt(buf, int64(x), 10)
+		} else {
+			buf = append(buf, r.RatString()...)
+		}
+	default:
+		if r == nil {
+			r = rational(v)
+		}
+
+		buf = append(buf, r.RatString()...)
+	}
+
+	return append(buf, ';'), true
+}
+
+// numberOf reports whether v is a number equal compares, with its value when that is not
+// cheaper to read from v itself (nil for int, int64 and float64 integers below 2^53). A
+// json.Number that does not parse is not a number: jsonschema never finds it equal to
+// anything, so comparisons with it are left to jsonschema.
+func numberOf(v any) (*big.Rat, bool) {
+	switch x := v.(type) {
+	case int, int64:
+		return nil, true
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, false
+		}
+
+		if math.Abs(x) < twoTo53 && x == math.Trunc(x) {
+			return nil, true
+		}
+
+		return rational(x), true
+	case json.Number:
+		r, ok := new(big.Rat).SetString(string(x))
+
+		return r, ok
+	}
+
+	if k, ok := kindOf(v); ok && k == tNumber {
+		return rational(v), true
+	}
+
+	return nil, false
 }
 
 // kindOf returns the JSON type of a Go value as jsonschema/v6 sees it (tInteger is never
@@ -558,7 +801,7 @@ func rational(v any) *big.Rat {
 func equal(a, b any) (eq, ok bool) {
 	ka, okA := kindOf(a)
 	if !okA {
-		if _, isNum := a.(json.Number); !isNum {
+		if !isNumber(a) {
 			return false, false
 		}
 
@@ -567,7 +810,7 @@ func equal(a, b any) (eq, ok bool) {
 
 	kb, okB := kindOf(b)
 	if !okB {
-		if _, isNum := b.(json.Number); !isNum {
+		if !isNumber(b) {
 			return false, false
 		}
 
@@ -621,6 +864,19 @@ func equal(a, b any) (eq, ok bool) {
 
 		return true, true
 	}
+}
+
+// isNumber reports whether v is a json.Number holding a number. (jsonschema reads one that
+// does not parse as different from every number, or fails on it: the fast path is unsure.)
+func isNumber(v any) bool {
+	n, ok := v.(json.Number)
+	if !ok {
+		return false
+	}
+
+	_, ok = new(big.Rat).SetString(string(n))
+
+	return ok
 }
 
 // and combines results that must all be Valid.
@@ -751,15 +1007,8 @@ func (n *node) checkArray(arr []any) Result {
 	res := Valid
 
 	if n.unique {
-		for i := range arr {
-			for j := range i {
-				eq, ok := equal(arr[i], arr[j])
-				if !ok {
-					res = Unsure
-				} else if eq {
-					return Invalid
-				}
-			}
+		if res = distinct(arr); res == Invalid {
+			return Invalid
 		}
 	}
 

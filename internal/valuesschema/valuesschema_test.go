@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -489,4 +491,221 @@ func BenchmarkCompile(b *testing.B) {
 			}
 		}
 	})
+}
+
+// uniqueItemsSchema is an array schema with only uniqueItems, so that checking an array costs
+// the duplicate search alone.
+const uniqueItemsSchema = `{"$schema":"http://json-schema.org/draft-07/schema#","type":"array","uniqueItems":true}`
+
+// distinctItems returns n pairwise different JSON values of the given kind.
+func distinctItems(kind string, n int) []any {
+	out := make([]any, n)
+
+	for i := range out {
+		switch kind {
+		case "numbers":
+			out[i] = float64(i) + 0.5
+		case "strings":
+			out[i] = fmt.Sprintf("item-%d", i)
+		default:
+			out[i] = map[string]any{"name": fmt.Sprintf("item-%d", i), "port": float64(i % 7), "tags": []any{"a", int64(i)}}
+		}
+	}
+
+	return out
+}
+
+// BenchmarkUniqueItems measures uniqueItems on large arrays of distinct values.
+func BenchmarkUniqueItems(b *testing.B) {
+	fast, err := Compile([]byte(uniqueItemsSchema))
+	require.NoError(b, err)
+
+	for _, kind := range []string{"numbers", "strings", "objects"} {
+		for _, n := range []int{5000, 50000} {
+			items := distinctItems(kind, n)
+
+			b.Run(fmt.Sprintf("%s/n=%d", kind, n), func(b *testing.B) {
+				b.ReportAllocs()
+
+				for b.Loop() {
+					if got := fast.Check(items); got != Valid {
+						b.Fatalf("got %v, want valid", got)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestUniqueItems: uniqueItems compares numbers by value whatever their Go types, objects
+// whatever the order of their keys and arrays in order, like jsonschema, for short arrays
+// (compared pair by pair) and long ones (encoded), and is unsure of values without a JSON type.
+func TestUniqueItems(t *testing.T) {
+	fast, err := Compile([]byte(uniqueItemsSchema))
+	require.NoError(t, err)
+
+	ref, err := compileReference(t, []byte(uniqueItemsSchema))
+	require.NoError(t, err)
+
+	var fromJSON []any
+	dec := json.NewDecoder(strings.NewReader(`[{"a":1,"b":{"x":[1,2],"y":null}},{"b":{"y":null,"x":[1.0,2]},"a":1.00}]`))
+	dec.UseNumber()
+	require.NoError(t, dec.Decode(&fromJSON))
+
+	for _, tc := range []struct {
+		name  string
+		items []any
+		want  Result
+	}{
+		{"int and float64", []any{1, 1.0}, Invalid},
+		{"int64 and json.Number", []any{int64(2), json.Number("2")}, Invalid},
+		{"json.Number with fraction and int", []any{json.Number("1.0"), 1}, Invalid},
+		{"json.Number exponent and int", []any{json.Number("1e2"), int64(100)}, Invalid},
+		{"fractions", []any{0.5, json.Number("0.50")}, Invalid},
+		{"large float64 and json.Number", []any{1e21, json.Number("1000000000000000000000")}, Invalid},
+		{"uint64 and json.Number", []any{uint64(math.MaxUint64), json.Number("18446744073709551615")}, Invalid},
+		{"uint8 and float64", []any{uint8(7), 7.0}, Invalid},
+		{"negative zero", []any{math.Copysign(0, -1), 0}, Invalid},
+		{"distinct numbers of several types", []any{1, int64(2), 3.0, json.Number("4"), 4.5, uint16(5), json.Number("-1")}, Valid},
+		{"sign", []any{-1, 1}, Valid},
+		{"number and string", []any{1, "1"}, Valid},
+		{"null and false", []any{nil, false}, Valid},
+		{"nulls", []any{nil, nil}, Invalid},
+		{"nested objects, keys in another order", fromJSON, Invalid},
+		{"nested objects differing deep inside", []any{
+			map[string]any{"a": map[string]any{"b": []any{1, map[string]any{"c": "x"}}}},
+			map[string]any{"a": map[string]any{"b": []any{1.0, map[string]any{"c": "y"}}}},
+		}, Valid},
+		{"nested objects equal deep inside", []any{
+			map[string]any{"a": map[string]any{"b": []any{1, map[string]any{"c": "x"}}}},
+			map[string]any{"a": map[string]any{"b": []any{int64(1), map[string]any{"c": "x"}}}},
+		}, Invalid},
+		{"object keys are not values", []any{map[string]any{"a": "b"}, map[string]any{"b": "a"}}, Valid},
+		{"arrays in order", []any{[]any{1, 2}, []any{2, 1}}, Valid},
+		{"equal arrays", []any{[]any{1, "a", nil}, []any{1.0, "a", nil}}, Invalid},
+		{"empty array and object", []any{[]any{}, map[string]any{}}, Valid},
+		{"strings that frame alike", []any{[]any{"ab", "c"}, []any{"a", "bc"}}, Valid},
+		{"no JSON type", []any{float32(1), 2}, Unsure},
+		{"no JSON type nested, reached", []any{[]any{1, float32(2)}, []any{1, float32(2)}}, Unsure},
+		{"no JSON type nested, not reached", []any{[]any{1, float32(2)}, []any{2, float32(2)}}, Valid},
+		{"no JSON type nested, other length", []any{[]any{1, float32(2)}, []any{1}}, Valid},
+		{"no JSON type and a duplicate", []any{1, float32(3), 1.0}, Invalid},
+		{"json.Number that is not a number", []any{json.Number("x"), 0}, Unsure},
+	} {
+		for _, padding := range []int{0, 40} {
+			items := slices.Clone(tc.items)
+			for i := range padding {
+				items = append(items, fmt.Sprintf("padding %d", i))
+			}
+
+			if padding > 0 {
+				// Move the first case item to the end: the pair is far apart.
+				items = append(items[1:], items[0])
+			}
+
+			t.Run(fmt.Sprintf("%s/%d", tc.name, len(items)), func(t *testing.T) {
+				require.Equal(t, tc.want, agree(t, fast, ref, items, tc.name))
+			})
+		}
+	}
+}
+
+// TestUniqueItemsRandom: for random arrays of numbers of several Go types and of nested
+// values, the encoded search answers what comparing every pair answers, and agrees with
+// jsonschema.
+func TestUniqueItemsRandom(t *testing.T) {
+	fast, err := Compile([]byte(uniqueItemsSchema))
+	require.NoError(t, err)
+
+	ref, err := compileReference(t, []byte(uniqueItemsSchema))
+	require.NoError(t, err)
+
+	rng := rand.New(rand.NewPCG(3, 5))
+	counts := map[Result]int{}
+
+	for i := range 3000 {
+		items := make([]any, 1+rng.IntN(60))
+		for j := range items {
+			items[j] = randomItem(rng, 0)
+		}
+
+		want := distinctPairwise(items)
+		require.Equal(t, want, distinct(items), "array %d: %s", i, show(items))
+
+		counts[agree(t, fast, ref, items, fmt.Sprintf("array %d", i))]++
+	}
+
+	t.Logf("%v", counts)
+	require.Greater(t, counts[Valid], 300)
+	require.Greater(t, counts[Invalid], 300)
+	require.Positive(t, counts[Unsure])
+}
+
+// randomItem returns a number of one of several Go types, or a small array or object of
+// such, rarely a float32 (no JSON type).
+func randomItem(rng *rand.Rand, depth int) any {
+	k := rng.IntN(12) - 3
+	switch n := rng.IntN(16); {
+	case n < 8:
+		return []any{
+			k, int64(k), float64(k), json.Number(strconv.Itoa(k)), json.Number(fmt.Sprintf("%d.0", k)),
+			float64(k) + 0.25, json.Number(fmt.Sprintf("%d.25", k)), uint8(k + 3),
+		}[n]
+	case n < 10:
+		return []any{"a", "b", nil, true}[rng.IntN(4)]
+	case n == 10 && depth == 0 && rng.IntN(20) == 0:
+		return float32(k)
+	case n < 13 && depth < 2:
+		out := make([]any, rng.IntN(3))
+		for i := range out {
+			out[i] = randomItem(rng, depth+1)
+		}
+
+		if len(out) > 0 && rng.IntN(40) == 0 {
+			out[len(out)-1] = float32(k) // deterministic place: compared only after the rest
+		}
+
+		return out
+	case depth < 2:
+		out := map[string]any{}
+		for range rng.IntN(3) {
+			out[[]string{"x", "y", "z"}[rng.IntN(3)]] = randomItem(rng, depth+1)
+		}
+
+		return out
+	default:
+		return k
+	}
+}
+
+// TestUniqueItemsLarge: large arrays of distinct values are valid, and a duplicate (of another
+// Go type) at the end is found.
+func TestUniqueItemsLarge(t *testing.T) {
+	fast, err := Compile([]byte(uniqueItemsSchema))
+	require.NoError(t, err)
+
+	ref, err := compileReference(t, []byte(uniqueItemsSchema))
+	require.NoError(t, err)
+
+	for _, kind := range []string{"numbers", "strings", "objects"} {
+		for _, n := range []int{5000, 50000} {
+			t.Run(fmt.Sprintf("%s/%d", kind, n), func(t *testing.T) {
+				items := distinctItems(kind, n)
+				require.Equal(t, Valid, agree(t, fast, ref, items, "distinct"))
+
+				var dup any
+
+				switch first := items[0].(type) {
+				case float64:
+					dup = json.Number(strconv.FormatFloat(first, 'f', -1, 64))
+				case map[string]any:
+					dup = map[string]any{"tags": []any{"a", 0.0}, "port": int64(0), "name": first["name"]}
+				default:
+					dup = first
+				}
+
+				require.Equal(t, Invalid, agree(t, fast, ref, append(items, dup), "duplicate at the end"))
+			})
+		}
+	}
 }

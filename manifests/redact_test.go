@@ -1,0 +1,250 @@
+package manifests_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/talospatch/talospatch/manifests"
+)
+
+// Credentials of the tests: never to appear in an error.
+const (
+	redactUser     = "chartuser"
+	redactPassword = "s3cr3t-Pa55w0rd"
+	redactToken    = "tok3n-ghp-0123456789"
+)
+
+// requireNoSecret fails when an error in err's chain (or its %+v / %#v forms) shows one of the
+// secrets.
+func requireNoSecret(t *testing.T, err error, secrets ...string) {
+	t.Helper()
+	require.Error(t, err)
+	var walk func(e error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		for _, form := range []string{e.Error(), fmt.Sprintf("%+v", e), fmt.Sprintf("%#v", e)} {
+			for _, s := range secrets {
+				require.NotContains(t, form, s, "error (%T) shows a secret", e)
+			}
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		case interface{ Unwrap() []error }:
+			for _, inner := range u.Unwrap() {
+				walk(inner)
+			}
+		}
+	}
+	walk(err)
+}
+
+// newAuthRepo is a loopback repository that wants basic auth on /auth/ and fails on purpose
+// elsewhere: /missing/ answers 404, /fail/ 500, /close/ drops the connection, /archive-404/,
+// /archive-500/, /archive-close/ and /archive-digest/ serve an index whose archive is missing,
+// failing, dropped or not the one of the digest.
+func newAuthRepo(t *testing.T) *httptest.Server {
+	t.Helper()
+	other := sha256.Sum256([]byte("another archive"))
+	digest := hex.EncodeToString(other[:])
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		first, rest, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, "/"), "/")
+		switch first {
+		case "auth":
+			if u, p, ok := req.BasicAuth(); !ok || u != redactUser || p != redactPassword {
+				w.Header().Set("WWW-Authenticate", `Basic realm="charts"`)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			http.NotFound(w, req)
+		case "fail":
+			http.Error(w, "boom", http.StatusInternalServerError)
+		case "close":
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				_ = conn.Close()
+			}
+		case "archive-404", "archive-500", "archive-close", "archive-digest":
+			switch rest {
+			case "index.yaml":
+				_, _ = w.Write(srcIndexYAML("1.0.0", "charts/cilium-1.0.0.tgz", digest))
+			case "charts/cilium-1.0.0.tgz":
+				switch first {
+				case "archive-404":
+					http.NotFound(w, req)
+				case "archive-500":
+					http.Error(w, "boom", http.StatusInternalServerError)
+				case "archive-close":
+					conn, _, err := w.(http.Hijacker).Hijack()
+					if err == nil {
+						_ = conn.Close()
+					}
+				default:
+					_, _ = w.Write([]byte("not the archive of the digest"))
+				}
+			default:
+				http.NotFound(w, req)
+			}
+		default:
+			http.NotFound(w, req)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestLoadRedactsCredentials: whatever fails, errors of repository and OCI sources show no
+// password or token of the URL, including the *url.Error values of net/http.
+func TestLoadRedactsCredentials(t *testing.T) {
+	t.Parallel()
+	srv := newAuthRepo(t)
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closedHost := ln.Addr().String()
+	require.NoError(t, ln.Close()) // nothing listens there now: connection refused
+
+	withPassword := "http://" + redactUser + ":" + redactPassword + "@"
+	withToken := "http://" + redactToken + "@"
+
+	tests := []struct {
+		name     string
+		ref      string
+		opts     []manifests.LoadOption
+		sentinel error
+	}{
+		{"wrong password", "http://" + redactUser + ":wrong-" + redactPassword + "@" + host + "/auth/cilium", nil, nil},
+		{"authorized, no index", withPassword + host + "/auth/cilium", nil, manifests.ErrChartNotFound},
+		{"index 404", withPassword + host + "/missing/cilium", nil, manifests.ErrChartNotFound},
+		{"index 500", withPassword + host + "/fail/cilium", nil, manifests.ErrUnreachable},
+		{"connection closed", withPassword + host + "/close/cilium", nil, manifests.ErrUnreachable},
+		{"connection refused", withPassword + closedHost + "/charts/cilium", nil, manifests.ErrUnreachable},
+		{"token, connection refused", withToken + closedHost + "/charts/cilium", nil, manifests.ErrUnreachable},
+		{"token, index 500", withToken + host + "/fail/cilium", nil, manifests.ErrUnreachable},
+		{"archive 404", withPassword + host + "/archive-404/cilium", nil, manifests.ErrChartNotFound},
+		{"archive 500", withPassword + host + "/archive-500/cilium", nil, manifests.ErrUnreachable},
+		{"archive closed", withPassword + host + "/archive-close/cilium", nil, manifests.ErrUnreachable},
+		{"archive digest", withPassword + host + "/archive-digest/cilium", nil, manifests.ErrDigestMismatch},
+		{"archive digest, cached", withPassword + host + "/archive-digest/cilium", []manifests.LoadOption{manifests.WithCacheDir(t.TempDir())}, manifests.ErrDigestMismatch},
+		{"no chart name", withPassword + host, nil, manifests.ErrInvalidReference},
+		{"unparsable URL", "https://" + redactUser + ":" + redactPassword + "@host name/charts/cilium", nil, manifests.ErrInvalidReference},
+		{"unparsable URL, slash in password", "https://" + redactUser + ":" + redactPassword[:6] + "/" + redactPassword[6:] + "@host/charts/cilium", nil, manifests.ErrInvalidReference},
+		{"other scheme", "ftp://" + redactUser + ":" + redactPassword + "@" + host + "/charts/cilium", nil, manifests.ErrInvalidReference},
+		{"OCI reference", "oci://" + redactUser + ":" + redactPassword + "@" + closedHost + "/charts/cilium:1.0.0", []manifests.LoadOption{manifests.WithPlainHTTP()}, manifests.ErrInvalidReference},
+		{"OCI token", "oci://" + redactToken + "@" + closedHost + "/charts/cilium", []manifests.LoadOption{manifests.WithPlainHTTP()}, manifests.ErrInvalidReference},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			_, err := manifests.Load(ctx, tt.ref, "", tt.opts...)
+			requireNoSecret(t, err, redactPassword[:6], redactPassword[6:], redactToken)
+			if tt.sentinel != nil {
+				require.ErrorIs(t, err, tt.sentinel)
+			}
+			var se *manifests.SourceError
+			require.ErrorAs(t, err, &se)
+			require.NotContains(t, se.Source, redactPassword)
+			t.Log(err)
+		})
+	}
+}
+
+// TestLoadRepoRedactsCredentials: the URL of LoadRepo itself, the StatusError and DigestError
+// fields and the cache errors are redacted like url.URL.Redacted does (the user name stays).
+func TestLoadRepoRedactsCredentials(t *testing.T) {
+	t.Parallel()
+	srv := newAuthRepo(t)
+	base := "http://" + redactUser + ":" + redactPassword + "@" + strings.TrimPrefix(srv.URL, "http://")
+	shown := "http://" + redactUser + ":xxxxx@" + strings.TrimPrefix(srv.URL, "http://")
+
+	_, err := manifests.LoadRepo(context.Background(), base+"/fail", "cilium", "1.0.0")
+	requireNoSecret(t, err, redactPassword)
+	var se *manifests.StatusError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, shown+"/fail/index.yaml", se.URL)
+	require.Contains(t, err.Error(), shown+"/fail (chart cilium, version 1.0.0)")
+
+	_, err = manifests.LoadRepo(context.Background(), base+"/archive-digest", "cilium", "1.0.0")
+	requireNoSecret(t, err, redactPassword)
+	var de *manifests.DigestError
+	require.ErrorAs(t, err, &de)
+	require.Equal(t, shown+"/archive-digest/charts/cilium-1.0.0.tgz", de.Location)
+
+	// A cache directory that cannot be read: the error names the cache file, not the URL.
+	blocker := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(blocker, nil, 0o644))
+	_, err = manifests.LoadRepo(context.Background(), base+"/archive-404", "cilium", "1.0.0", manifests.WithCacheDir(filepath.Join(blocker, "cache")))
+	requireNoSecret(t, err, redactPassword)
+	require.Contains(t, err.Error(), "cache: open "+filepath.Join(blocker, "cache"))
+
+	_, err = manifests.LoadRepo(context.Background(), "ftp://"+redactUser+":"+redactPassword+"@example.invalid/charts", "cilium", "")
+	requireNoSecret(t, err, redactPassword)
+	require.ErrorIs(t, err, manifests.ErrInvalidReference)
+	require.Contains(t, err.Error(), "ftp://"+redactUser+":xxxxx@example.invalid/charts")
+}
+
+// TestLoadRepoRedactsURLErrorOfClient: the *url.Error of an http.Client whose transport fails
+// is rewritten too (net/http leaves a user name without password as it is).
+func TestLoadRepoRedactsURLErrorOfClient(t *testing.T) {
+	t.Parallel()
+	failing := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return nil, errors.New("transport down")
+	})}
+	_, err := manifests.LoadRepo(context.Background(), "https://"+redactToken+"@127.0.0.1:1/charts", "cilium", "", manifests.WithHTTPClient(failing))
+	requireNoSecret(t, err, redactToken)
+	require.ErrorIs(t, err, manifests.ErrUnreachable)
+	require.Contains(t, err.Error(), "https://xxxxx@127.0.0.1:1/charts/index.yaml")
+	require.Contains(t, err.Error(), "transport down")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestRenderSetErrorHidesValue: a malformed set expression is named by field, index and key,
+// never with its value.
+func TestRenderSetErrorHidesValue(t *testing.T) {
+	t.Parallel()
+	const secret = "hunter2-Sup3rS3cret"
+	tests := []struct {
+		name string
+		opts manifests.RenderOptions
+		want []string
+	}{
+		{"unterminated list", manifests.RenderOptions{Set: []string{"a=1", "b=2", "c=3", "db.password={" + secret}}, []string{`Set[3] (key "db.password")`}},
+		{"value without key", manifests.RenderOptions{Set: []string{"a=1," + secret}}, []string{`Set[0] (key "a")`, "KEY=VALUE"}},
+		{"secret alone", manifests.RenderOptions{SetString: []string{secret}}, []string{"SetString[0] (no KEY= before the first value)"}},
+		{"bad index", manifests.RenderOptions{Set: []string{"list[x]=" + secret}}, []string{`Set[0] (key "list[x]")`, "error parsing index"}},
+		{"bad JSON", manifests.RenderOptions{SetJSON: []string{"token=" + secret}}, []string{`SetJSON[0] (key "token")`, "KEY=JSON"}},
+		{"bad JSON, second assignment", manifests.RenderOptions{SetJSON: []string{`a=1`, `b={"c":1},` + secret}}, []string{`SetJSON[1] (key "b")`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := manifests.Render(appChart(), testKubeVersion, tt.opts)
+			require.ErrorIs(t, err, manifests.ErrValues)
+			requireNoSecret(t, err, secret, secret[:8])
+			for _, w := range tt.want {
+				require.Contains(t, err.Error(), w)
+			}
+			t.Log(err)
+		})
+	}
+}
