@@ -17,6 +17,9 @@ func FuzzLoadSecrets(f *testing.F) {
 	f.Add([]byte(""))
 	f.Add([]byte("{}"))
 	f.Add([]byte(`{"Cluster":{"Id":"a","Secret":"b"},"Secrets":{"BootstrapToken":"x.y"}}`))
+	f.Add([]byte("cluster:\n    idd: a\nsecrets: [1]\ncerts:\n    os:\n        crt: '******'\n"))
+	f.Add([]byte(`{"cluster":{"id":1},"Secrets":{"BootstrapToken":["x"]},"Certs":{"OS":{"Crt":"QQ=="}},"Bogus":{"a":[{}]}}`))
+	f.Add([]byte("a: &a {b: *a}\n<<: *a\n"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := config.LoadSecrets(data)

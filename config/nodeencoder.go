@@ -3,8 +3,10 @@ package config
 import (
 	"bytes"
 	"encoding"
+	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -20,9 +22,9 @@ import (
 // per-node configs patched from one role config — to exactly the bytes [Encode] gives, only
 // faster: the base is encoded once, and for each config only the documents, and the fields of
 // the v1alpha1 document's top level and of its machine and cluster sections, that differ from
-// the base are encoded again. The rest is copied from the base's encoding. For nodes that differ
-// in a label and a SAN this is about 6 times faster than Encode for a worker and 25 times for a
-// control plane, whose inline manifests (60 KB of Cilium) are encoded once, not per node.
+// the base are encoded again. The rest is copied from the base's encoding, so large documents
+// such as a control plane's inline manifests are encoded once, not per node (figures: README,
+// Performance).
 //
 // Usage: make one NodeEncoder per role config, then encode every node of the role with it:
 //
@@ -121,7 +123,11 @@ func NewNodeEncoder(base coreconfig.Provider) (*NodeEncoder, error) {
 			return nil, fmt.Errorf("new node encoder: %w", err)
 		}
 
-		e.v1, e.baseV1 = fe, v1
+		// A base whose encoding holds a line break other than '\n' (rawBreak) is encoded
+		// whole, as Encode does: its fields' encodings need not concatenate to the document's.
+		if !slices.ContainsFunc(fe.fields, func(f fieldEncoding) bool { return rawBreak(f.enc) }) {
+			e.v1, e.baseV1 = fe, v1
+		}
 
 		for _, f := range fe.fields {
 			e.size += len(f.enc)
@@ -175,11 +181,20 @@ func (e *NodeEncoder) Encode(cfg coreconfig.Provider) ([]byte, error) {
 	if v1 != nil {
 		v := reflect.ValueOf(v1).Elem()
 
+		// Field by field where the encoder has the base's fields; else, and when a field's
+		// encoding cannot be spliced (errRawBreak), the whole document as Encode encodes it.
+		err := errRawBreak
 		if e.v1 != nil {
-			if err := e.v1.encode(&buf, v, 0); err != nil {
-				return nil, fmt.Errorf("encode config: %w", err)
-			}
-		} else {
+			err = e.v1.encode(&buf, v, 0)
+		}
+
+		if err != nil && !errors.Is(err, errRawBreak) {
+			return nil, fmt.Errorf("encode config: %w", err)
+		}
+
+		if err != nil {
+			buf.Reset()
+
 			out, err := encodeDocument(v1)
 			if err != nil {
 				return nil, fmt.Errorf("encode config: %w", err)
@@ -281,11 +296,13 @@ func newFieldsEncoding(v reflect.Value, depth int) (*fieldsEncoding, error) {
 
 				// Use the split form only where it reproduces the whole field's encoding.
 				var body bytes.Buffer
-				if err = sub.encode(&body, fd.base.Elem(), 1); err != nil {
+
+				err = sub.encode(&body, fd.base.Elem(), 1)
+				if err != nil && !errors.Is(err, errRawBreak) {
 					return nil, err
 				}
 
-				if bytes.Equal(append(append([]byte(nil), key...), body.Bytes()...), enc) {
+				if err == nil && bytes.Equal(append(append([]byte(nil), key...), body.Bytes()...), enc) {
 					fd.keyLn, fd.sub = key, sub
 				}
 			}
@@ -340,6 +357,15 @@ func (fe *fieldsEncoding) encode(buf *bytes.Buffer, v reflect.Value, level int) 
 		return err
 	}
 
+	// A changed field whose encoding holds a line break other than '\n' (rawBreak) cannot be
+	// re-indented line by line (writeIndented), nor, even at level 0, cut apart from the other
+	// changed fields at '\n' (encodeChanged): the caller encodes the whole document instead.
+	for _, enc := range encs {
+		if rawBreak(enc) {
+			return errRawBreak
+		}
+	}
+
 	for i := range fe.fields {
 		fd := &fe.fields[i]
 
@@ -370,6 +396,10 @@ func (fe *fieldsEncoding) encode(buf *bytes.Buffer, v reflect.Value, level int) 
 				enc, err := fd.encodeValue(fv)
 				if err != nil {
 					return err
+				}
+
+				if rawBreak(enc) {
+					return errRawBreak
 				}
 
 				writeIndented(buf, enc, level)
@@ -418,7 +448,7 @@ func (fe *fieldsEncoding) encodeChanged(v reflect.Value, changed []int) ([][]byt
 		t, _ = fe.batches.LoadOrStore(id, reflect.StructOf(sfs))
 	}
 
-	s := reflect.New(t.(reflect.Type)) //nolint:forcetypeassert // only types are stored
+	s := reflect.New(t.(reflect.Type)) // only types are stored
 	for k, i := range changed {
 		s.Elem().Field(k).Set(v.Field(fe.fields[i].index))
 	}
@@ -556,8 +586,16 @@ func keyLine(enc []byte) ([]byte, bool) {
 	return enc[:i+1], true
 }
 
+// errRawBreak is returned by fieldsEncoding.encode when the encoding of a changed field holds
+// a line break other than '\n' (see rawBreak): the callers then encode the whole document with
+// the encoder, as Encode does.
+var errRawBreak = errors.New("encoding holds a line break other than '\\n'")
+
 // writeIndented writes enc with every non-empty line indented by level*4 spaces: the YAML
-// encoder's indentation of a nested block (empty lines of block scalars stay empty).
+// encoder's indentation of a nested block (empty lines of block scalars stay empty). Lines are
+// split at '\n' only: enc must not hold the other line breaks (rawBreak) when level > 0. The
+// callers make sure of it: fieldsEncoding.encode refuses changed fields whose encodings hold
+// them, and NewNodeEncoder splits no base whose encoding does.
 func writeIndented(buf *bytes.Buffer, enc []byte, level int) {
 	if level == 0 {
 		buf.Write(enc)
@@ -583,10 +621,33 @@ func writeIndented(buf *bytes.Buffer, enc []byte, level int) {
 	}
 }
 
+// rawBreak reports whether an encoding holds, unescaped, one of the characters YAML 1.1 (and so
+// the YAML encoder) takes as a line break besides '\n': '\r', U+0085 NEXT LINE, U+2028 LINE
+// SEPARATOR or U+2029 PARAGRAPH SEPARATOR. The encoder writes U+2028 and U+2029 unescaped in
+// single-quoted and block scalars and breaks the line there: the text after them is indented to
+// the scalar's depth (except a closing quote), and a key after a trailing one can follow it on
+// the same line. Splitting such an encoding at '\n' into lines and fields, as this file does,
+// would misplace that indentation. The other two are escaped (in double quotes) by the encoder;
+// they are here in case it writes them raw.
+func rawBreak(enc []byte) bool {
+	for i := 0; i < len(enc); i++ {
+		switch c := enc[i]; {
+		case c == '\r':
+			return true
+		case c == 0xc2 && i+1 < len(enc) && enc[i+1] == 0x85:
+			return true
+		case c == 0xe2 && i+2 < len(enc) && enc[i+1] == 0x80 && (enc[i+2] == 0xa8 || enc[i+2] == 0xa9):
+			return true
+		}
+	}
+
+	return false
+}
+
 // sameValue reports whether a and b are deeply equal, first by identity: a field shared with
 // the base (the same pointer, map or slice) is the base's value.
 func sameValue(a, b reflect.Value) bool {
-	switch a.Kind() { //nolint:exhaustive
+	switch a.Kind() {
 	case reflect.Pointer, reflect.Map:
 		if a.IsNil() || b.IsNil() {
 			return a.IsNil() == b.IsNil()

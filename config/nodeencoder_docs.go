@@ -158,7 +158,7 @@ func (sp *docSplicer) encode(base, merged configconfig.Document) ([]byte, bool) 
 		}
 
 		b, err := f.enc.encodeValue(mv.Field(f.index))
-		if err != nil {
+		if err != nil || rawBreak(b) { // see rawBreak: the blocks are cut apart at '\n'
 			return nil, false
 		}
 

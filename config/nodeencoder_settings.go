@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -17,7 +18,7 @@ import (
 //
 //	enc.EncodeWithSettings(s) == config.Encode(cs.NodeWithSettings(role, config.Layers{}, s))
 //
-// byte for byte, but faster (about twice for a worker of the fleet example): the node's config
+// byte for byte, but faster: the node's config
 // is not built as a deep copy of the base and then compared with the base field by field; the
 // node shares every part of the base the settings do not touch, and only what they change
 // (machine.nodeLabels, nodeAnnotations, nodeTaints, certSANs) is copied, merged and encoded.
@@ -80,7 +81,9 @@ func (e *NodeEncoder) AppendWithSettings(dst []byte, s NodeSettings) ([]byte, er
 
 	// Every part shared with the base is the base's by identity, so only the changed fields of
 	// the machine section are compared in depth and encoded.
-	if err := e.v1.encode(buf, reflect.ValueOf(&v1).Elem(), 0); err != nil {
+	if err := e.v1.encode(buf, reflect.ValueOf(&v1).Elem(), 0); errors.Is(err, errRawBreak) {
+		return e.appendGeneral(dst, s) // a value the fields' encodings cannot be spliced with
+	} else if err != nil {
 		return dst, fmt.Errorf("encode config with settings: %w", err)
 	}
 

@@ -248,6 +248,11 @@ func FuzzEncodeWithSettings(f *testing.F) {
 		f.Add(s, s, s)
 	}
 
+	for _, s := range trickyStrings {
+		f.Add("example.com/note", s, s)
+		f.Add(s, "v", "10.0.0.1")
+	}
+
 	type roleBase struct {
 		base coreconfig.Provider
 		enc  *config.NodeEncoder

@@ -254,6 +254,11 @@ func FuzzNodeEncoder(f *testing.F) {
 		f.Add(s, s)
 	}
 
+	for _, s := range trickyStrings {
+		f.Add(s, s)
+		f.Add("example-"+s, "a: |\n  "+s+"\n")
+	}
+
 	base := nodeEncoderRoles(f, "v1.13").ControlPlane
 
 	enc, err := config.NewNodeEncoder(base)

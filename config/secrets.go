@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/talospatch/talospatch/talos"
 	"time"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/generate/secrets"
 	"go.yaml.in/yaml/v4"
+
+	"github.com/talospatch/talospatch/talos"
 )
 
 // Secrets is a cluster's secrets bundle: the certificate authorities, keys and tokens every
@@ -53,32 +54,42 @@ func NewSecrets(now time.Time, contract talos.Contract) (*Secrets, error) {
 }
 
 // LoadSecrets parses a secrets bundle in the YAML format of `talosctl gen secrets` (the
-// format [Secrets.Marshal] writes) and checks that it is complete. It also reads the JSON form
-// of machinery's bundle (secrets.Bundle encoded with encoding/json, as tools built on machinery
-// store it). Errors match ErrSecrets.
+// format [Secrets.Marshal] writes) and checks it. It also reads the JSON form of machinery's
+// bundle (secrets.Bundle encoded with encoding/json, as tools built on machinery store it):
+// input that starts with '{' and is valid JSON is read as JSON.
+//
+// The bundle is refused, with the same checks for YAML and JSON, when it
+//   - is empty, not one mapping (object), or more than one YAML document;
+//   - has a key the bundle does not have (a misspelling such as "bootstraptokn"): keys are
+//     matched exactly in YAML and as encoding/json matches them (case-insensitively) in JSON;
+//   - lacks a value the bundle needs: cluster.id and .secret, secrets.bootstraptoken, one (and
+//     only one) encryption secret, trustdinfo.token and the five certs;
+//   - has a value of the wrong form: a bootstrap token that is not in Kubernetes' format
+//     [a-z0-9]{6}.[a-z0-9]{16}; a cluster id or secret or an encryption secret that is not 32
+//     bytes in base64 (standard base64; URL-safe base64 is also accepted for the cluster id,
+//     which older Talos versions wrote); a certificate or key that is not base64 of PEM or does
+//     not parse (a redacted "******" key says so).
+//
+// Each problem is a *talos.FieldError naming the field by its RFC 6901 pointer into the input
+// as written ("/secrets/bootstraptoken" in YAML, "/Secrets/BootstrapToken" in JSON), saying
+// what is wrong and the fix; all of them are reported, joined with errors.Join. Secret values
+// are never quoted: the errors give their length and shape. Every error matches ErrSecrets.
 func LoadSecrets(data []byte) (*Secrets, error) {
-	var b secrets.Bundle
+	trimmed := bytes.TrimSpace(data)
+	isJSON := len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed)
 
-	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed) {
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
-		dec.DisallowUnknownFields()
-
-		if err := dec.Decode(&b); err != nil {
-			return nil, fmt.Errorf("load secrets: %w: json: %w", ErrSecrets, err)
-		}
-	} else {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		if err := dec.Decode(&b); err != nil {
-			return nil, fmt.Errorf("load secrets: %w: %w", ErrSecrets, err)
-		}
-
-		// A second document would be silently ignored by talosctl; refuse it.
-		var extra any
-		if err := dec.Decode(&extra); err == nil {
-			return nil, fmt.Errorf("load secrets: %w: more than one YAML document", ErrSecrets)
-		}
+	if len(trimmed) == 0 {
+		return nil, fmt.Errorf("load secrets: %w: empty input", ErrSecrets)
 	}
 
+	decoded, err := decodeSecrets(data, isJSON)
+	if err != nil {
+		return nil, fmt.Errorf("load secrets: %w", err)
+	}
+
+	b := *decoded
+
+	// What the checks above missed, machinery's own validation says.
 	if err := b.Validate(coreconfig.TalosVersionCurrent); err != nil {
 		return nil, fmt.Errorf("load secrets: %w: %w", ErrSecrets, err)
 	}
@@ -98,12 +109,18 @@ func LoadSecrets(data []byte) (*Secrets, error) {
 }
 
 // SecretsFromBundle returns the Secrets of a machinery secrets bundle, for example one that
-// secrets.NewBundleFromConfig recovered from an existing machine config. The bundle is
-// checked like [LoadSecrets] checks a file (errors match ErrSecrets) and copied: changing b
-// afterwards does not change the result. Its clock is not used.
+// secrets.NewBundleFromConfig recovered from an existing machine config. The bundle's values
+// are checked like [LoadSecrets] checks a file (errors match ErrSecrets and name the fields by
+// their YAML keys, "/secrets/bootstraptoken") and copied: changing b afterwards does not
+// change the result. Its clock is not used.
 func SecretsFromBundle(b *secrets.Bundle) (*Secrets, error) {
 	if b == nil {
 		return nil, fmt.Errorf("secrets from bundle: %w", ErrNoSecrets)
+	}
+
+	// The checks of LoadSecrets, naming the fields by their YAML keys.
+	if err := newSecretsCheck(false).checkValues(b); err != nil {
+		return nil, fmt.Errorf("secrets from bundle: %w", err)
 	}
 
 	if err := b.Validate(coreconfig.TalosVersionCurrent); err != nil {

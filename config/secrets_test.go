@@ -49,10 +49,12 @@ func TestLoadSecretsErrors(t *testing.T) {
 		data string
 		text string
 	}{
-		{"empty", "", "EOF"},
+		{"empty", "", "empty input"},
+		{"blank", " \n\t\n", "empty input"},
+		{"null document", "~\n", "empty document"},
 		{"not yaml", "{{{", ""},
 		{"list", "- a\n- b\n", ""},
-		{"no cluster id", strings.Replace(valid, "    id: mx2Gnd3k14/0vO2nE/mnR9GbcawOo7jgiVEnuk8WIYo=\n", "", 1), "cluster.id"},
+		{"no cluster id", strings.Replace(valid, "    id: mx2Gnd3k14/0vO2nE/mnR9GbcawOo7jgiVEnuk8WIYo=\n", "", 1), "/cluster/id: invalid secrets bundle: the cluster id is missing"},
 		{"no certs", valid[:strings.Index(valid, "certs:")], "certs"},
 		{"two documents", valid + "---\n" + valid, "more than one"},
 		{"bad certificate", strings.Replace(valid, "crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJQ", "crt: AAAA", 1), ""},
@@ -90,6 +92,17 @@ func TestNewSecrets(t *testing.T) {
 
 	loaded, err := config.LoadSecrets(data)
 	require.NoError(t, err)
+
+	// The JSON form of a new bundle loads too, to the same bundle.
+	js, err := json.Marshal(s.Bundle())
+	require.NoError(t, err)
+
+	fromJSON, err := config.LoadSecrets(js)
+	require.NoError(t, err)
+
+	jsonYAML, err := fromJSON.Marshal()
+	require.NoError(t, err)
+	require.Equal(t, string(data), string(jsonYAML))
 
 	again, err := loaded.Marshal()
 	require.NoError(t, err)
