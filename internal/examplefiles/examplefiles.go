@@ -3,6 +3,7 @@
 package examplefiles
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -91,8 +92,9 @@ func WriteNewSecrets(outDir string, created []byte, stdout io.Writer) error {
 // WriteFile writes data to path with exactly perm (not the umask's or an old file's mode).
 //
 // With exclusive it fails when anything exists at path, a symlink included (a new secrets
-// bundle never replaces an old one). Otherwise it replaces path atomically: data goes to a new
-// file in the same folder, which is renamed over path, so a reader sees the old bytes or the
+// bundle never replaces an old one). Otherwise a new path is created in place, and an existing
+// one is replaced atomically: data goes to a new file in the same folder, which is renamed
+// over path, so a reader sees the old bytes or the
 // new ones, never a part, and a symlink at path is replaced, not followed (writing through a
 // symlink planted at an output path would put key material wherever it points). The new file is
 // not synced to disk: the examples write output a user can make again.
@@ -110,6 +112,20 @@ func WriteFile(path string, data []byte, perm fs.FileMode, exclusive bool) error
 		}
 
 		return nil
+	}
+
+	// Nothing at path (the common case, a new output folder): create it in place. O_EXCL
+	// neither follows a symlink nor opens an existing file, and a new file replaces nothing.
+	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		if err := finish(f, path, data, perm); err != nil {
+			_ = os.Remove(path)
+
+			return err
+		}
+
+		return nil
+	} else if !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 
 	if info, err := os.Lstat(path); err == nil && info.IsDir() {
