@@ -94,10 +94,10 @@ func WriteNewSecrets(outDir string, created []byte, stdout io.Writer) error {
 // With exclusive it fails when anything exists at path, a symlink included (a new secrets
 // bundle never replaces an old one). Otherwise a new path is created in place, and an existing
 // one is replaced atomically: data goes to a new file in the same folder, which is renamed
-// over path, so a reader sees the old bytes or the
-// new ones, never a part, and a symlink at path is replaced, not followed (writing through a
-// symlink planted at an output path would put key material wherever it points). The new file is
-// not synced to disk: the examples write output a user can make again.
+// over path, so a reader sees the old bytes or the new ones, never a part, and a symlink at path
+// is replaced, not followed (writing through a symlink planted at an output path would put key
+// material wherever it points). The new file is not synced to disk: the examples write output a
+// user can make again.
 func WriteFile(path string, data []byte, perm fs.FileMode, exclusive bool) error {
 	if exclusive {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
