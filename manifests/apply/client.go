@@ -36,6 +36,8 @@ type Client interface {
 	Apply(ctx context.Context, resource schema.GroupVersionResource, namespace string, obj *unstructured.Unstructured, opts metav1.ApplyOptions) (*unstructured.Unstructured, error)
 	// Update replaces obj (used for the inventory ConfigMap only).
 	Update(ctx context.Context, resource schema.GroupVersionResource, namespace string, obj *unstructured.Unstructured, opts metav1.UpdateOptions) (*unstructured.Unstructured, error)
+	// Delete deletes an object (Sync's prune only; Apply never deletes).
+	Delete(ctx context.Context, resource schema.GroupVersionResource, namespace, name string, opts metav1.DeleteOptions) error
 }
 
 // Client-side rate limits the adapter uses when the rest.Config leaves them at zero. With
@@ -134,4 +136,8 @@ func (c *restClient) Apply(ctx context.Context, gvr schema.GroupVersionResource,
 
 func (c *restClient) Update(ctx context.Context, gvr schema.GroupVersionResource, namespace string, obj *unstructured.Unstructured, opts metav1.UpdateOptions) (*unstructured.Unstructured, error) {
 	return c.resource(gvr, namespace).Update(ctx, obj, opts)
+}
+
+func (c *restClient) Delete(ctx context.Context, gvr schema.GroupVersionResource, namespace, name string, opts metav1.DeleteOptions) error {
+	return c.resource(gvr, namespace).Delete(ctx, name, opts)
 }

@@ -36,6 +36,8 @@ type fakeClient struct {
 	establishAfter int
 	establishing   map[schema.GroupKind]*pendingKind
 	resets         int
+	// crdStatus makes stored CustomResourceDefinitions carry an Established condition.
+	crdStatus bool
 }
 
 type pendingKind struct {
@@ -103,6 +105,10 @@ func (f *fakeClient) RESTMapping(_ context.Context, gk schema.GroupKind, version
 	k, ok := f.discovered[gk]
 	if !ok {
 		return nil, &meta.NoKindMatchError{GroupKind: gk, SearchedVersions: []string{version}}
+	}
+
+	if version == "" { // the preferred version, as discovery answers
+		version = "v1"
 	}
 
 	scope := meta.RESTScopeRoot
@@ -180,6 +186,10 @@ func (f *fakeClient) write(op string, gvr schema.GroupVersionResource, namespace
 		f.objects[k] = stored
 
 		if gvr.Resource == "customresourcedefinitions" {
+			if f.crdStatus {
+				stored.Object["status"] = map[string]any{"conditions": []any{map[string]any{"type": "Established", "status": "True"}}}
+			}
+
 			gk, _ := crdDefines(o)
 			scope, _, _ := unstructured.NestedString(o.Object, "spec", "scope")
 			plural, _, _ := unstructured.NestedString(o.Object, "spec", "names", "plural")
@@ -203,7 +213,12 @@ func (f *fakeClient) Apply(_ context.Context, gvr schema.GroupVersionResource, n
 	f.mu.Lock()
 	defer f.mu.Unlock()
 
-	f.record("apply %s %s manager=%s%s", gvr.Resource, path(namespace, o.GetName()), opts.FieldManager, dry(opts.DryRun))
+	force := ""
+	if opts.Force {
+		force = " force"
+	}
+
+	f.record("apply %s %s manager=%s%s%s", gvr.Resource, path(namespace, o.GetName()), opts.FieldManager, force, dry(opts.DryRun))
 
 	return f.write("apply", gvr, namespace, o, opts.DryRun)
 }
@@ -226,6 +241,31 @@ func (f *fakeClient) Update(_ context.Context, gvr schema.GroupVersionResource, 
 	f.objects[k] = o.DeepCopy()
 
 	return o.DeepCopy(), nil
+}
+
+func (f *fakeClient) Delete(_ context.Context, gvr schema.GroupVersionResource, namespace, name string, opts metav1.DeleteOptions) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	policy := ""
+	if opts.PropagationPolicy != nil {
+		policy = " propagation=" + string(*opts.PropagationPolicy)
+	}
+
+	f.record("delete %s %s%s", gvr.Resource, path(namespace, name), policy)
+
+	if err := f.errs["delete "+name]; err != nil {
+		return err
+	}
+
+	k := key(gvr.Resource, namespace, name)
+	if _, ok := f.objects[k]; !ok {
+		return apierrors.NewNotFound(gvr.GroupResource(), name)
+	}
+
+	delete(f.objects, k)
+
+	return nil
 }
 
 func (f *fakeClient) object(resource, namespace, name string) *unstructured.Unstructured {
