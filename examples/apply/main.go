@@ -4,6 +4,16 @@
 //
 //	go run ./examples/apply -kubeconfig FILE -f MANIFEST [-dry-run] [-inventory] [-timeout 5m]
 //
+// With -sync it instead updates the cluster to the manifest the way `talosctl upgrade-k8s`
+// syncs edited inline manifests (server-side apply, inventory, prune; see apply.Sync); with
+// -dry-run it prints what the sync would do, each update with its field diff:
+//
+//	go run ./examples/apply -sync -kubeconfig FILE -f MANIFEST [-dry-run] [-no-prune] [-contract v1.14]
+//
+//	configured apps/v1 DaemonSet kube-system/cilium
+//	    ~ /spec/template/spec/containers/0/image: "quay.io/cilium/cilium:v1.18.12@..." -> "...v1.19.6@..."
+//	3 created, 7 configured, 2 pruned, 18 unchanged (dry run)
+//
 // Output lines look like
 //
 //	apps/v1 DaemonSet kube-system/cilium: created
@@ -30,11 +40,13 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/manifests/apply"
+	"github.com/talospatch/talospatch/talos"
 )
 
 func main() {
@@ -74,6 +86,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dryRun := fs.Bool("dry-run", false, "server-side dry run: report what would be created, write nothing")
 	inventory := fs.Bool("inventory", false, "Talos 1.13 inventory mode (ConfigMap kube-system/talos-bootstrap-manifests-inventory)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this `duration`")
+	sync := fs.Bool("sync", false, "update the cluster to the manifest like talosctl upgrade-k8s: server-side apply, inventory, prune")
+	noPrune := fs.Bool("no-prune", false, "with -sync: keep objects that left the manifest (upgrade-k8s --manifests-no-prune)")
+	contract := talos.V1_14
+	fs.TextVar(&contract, "contract", contract, "with -sync: the Talos version contract the nodes run, v1.13 or v1.14 (selects upgrade-k8s's stages)")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -85,6 +101,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	if *kubeconfig == "" || *file == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: apply -kubeconfig FILE -f MANIFEST [-dry-run] [-inventory] [-timeout 5m]")
+		fmt.Fprintln(stderr, "       apply -sync -kubeconfig FILE -f MANIFEST [-dry-run] [-no-prune] [-contract v1.14] [-timeout 5m]")
+
+		return 2
+	}
+
+	if *sync && *inventory {
+		fmt.Fprintln(stderr, "apply: -sync always uses the inventory; leave out -inventory")
 
 		return 2
 	}
@@ -126,6 +149,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 
+	if *sync {
+		return runSync(ctx, client, objs, apply.SyncOptions{DryRun: *dryRun, NoPrune: *noPrune, Contract: contract}, stdout, stderr)
+	}
+
 	results, err := apply.Apply(ctx, client, objs, apply.Options{DryRun: *dryRun, Inventory: *inventory})
 
 	for _, r := range results {
@@ -136,6 +163,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		for _, l := range errorLines(results, err) {
 			fmt.Fprintln(stderr, l)
 		}
+
+		return 1
+	}
+
+	return 0
+}
+
+// runSync syncs objs and prints what changed (or would change): every created, configured and
+// pruned object, updates with their field diffs, and a summary line. It returns 1 when the sync
+// failed, saying on stderr what failed and whether anything was applied.
+func runSync(ctx context.Context, client apply.Client, objs []*unstructured.Unstructured, opts apply.SyncOptions, stdout, stderr io.Writer) int {
+	res, err := apply.Sync(ctx, client, objs, opts)
+	if res != nil {
+		fmt.Fprintln(stdout, res)
+	}
+
+	if err != nil {
+		fmt.Fprintln(stderr, "apply:", err)
 
 		return 1
 	}

@@ -178,3 +178,66 @@ func requirePrefixes(t *testing.T, prefixes []string, output string) {
 		require.True(t, strings.HasPrefix(lines[i], p), "line %d: %q, want the prefix %q", i+1, lines[i], p)
 	}
 }
+
+// TestSync updates a cluster the way talosctl upgrade-k8s does: a dry run prints each change
+// with its field diff, the sync then does it, pruning follows -no-prune, and a second sync
+// changes nothing.
+func TestSync(t *testing.T) {
+	t.Parallel()
+
+	env := kubetest.Start(t)
+	dir := t.TempDir()
+
+	const namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: example-sync\n"
+	configMap := func(name, value string) string {
+		return "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  namespace: example-sync\ndata:\n  x: \"" + value + "\"\n"
+	}
+
+	sync := func(manifest string, extra ...string) (int, string, string) {
+		file := filepath.Join(dir, "manifest.yaml")
+		require.NoError(t, os.WriteFile(file, []byte(manifest), 0o600))
+
+		var stdout, stderr bytes.Buffer
+		code := run(append([]string{"-sync", "-kubeconfig", env.Kubeconfig, "-f", file}, extra...), &stdout, &stderr)
+
+		return code, strings.TrimSpace(stdout.String()), stderr.String()
+	}
+
+	first := namespace + configMap("one", "1") + configMap("two", "2")
+	code, out, errOut := sync(first, "-dry-run")
+	require.Equal(t, 0, code, errOut)
+	require.True(t, strings.HasSuffix(out, "3 created, 0 configured, 0 pruned, 0 unchanged (dry run)"), out)
+
+	code, out, errOut = sync(first)
+	require.Equal(t, 0, code, errOut)
+	require.True(t, strings.HasSuffix(out, "3 created, 0 configured, 0 pruned, 0 unchanged"), out)
+
+	// The edit: one changes, two leaves the manifest.
+	second := namespace + configMap("one", "10")
+	code, out, errOut = sync(second, "-dry-run")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "v1 ConfigMap example-sync/one\n    ~ /data/x: \"1\" -> \"10\"")
+	require.Contains(t, out, "v1 ConfigMap example-sync/two")
+	require.True(t, strings.HasSuffix(out, "0 created, 1 configured, 1 pruned, 1 unchanged (dry run)"), out)
+
+	code, out, errOut = sync(second, "-no-prune")
+	require.Equal(t, 0, code, errOut)
+	require.True(t, strings.HasSuffix(out, "0 created, 1 configured, 0 pruned, 1 unchanged"), out)
+
+	code, out, errOut = sync(second)
+	require.Equal(t, 0, code, errOut)
+	require.True(t, strings.HasSuffix(out, "0 created, 0 configured, 1 pruned, 2 unchanged"), out)
+
+	code, out, errOut = sync(second)
+	require.Equal(t, 0, code, errOut)
+	require.Equal(t, "0 created, 0 configured, 0 pruned, 2 unchanged", out, "a second sync changes nothing")
+
+	// An invalid object stops the sync before anything is applied, and says so.
+	code, _, errOut = sync(second + "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: broken\n  namespace: example-sync\nspec: {}\n")
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, "apps/v1 Deployment example-sync/broken")
+	require.Contains(t, errOut, "before applying anything")
+
+	code, _, _ = sync(second, "-inventory")
+	require.Equal(t, 2, code, "-sync always uses the inventory")
+}
