@@ -160,6 +160,20 @@ func (e *Edit) Count(a Action) int {
 	return n
 }
 
+// After returns the objects of the inline manifests after the edit, in manifest and document
+// order: what to pass to Sync to carry the edit out.
+func (e *Edit) After() []*unstructured.Unstructured {
+	var objs []*unstructured.Unstructured
+
+	for _, c := range e.Objects {
+		if c.After != nil {
+			objs = append(objs, c.After)
+		}
+	}
+
+	return objs
+}
+
 // Changed reports whether the edit creates, updates or prunes anything.
 func (e *Edit) Changed() bool {
 	return e.Count(ActionCreate)+e.Count(ActionUpdate)+e.Count(ActionPrune) > 0

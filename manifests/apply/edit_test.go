@@ -120,6 +120,13 @@ func TestCompareConfigs(t *testing.T) {
 				"prune rbac.authorization.k8s.io/v1 ClusterRole agent (manifest agent)",
 			}, got)
 
+			var toSync []string
+			for _, obj := range edit.After() {
+				toSync = append(toSync, manifests.RefOf(obj).String())
+			}
+			require.Equal(t, []string{"v1 ConfigMap demo/settings", "apps/v1 DaemonSet demo/agent", "v1 Namespace demo", "v1 Service demo/agent"}, toSync,
+				"the objects to sync: everything after the edit, nothing pruned")
+
 			require.True(t, edit.Changed())
 			require.Equal(t, 1, edit.Count(apply.ActionCreate))
 			require.Equal(t, 2, edit.Count(apply.ActionUpdate))
