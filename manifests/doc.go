@@ -58,7 +58,12 @@
 // ErrDigestMismatch, ErrCorruptArchive and the like; credentials in a repository URL
 // ("https://user:password@host/...") never appear in it (the password, or a user name given
 // alone, shows as "xxxxx"), and a malformed set expression of RenderOptions is named by field,
-// index and key, never with its value. LoadRenderer loads a path into a Renderer
+// index and key, never with its value. Every source is bounded: MaxArchiveSize (also for an
+// OCI layer, refused from its declared size before it is downloaded), MaxChartFiles and
+// MaxChartSize unpacked (raise them with WithMaxArchiveSize, WithMaxChartFiles,
+// WithMaxChartSize; a limit hit is a *LimitError matching ErrLimitExceeded); a symbolic link
+// out of a chart directory is refused, and loading never writes to the standard logger.
+// LoadRenderer loads a path into a Renderer
 // and parses the chart's templates while the rest of the archive loads, the quickest way from
 // an archive to a first render:
 //

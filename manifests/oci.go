@@ -75,6 +75,13 @@ func parseOCIRef(ref string) (ociRef, error) {
 //
 // Credentials come from Helm's registry config like `helm pull` (or pass
 // [WithRegistryClient]); use [WithPlainHTTP] for a registry without TLS.
+//
+// The chart layer obeys [WithMaxArchiveSize] like a repository archive: a manifest that
+// declares a larger chart layer or config is refused before the blob is requested, and every
+// blob is read through a reader that fails past the limit, so a registry that lies about a
+// size costs no more memory than the limit. With [WithRegistryClient] the requests go through
+// that client's transport, which this package cannot bound: only the pulled archive is
+// checked, after the client has read it.
 func LoadOCI(ctx context.Context, ref, version string, opts ...LoadOption) (*chart.Chart, error) {
 	src := redactURL(ref)
 	if version != "" {
@@ -105,7 +112,7 @@ func loadOCI(ctx context.Context, ref, version string, o loadOptions) (*chart.Ch
 		if base == nil {
 			base = http.DefaultTransport
 		}
-		httpClient.Transport = &ctxTransport{ctx: ctx, base: base}
+		httpClient.Transport = &ctxTransport{ctx: ctx, base: &limitTransport{base: base, lim: o.limits}}
 		copts := []registry.ClientOption{registry.ClientOptHTTPClient(&httpClient), registry.ClientOptWriter(io.Discard)}
 		if o.plainHTTP {
 			copts = append(copts, registry.ClientOptPlainHTTP())
@@ -145,7 +152,7 @@ func loadOCI(ctx context.Context, ref, version string, o loadOptions) (*chart.Ch
 		}
 		return nil, err
 	}
-	c, err := loadArchive(result.Chart.Data)
+	c, err := loadArchiveLimits(result.Chart.Data, o.limits)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +168,10 @@ func classifyOCIError(ctx context.Context, err error) error {
 		return ctxErr
 	}
 	var resp *errcode.ErrorResponse
+	var limitErr *LimitError
 	switch {
+	case errors.As(err, &limitErr):
+		return limitErr
 	case errors.Is(err, errdef.ErrNotFound):
 		return fmt.Errorf("%w: %w", ErrChartNotFound, err)
 	case errors.As(err, &resp) && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone):

@@ -56,7 +56,9 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 	indexURL := base.JoinPath("index.yaml").String()
 	// shownIndex and shownArchive are the URLs for messages: without credentials.
 	shownIndex := redactURL(indexURL)
-	data, err := httpGet(ctx, o.httpClient, indexURL, maxIndexSize)
+	data, err := httpGet(ctx, o.httpClient, indexURL, maxIndexSize, func(int64) error {
+		return fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidIndex, shownIndex, maxIndexSize)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("repository index: %w", err)
 	}
@@ -85,7 +87,7 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 	if err != nil {
 		return nil, err
 	}
-	c, err := loadArchive(archive)
+	c, err := loadArchiveLimits(archive, o.limits)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", shownArchive, err)
 	}
@@ -282,17 +284,19 @@ func fetchArchive(ctx context.Context, o loadOptions, archiveURL, digest string)
 	var cachePath string
 	if o.cacheDir != "" {
 		cachePath = filepath.Join(o.cacheDir, digest+".tgz")
-		data, err := os.ReadFile(cachePath)
+		data, err := readFileLimits(cachePath, o.limits)
 		switch {
 		case err == nil && sha256Hex(data) == digest:
 			return data, nil
-		case err == nil, errors.Is(err, fs.ErrNotExist):
+		case err == nil, errors.Is(err, fs.ErrNotExist), errors.Is(err, ErrLimitExceeded):
 			// A stale or damaged cache entry is replaced by a fresh download below.
 		default:
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 	}
-	data, err := httpGet(ctx, o.httpClient, archiveURL, MaxArchiveSize)
+	data, err := httpGet(ctx, o.httpClient, archiveURL, o.limits.archiveSize, func(got int64) error {
+		return o.limits.archiveError("archive "+redactURL(archiveURL), got)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
@@ -334,9 +338,11 @@ func writeCache(p string, data []byte) error {
 }
 
 // httpGet fetches u with ctx; transport failures wrap [ErrUnreachable], unexpected status
-// codes are [*StatusError] values, bodies over limit bytes are refused. Its errors show u
-// with its credentials redacted (the *url.Error values of net/http included).
-func httpGet(ctx context.Context, client *http.Client, u string, limit int64) ([]byte, error) {
+// codes are [*StatusError] values, bodies over limit bytes are refused with the error of
+// tooLarge, called with the Content-Length when it is over the limit (then before the body is
+// read), else with 0. Its errors show u with
+// its credentials redacted (the *url.Error values of net/http included).
+func httpGet(ctx context.Context, client *http.Client, u string, limit int64, tooLarge func(got int64) error) ([]byte, error) {
 	shown := redactURL(u)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -353,8 +359,14 @@ func httpGet(ctx context.Context, client *http.Client, u string, limit int64) ([
 	if resp.StatusCode != http.StatusOK {
 		return nil, &StatusError{URL: shown, StatusCode: resp.StatusCode}
 	}
-	data, err := readAllLimit(resp.Body, limit)
+	if resp.ContentLength > limit {
+		return nil, tooLarge(resp.ContentLength)
+	}
+	data, err := readAllLimit(resp.Body, limit, func() error { return tooLarge(0) })
 	if err != nil {
+		if errors.Is(err, ErrLimitExceeded) || errors.Is(err, ErrInvalidIndex) {
+			return nil, err
+		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("GET %s: %w", shown, ctxErr)
 		}

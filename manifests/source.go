@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -40,7 +42,8 @@ var (
 	// verified; it is refused.
 	ErrNoDigest = errors.New("chart index entry has no digest")
 	// ErrCorruptArchive: the bytes are not a valid gzipped chart archive (bad gzip or tar
-	// stream, no Chart.yaml, invalid chart metadata, too large).
+	// stream, no Chart.yaml, invalid chart metadata, too large). An archive over a limit of
+	// the sources gives a [*LimitError], which matches both this and [ErrLimitExceeded].
 	ErrCorruptArchive = errors.New("corrupt chart archive")
 	// ErrInvalidChart: a chart directory is not a valid chart (no Chart.yaml, invalid
 	// metadata, irregular files).
@@ -117,12 +120,10 @@ func (e *StatusError) Is(target error) bool {
 	return false
 }
 
-// MaxArchiveSize is the largest chart archive the sources read (compressed bytes). Helm's
-// loader separately limits the decompressed size.
-const MaxArchiveSize = 64 << 20
-
-// LoadOption configures the network chart sources ([Load], [LoadRepo], [LoadOCI]). The zero
-// set of options uses a fresh [http.Client] without a cache.
+// LoadOption configures the chart sources: the network sources ([Load], [LoadRepo],
+// [LoadOCI]) take every option, the local ones ([LoadPath], [LoadFS], [LoadArchive]) the
+// limits ([WithMaxArchiveSize], [WithMaxChartFiles], [WithMaxChartSize]) and ignore the rest.
+// The zero set of options uses a fresh [http.Client] without a cache and the default limits.
 type LoadOption func(*loadOptions)
 
 type loadOptions struct {
@@ -130,6 +131,7 @@ type loadOptions struct {
 	cacheDir       string
 	plainHTTP      bool
 	registryClient *registry.Client
+	limits         sourceLimits
 }
 
 // WithHTTPClient sets the HTTP client for repository and OCI requests (proxies, TLS roots,
@@ -171,7 +173,19 @@ func collectOptions(opts []LoadOption) loadOptions {
 	if o.httpClient == nil {
 		o.httpClient = &http.Client{Transport: http.DefaultTransport}
 	}
+	o.limits = o.limits.withDefaults()
 	return o
+}
+
+// collectLimits returns the limits set by opts.
+func collectLimits(opts []LoadOption) sourceLimits {
+	var o loadOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	return o.limits.withDefaults()
 }
 
 // The reference schemes of [Load].
@@ -208,14 +222,14 @@ func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*chart.
 		}
 		return LoadRepo(ctx, repoURL, name, version, opts...)
 	case strings.HasPrefix(ref, schemeFile):
-		return loadPathVersion(ctx, strings.TrimPrefix(ref, schemeFile), version)
+		return loadPathVersion(ctx, strings.TrimPrefix(ref, schemeFile), version, opts)
 	case strings.Contains(ref, "://"):
 		scheme, _, _ := strings.Cut(ref, "://")
 		return nil, &SourceError{Source: redactURL(ref), Err: fmt.Errorf("%w: scheme %q is not one of oci, https, http, file", ErrInvalidReference, scheme)}
 	case ref == "":
 		return nil, &SourceError{Source: `""`, Err: fmt.Errorf("%w: empty reference", ErrInvalidReference)}
 	default:
-		return loadPathVersion(ctx, ref, version)
+		return loadPathVersion(ctx, ref, version, opts)
 	}
 }
 
@@ -236,8 +250,8 @@ func splitRepoRef(ref string) (repoURL, name string, err error) {
 	return repo.String(), name, nil
 }
 
-func loadPathVersion(ctx context.Context, p, version string) (*chart.Chart, error) {
-	c, err := LoadPath(ctx, p)
+func loadPathVersion(ctx context.Context, p, version string, opts []LoadOption) (*chart.Chart, error) {
+	c, err := LoadPath(ctx, p, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -248,8 +262,12 @@ func loadPathVersion(ctx context.Context, p, version string) (*chart.Chart, erro
 }
 
 // LoadPath loads a chart archive (.tgz) or an unpacked chart directory from the local file
-// system. A directory honours its .helmignore like `helm template DIR`.
-func LoadPath(ctx context.Context, p string) (*chart.Chart, error) {
+// system. A directory honours its .helmignore like `helm template DIR`; a symbolic link in it
+// is followed when it points inside the chart directory and refused ([ErrInvalidChart])
+// when it points outside. Options set the limits (see [MaxChartFiles]); others are ignored.
+// Nothing is written to the standard logger.
+func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*chart.Chart, error) {
+	lim := collectLimits(opts)
 	if err := ctx.Err(); err != nil {
 		return nil, &SourceError{Source: p, Err: err}
 	}
@@ -261,87 +279,112 @@ func LoadPath(ctx context.Context, p string) (*chart.Chart, error) {
 		return nil, &SourceError{Source: p, Err: err}
 	}
 	if fi.IsDir() {
-		c, err := loader.LoadDir(p)
+		c, err := loadChartDir(ctx, os.DirFS(p), ".", lim)
 		if err != nil {
-			return nil, &SourceError{Source: p, Err: fmt.Errorf("%w: %w", ErrInvalidChart, err)}
+			return nil, &SourceError{Source: p, Err: err}
 		}
 		return c, nil
 	}
-	data, err := readFileLimited(p)
+	data, err := readFileLimits(p, lim)
 	if err != nil {
 		return nil, &SourceError{Source: p, Err: err}
 	}
-	c, err := loadArchive(data)
+	c, err := loadArchiveLimits(data, lim)
 	if err != nil {
 		return nil, &SourceError{Source: p, Err: err}
 	}
 	return c, nil
 }
 
+// readFileLimited reads the archive file p within the default limits.
 func readFileLimited(p string) ([]byte, error) {
+	return readFileLimits(p, defaultLimits())
+}
+
+func readFileLimits(p string, lim sourceLimits) ([]byte, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readLimited(f)
+	return readLimited(f, lim)
 }
 
-func readLimited(r io.Reader) ([]byte, error) {
-	data, err := readAllLimit(r, MaxArchiveSize)
+func readLimited(r io.Reader, lim sourceLimits) ([]byte, error) {
+	data, err := readAllLimit(r, lim.archiveSize, func() error { return lim.archiveError("archive", 0) })
 	if err != nil {
+		if errors.Is(err, ErrLimitExceeded) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
 	}
 	return data, nil
 }
 
-// readAllLimit reads r to the end, refusing more than limit bytes.
-func readAllLimit(r io.Reader, limit int64) ([]byte, error) {
+// readAllLimit reads r to the end, refusing more than limit bytes with the error of
+// tooLarge.
+func readAllLimit(r io.Reader, limit int64, tooLarge func() error) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
+		return nil, tooLarge()
 	}
 	return data, nil
 }
 
 // LoadArchive loads a chart from the bytes of a gzipped chart archive, as written by
-// `helm package`. It is pure; errors wrap [ErrCorruptArchive].
-func LoadArchive(data []byte) (*chart.Chart, error) {
-	c, err := loadArchive(data)
+// `helm package`. It is pure; errors wrap [ErrCorruptArchive]. Options set the limits (see
+// [MaxChartFiles]); others are ignored.
+func LoadArchive(data []byte, opts ...LoadOption) (*chart.Chart, error) {
+	c, err := loadArchiveLimits(data, collectLimits(opts))
 	if err != nil {
 		return nil, &SourceError{Source: "archive", Err: err}
 	}
 	return c, nil
 }
 
-func loadArchive(data []byte) (*chart.Chart, error) {
-	c, _, err := loadArchiveParsing(data, false)
+func loadArchiveLimits(data []byte, lim sourceLimits) (*chart.Chart, error) {
+	c, _, err := loadArchiveParsingLimits(data, false, lim)
 	return c, err
 }
 
-// loadArchiveParsing loads a chart archive as loader.LoadArchive does (LoadArchiveFiles, then
-// LoadFiles). The archive is unpacked by unpackArchive, into buffers of the files' sizes, and
-// with parse the chart's templates are parsed as they come out of it and while LoadFiles runs;
-// archives unpackArchive does not handle are unpacked by Helm's loader, which words any error.
-// The *preparsed is nil when nothing was parsed.
+// loadArchiveParsing is loadArchiveParsingLimits within the default limits.
 func loadArchiveParsing(data []byte, parse bool) (*chart.Chart, *preparsed, error) {
-	if err := checkArchive(data); err != nil {
+	return loadArchiveParsingLimits(data, parse, defaultLimits())
+}
+
+// loadArchiveParsingLimits loads a chart archive as loader.LoadArchive does
+// (LoadArchiveFiles, then LoadFiles), within lim. The archive is unpacked by unpackArchive,
+// into buffers of the files' sizes, and with parse the chart's templates are parsed as they
+// come out of it and while the files load; archives unpackArchive does not handle are
+// counted and measured, then unpacked by Helm's loader, which words any error. The files are
+// loaded by loadFiles, Helm's LoadFiles without its logging. The *preparsed is nil when
+// nothing was parsed.
+func loadArchiveParsingLimits(data []byte, parse bool, lim sourceLimits) (*chart.Chart, *preparsed, error) {
+	if err := checkArchive(data, lim); err != nil {
 		return nil, nil, err
 	}
-	files, pre, ok := unpackArchive(data, parse)
+	files, pre, ok, err := unpackArchiveLimits(data, parse, lim)
+	if err != nil {
+		return nil, nil, err
+	}
 	if !ok {
-		var err error
+		if err := scanArchive(data, lim); err != nil {
+			return nil, nil, err
+		}
 		if files, err = loader.LoadArchiveFiles(bytes.NewReader(data)); err != nil {
 			return nil, nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
 		}
 	}
-	c, err := loader.LoadFiles(files)
+	c, err := loadFiles(files, lim)
 	if err != nil {
 		if pre != nil {
 			pre.wait() // no goroutine outlives a failed load
+		}
+		if errors.Is(err, ErrLimitExceeded) {
+			return nil, nil, err
 		}
 		return nil, nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
 	}
@@ -349,9 +392,9 @@ func loadArchiveParsing(data []byte, parse bool) (*chart.Chart, *preparsed, erro
 }
 
 // checkArchive refuses data that is too large or not gzip data before it is unpacked.
-func checkArchive(data []byte) error {
-	if len(data) > MaxArchiveSize {
-		return fmt.Errorf("%w: larger than %d bytes", ErrCorruptArchive, MaxArchiveSize)
+func checkArchive(data []byte, lim sourceLimits) error {
+	if int64(len(data)) > lim.archiveSize {
+		return lim.archiveError("archive", int64(len(data)))
 	}
 	if !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
 		return fmt.Errorf("%w: not gzip data (want a .tgz made by helm package)", ErrCorruptArchive)
@@ -360,9 +403,13 @@ func checkArchive(data []byte) error {
 }
 
 // LoadFS loads a chart from fsys: name is either a chart directory (use "." when fsys is
-// rooted at the chart) or a chart archive file. A directory honours its .helmignore. Use it
-// with embed.FS to ship a chart inside a binary.
-func LoadFS(ctx context.Context, fsys fs.FS, name string) (*chart.Chart, error) {
+// rooted at the chart) or a chart archive file. A directory honours its .helmignore; a
+// symbolic link in it (when fsys implements [fs.ReadLinkFS], as [os.DirFS] does) is followed
+// when it points inside the chart directory and refused when it points outside. Use it with
+// embed.FS to ship a chart inside a binary. Options set the limits (see [MaxChartFiles]);
+// others are ignored.
+func LoadFS(ctx context.Context, fsys fs.FS, name string, opts ...LoadOption) (*chart.Chart, error) {
+	lim := collectLimits(opts)
 	src := "fs:" + name
 	fi, err := fs.Stat(fsys, name)
 	if err != nil {
@@ -376,31 +423,50 @@ func LoadFS(ctx context.Context, fsys fs.FS, name string) (*chart.Chart, error) 
 		if err != nil {
 			return nil, &SourceError{Source: src, Err: err}
 		}
-		data, err := readLimited(f)
+		data, err := readLimited(f, lim)
 		_ = f.Close()
 		if err != nil {
 			return nil, &SourceError{Source: src, Err: err}
 		}
-		c, err := loadArchive(data)
+		c, err := loadArchiveLimits(data, lim)
 		if err != nil {
 			return nil, &SourceError{Source: src, Err: err}
 		}
 		return c, nil
 	}
-	files, err := readChartDir(ctx, fsys, name)
+	c, err := loadChartDir(ctx, fsys, name, lim)
 	if err != nil {
 		return nil, &SourceError{Source: src, Err: err}
-	}
-	c, err := loader.LoadFiles(files)
-	if err != nil {
-		return nil, &SourceError{Source: src, Err: fmt.Errorf("%w: %w", ErrInvalidChart, err)}
 	}
 	return c, nil
 }
 
+// loadChartDir loads the chart directory root of fsys.
+func loadChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) (*chart.Chart, error) {
+	files, err := readChartDir(ctx, fsys, root, lim)
+	if err != nil {
+		return nil, err
+	}
+	c, err := loadFiles(files, lim)
+	if err != nil {
+		if errors.Is(err, ErrLimitExceeded) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrInvalidChart, err)
+	}
+	return c, nil
+}
+
+// errOutsideChart: a symbolic link resolves outside the chart directory.
+var errOutsideChart = errors.New("outside the chart")
+
+// maxLinkHops bounds the symbolic links followed to resolve one path (Linux's MAXSYMLINKS).
+const maxLinkHops = 40
+
 // readChartDir reads the files of the chart directory root of fsys, in lexical order, minus
-// those .helmignore excludes (like Helm's directory loader).
-func readChartDir(ctx context.Context, fsys fs.FS, root string) ([]*loader.BufferedFile, error) {
+// those .helmignore excludes (like Helm's directory loader), within lim. Symbolic links are
+// followed, like Helm's loader does, only when they resolve inside root.
+func readChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) ([]*loader.BufferedFile, error) {
 	rules := ignore.Empty()
 	ignoreFile := path.Join(root, ignore.HelmIgnore)
 	if data, err := fs.ReadFile(fsys, ignoreFile); err == nil {
@@ -414,49 +480,176 @@ func readChartDir(ctx context.Context, fsys fs.FS, root string) ([]*loader.Buffe
 	}
 	rules.AddDefaults()
 
-	var files []*loader.BufferedFile
-	walk := func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if p == root {
-			return nil
-		}
-		rel := strings.TrimPrefix(p, root+"/")
-		if root == "." {
-			rel = p
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if rules.Ignore(rel, fi) {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if rules.Ignore(rel, fi) {
-			return nil
-		}
-		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("%w: %s is not a regular file", ErrInvalidChart, rel)
-		}
-		if fi.Size() > loader.MaxDecompressedFileSize {
-			return fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidChart, rel, loader.MaxDecompressedFileSize)
-		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return err
-		}
-		files = append(files, &loader.BufferedFile{Name: rel, Data: bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))})
-		return nil
-	}
-	if err := fs.WalkDir(fsys, root, walk); err != nil {
+	r := &dirReader{ctx: ctx, fsys: fsys, root: root, rules: rules, lim: lim}
+	if err := r.walk(root, "", []string{root}); err != nil {
 		return nil, err
 	}
-	return files, nil
+	return r.files, nil
+}
+
+type dirReader struct {
+	ctx   context.Context
+	fsys  fs.FS
+	root  string
+	rules *ignore.Rules
+	lim   sourceLimits
+	files []*loader.BufferedFile
+	size  int64
+}
+
+// walk reads the directory dir of fsys (a path without symbolic links), whose name in the
+// chart is rel; chain holds the directories being walked, to refuse link cycles.
+func (r *dirReader) walk(dir, rel string, chain []string) error {
+	entries, err := fs.ReadDir(r.fsys, dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		p := path.Join(dir, e.Name())
+		name := e.Name()
+		if rel != "" {
+			name = rel + "/" + name
+		}
+		fi, err := e.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			link := fi
+			if p, fi, err = r.follow(p, name); err != nil {
+				if r.rules.Ignore(name, link) {
+					continue // .helmignore excludes the link: where it points does not matter
+				}
+				return err
+			}
+			if fi.IsDir() && slices.ContainsFunc(chain, func(d string) bool { return fsPathWithin(d, p) }) {
+				return fmt.Errorf("%w: %s is a symbolic link to a directory that contains it (a cycle)", ErrInvalidChart, name)
+			}
+		}
+		if fi.IsDir() {
+			if r.rules.Ignore(name, fi) {
+				continue
+			}
+			if err := r.walk(p, name, append(chain[:len(chain):len(chain)], p)); err != nil {
+				return err
+			}
+			continue
+		}
+		if r.rules.Ignore(name, fi) {
+			continue
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%w: %s is not a regular file", ErrInvalidChart, name)
+		}
+		if fi.Size() > loader.MaxDecompressedFileSize {
+			return fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidChart, name, loader.MaxDecompressedFileSize)
+		}
+		if n := int64(len(r.files)) + 1; n > r.lim.files {
+			err := r.lim.filesError("files of the chart directory", 0)
+			err.dir = true
+			return err
+		}
+		if r.size += fi.Size(); r.size > r.lim.chartSize {
+			err := r.lim.sizeError("files of the chart directory", 0)
+			err.dir = true
+			return err
+		}
+		data, err := readFileMax(r.fsys, p, loader.MaxDecompressedFileSize)
+		if err != nil {
+			return err
+		}
+		r.files = append(r.files, &loader.BufferedFile{Name: name, Data: bytes.TrimPrefix(data, utf8BOM)})
+	}
+	return nil
+}
+
+// follow resolves the symbolic link p (named name in the chart) inside the chart and returns
+// the target's path and information. Without fs.ReadLinkFS the link is returned as it is
+// (and refused as not a regular file).
+func (r *dirReader) follow(p, name string) (string, fs.FileInfo, error) {
+	rl, ok := r.fsys.(fs.ReadLinkFS)
+	if !ok {
+		fi, err := fs.Lstat(r.fsys, p)
+		return p, fi, err
+	}
+	t, err := resolveInside(rl, r.root, p)
+	if err != nil {
+		if errors.Is(err, errOutsideChart) {
+			target, _ := rl.ReadLink(p)
+			return "", nil, fmt.Errorf("%w: %s is a symbolic link to %s, outside the chart (links are followed only inside the chart directory: copy the target into the chart)", ErrInvalidChart, name, target)
+		}
+		return "", nil, fmt.Errorf("%w: symbolic link %s: %w", ErrInvalidChart, name, err)
+	}
+	fi, err := rl.Lstat(t)
+	if err != nil {
+		return "", nil, err
+	}
+	return t, fi, nil
+}
+
+// fsPathWithin reports whether p is base or inside it (paths of an fs.FS).
+func fsPathWithin(p, base string) bool {
+	return base == "." || p == base || strings.HasPrefix(p, base+"/")
+}
+
+// resolveInside evaluates the symbolic links of p, a path inside root, like
+// filepath.EvalSymlinks, and fails with errOutsideChart as soon as a link leads out of root.
+func resolveInside(rl fs.ReadLinkFS, root, p string) (string, error) {
+	rest := p
+	if root != "." {
+		rest = strings.TrimPrefix(p, root+"/")
+	}
+	todo := strings.Split(rest, "/")
+	done := root
+	for hops := 0; len(todo) > 0; {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if done == root {
+				return "", errOutsideChart
+			}
+			done = path.Dir(done)
+			continue
+		}
+		next := path.Join(done, c)
+		fi, err := rl.Lstat(next)
+		if err != nil {
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			done = next
+			continue
+		}
+		if hops++; hops > maxLinkHops {
+			return "", errors.New("too many levels of symbolic links")
+		}
+		t, err := rl.ReadLink(next)
+		if err != nil {
+			return "", err
+		}
+		if strings.HasPrefix(t, "/") || filepath.IsAbs(t) || filepath.VolumeName(t) != "" {
+			return "", errOutsideChart
+		}
+		todo = append(strings.Split(t, "/"), todo...)
+	}
+	return done, nil
+}
+
+// readFileMax reads the file p of fsys, refusing more than limit bytes (a file may grow after
+// it was measured).
+func readFileMax(fsys fs.FS, p string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readAllLimit(f, limit, func() error {
+		return fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidChart, p, limit)
+	})
 }

@@ -4,9 +4,14 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"path"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -18,19 +23,30 @@ import (
 // utf8BOM is removed from the start of every file, as Helm's loader removes it.
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// unpackArchive unpacks a chart archive into the files loader.LoadArchiveFiles gives, reading
-// each file into a buffer of its size. With parse, it also parses the chart's templates as they
-// come out of the archive, on GOMAXPROCS goroutines, while the rest is still being
-// decompressed; pre is nil without parse.
+// unpackArchive is unpackArchiveLimits within the default sourceLimits, any error reported as
+// ok=false.
+func unpackArchive(data []byte, parse bool) (files []*loader.BufferedFile, pre *preparsed, ok bool) {
+	files, pre, ok, err := unpackArchiveLimits(data, parse, defaultLimits())
+	if err != nil {
+		return nil, nil, false
+	}
+	return files, pre, ok
+}
+
+// unpackArchiveLimits unpacks a chart archive into the files loader.LoadArchiveFiles gives,
+// reading each file into a buffer of its size. With parse, it also parses the chart's
+// templates as they come out of the archive, on GOMAXPROCS goroutines, while the rest is still
+// being decompressed; pre is nil without parse.
 //
 // It handles the archives `helm package` writes: one top directory, regular files and
 // directories, plain relative names. For anything else, and on any error, it returns ok=false
 // (and stops its parsing): the caller unpacks with Helm's loader, which accepts or refuses the
-// archive and words the error.
-func unpackArchive(data []byte, parse bool) (files []*loader.BufferedFile, pre *preparsed, ok bool) {
-	gz, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, nil, false
+// archive and words the error. An archive over the number of entries or the unpacked size of
+// lim is refused with a *LimitError, as soon as the limit is passed.
+func unpackArchiveLimits(data []byte, parse bool, lim sourceLimits) (files []*loader.BufferedFile, pre *preparsed, ok bool, err error) {
+	gz, gzErr := gzip.NewReader(bytes.NewReader(data))
+	if gzErr != nil {
+		return nil, nil, false, nil
 	}
 
 	defer gz.Close()
@@ -47,6 +63,7 @@ func unpackArchive(data []byte, parse bool) (files []*loader.BufferedFile, pre *
 
 	tr := tar.NewReader(gz)
 	remaining := loader.MaxDecompressedChartSize
+	entries, size := lim.filesUsed, lim.sizeUsed
 
 	for {
 		hd, err := tr.Next()
@@ -55,24 +72,34 @@ func unpackArchive(data []byte, parse bool) (files []*loader.BufferedFile, pre *
 		}
 
 		if err != nil {
-			return nil, nil, false
+			return nil, nil, false, nil
+		}
+
+		if entries++; entries > lim.files {
+			return nil, nil, false, lim.filesError("archive entries", 0)
+		}
+
+		if hd.Size > 0 {
+			if size += hd.Size; size > lim.chartSize {
+				return nil, nil, false, lim.sizeError("unpacked chart", 0)
+			}
 		}
 
 		switch {
 		case hd.Typeflag == tar.TypeXGlobalHeader || hd.Typeflag == tar.TypeXHeader || hd.FileInfo().IsDir():
 			continue
 		case hd.Typeflag != tar.TypeReg:
-			return nil, nil, false
+			return nil, nil, false, nil
 		}
 
 		name, plain := plainArchiveName(hd.Name)
 		if !plain || hd.Size < 0 || hd.Size >= remaining || hd.Size > loader.MaxDecompressedFileSize {
-			return nil, nil, false
+			return nil, nil, false, nil
 		}
 
 		buf := make([]byte, hd.Size)
 		if _, err := io.ReadFull(tr, buf); err != nil {
-			return nil, nil, false
+			return nil, nil, false, nil
 		}
 
 		remaining -= hd.Size
@@ -86,14 +113,174 @@ func unpackArchive(data []byte, parse bool) (files []*loader.BufferedFile, pre *
 	}
 
 	if len(files) == 0 {
-		return nil, nil, false
+		return nil, nil, false, nil
 	}
 
 	if pp == nil {
-		return files, nil, true
+		return files, nil, true, nil
 	}
 
-	return files, pp.finish(), true
+	return files, pp.finish(), true, nil
+}
+
+// scanArchive counts and measures the entries of an archive that Helm's loader is to unpack,
+// without keeping them, and refuses it when it is over lim. Errors of the archive itself are
+// left to Helm's loader to word.
+func scanArchive(data []byte, lim sourceLimits) error {
+	gz, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil
+	}
+
+	defer gz.Close()
+
+	tr := tar.NewReader(gz)
+	entries, size := lim.filesUsed, lim.sizeUsed
+
+	for {
+		hd, err := tr.Next()
+		if err != nil {
+			return nil
+		}
+
+		if entries++; entries > lim.files {
+			return lim.filesError("archive entries", 0)
+		}
+
+		if hd.Size > 0 {
+			if size += hd.Size; size > lim.chartSize {
+				return lim.sizeError("unpacked chart", 0)
+			}
+		}
+	}
+}
+
+// loadFiles is Helm's loader.LoadFiles, line by line, without the warnings it writes to the
+// standard logger (for requirements.yaml and requirements.lock in charts of apiVersion v2),
+// with subchart archives loaded by this package within lim (a chart and its subcharts share
+// the sourceLimits), and with subcharts added in the order of their names (Helm's order is random).
+func loadFiles(files []*loader.BufferedFile, lim sourceLimits) (*chart.Chart, error) {
+	c := new(chart.Chart)
+	subcharts := make(map[string][]*loader.BufferedFile)
+
+	for _, f := range files {
+		c.Raw = append(c.Raw, &chart.File{Name: f.Name, Data: f.Data})
+		if f.Name == "Chart.yaml" {
+			if c.Metadata == nil {
+				c.Metadata = new(chart.Metadata)
+			}
+			if err := yaml.Unmarshal(f.Data, c.Metadata); err != nil {
+				return c, fmt.Errorf("cannot load Chart.yaml: %w", err)
+			}
+			if c.Metadata.APIVersion == "" {
+				c.Metadata.APIVersion = chart.APIVersionV1
+			}
+		}
+	}
+
+	for _, f := range files {
+		switch {
+		case f.Name == "Chart.yaml":
+			continue
+		case f.Name == "Chart.lock":
+			c.Lock = new(chart.Lock)
+			if err := yaml.Unmarshal(f.Data, &c.Lock); err != nil {
+				return c, fmt.Errorf("cannot load Chart.lock: %w", err)
+			}
+		case f.Name == "values.yaml":
+			c.Values = make(map[string]any)
+			if err := yaml.Unmarshal(f.Data, &c.Values); err != nil {
+				return c, fmt.Errorf("cannot load values.yaml: %w", err)
+			}
+		case f.Name == "values.schema.json":
+			c.Schema = f.Data
+		case f.Name == "requirements.yaml":
+			if c.Metadata == nil {
+				c.Metadata = new(chart.Metadata)
+			}
+			// Helm logs "Warning: Dependencies are handled in Chart.yaml since apiVersion
+			// \"v2\"" here for charts other than v1.
+			if err := yaml.Unmarshal(f.Data, c.Metadata); err != nil {
+				return c, fmt.Errorf("cannot load requirements.yaml: %w", err)
+			}
+			if c.Metadata.APIVersion == chart.APIVersionV1 {
+				c.Files = append(c.Files, &chart.File{Name: f.Name, Data: f.Data})
+			}
+		case f.Name == "requirements.lock":
+			c.Lock = new(chart.Lock)
+			if err := yaml.Unmarshal(f.Data, &c.Lock); err != nil {
+				return c, fmt.Errorf("cannot load requirements.lock: %w", err)
+			}
+			if c.Metadata == nil {
+				c.Metadata = new(chart.Metadata)
+			}
+			// Helm logs "Warning: Dependency locking is handled in Chart.lock since
+			// apiVersion \"v2\"" here for charts other than v1.
+			if c.Metadata.APIVersion == chart.APIVersionV1 {
+				c.Files = append(c.Files, &chart.File{Name: f.Name, Data: f.Data})
+			}
+		case strings.HasPrefix(f.Name, "templates/"):
+			c.Templates = append(c.Templates, &chart.File{Name: f.Name, Data: f.Data})
+		case strings.HasPrefix(f.Name, "charts/"):
+			if filepath.Ext(f.Name) == ".prov" {
+				c.Files = append(c.Files, &chart.File{Name: f.Name, Data: f.Data})
+				continue
+			}
+			fname := strings.TrimPrefix(f.Name, "charts/")
+			cname := strings.SplitN(fname, "/", 2)[0]
+			subcharts[cname] = append(subcharts[cname], &loader.BufferedFile{Name: fname, Data: f.Data})
+		default:
+			c.Files = append(c.Files, &chart.File{Name: f.Name, Data: f.Data})
+		}
+	}
+
+	if c.Metadata == nil {
+		return c, errors.New("Chart.yaml file is missing") //nolint:staticcheck // Helm's message
+	}
+
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+
+	sub := lim
+	sub.filesUsed += int64(len(files))
+	for _, f := range files {
+		sub.sizeUsed += int64(len(f.Data))
+	}
+
+	for _, n := range slices.Sorted(maps.Keys(subcharts)) {
+		files := subcharts[n]
+		var sc *chart.Chart
+		var err error
+		switch {
+		case strings.IndexAny(n, "_.") == 0:
+			continue
+		case filepath.Ext(n) == ".tgz":
+			file := files[0]
+			if file.Name != n {
+				return c, fmt.Errorf("error unpacking subchart tar in %s: expected %s, got %s", c.Name(), n, file.Name)
+			}
+			sc, _, err = loadArchiveParsingLimits(file.Data, false, sub)
+		default:
+			buff := make([]*loader.BufferedFile, 0, len(files))
+			for _, f := range files {
+				parts := strings.SplitN(f.Name, "/", 2)
+				if len(parts) < 2 {
+					continue
+				}
+				f.Name = parts[1]
+				buff = append(buff, f)
+			}
+			sc, err = loadFiles(buff, sub)
+		}
+
+		if err != nil {
+			return c, fmt.Errorf("error unpacking subchart %s in %s: %w", n, c.Name(), err)
+		}
+		c.AddDependency(sc)
+	}
+
+	return c, nil
 }
 
 // plainArchiveName returns the name of a file in the chart for an archive entry name: the
