@@ -45,6 +45,16 @@
 // cluster (CiliumOptions.CertificatesInCluster) or by passing the objects of the previous
 // render in RenderOptions.Previous, which the chart's `lookup` sees and whose certificates
 // ReuseKeyMaterial keeps: a re-render of an unchanged cluster gives the same bytes.
+// Deterministic also refuses output that depends on randomness or the clock (randAlphaNum,
+// uuidv4, now, shuffle, encryptAES, bcrypt, ... : a *NondeterministicCallsError naming the
+// function and the template); a call whose result does not reach the output (Cilium checks
+// durations with now) is found harmless by running the templates again with another clock
+// and other random values.
+//
+// The hosted method checks the bytes it would host, not only the parsed objects
+// (FindManifestKeyMaterial, ScanManifest): Secrets inside a List, private keys base64-encoded
+// (wrapped, unpadded, URL-safe, twice) or DER, folded or split across list items, in a
+// kubeconfig inside a ConfigMap, in comments or under a duplicate key.
 //
 // # Chart sources
 //

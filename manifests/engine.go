@@ -459,7 +459,16 @@ func helmTemplateOrder(paths []string) {
 // executeTemplates renders the templates of c with renderValues (from
 // chartutil.ToRenderValues) and the parse trees of c's templates, like Helm's Engine.Render.
 // Any failure is returned wrapped in errFastEngine: the caller renders with Helm's engine.
-func executeTemplates(c *chart.Chart, renderValues chartutil.Values, parsed *parsedTemplates) (rendered map[string]string, err error) {
+func executeTemplates(c *chart.Chart, renderValues chartutil.Values, parsed *parsedTemplates) (map[string]string, error) {
+	return executeTemplatesWith(c, renderValues, parsed, nil, nil)
+}
+
+// executeTemplatesWith is executeTemplates; a non-nil rec records the calls of functions that
+// depend on randomness or the clock (determinism.go), a non-nil lookup replaces the lookup
+// function that finds nothing.
+func executeTemplatesWith(c *chart.Chart, renderValues chartutil.Values, parsed *parsedTemplates, rec *callRecorder,
+	lookup func(string, string, string, string) (map[string]any, error),
+) (rendered map[string]string, err error) {
 	if parsed.err != nil {
 		return nil, fmt.Errorf("%w: %w", errFastEngine, parsed.err)
 	}
@@ -481,7 +490,16 @@ func executeTemplates(c *chart.Chart, renderValues chartutil.Values, parsed *par
 	helmTemplateOrder(paths)
 
 	root := template.New("gotpl").Option("missingkey=zero")
-	root.Funcs(helmFuncs(root))
+	funcs := helmFuncs(root)
+	if lookup != nil {
+		funcs["lookup"] = lookup
+	}
+
+	if rec != nil {
+		rec.wrap(funcs)
+	}
+
+	root.Funcs(funcs)
 
 	for _, p := range paths {
 		trees, ok := parsed.trees[p]
@@ -518,6 +536,10 @@ func executeTemplates(c *chart.Chart, renderValues chartutil.Values, parsed *par
 		r.vals["Template"] = chartutil.Values{"Name": p, "BasePath": r.basePath}
 
 		sb.Reset()
+
+		if rec != nil {
+			rec.start(p)
+		}
 
 		if err := root.ExecuteTemplate(&sb, p, r.vals); err != nil {
 			return nil, fmt.Errorf("%w: %w", errFastEngine, err)

@@ -296,12 +296,12 @@ func HostedMethod(r *Rendered, manifestURL string, t TalosSettings, opts HostedO
 		return Hosted{}, fmt.Errorf("hosted method: %w", err)
 	}
 	// The bytes to be hosted are checked, not r.KeyMaterial: the caller owns r and may have
-	// changed its YAML since the render.
-	objs, err := ParseObjects(r.YAML)
+	// changed its YAML since the render. What is hosted is the raw text, so key material in
+	// comments or under a duplicate key (which parsing drops) counts too.
+	found, err := FindManifestKeyMaterial(r.YAML)
 	if err != nil {
 		return Hosted{}, fmt.Errorf("hosted method: manifest: %w", err)
 	}
-	found := FindKeyMaterial(objs)
 	var secret []KeyMaterial
 	for _, km := range found {
 		if km.Secret || km.PrivateKey {

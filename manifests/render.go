@@ -96,6 +96,13 @@ type RenderOptions struct {
 	// previous render. The guarantee is for Objects and YAML: HelmOutput is the chart's output
 	// before key material is reused, so it still differs between runs when the chart makes
 	// certificates that it does not look up.
+	//
+	// It also fails, with a *NondeterministicCallsError naming the templates and functions,
+	// when the output of a template depends on a function of randomness or the clock
+	// (randAlphaNum, uuidv4, now, bcrypt, encryptAES, ...; see determinism.go): the templates
+	// are executed a second time with another clock and other random values, and calls in
+	// templates whose output then differs are reported (Cilium's charts call now only to
+	// validate durations, which does not reach the output).
 	Deterministic bool
 }
 
@@ -348,11 +355,42 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 		}()
 	}
 
+	// A deterministic render records the calls of functions that depend on randomness or the
+	// clock and executes the templates again to see which reach the output (determinism.go).
+	// Helm's engine cannot record them, so with Previous the parallel engine executes the
+	// templates, with the same lookup, only for that.
+	var (
+		rec   *callRecorder
+		calls []NondeterministicCall
+	)
+
+	if opts.Deterministic {
+		rec = newCallRecorder()
+	}
+
+	var lookup func(string, string, string, string) (map[string]any, error)
+
+	execute := func(rec *callRecorder) (map[string]string, error) {
+		w, v, _, perr := prepare(deepCopyMap(userValues))
+		if perr != nil {
+			return nil, perr
+		}
+
+		return executeTemplatesWith(w, v, rd.parsedTemplates(), rec, lookup)
+	}
+
 	var files map[string]string
 	if len(previous) > 0 {
-		files, err = engine.RenderWithClientProvider(work, renderValues, newPreviousObjects(previous, opts.ClusterScopedKinds))
+		provider := newPreviousObjects(previous, opts.ClusterScopedKinds)
+		files, err = engine.RenderWithClientProvider(work, renderValues, provider)
+
+		if rec != nil && err == nil {
+			lookup = previousLookup(provider)
+			probe, probeErr := execute(rec)
+			calls = reachingCalls(probe, probeErr, rec, execute)
+		}
 	} else {
-		files, err = executeTemplates(work, renderValues, rd.parsedTemplates())
+		files, err = executeTemplatesWith(work, renderValues, rd.parsedTemplates(), rec, nil)
 		if errors.Is(err, errFastEngine) {
 			// Helm's engine, on fresh copies, says what failed in its own words.
 			if work, renderValues, _, rerr = prepare(deepCopyMap(userValues)); rerr != nil {
@@ -360,6 +398,12 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 			}
 
 			files, err = engine.Engine{}.Render(work, renderValues)
+			if rec != nil && err == nil {
+				// Calls made before the parallel engine gave up cannot be checked: reported.
+				calls = reachingCalls(nil, errFastEngine, rec, execute)
+			}
+		} else if rec != nil && err == nil {
+			calls = reachingCalls(files, nil, rec, execute)
 		}
 	}
 
@@ -404,6 +448,10 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 	if opts.Deterministic {
 		if err := checkDeterministic(r.Objects, previous, userValues); err != nil {
 			return fail("deterministic", ErrNondeterministic, err)
+		}
+
+		if len(calls) > 0 {
+			return fail("deterministic", ErrNondeterministic, &NondeterministicCallsError{Calls: calls})
 		}
 	}
 

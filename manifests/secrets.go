@@ -41,7 +41,10 @@ func (r ObjectRef) String() string {
 }
 
 // KeyMaterial describes a Secret or another object that carries key material: PEM blocks
-// (certificates, private keys), also base64-encoded, or entries named "*.key".
+// (certificates, private keys), also base64-encoded, entries named "*.key", and private keys
+// however they are wrapped (base64 twice or URL-safe, DER, a kubeconfig with credentials, a
+// PEM block folded or split over the items of a list; see secrets_scan.go). The objects of a
+// List (kind List, SecretList) are reported by themselves.
 type KeyMaterial struct {
 	// Object is the object.
 	Object ObjectRef `json:"object" yaml:"object"`
@@ -52,7 +55,8 @@ type KeyMaterial struct {
 	// Secret reports whether the object is a v1 Secret.
 	Secret bool `json:"secret" yaml:"secret"`
 	// PrivateKey reports whether the object carries a private key (a PEM block of a private
-	// key type or a "*.key" entry).
+	// key type, a "*.key" entry, a private key wrapped otherwise) or a kubeconfig with
+	// credentials.
 	PrivateKey bool `json:"privateKey" yaml:"privateKey"`
 }
 
@@ -89,6 +93,33 @@ func FindKeyMaterial(objs []*unstructured.Unstructured) []KeyMaterial {
 	var out []KeyMaterial
 
 	for _, obj := range objs {
+		// The objects of a List are reported by themselves (kubectl and Talos apply them as
+		// such); the List only for material outside its items.
+		if items := listItems(obj); items != nil {
+			rest := &unstructured.Unstructured{Object: make(map[string]any, len(obj.Object))}
+			for k, v := range obj.Object {
+				if k != "items" {
+					rest.Object[k] = v
+				}
+			}
+
+			if km, ok := keyMaterialOf(rest); ok {
+				out = append(out, km)
+			}
+
+			for _, item := range items {
+				if _, nested := item.Object["items"]; nested && listItems(item) != nil {
+					continue // its items follow
+				}
+
+				if km, ok := keyMaterialOf(item); ok {
+					out = append(out, km)
+				}
+			}
+
+			continue
+		}
+
 		if km, ok := keyMaterialOf(obj); ok {
 			out = append(out, km)
 		}
@@ -125,6 +156,14 @@ func keyMaterialOf(obj *unstructured.Unstructured) (KeyMaterial, bool) {
 
 		keys[fieldKey(p)] = true
 		km.PrivateKey = km.PrivateKey || private
+	})
+
+	// A private key split over the items of a list of strings.
+	joinedStrings(obj.Object, nil, func(p []string, s string) {
+		if privateMaterialIn(s) {
+			keys[fieldKey(p)] = true
+			km.PrivateKey = true
+		}
 	})
 
 	if !km.Secret && len(keys) == 0 {
@@ -196,7 +235,13 @@ func keyMaterialIn(p []string, s string) (found, private bool) {
 		}
 	}
 
-	return named || len(blocks) > 0, private || named
+	found, private = named || len(blocks) > 0, private || named
+	if !private && privateMaterialIn(s) {
+		// Wrapped otherwise: base64 twice, URL-safe, DER, a kubeconfig, a folded PEM block.
+		found, private = true, true
+	}
+
+	return found, private
 }
 
 // pemBlocks returns the PEM blocks in s, or in s decoded from base64.
