@@ -17,6 +17,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
+	"go.yaml.in/yaml/v3"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/talospatch/talospatch/internal/cfgclone"
@@ -24,8 +25,43 @@ import (
 
 // maxCopyGrowth bounds how much the RFC 6902 "copy" operations of one patch
 // may grow its document, all copies together: 4 MiB, the most a machine config
-// can be over the Talos API.
+// can be over the Talos API. The copies are counted as json-patch counts them,
+// the compact JSON size of each copied value, over each json-patch pass (one per
+// patch, unless passEnds splits it); MaxApplyGrowth bounds the whole call.
 const maxCopyGrowth = 4 << 20
+
+// MaxApplyGrowth bounds how much the patches of one Apply, ApplyProvider or
+// ApplyWithOptions call may grow the config, all patches together: 4 MiB, the
+// most a machine config can be over the Talos API (Options.MaxGrowth sets
+// another bound). An RFC 6902 patch counts what it adds to its document, net of
+// what it removes: the compact JSON of the document after the patch against
+// before it (also checked where the patch's json-patch passes end, see
+// passEnds); a strategic merge patch counts its documents as compact JSON
+// (YAML aliases expanded) or its text, the larger, whatever they replace. A call
+// that would grow the config by more fails with ErrGrowthLimit, naming the
+// patch and, for RFC 6902, an operation that crossed the bound.
+const MaxApplyGrowth = 4 << 20
+
+// growth is the growth budget of one apply call, shared by all its patches.
+type growth struct {
+	limit int64 // the bound: MaxApplyGrowth or Options.MaxGrowth
+	used  int64 // net growth so far; may be negative after removals
+}
+
+func newGrowth(limit int64) *growth {
+	if limit <= 0 {
+		limit = MaxApplyGrowth
+	}
+
+	return &growth{limit: limit}
+}
+
+// exceeded returns the ErrGrowthLimit cause for a call whose growth would become total.
+func (g *growth) exceeded(total int64) error {
+	return fmt.Errorf("%w: the patches of one apply call may grow the config by at most %d bytes (patches.MaxApplyGrowth unless Options.MaxGrowth says otherwise) and this brings the growth to %d bytes; "+
+		"add less (or remove what the patches replace), or, when a config this large is intended, raise the bound with ApplyWithOptions and Options.MaxGrowth",
+		ErrGrowthLimit, g.limit, total)
+}
 
 // applyOptions are the RFC 6902 options: strict, never json-patch's globals.
 func applyOptions() *jsonpatch.ApplyOptions {
@@ -56,6 +92,12 @@ func applyOptions() *jsonpatch.ApplyOptions {
 // Apply is atomic: it never modifies cfg, and on error it returns nil: an
 // *Error naming the failing patch, or an error matching ErrInvalidConfig when
 // cfg itself does not load.
+//
+// Apply is bounded: all the patches together may grow the config by at most
+// MaxApplyGrowth (ErrGrowthLimit names the patch and operation that would cross
+// it; ApplyWithOptions takes another bound), and an RFC 6902 patch costs its
+// document plus its operations, not their product: its operations are applied
+// to the document decoded once.
 func Apply(cfg []byte, ps ...Patch) ([]byte, error) {
 	provider, err := configloader.NewFromBytes(cfg)
 	if err != nil {
@@ -88,8 +130,9 @@ func ApplyProvider(cfg config.Provider, ps ...Patch) (config.Provider, error) {
 	return out, err
 }
 
-// applyProvider applies the patches as written, without translation.
-func applyProvider(cfg config.Provider, ps ...Patch) (config.Provider, error) {
+// applyProvider applies the patches as written, without translation, drawing
+// on the call's growth budget g.
+func applyProvider(cfg config.Provider, g *growth, ps ...Patch) (config.Provider, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("apply patches: %w: nil config", ErrInvalidConfig)
 	}
@@ -111,9 +154,9 @@ func applyProvider(cfg config.Provider, ps ...Patch) (config.Provider, error) {
 
 		switch p.kind {
 		case KindJSON6902:
-			cur, err = applyJSON6902(cur, p)
+			cur, err = applyJSON6902(cur, p, g)
 		case KindStrategic:
-			cur, err = applyStrategic(cur, p, role)
+			cur, err = applyStrategic(cur, p, role, g)
 		case KindUnknown:
 			err = &Error{Op: -1, Err: ErrEmptyPatch}
 		}
@@ -149,7 +192,7 @@ func documentID(doc configconfig.Document) Document {
 	return d
 }
 
-func applyJSON6902(cur config.Provider, p Patch) (config.Provider, error) {
+func applyJSON6902(cur config.Provider, p Patch, g *growth) (config.Provider, error) {
 	ops, err := decodeOps([]byte(p.text))
 	if err != nil {
 		// Unreachable for Patch values built by this package.
@@ -176,21 +219,9 @@ func applyJSON6902(cur config.Provider, p Patch) (config.Provider, error) {
 		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("convert document to JSON: %w", err)}
 	}
 
-	copyBudget := int64(maxCopyGrowth)
-
-	for j, o := range ops {
-		single, err := jsonpatch.DecodePatch([]byte("[" + o.String() + "]"))
-
-		var next []byte
-		if err == nil {
-			next, err = applyOne(single, o.op, jsonDoc, &copyBudget)
-		}
-
-		if err != nil {
-			return nil, &Error{Op: j, Operation: o.op, Path: o.path, Document: docName, Err: classify(err, o, jsonDoc)}
-		}
-
-		jsonDoc = next
+	jsonDoc, err = applyOps(ops, jsonDoc, docName, g)
+	if err != nil {
+		return nil, err
 	}
 
 	yamlOut, err := sigsyaml.JSONToYAML(jsonDoc)
@@ -219,31 +250,209 @@ func applyJSON6902(cur config.Provider, p Patch) (config.Provider, error) {
 	return c, nil
 }
 
-// applyOne applies one decoded operation to doc. Operations are applied one at
-// a time (so errors name the operation), which would reset json-patch's copy
-// accounting at every operation; instead, copies draw on budget, the bytes the
-// patch's copies may still add to the document.
-func applyOne(op jsonpatch.Patch, name string, doc []byte, budget *int64) ([]byte, error) {
-	opts := applyOptions()
-	if name != OpCopy {
-		return op.ApplyWithOptions(doc, opts)
+// applyOps applies the operations of one RFC 6902 patch to the JSON document
+// doc and returns the patched document, drawing its net growth from g.
+//
+// The results are those of applying the operations one at a time, each to the
+// encoding of the result of the one before, but the operations are applied in
+// json-patch passes over a decoded document: the document is decoded once per
+// pass and encoded once, so a patch costs its document plus its operations, not
+// their product. A pass ends early only where one-at-a-time application would
+// see something else (see passEnds). json-patch stops at the first operation
+// that fails; only then (or when the growth crosses g's bound) are prefixes of
+// the operations applied again, a logarithmic number of times, to name the
+// operation and give the document it failed on.
+func applyOps(ops []Operation, doc []byte, docName string, g *growth) ([]byte, error) {
+	// Decode each operation alone, as json-patch reads it; a patch json-patch
+	// cannot read fails at that operation, after the operations before it.
+	decoded := make(jsonpatch.Patch, 0, len(ops))
+	n, decodeErr := len(ops), error(nil)
+
+	for j, o := range ops {
+		single, err := jsonpatch.DecodePatch([]byte("[" + o.String() + "]"))
+		if err != nil {
+			n, decodeErr = j, err
+
+			break
+		}
+
+		decoded = append(decoded, single...)
 	}
 
-	if *budget <= 0 {
-		return nil, jsonpatch.NewAccumulatedCopySizeError(maxCopyGrowth, maxCopyGrowth-*budget+1)
-	}
+	r := &opsRun{ops: decoded, ends: passEnds(ops[:n]), doc: doc, g: g}
 
-	opts.AccumulatedCopySizeLimit = *budget
-
-	out, err := op.ApplyWithOptions(doc, opts)
+	out, err := r.apply(n)
 	if err != nil {
-		return nil, err
+		var j int
+
+		j, doc, err = r.firstFailure(n, err)
+		if errors.Is(err, errGrowth) { // a pass that ended over the bound
+			return nil, r.growthError(ops, r.crossing(n), docName)
+		}
+
+		return nil, &Error{Op: j, Operation: ops[j].op, Path: ops[j].path, Document: docName, Err: classify(err, ops[j], doc)}
 	}
 
-	// Both documents are compact JSON: the growth is the copied value and its key.
-	*budget -= max(int64(len(out)-len(doc)), 1)
+	if decodeErr != nil {
+		return nil, &Error{Op: n, Operation: ops[n].op, Path: ops[n].path, Document: docName, Err: classify(decodeErr, ops[n], out)}
+	}
+
+	total := g.used + int64(len(out)) - int64(len(doc))
+	if total > g.limit {
+		j := r.crossing(n)
+		if j == n-1 {
+			return nil, &Error{Op: j, Operation: ops[j].op, Path: ops[j].path, Document: docName, Err: g.exceeded(total)}
+		}
+
+		return nil, r.growthError(ops, j, docName)
+	}
+
+	g.used = total
 
 	return out, nil
+}
+
+// errGrowth marks a pass that left the document over the growth bound.
+var errGrowth = errors.New("growth bound crossed")
+
+// passEnds returns the indices after which a json-patch pass over ops must end
+// (the document encoded and decoded again), in order, for the pass to give what
+// one-at-a-time application gives:
+//
+//   - after an add or replace of a null value that a later test could see: in a
+//     pass the value is a json-patch node holding "null", which test does not
+//     take for null; decoded again, it is a null;
+//   - before and after an operation whose path or from has an empty first token
+//     ("", "/", "//..."): json-patch resolves it to the document as decoded at
+//     the start of the pass.
+func passEnds(ops []Operation) []int {
+	var ends []int
+
+	end := func(i int) {
+		if i > 0 && i < len(ops) && (len(ends) == 0 || ends[len(ends)-1] != i) {
+			ends = append(ends, i)
+		}
+	}
+
+	laterTest := make([]bool, len(ops)+1)
+	for i := len(ops) - 1; i >= 0; i-- {
+		laterTest[i] = laterTest[i+1] || ops[i].op == OpTest
+	}
+
+	rootToken := func(p string) bool { return p == "/" || strings.HasPrefix(p, "//") }
+
+	for i, o := range ops {
+		switch {
+		case rootToken(o.path) || rootToken(o.from) || ((o.op == OpMove || o.op == OpCopy) && o.from == ""):
+			end(i)
+			end(i + 1)
+		case (o.op == OpAdd || o.op == OpReplace) && o.value == "null" && (laterTest[i+1] || o.path == ""):
+			end(i + 1)
+		}
+	}
+
+	return ends
+}
+
+// opsRun applies prefixes of a patch's decoded operations to doc.
+type opsRun struct {
+	ops  jsonpatch.Patch
+	ends []int // where passes end, as passEnds returns them
+	doc  []byte
+	g    *growth
+}
+
+// apply applies the first k operations and returns the document. Between
+// passes, a document over the growth bound fails with errGrowth.
+func (r *opsRun) apply(k int) ([]byte, error) {
+	doc, start := r.doc, 0
+
+	for _, end := range r.ends {
+		if end >= k {
+			break
+		}
+
+		out, err := applyPass(r.ops[start:end], doc)
+		if err != nil {
+			return nil, err
+		}
+
+		if r.g.used+int64(len(out))-int64(len(r.doc)) > r.g.limit {
+			return nil, errGrowth
+		}
+
+		doc, start = out, end
+	}
+
+	return applyPass(r.ops[start:k], doc)
+}
+
+// applyPass applies ops to doc in one json-patch pass. A panic of json-patch
+// (on input it does not expect) is an error, not a crash.
+func applyPass(ops jsonpatch.Patch, doc []byte) (out []byte, err error) {
+	if len(ops) == 0 {
+		return doc, nil
+	}
+
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("json-patch cannot apply the operation: %v", r)
+		}
+	}()
+
+	return ops.ApplyWithOptions(doc, applyOptions())
+}
+
+// firstFailure returns the index of the operation of the first n that fails
+// (the first n fail, with err), the document it fails on, and its error: whether
+// a prefix applies is monotone, so a bisection finds it in log2(n) runs.
+func (r *opsRun) firstFailure(n int, err error) (int, []byte, error) {
+	lo, hi, before := 0, n, r.doc // the first lo apply (giving before), the first hi fail (with err)
+
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+
+		out, midErr := r.apply(mid)
+		if midErr != nil {
+			hi, err = mid, midErr
+		} else {
+			lo, before = mid, out
+		}
+	}
+
+	return lo, before, err
+}
+
+// crossing returns an operation of the first n (which apply, growing the
+// call's growth over g's bound) at which the growth crosses the bound: a
+// bisection keeps the growth after the first lo within the bound and after the
+// first hi over it, so operation hi-1 crosses it.
+func (r *opsRun) crossing(n int) int {
+	lo, hi := 0, n
+
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+
+		out, err := r.apply(mid)
+		if err != nil || r.g.used+int64(len(out))-int64(len(r.doc)) > r.g.limit {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+
+	return hi - 1
+}
+
+// growthError is the error of operation j, at which the growth crosses the bound.
+func (r *opsRun) growthError(ops []Operation, j int, docName string) error {
+	grown := r.g.limit + 1
+
+	if out, err := r.apply(j + 1); err == nil {
+		grown = r.g.used + int64(len(out)) - int64(len(r.doc))
+	}
+
+	return &Error{Op: j, Operation: ops[j].op, Path: ops[j].path, Document: docName, Err: r.g.exceeded(grown)}
 }
 
 // findTarget returns the index of the document a patch addresses. A target
@@ -480,11 +689,18 @@ func jsonKind(v any) string {
 	}
 }
 
-func applyStrategic(cur config.Provider, p Patch, role machine.Type) (config.Provider, error) {
+func applyStrategic(cur config.Provider, p Patch, role machine.Type, g *growth) (config.Provider, error) {
 	// Parse afresh: the documents are handed to machinery, which may keep them.
 	patch, err := configloader.NewFromBytes([]byte(p.text), configloader.WithAllowPatchDelete())
 	if err != nil {
 		return nil, &Error{Op: -1, Err: wrapSentinel(ErrInvalidPatch, decodeError(err, []byte(p.text)))}
+	}
+
+	// The patch's documents (YAML aliases expanded) are the most the merge can add.
+	size := strategicSize(p.text)
+
+	if total := g.used + size; total > g.limit {
+		return nil, &Error{Op: -1, Document: soleDocument(patch), Err: g.exceeded(total)}
 	}
 
 	if role == machine.TypeWorker {
@@ -513,7 +729,34 @@ func applyStrategic(cur config.Provider, p Patch, role machine.Type) (config.Pro
 		return nil, &Error{Op: -1, Document: soleDocument(patch), Err: cause}
 	}
 
+	g.used += size
+
 	return out, nil
+}
+
+// strategicSize is what a strategic merge patch counts against the growth bound:
+// its text, or its documents as compact JSON with YAML aliases expanded when
+// that is larger.
+func strategicSize(text string) int64 {
+	if !strings.Contains(text, "&") || !strings.Contains(text, "*") {
+		return int64(len(text)) // no anchor and alias: nothing to expand
+	}
+
+	var expanded int64
+
+	dec := yaml.NewDecoder(strings.NewReader(text))
+
+	for {
+		var doc any
+		if err := dec.Decode(&doc); err != nil {
+			// io.EOF, or text machinery reads and yaml.v3 does not: the larger count
+			return max(int64(len(text)), expanded)
+		}
+
+		if b, err := json.Marshal(doc); err == nil {
+			expanded += int64(len(b))
+		}
+	}
 }
 
 // soleDocument names the document a strategic merge patch addresses when it

@@ -14,6 +14,12 @@
 // patch, operation, JSON pointer and document. Strategic merge patches are
 // applied by machinery's configpatcher, so they give what talosctl gives.
 //
+// Hostile patches stay bounded: the patches of one call may grow the config by
+// at most MaxApplyGrowth, 4 MiB (Options.MaxGrowth sets another bound; the
+// error, matching ErrGrowthLimit, names the patch and operation that crossed
+// it), and an RFC 6902 patch is applied to its document decoded once, so a
+// thousand operations on a 2 MiB config cost about what one does.
+//
 // A Patch is an immutable, comparable value that prints as the exact text to
 // pass to talosctl --config-patch; Parse reads that text back (detecting the
 // form as talosctl does):

@@ -43,6 +43,10 @@ var (
 	ErrInvalidConfig = errors.New("invalid config")
 	// ErrPatchFileTooLarge: a patch file holds more than MaxPatchFileSize bytes.
 	ErrPatchFileTooLarge = errors.New("patch file too large")
+	// ErrGrowthLimit: the patches of one apply call would grow the config by more
+	// than MaxApplyGrowth (or Options.MaxGrowth); the *Error names the patch and,
+	// for RFC 6902, an operation that crossed the bound.
+	ErrGrowthLimit = errors.New("config growth limit exceeded")
 )
 
 // Error is the error Apply returns when a patch fails. It names the patch (its

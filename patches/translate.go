@@ -35,6 +35,10 @@ type Options struct {
 	// moved them into documents (the result then conflicts with those documents, as Talos's
 	// validation says). False: they are translated (see [ApplyWithOptions]).
 	NoTranslation bool
+	// MaxGrowth bounds how much the patches of the call may grow the config, all
+	// together, in bytes (see MaxApplyGrowth for how growth is counted); 0 (or
+	// less) means MaxApplyGrowth.
+	MaxGrowth int64
 }
 
 // ApplyWithOptions is [ApplyProvider] with options, returning the translations it made as
@@ -70,8 +74,10 @@ func ApplyWithOptions(cfg config.Provider, opts Options, ps ...Patch) (config.Pr
 		return nil, nil, fmt.Errorf("apply patches: %w: nil config", ErrInvalidConfig)
 	}
 
+	g := newGrowth(opts.MaxGrowth)
+
 	if opts.NoTranslation || !documentForm14(cfg) {
-		out, err := applyProvider(cfg, ps...)
+		out, err := applyProvider(cfg, g, ps...)
 
 		return out, nil, err
 	}
@@ -88,7 +94,7 @@ func ApplyWithOptions(cfg config.Provider, opts Options, ps ...Patch) (config.Pr
 			return nil, nil, &Error{Patch: i, Kind: p.kind, Op: -1, Err: err}
 		}
 
-		next, err := applyProvider(in, p)
+		next, err := applyProvider(in, g, p)
 		if err != nil {
 			var e *Error
 			if errors.As(err, &e) {
