@@ -17,6 +17,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/types/meta"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 
+	"github.com/talospatch/talospatch/internal/machineryseam"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
@@ -391,21 +392,26 @@ func prefixes(subnets []string) []meta.Prefix {
 // order (the v1alpha1 document first, then the others in the order they were generated or
 // patched in), separated by "---". Same config, same bytes.
 func Encode(cfg coreconfig.Provider) ([]byte, error) {
-	return encode(cfg, encoder.CommentsDisabled)
+	if cfg == nil {
+		return nil, fmt.Errorf("encode config: %w: nil config", ErrInvalid)
+	}
+
+	out, err := machineryseam.EncodeConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("encode config: %w", err)
+	}
+
+	return out, nil
 }
 
 // EncodeWithComments encodes a machine config like [Encode] but with the documentation
 // comments and examples talosctl writes (about twice as large).
 func EncodeWithComments(cfg coreconfig.Provider) ([]byte, error) {
-	return encode(cfg, encoder.CommentsAll)
-}
-
-func encode(cfg coreconfig.Provider, comments encoder.CommentsFlags) ([]byte, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("encode config: %w: nil config", ErrInvalid)
 	}
 
-	out, err := cfg.EncodeBytes(encoder.WithComments(comments))
+	out, err := cfg.EncodeBytes(encoder.WithComments(encoder.CommentsAll))
 	if err != nil {
 		return nil, fmt.Errorf("encode config: %w", err)
 	}

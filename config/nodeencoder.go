@@ -13,9 +13,10 @@ import (
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
-	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	yaml "go.yaml.in/yaml/v4"
+
+	"github.com/talospatch/talospatch/internal/machineryseam"
 )
 
 // NodeEncoder encodes machine configs that differ little from one base config — typically the
@@ -256,7 +257,7 @@ func splitDocuments(cfg coreconfig.Provider) (*v1alpha1.Config, []configconfig.D
 
 // encodeDocument encodes one document as the machinery container does with comments off.
 func encodeDocument(d configconfig.Document) ([]byte, error) {
-	return encoder.NewEncoder(d, encoder.WithComments(encoder.CommentsDisabled)).Encode()
+	return machineryseam.EncodeDocument(d)
 }
 
 // newFieldsEncoding encodes the struct v field by field; fields that are pointers to structs

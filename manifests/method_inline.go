@@ -11,12 +11,12 @@ import (
 
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
-	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/talospatch/talospatch/internal/machineryseam"
 	"github.com/talospatch/talospatch/patches"
 )
 
@@ -95,7 +95,7 @@ func ApplyInline(cfg []byte, in Inline) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := patched.EncodeBytes(encoder.WithComments(encoder.CommentsDisabled))
+	out, err := machineryseam.EncodeConfig(patched)
 	if err != nil {
 		return nil, fmt.Errorf("apply inline manifest: encode: %w", err)
 	}

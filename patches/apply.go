@@ -14,13 +14,13 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
-	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"go.yaml.in/yaml/v3"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/talospatch/talospatch/internal/cfgclone"
+	"github.com/talospatch/talospatch/internal/machineryseam"
 )
 
 // maxCopyGrowth bounds how much the RFC 6902 "copy" operations of one patch
@@ -109,7 +109,7 @@ func Apply(cfg []byte, ps ...Patch) ([]byte, error) {
 		return nil, err
 	}
 
-	out, err := patched.EncodeBytes(encoder.WithComments(encoder.CommentsDisabled))
+	out, err := machineryseam.EncodeConfig(patched)
 	if err != nil {
 		return nil, fmt.Errorf("apply patches: encode: %w", err)
 	}
@@ -209,7 +209,7 @@ func applyJSON6902(cur config.Provider, p Patch, g *growth) (config.Provider, er
 
 	docName := documentID(docs[idx]).String()
 
-	yamlDoc, err := encoder.NewEncoder(docs[idx], encoder.WithComments(encoder.CommentsDisabled)).Encode()
+	yamlDoc, err := machineryseam.EncodeDocument(docs[idx])
 	if err != nil {
 		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("encode document: %w", err)}
 	}

@@ -12,8 +12,9 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
-	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/talospatch/talospatch/internal/machineryseam"
 )
 
 // Diff returns a strategic merge patch that turns config a into config b:
@@ -422,7 +423,7 @@ func treeDocs(p config.Provider) ([]treeDoc, error) {
 	out := make([]treeDoc, 0, len(docs))
 
 	for _, d := range docs {
-		data, err := encoder.NewEncoder(d, encoder.WithComments(encoder.CommentsDisabled)).Encode()
+		data, err := machineryseam.EncodeDocument(d)
 		if err != nil {
 			return nil, fmt.Errorf("diff: encode %s: %w", documentID(d), err)
 		}

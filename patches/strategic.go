@@ -11,10 +11,11 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
-	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/talospatch/talospatch/internal/machineryseam"
 )
 
 // Strategic returns a strategic merge patch of YAML text (one or more Talos
@@ -48,7 +49,7 @@ func StrategicDocuments(docs ...configconfig.Document) (Patch, error) {
 		return Patch{}, &ParseError{Op: -1, Err: fmt.Errorf("%w: %w", ErrInvalidPatch, err)}
 	}
 
-	text, err := c.EncodeString(encoder.WithComments(encoder.CommentsDisabled))
+	text, err := machineryseam.EncodeConfigString(c)
 	if err != nil {
 		return Patch{}, &ParseError{Op: -1, Err: fmt.Errorf("%w: encode: %w", ErrInvalidPatch, err)}
 	}

@@ -5,7 +5,10 @@ package depcheck
 import (
 	"bytes"
 	"encoding/json"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -107,5 +110,48 @@ func TestKubeSpanModelIsLight(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEncodingWithoutCommentsIsOneSeam: how the library encodes configs and documents without
+// machinery's comments is said in one place, internal/machineryseam; a package that spells it
+// out itself would drift from the others on the next machinery release. (bench/baseline, which
+// deliberately uses nothing of talospatch, is exempt.)
+func TestEncodingWithoutCommentsIsOneSeam(t *testing.T) {
+	t.Parallel()
+
+	root := filepath.Join("..", "..")
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+
+		rel, _ := filepath.Rel(root, p)
+		if d.IsDir() {
+			switch rel {
+			case ".git", ".cache", "bench", filepath.Join("internal", "machineryseam"):
+				return filepath.SkipDir
+			}
+
+			return nil
+		}
+
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+
+		if bytes.Contains(data, []byte("encoder.CommentsDisabled")) {
+			t.Errorf("%s encodes without comments itself; use machineryseam.EncodeConfig or EncodeDocument", rel)
+		}
+
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

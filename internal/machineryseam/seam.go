@@ -1,6 +1,9 @@
 // Package machineryseam is where talospatch meets Talos machinery's types: the conversion of a
-// talos.Contract to machinery's version contract. Packages that talk to machinery take its
-// values from here, so a new machinery release changes one place.
+// talos.Contract to machinery's version contract, and encoding configs and documents without
+// comments (internal/depcheck fails when another package spells that out). Packages that talk
+// to machinery take these from here, so a new machinery release changes one place. Loading,
+// document identity, deep cloning and the table of machinery's messages still live in their
+// packages (config, patches, internal/cfgclone); moving them here is the rest of this seam.
 package machineryseam
 
 import (

@@ -10,13 +10,13 @@ import (
 	"slices"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
-	"github.com/siderolabs/talos/pkg/machinery/config/encoder"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/cluster"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/meta"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	yaml "go.yaml.in/yaml/v4"
 
+	"github.com/talospatch/talospatch/internal/machineryseam"
 	"github.com/talospatch/talospatch/kubespan"
 	"github.com/talospatch/talospatch/talos"
 
@@ -215,7 +215,7 @@ func (s Sections) YAML() ([]byte, error) {
 		parts = append(parts, b)
 	}
 	for _, d := range s.docs {
-		b, err := encoder.NewEncoder(d, encoder.WithComments(encoder.CommentsDisabled)).Encode()
+		b, err := machineryseam.EncodeDocument(d)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s document: %w", d.Kind(), err)
 		}
