@@ -51,6 +51,12 @@
 // durations with now) is found harmless by running the templates again with another clock
 // and other random values.
 //
+// A template that puts a dict inside itself (`set $d "self" $d`, or a merge whose source holds
+// its destination) is refused where it does so, with an error wrapping ErrCyclicValue and
+// ErrTemplate that names the template: printing such a value makes Helm's engine die of a stack
+// overflow. (Renders with RenderOptions.Previous run Helm's own engine, which has no such
+// guard yet.)
+//
 // The hosted method checks the bytes it would host, not only the parsed objects
 // (FindManifestKeyMaterial, ScanManifest): Secrets inside a List, private keys base64-encoded
 // (wrapped, unpadded, URL-safe, twice) or DER, folded or split across list items, in a

@@ -98,6 +98,8 @@ func helmFuncs(root *template.Template) template.FuncMap {
 		return "", fmt.Errorf("%w: fail: %s", errFastEngine, msg)
 	}
 
+	guardCycles(f)
+
 	depth := map[string]int{}
 	f["include"] = includeFunc(root, depth)
 	f["tpl"] = tplFunc(root, depth)
@@ -542,6 +544,10 @@ func executeTemplatesWith(c *chart.Chart, renderValues chartutil.Values, parsed 
 		}
 
 		if err := root.ExecuteTemplate(&sb, p, r.vals); err != nil {
+			if errors.Is(err, ErrCyclicValue) {
+				return nil, err // final: Helm's engine would die on it
+			}
+
 			return nil, fmt.Errorf("%w: %w", errFastEngine, err)
 		}
 
