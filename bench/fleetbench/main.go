@@ -16,6 +16,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,13 +54,14 @@ func main() {
 	flag.StringVar(&dir, "dir", "", "where the programs write their output (default: the system temporary directory)")
 	flag.Parse()
 
-	if err := run(lib, base, chart, secrets, helm, controlPlanes, workers, dir, runs); err != nil {
+	if err := run(os.Stdout, lib, base, chart, secrets, helm, controlPlanes, workers, dir, runs); err != nil {
 		fmt.Fprintln(os.Stderr, "fleetbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(lib, base, chart, secrets, helm, controlPlanes, workers, dir string, runs int) error {
+// run measures both programs and writes the Markdown table and the per-worker line to w.
+func run(w io.Writer, lib, base, chart, secrets, helm, controlPlanes, workers, dir string, runs int) error {
 	if lib == "" || base == "" || chart == "" || secrets == "" {
 		return fmt.Errorf("-lib, -base, -chart and -secrets are required")
 	}
@@ -71,8 +73,8 @@ func run(lib, base, chart, secrets, helm, controlPlanes, workers, dir string, ru
 
 	var sizes []int
 
-	for _, w := range strings.Split(workers, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(w))
+	for _, field := range strings.Split(workers, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
 		if err != nil {
 			return fmt.Errorf("-workers: %w", err)
 		}
@@ -89,14 +91,14 @@ func run(lib, base, chart, secrets, helm, controlPlanes, workers, dir string, ru
 	libRes := make([]result, len(sizes))
 	baseRes := make([]result, len(sizes))
 
-	fmt.Printf("%d control planes, median of %d whole-process runs, -deterministic, output in %s\n\n", cps, runs, tmp)
-	fmt.Println("| nodes | today's way wall | talospatch wall | ratio | today's way CPU | talospatch CPU | today's way peak RSS | talospatch peak RSS |")
-	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(w, "%d control planes, median of %d whole-process runs, -deterministic, output in %s\n\n", cps, runs, tmp)
+	fmt.Fprintln(w, "| nodes | today's way wall | talospatch wall | ratio | today's way CPU | talospatch CPU | today's way peak RSS | talospatch peak RSS |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|")
 
-	for k, w := range sizes {
+	for k, n := range sizes {
 		common := []string{
 			"-chart", chart, "-secrets", secrets, "-deterministic",
-			"-controlplanes", strconv.Itoa(cps), "-workers", strconv.Itoa(w),
+			"-controlplanes", strconv.Itoa(cps), "-workers", strconv.Itoa(n),
 		}
 
 		var ls, bs []sample
@@ -132,7 +134,7 @@ func run(lib, base, chart, secrets, helm, controlPlanes, workers, dir string, ru
 		libRes[k], baseRes[k] = median(ls), median(bs)
 		b, l := baseRes[k], libRes[k]
 
-		fmt.Printf("| %d | %s | %s | %.2fx | %s | %s | %s | %s |\n", cps+w,
+		fmt.Fprintf(w, "| %d | %s | %s | %.2fx | %s | %s | %s | %s |\n", cps+n,
 			ms(b.wall), ms(l.wall), float64(l.wall)/float64(b.wall),
 			ms(b.cpu), ms(l.cpu), mib(b.maxRSS), mib(l.maxRSS))
 	}
@@ -148,7 +150,7 @@ func run(lib, base, chart, secrets, helm, controlPlanes, workers, dir string, ru
 		bw, lw := perWorker(baseRes, wall), perWorker(libRes, wall)
 		bc, lc := perWorker(baseRes, cpu), perWorker(libRes, cpu)
 
-		fmt.Printf("\nper additional worker (from %d to %d workers): wall today's way %.3f ms, talospatch %.3f ms, ratio %.2fx;"+
+		fmt.Fprintf(w, "\nper additional worker (from %d to %d workers): wall today's way %.3f ms, talospatch %.3f ms, ratio %.2fx;"+
 			" CPU today's way %.3f ms, talospatch %.3f ms, ratio %.2fx\n",
 			sizes[0], sizes[last], bw/1e6, lw/1e6, lw/bw, bc/1e6, lc/1e6, lc/bc)
 	}
