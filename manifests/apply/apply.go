@@ -189,9 +189,17 @@ func (r *run) do(ctx context.Context) ([]Result, error) {
 	}
 
 	if r.opts.Inventory {
-		if err := r.loadInventory(ctx); err != nil {
+		missing := createMissing
+		if r.opts.DryRun {
+			missing = keepMissing
+		}
+
+		inv, err := loadInventory(ctx, r.c, "apply", missing)
+		if err != nil {
 			return r.results, err
 		}
+
+		r.inv = inv
 	}
 
 	for attempt := 0; ; attempt++ {
@@ -237,7 +245,7 @@ func (r *run) finish(ctx context.Context) ([]Result, error) {
 	}
 
 	if r.opts.Inventory && !r.opts.DryRun {
-		if err := r.writeInventory(ctx); err != nil {
+		if err := saveInventory(ctx, r.c, "apply", r.inv); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -421,49 +429,6 @@ func (r *run) mapping(ctx context.Context, gvk schema.GroupVersionKind) (*meta.R
 	}
 
 	return mapping, err
-}
-
-// loadInventory reads the inventory ConfigMap, creating an empty one when it is missing (as
-// Talos does before its pass; not in a dry run).
-func (r *run) loadInventory(ctx context.Context) error {
-	obj, err := r.c.Get(ctx, configMapResource, InventoryNamespace, InventoryName)
-
-	switch {
-	case err == nil:
-		if id := obj.GetLabels()[InventoryIDLabel]; id != InventoryName {
-			return fmt.Errorf("apply: %w: ConfigMap %s/%s has %s=%q, want %q",
-				ErrInventory, InventoryNamespace, InventoryName, InventoryIDLabel, id, InventoryName)
-		}
-	case apierrors.IsNotFound(err):
-		obj = nil
-		if !r.opts.DryRun {
-			obj, err = r.c.Create(ctx, configMapResource, InventoryNamespace, inventoryObject(nil, nil), metav1.CreateOptions{FieldManager: FieldManager})
-			if err != nil {
-				return fmt.Errorf("apply: %w: creating ConfigMap %s/%s: %w", ErrInventory, InventoryNamespace, InventoryName, err)
-			}
-		}
-	default:
-		return fmt.Errorf("apply: %w: reading ConfigMap %s/%s: %w", ErrInventory, InventoryNamespace, InventoryName, err)
-	}
-
-	r.inv = newInventory(obj)
-
-	return nil
-}
-
-// writeInventory records the objects of this run in the inventory ConfigMap, when any were
-// added.
-func (r *run) writeInventory(ctx context.Context) error {
-	if r.inv == nil || !r.inv.changed {
-		return nil
-	}
-
-	obj := inventoryObject(r.inv.obj, r.inv.sortedKeys())
-	if _, err := r.c.Update(ctx, configMapResource, InventoryNamespace, obj, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
-		return fmt.Errorf("apply: %w: writing ConfigMap %s/%s: %w", ErrInventory, InventoryNamespace, InventoryName, err)
-	}
-
-	return nil
 }
 
 func isNamespace(gvk schema.GroupVersionKind) bool {

@@ -1,10 +1,14 @@
 package apply
 
 import (
+	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -121,4 +125,83 @@ func inventoryObject(base *unstructured.Unstructured, keys []string) *unstructur
 	obj.Object["data"] = data
 
 	return obj
+}
+
+// inventoryMissing says what loadInventory does when the inventory ConfigMap does not exist.
+type inventoryMissing int
+
+const (
+	// keepMissing leaves it missing: the inventory is empty (Apply's dry run).
+	keepMissing inventoryMissing = iota
+	// createMissing creates an empty ConfigMap (Apply, as Talos does before its pass).
+	createMissing
+	// createMissingWithNamespace also creates kube-system first when it is missing (Sync, as
+	// upgrade-k8s does, also in a dry run).
+	createMissingWithNamespace
+)
+
+// loadInventory reads the inventory ConfigMap; op ("apply", "sync") starts its errors.
+func loadInventory(ctx context.Context, c Client, op string, missing inventoryMissing) (*inventory, error) {
+	obj, err := c.Get(ctx, configMapResource, InventoryNamespace, InventoryName)
+
+	switch {
+	case err == nil:
+		if id := obj.GetLabels()[InventoryIDLabel]; id != InventoryName {
+			return nil, fmt.Errorf("%s: %w: ConfigMap %s/%s has %s=%q, want %q",
+				op, ErrInventory, InventoryNamespace, InventoryName, InventoryIDLabel, id, InventoryName)
+		}
+	case !apierrors.IsNotFound(err):
+		return nil, fmt.Errorf("%s: %w: reading ConfigMap %s/%s: %w", op, ErrInventory, InventoryNamespace, InventoryName, err)
+	case missing == keepMissing:
+		obj = nil
+	default:
+		if missing == createMissingWithNamespace {
+			if err := ensureInventoryNamespace(ctx, c); err != nil {
+				return nil, fmt.Errorf("%s: %w: creating namespace %s: %w", op, ErrInventory, InventoryNamespace, err)
+			}
+		}
+
+		obj, err = c.Create(ctx, configMapResource, InventoryNamespace, inventoryObject(nil, nil), metav1.CreateOptions{FieldManager: FieldManager})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w: creating ConfigMap %s/%s: %w", op, ErrInventory, InventoryNamespace, InventoryName, err)
+		}
+	}
+
+	return newInventory(obj), nil
+}
+
+// ensureInventoryNamespace creates kube-system when it does not exist.
+func ensureInventoryNamespace(ctx context.Context, c Client) error {
+	nsResource := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	if _, err := c.Get(ctx, nsResource, "", InventoryNamespace); !apierrors.IsNotFound(err) {
+		return nil
+	}
+
+	ns := &unstructured.Unstructured{Object: map[string]any{}}
+	ns.SetAPIVersion("v1")
+	ns.SetKind("Namespace")
+	ns.SetName(InventoryNamespace)
+
+	if _, err := c.Create(ctx, nsResource, "", ns, metav1.CreateOptions{FieldManager: FieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+
+	return nil
+}
+
+// saveInventory replaces the ConfigMap's entries with inv's, when they changed; op starts its
+// errors.
+func saveInventory(ctx context.Context, c Client, op string, inv *inventory) error {
+	if inv == nil || !inv.changed {
+		return nil
+	}
+
+	obj, err := c.Update(ctx, configMapResource, InventoryNamespace, inventoryObject(inv.obj, inv.sortedKeys()), metav1.UpdateOptions{FieldManager: FieldManager})
+	if err != nil {
+		return fmt.Errorf("%s: %w: writing ConfigMap %s/%s: %w", op, ErrInventory, InventoryNamespace, InventoryName, err)
+	}
+
+	inv.obj, inv.changed = obj, false
+
+	return nil
 }

@@ -316,9 +316,12 @@ func (s *syncer) prepare(objs []*unstructured.Unstructured) error {
 
 func (s *syncer) run(ctx context.Context, objs []*unstructured.Unstructured) (*SyncResult, error) {
 	// upgrade-k8s reads (or creates) the inventory first, then annotates the objects.
-	if err := s.loadInventory(ctx); err != nil {
+	inv, err := loadInventory(ctx, s.c, "sync", createMissingWithNamespace)
+	if err != nil {
 		return nil, err
 	}
+
+	s.inv = inv
 
 	if err := s.prepare(objs); err != nil {
 		return nil, err
@@ -362,7 +365,7 @@ func (s *syncer) run(ctx context.Context, objs []*unstructured.Unstructured) (*S
 		s.inv.add(InventoryKey(refGK(ch.Ref), ch.Ref.Namespace, ch.Ref.Name))
 	}
 
-	if err := s.writeInventory(ctx); err != nil || applyErr != nil {
+	if err := saveInventory(ctx, s.c, "sync", s.inv); err != nil || applyErr != nil {
 		return s.res, errors.Join(applyErr, err)
 	}
 
@@ -377,7 +380,7 @@ func (s *syncer) run(ctx context.Context, objs []*unstructured.Unstructured) (*S
 		return s.res, errors.Join(append(deleteErrs, err)...)
 	}
 
-	return s.res, errors.Join(append(deleteErrs, s.writeInventory(ctx))...)
+	return s.res, errors.Join(append(deleteErrs, saveInventory(ctx, s.c, "sync", s.inv))...)
 }
 
 // applyStages applies the objects stage by stage and records their changes.
@@ -758,60 +761,6 @@ func refGK(ref manifests.ObjectRef) schema.GroupKind {
 	gv, _ := schema.ParseGroupVersion(ref.APIVersion)
 
 	return schema.GroupKind{Group: gv.Group, Kind: ref.Kind}
-}
-
-// loadInventory reads the inventory ConfigMap, creating kube-system and an empty ConfigMap when
-// missing, as upgrade-k8s does (also in a dry run).
-func (s *syncer) loadInventory(ctx context.Context) error {
-	obj, err := s.c.Get(ctx, configMapResource, InventoryNamespace, InventoryName)
-
-	switch {
-	case err == nil:
-		if id := obj.GetLabels()[InventoryIDLabel]; id != InventoryName {
-			return fmt.Errorf("sync: %w: ConfigMap %s/%s has %s=%q, want %q",
-				ErrInventory, InventoryNamespace, InventoryName, InventoryIDLabel, id, InventoryName)
-		}
-	case apierrors.IsNotFound(err):
-		nsResource := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-		if _, err := s.c.Get(ctx, nsResource, "", InventoryNamespace); apierrors.IsNotFound(err) {
-			ns := &unstructured.Unstructured{Object: map[string]any{}}
-			ns.SetAPIVersion("v1")
-			ns.SetKind("Namespace")
-			ns.SetName(InventoryNamespace)
-
-			if _, err := s.c.Create(ctx, nsResource, "", ns, metav1.CreateOptions{FieldManager: FieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
-				return fmt.Errorf("sync: %w: creating namespace %s: %w", ErrInventory, InventoryNamespace, err)
-			}
-		}
-
-		obj, err = s.c.Create(ctx, configMapResource, InventoryNamespace, inventoryObject(nil, nil), metav1.CreateOptions{FieldManager: FieldManager})
-		if err != nil {
-			return fmt.Errorf("sync: %w: creating ConfigMap %s/%s: %w", ErrInventory, InventoryNamespace, InventoryName, err)
-		}
-	default:
-		return fmt.Errorf("sync: %w: reading ConfigMap %s/%s: %w", ErrInventory, InventoryNamespace, InventoryName, err)
-	}
-
-	s.inv = newInventory(obj)
-
-	return nil
-}
-
-// writeInventory replaces the inventory's entries, when they changed.
-func (s *syncer) writeInventory(ctx context.Context) error {
-	if !s.inv.changed {
-		return nil
-	}
-
-	obj, err := s.c.Update(ctx, configMapResource, InventoryNamespace, inventoryObject(s.inv.obj, s.inv.sortedKeys()), metav1.UpdateOptions{FieldManager: FieldManager})
-	if err != nil {
-		return fmt.Errorf("sync: %w: writing ConfigMap %s/%s: %w", ErrInventory, InventoryNamespace, InventoryName, err)
-	}
-
-	s.inv.obj = obj
-	s.inv.changed = false
-
-	return nil
 }
 
 // remove drops key from the inventory.
