@@ -126,14 +126,59 @@ type ObjectChange struct {
 // String returns "ACTION REF (manifest NAME)", followed for an update by one indented line per
 // field.
 func (c ObjectChange) String() string {
+	return withFields(fmt.Sprintf("%s %s (manifest %s)", c.Action, c.Ref, c.Manifest), c.Fields)
+}
+
+func (c ObjectChange) action() Action { return c.Action }
+
+// withFields returns head followed by one indented line per field change.
+func withFields(head string, fields []FieldChange) string {
 	var b strings.Builder
 
-	fmt.Fprintf(&b, "%s %s (manifest %s)", c.Action, c.Ref, c.Manifest)
+	b.WriteString(head)
 
-	for _, f := range c.Fields {
+	for _, f := range fields {
 		b.WriteString("\n    ")
 		b.WriteString(f.String())
 	}
+
+	return b.String()
+}
+
+// change is an ObjectChange or a SyncChange.
+type change interface {
+	action() Action
+	String() string
+}
+
+// countActions returns how many of changes get action a.
+func countActions[C change](changes []C, a Action) int {
+	n := 0
+
+	for _, c := range changes {
+		if c.action() == a {
+			n++
+		}
+	}
+
+	return n
+}
+
+// changesText returns every change that is not ActionUnchanged, one per line (updates with
+// their fields), and a summary line from format, which gets the counts of ActionCreate,
+// ActionUpdate, ActionPrune and ActionUnchanged in that order.
+func changesText[C change](changes []C, format string) string {
+	var b strings.Builder
+
+	for _, c := range changes {
+		if c.action() != ActionUnchanged {
+			b.WriteString(c.String())
+			b.WriteByte('\n')
+		}
+	}
+
+	fmt.Fprintf(&b, format, countActions(changes, ActionCreate), countActions(changes, ActionUpdate),
+		countActions(changes, ActionPrune), countActions(changes, ActionUnchanged))
 
 	return b.String()
 }
@@ -148,17 +193,7 @@ type Edit struct {
 }
 
 // Count returns how many objects get action a.
-func (e *Edit) Count(a Action) int {
-	n := 0
-
-	for _, c := range e.Objects {
-		if c.Action == a {
-			n++
-		}
-	}
-
-	return n
-}
+func (e *Edit) Count(a Action) int { return countActions(e.Objects, a) }
 
 // After returns the objects of the inline manifests after the edit, in manifest and document
 // order: what to pass to Sync to carry the edit out.
@@ -182,19 +217,7 @@ func (e *Edit) Changed() bool {
 // String returns every object that changes, one per line (updates with their fields), and a
 // summary line: "N to create, N to update, N to prune, N unchanged".
 func (e *Edit) String() string {
-	var b strings.Builder
-
-	for _, c := range e.Objects {
-		if c.Action != ActionUnchanged {
-			b.WriteString(c.String())
-			b.WriteByte('\n')
-		}
-	}
-
-	fmt.Fprintf(&b, "%d to create, %d to update, %d to prune, %d unchanged",
-		e.Count(ActionCreate), e.Count(ActionUpdate), e.Count(ActionPrune), e.Count(ActionUnchanged))
-
-	return b.String()
+	return changesText(e.Objects, "%d to create, %d to update, %d to prune, %d unchanged")
 }
 
 // CompareConfigs lists, object by object, what an edit of the control-plane configs changes in

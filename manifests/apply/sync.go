@@ -87,17 +87,10 @@ type SyncChange struct {
 
 // String returns "ACTION REF", followed for an update by one indented line per field.
 func (c SyncChange) String() string {
-	var b strings.Builder
-
-	fmt.Fprintf(&b, "%s %s", c.Action, c.Ref)
-
-	for _, f := range c.Fields {
-		b.WriteString("\n    ")
-		b.WriteString(f.String())
-	}
-
-	return b.String()
+	return withFields(fmt.Sprintf("%s %s", c.Action, c.Ref), c.Fields)
 }
+
+func (c SyncChange) action() Action { return c.Action }
 
 // SyncResult lists what Sync did, one entry per object: the manifest objects in the order they
 // are applied (stage by stage, fluxcd's ReconcileOrder within a stage), then the pruned
@@ -110,17 +103,7 @@ type SyncResult struct {
 }
 
 // Count returns how many objects get action a.
-func (r *SyncResult) Count(a Action) int {
-	n := 0
-
-	for _, c := range r.Changes {
-		if c.Action == a {
-			n++
-		}
-	}
-
-	return n
-}
+func (r *SyncResult) Count(a Action) int { return countActions(r.Changes, a) }
 
 // Changed reports whether anything was (or would be) created, updated or pruned.
 func (r *SyncResult) Changed() bool {
@@ -130,23 +113,12 @@ func (r *SyncResult) Changed() bool {
 // String returns every object that changes, one per line (updates with their fields), and a
 // summary: "N created, N configured, N pruned, N unchanged".
 func (r *SyncResult) String() string {
-	var b strings.Builder
-
-	for _, c := range r.Changes {
-		if c.Action != ActionUnchanged {
-			b.WriteString(c.String())
-			b.WriteByte('\n')
-		}
-	}
-
-	fmt.Fprintf(&b, "%d created, %d configured, %d pruned, %d unchanged",
-		r.Count(ActionCreate), r.Count(ActionUpdate), r.Count(ActionPrune), r.Count(ActionUnchanged))
-
+	text := changesText(r.Changes, "%d created, %d configured, %d pruned, %d unchanged")
 	if r.DryRun {
-		b.WriteString(" (dry run)")
+		text += " (dry run)"
 	}
 
-	return b.String()
+	return text
 }
 
 // SyncError is the failure of one object in Sync.
