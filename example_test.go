@@ -101,7 +101,7 @@ func Example_pipeline() {
 			n.name, len(node.Documents()), len(node.K8sInlineManifestConfigs()), sha256.Sum256(data))
 	}
 	// Output:
-	// cp-1: 30 documents, 1 inline manifests, sha256 63664abb3417e836707e915273ba15dd64b68cbf0c8dca1e760797ec60763e3a
-	// cp-2: 30 documents, 1 inline manifests, sha256 264734cb44fec55226debf00d720603256123f923be2b51ec69196d4a3e86b0c
+	// cp-1: 30 documents, 1 inline manifests, sha256 22a5f480ba35de20fbd16065ffa5c71fad7dee04d1e08eae7340aa69e638941c
+	// cp-2: 30 documents, 1 inline manifests, sha256 c89a6aced874028daf9410f942f4b9bc00599c9d98f4bcec4338ad2013ae4230
 	// worker-1: 16 documents, 0 inline manifests, sha256 543d92c6dc51889069886026f9bc50911833e0ef249372d17e461a877e946170
 }

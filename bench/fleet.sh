@@ -10,7 +10,7 @@
 #                                       # so that the disk does not dominate; same files for both)
 #
 # Uses the fixtures in testdata/ (the Cilium chart and the secrets bundle) and needs the helm
-# CLI v3.22.0 (PATH, .cache/bin, or HELM=path; bash .ci/run installs it into .cache/bin).
+# CLI v4.3.2 (PATH, .cache/bin, or HELM=path; bash .ci/run installs it into .cache/bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -18,7 +18,7 @@ chart="${CHART:-$root/testdata/charts/cilium-1.18.12.tgz}"
 secrets="${SECRETS:-$root/testdata/bench/secrets.yaml}"
 export PATH="$root/.cache/bin:$PATH"
 helm="${HELM:-$(command -v helm || true)}"
-[ -n "$helm" ] || { echo "helm CLI not found: GOBIN=$root/.cache/bin go install helm.sh/helm/v3/cmd/helm@v3.22.0"; exit 1; }
+[ -n "$helm" ] || { echo "helm CLI not found: GOBIN=$root/.cache/bin go install helm.sh/helm/v4/cmd/helm@v4.3.2"; exit 1; }
 
 outdir="${OUTDIR:-}"
 if [ -z "$outdir" ]; then

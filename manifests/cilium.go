@@ -6,7 +6,8 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
-	"helm.sh/helm/v3/pkg/chart"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
 )
 
 // KubePrismHost and KubePrismPort are the address of Talos's KubePrism, the API server load
@@ -178,7 +179,7 @@ func (rd *Renderer) RenderCilium(kubernetesVersion string, copts CiliumOptions, 
 		return nil, &RenderError{Chart: ch.Metadata.Name + " " + ch.Metadata.Version, Step: "cilium presets", Err: err}
 	}
 
-	opts.Values = mergeMaps(presets, deepCopyMap(opts.Values))
+	opts.Values = loader.MergeMaps(presets, deepCopyMap(opts.Values))
 
 	if len(opts.NamespaceLabels) == 0 {
 		opts.NamespaceLabels = CiliumNamespaceLabels()

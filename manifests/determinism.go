@@ -10,7 +10,7 @@ import (
 	"text/template"
 	"time"
 
-	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v4/pkg/engine"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
@@ -442,7 +442,7 @@ func (e *NondeterministicCallsError) Error() string {
 // Is reports whether target is ErrNondeterministic.
 func (e *NondeterministicCallsError) Is(target error) bool { return target == ErrNondeterministic }
 
-// previousLookup is Helm's lookup function (helm.sh/helm/v3/pkg/engine, newLookupFunction)
+// previousLookup is Helm's lookup function (helm.sh/helm/v4/pkg/engine, NewLookupFunction)
 // served by p, for the parallel engine.
 func previousLookup(p engine.ClientProvider) func(string, string, string, string) (map[string]any, error) {
 	return func(apiVersion, kind, namespace, name string) (map[string]any, error) {

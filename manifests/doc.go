@@ -3,7 +3,7 @@
 //
 // # Rendering
 //
-// Render and RenderCilium are pure: given a loaded chart (helm.sh/helm/v3/pkg/chart), an
+// Render and RenderCilium are pure: given a loaded chart (helm.sh/helm/v4/pkg/chart/v2), an
 // explicit Kubernetes version and options, they run Helm's template engine client-only, the
 // way `helm template` does, and return a *Rendered: the chart's output exactly as `helm
 // template --include-crds` prints it (HelmOutput) and the objects adjusted for Talos (Objects,

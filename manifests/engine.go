@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	helmchart "helm.sh/helm/v4/pkg/chart"
 	"path"
 	"path/filepath"
 	"slices"
@@ -15,16 +16,17 @@ import (
 	"text/template/parse"
 	"unsafe"
 
+	"helm.sh/helm/v4/pkg/chart/common"
+
 	"github.com/BurntSushi/toml"
 	"github.com/Masterminds/sprig/v3"
 	"github.com/gobwas/glob"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"sigs.k8s.io/yaml"
 	goyaml "sigs.k8s.io/yaml/goyaml.v3"
 )
 
-// This file is a second implementation of Helm's template engine (helm.sh/helm/v3/pkg/engine,
+// This file is a second implementation of Helm's template engine (helm.sh/helm/v4/pkg/engine,
 // as `helm template` runs it: not strict, no linting, no DNS, no cluster) for one purpose:
 // parsing the templates, most of a render's cost, on every core and once per Renderer, which
 // Helm's engine cannot (it parses file after file inside Engine.Render). Execution follows
@@ -222,7 +224,7 @@ func jsonEncode(v any) string {
 // methods Helm gives them.
 type chartFiles map[string][]byte
 
-func newChartFiles(files []*chart.File) chartFiles {
+func newChartFiles(files []*common.File) chartFiles {
 	out := make(chartFiles, len(files))
 	for _, f := range files {
 		out[f.Name] = f.Data
@@ -405,26 +407,41 @@ type renderable struct {
 	basePath string
 }
 
+// chartMetadataMap is .Chart as Helm v4's engine gives it to templates: the chart's metadata
+// as a map (chart.NewAccessor's MetadataAsMap, Go field names as keys) with IsRoot added.
+func chartMetadataMap(c *chart.Chart) map[string]any {
+	acc, err := helmchart.NewAccessor(c)
+	if err != nil {
+		return map[string]any{"IsRoot": c.IsRoot()}
+	}
+
+	m := acc.MetadataAsMap()
+	if m == nil {
+		m = map[string]any{}
+	}
+
+	m["IsRoot"] = acc.IsRoot()
+
+	return m
+}
+
 // renderables returns the template files of c and its dependencies with the values each is
 // executed with, as Helm's engine builds them: .Chart, .Files, .Release, .Capabilities,
 // .Values (the chart's part of the values) and .Subcharts, one map per chart.
 func renderables(c *chart.Chart, vals map[string]any, into map[string]renderable) map[string]any {
 	subcharts := map[string]any{}
 	next := map[string]any{
-		"Chart": struct {
-			chart.Metadata
-			IsRoot bool
-		}{*c.Metadata, c.IsRoot()},
+		"Chart":        chartMetadataMap(c),
 		"Files":        newChartFiles(c.Files),
 		"Release":      vals["Release"],
 		"Capabilities": vals["Capabilities"],
-		"Values":       make(chartutil.Values),
+		"Values":       make(common.Values),
 		"Subcharts":    subcharts,
 	}
 
 	if c.IsRoot() {
 		next["Values"] = vals["Values"]
-	} else if v, err := chartutil.Values(vals).Table("Values." + c.Name()); err == nil {
+	} else if v, err := common.Values(vals).Table("Values." + c.Name()); err == nil {
 		next["Values"] = v
 	}
 
@@ -461,14 +478,14 @@ func helmTemplateOrder(paths []string) {
 // executeTemplates renders the templates of c with renderValues (from
 // chartutil.ToRenderValues) and the parse trees of c's templates, like Helm's Engine.Render.
 // Any failure is returned wrapped in errFastEngine: the caller renders with Helm's engine.
-func executeTemplates(c *chart.Chart, renderValues chartutil.Values, parsed *parsedTemplates) (map[string]string, error) {
+func executeTemplates(c *chart.Chart, renderValues common.Values, parsed *parsedTemplates) (map[string]string, error) {
 	return executeTemplatesWith(c, renderValues, parsed, nil, nil)
 }
 
 // executeTemplatesWith is executeTemplates; a non-nil rec records the calls of functions that
 // depend on randomness or the clock (determinism.go), a non-nil lookup replaces the lookup
 // function that finds nothing.
-func executeTemplatesWith(c *chart.Chart, renderValues chartutil.Values, parsed *parsedTemplates, rec *callRecorder,
+func executeTemplatesWith(c *chart.Chart, renderValues common.Values, parsed *parsedTemplates, rec *callRecorder,
 	lookup func(string, string, string, string) (map[string]any, error),
 ) (rendered map[string]string, err error) {
 	if parsed.err != nil {
@@ -535,7 +552,7 @@ func executeTemplatesWith(c *chart.Chart, renderValues chartutil.Values, parsed 
 		}
 
 		r := tpls[p]
-		r.vals["Template"] = chartutil.Values{"Name": p, "BasePath": r.basePath}
+		r.vals["Template"] = common.Values{"Name": p, "BasePath": r.basePath}
 
 		sb.Reset()
 

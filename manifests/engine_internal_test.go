@@ -10,11 +10,14 @@ import (
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v4/pkg/chart/common"
+	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
+	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
+
 	"github.com/stretchr/testify/require"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/engine"
 )
 
 // renderBoth renders c with vals through Helm's engine and through the parallel engine, each
@@ -22,19 +25,19 @@ import (
 func renderBoth(t *testing.T, c *chart.Chart, vals map[string]any, kube string) (helm map[string]string, helmErr error, fast map[string]string, fastErr error) {
 	t.Helper()
 
-	caps := chartutil.DefaultCapabilities.Copy()
-	kv, err := chartutil.ParseKubeVersion(kube)
+	caps := common.DefaultCapabilities.Copy()
+	kv, err := common.ParseKubeVersion(kube)
 	require.NoError(t, err)
 
 	caps.KubeVersion = *kv
 
-	prepare := func() (*chart.Chart, chartutil.Values) {
+	prepare := func() (*chart.Chart, common.Values) {
 		work := cloneChart(c)
 		v := deepCopyMap(vals)
 
-		require.NoError(t, chartutil.ProcessDependenciesWithMerge(work, v))
+		require.NoError(t, chartv2util.ProcessDependencies(work, v))
 
-		rv, err := chartutil.ToRenderValuesWithSchemaValidation(work, v, chartutil.ReleaseOptions{
+		rv, err := chartutil.ToRenderValuesWithSchemaValidation(work, v, common.ReleaseOptions{
 			Name: "cilium", Namespace: "kube-system", Revision: 1, IsInstall: true,
 		}, caps, true)
 		require.NoError(t, err)
@@ -106,7 +109,7 @@ func TestParallelEngineEqualsHelm(t *testing.T) {
 				base, err := CiliumValues(CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}, c.Metadata.Version)
 				require.NoError(t, err)
 
-				sets = append(sets, mergeMaps(base, e))
+				sets = append(sets, loader.MergeMaps(base, e))
 			}
 
 			rendered := 0
@@ -155,11 +158,11 @@ func isGenerated(s string) bool {
 // engineChart is a small chart exercising what the parallel engine reimplements: include,
 // tpl with defines, required, .Files, .Template, subchart values, a template that changes
 // the values, redefinitions across files and a library-style partial.
-func engineChart(extra ...*chart.File) *chart.Chart {
+func engineChart(extra ...*common.File) *chart.Chart {
 	sub := &chart.Chart{
 		Metadata: &chart.Metadata{APIVersion: "v2", Name: "sub", Version: "0.1.0"},
 		Values:   map[string]any{"greeting": "hello"},
-		Templates: []*chart.File{
+		Templates: []*common.File{
 			{Name: "templates/_helpers.tpl", Data: []byte(`{{- define "sub.name" -}}sub-{{ .Values.greeting }}{{- end -}}`)},
 			{Name: "templates/cm.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ include \"sub.name\" . }}\ndata:\n  tpl: {{ .Template.Name }} {{ .Template.BasePath }}\n  root: {{ .Chart.IsRoot }}\n")},
 		},
@@ -174,7 +177,7 @@ func engineChart(extra ...*chart.File) *chart.Chart {
 			"sec":   map[string]any{"keep": "yes", "drop": "me"},
 			"sub":   map[string]any{"greeting": "hi"},
 		},
-		Templates: []*chart.File{
+		Templates: []*common.File{
 			{Name: "templates/_helpers.tpl", Data: []byte(`{{- define "app.suffix" -}}v1{{- end -}}{{- define "app.shared" -}}first{{- end -}}`)},
 			{Name: "templates/_more.tpl", Data: []byte(`{{- define "app.shared" -}}second{{- end -}}`)},
 			{Name: "templates/a.yaml", Data: []byte("{{- $_ := unset .Values.sec \"drop\" -}}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  tpl: {{ tpl .Values.text . | quote }}\n  shared: {{ include \"app.shared\" . }}\n  sec: {{ toYaml .Values.sec | nindent 4 }}\n  files: {{ .Files.Glob \"files/*.txt\" | len }}\n  conf: {{ (.Files.Glob \"files/*.txt\").AsConfig | nindent 4 }}\n  lines: {{ .Files.Lines \"files/a.txt\" | join \",\" }}\n  req: {{ required \"name is required\" .Values.name }}\n  missing: {{ .Values.nothere }}\n  sub: {{ .Subcharts.sub.Values.greeting }}\n")},
@@ -189,7 +192,7 @@ func engineChart(extra ...*chart.File) *chart.Chart {
 			{Name: "templates/funcs.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: funcs\ndata:\n" +
 				"  out: {{ include \"app.funcs\" . | b64enc | quote }}\n  first: {{ \"a: 1\" | fromYaml | toJson | quote }}\n")},
 		},
-		Files: []*chart.File{
+		Files: []*common.File{
 			{Name: "files/a.txt", Data: []byte("one\ntwo\n")},
 			{Name: "files/b.txt", Data: []byte("three")},
 		},
@@ -244,7 +247,7 @@ func TestParallelEngineFailuresFallBack(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 
-			c := engineChart(&chart.File{Name: "templates/z.yaml", Data: []byte(tc.file)})
+			c := engineChart(&common.File{Name: "templates/z.yaml", Data: []byte(tc.file)})
 
 			helm, helmErr, _, fastErr := renderBoth(t, c, map[string]any{}, "1.33.0")
 			require.Error(t, helmErr)

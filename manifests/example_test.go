@@ -3,18 +3,20 @@ package manifests_test
 import (
 	"fmt"
 
-	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v4/pkg/chart/common"
+
+	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"sigs.k8s.io/yaml"
 
 	"github.com/talospatch/talospatch/manifests"
 )
 
 func ExampleRender() {
-	// A chart as helm.sh/helm/v3/pkg/chart/loader loads it; built in memory here.
+	// A chart as helm.sh/helm/v4/pkg/chart/v2/loader loads it; built in memory here.
 	ch := &chart.Chart{
 		Metadata: &chart.Metadata{APIVersion: "v2", Name: "demo", Version: "1.0.0"},
 		Values:   map[string]any{"replicas": 1},
-		Templates: []*chart.File{{Name: "templates/deploy.yaml", Data: []byte(`apiVersion: apps/v1
+		Templates: []*common.File{{Name: "templates/deploy.yaml", Data: []byte(`apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: {{ .Release.Name }}

@@ -20,8 +20,8 @@ const (
 	// directory; see [WithMaxChartFiles].
 	MaxChartFiles = 10_000
 	// MaxChartSize is the default largest total size of the files of a chart, unpacked
-	// (Helm's loader.MaxDecompressedChartSize); see [WithMaxChartSize]. Helm's limit of
-	// loader.MaxDecompressedFileSize bytes per file applies as well.
+	// (Helm's archive.MaxDecompressedChartSize); see [WithMaxChartSize]. Helm v4 has no limit
+	// per file (Helm v3 had 5 MiB), and neither does this package.
 	MaxChartSize = 100 << 20
 )
 
@@ -108,7 +108,7 @@ func WithMaxChartFiles(n int64) LoadOption {
 
 // WithMaxChartSize sets the largest total size of a chart's files, unpacked; n <= 0 means
 // [MaxChartSize]. Archives that Helm's loader unpacks (those with links or unusual entry
-// names) stay within Helm's loader.MaxDecompressedChartSize as well.
+// names) stay within Helm's archive.MaxDecompressedChartSize as well.
 func WithMaxChartSize(n int64) LoadOption {
 	return func(o *loadOptions) { o.limits.chartSize = n }
 }

@@ -12,9 +12,11 @@ import (
 	"strconv"
 	"testing"
 
+	helmarchive "helm.sh/helm/v4/pkg/chart/loader/archive"
+
 	"github.com/stretchr/testify/require"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
 )
 
 // TestLimitTransportBlobs: blob bodies are cut off past the archive limit whatever their
@@ -86,13 +88,13 @@ func TestLoadFilesEqualsHelm(t *testing.T) {
 	for _, p := range charts {
 		data, err := os.ReadFile(p)
 		require.NoError(t, err)
-		files, err := loader.LoadArchiveFiles(bytes.NewReader(data))
+		files, err := helmarchive.LoadArchiveFiles(bytes.NewReader(data))
 		require.NoError(t, err)
 		checkLoadFiles(t, files)
 	}
 	sub, err := os.ReadFile("../testdata/charts/cilium-1.16.18.tgz")
 	require.NoError(t, err)
-	for _, files := range [][]*loader.BufferedFile{
+	for _, files := range [][]*helmarchive.BufferedFile{
 		{{Name: "Chart.yaml", Data: []byte(chartYAML)}, {Name: "requirements.yaml", Data: []byte("dependencies:\n- name: a\n  version: 1.0.0\n")}, {Name: "requirements.lock", Data: []byte("digest: x\n")}},
 		{{Name: "Chart.yaml", Data: []byte("name: old\nversion: 1.0.0\n")}, {Name: "requirements.yaml", Data: []byte("dependencies:\n- name: a\n  version: 1.0.0\n")}, {Name: "requirements.lock", Data: []byte("digest: x\n")}},
 		{{Name: "Chart.yaml", Data: []byte(chartYAML)}, {Name: "charts/cilium-1.16.18.tgz", Data: sub}, {Name: "charts/local/Chart.yaml", Data: []byte("apiVersion: v2\nname: local\nversion: 1.0.0\n")}, {Name: "charts/local/templates/a.yaml", Data: []byte("a: 1\n")}, {Name: "charts/x.prov", Data: []byte("sig")}},
@@ -104,12 +106,12 @@ func TestLoadFilesEqualsHelm(t *testing.T) {
 	}
 }
 
-func checkLoadFiles(t *testing.T, files []*loader.BufferedFile) {
+func checkLoadFiles(t *testing.T, files []*helmarchive.BufferedFile) {
 	t.Helper()
-	clone := func() []*loader.BufferedFile {
-		out := make([]*loader.BufferedFile, len(files))
+	clone := func() []*helmarchive.BufferedFile {
+		out := make([]*helmarchive.BufferedFile, len(files))
 		for i, f := range files {
-			out[i] = &loader.BufferedFile{Name: f.Name, Data: f.Data}
+			out[i] = &helmarchive.BufferedFile{Name: f.Name, Data: f.Data}
 		}
 		return out
 	}

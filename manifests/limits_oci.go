@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/registry"
+	"helm.sh/helm/v4/pkg/registry"
 )
 
 // maxOCIManifestSize bounds an OCI manifest (oras-go's own default limit for manifests).

@@ -1,6 +1,8 @@
 package manifests
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -8,14 +10,17 @@ import (
 	"strings"
 	"sync"
 
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
-	"helm.sh/helm/v3/pkg/strvals"
+	"helm.sh/helm/v4/pkg/chart/common"
+	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
+
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/engine"
+	"helm.sh/helm/v4/pkg/strvals"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"sigs.k8s.io/yaml"
 )
 
 // DefaultNamespace is the namespace a render uses when RenderOptions.Namespace is empty: the
@@ -244,7 +249,7 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 		releaseName = ch.Metadata.Name
 	}
 
-	if err := chartutil.ValidateReleaseName(releaseName); err != nil {
+	if err := chartv2util.ValidateReleaseName(releaseName); err != nil {
 		return fail(fmt.Sprintf("release name %q", releaseName), ErrInvalidOptions, err)
 	}
 
@@ -261,12 +266,12 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 		return fail("kubernetes version", ErrInvalidOptions, errors.New("the kubernetes version is required (helm's library default v1.20 is refused by current charts)"))
 	}
 
-	kubeVersion, err := chartutil.ParseKubeVersion(kubernetesVersion)
+	kubeVersion, err := common.ParseKubeVersion(kubernetesVersion)
 	if err != nil {
 		return fail(fmt.Sprintf("kubernetes version %q", kubernetesVersion), ErrInvalidOptions, err)
 	}
 
-	if c := ch.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, kubeVersion.String()) {
+	if c := ch.Metadata.KubeVersion; c != "" && !chartv2util.IsCompatibleRange(c, kubeVersion.String()) {
 		return fail("kubernetes version", ErrIncompatibleKubeVersion,
 			fmt.Errorf("chart requires kubeVersion %s, which Kubernetes %s does not meet", c, kubeVersion.String()))
 	}
@@ -294,11 +299,11 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 		go rd.parsedTemplates()
 	}
 
-	caps := chartutil.DefaultCapabilities.Copy()
+	caps := common.DefaultCapabilities.Copy()
 	caps.KubeVersion = *kubeVersion
 	caps.APIVersions = append(slices.Clone(caps.APIVersions), opts.APIVersions...)
 
-	releaseOptions := chartutil.ReleaseOptions{
+	releaseOptions := common.ReleaseOptions{
 		Name:      releaseName,
 		Namespace: namespace,
 		Revision:  1,
@@ -309,7 +314,7 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 	// prepare makes the private copy of the chart that rendering modifies and the values of
 	// the render, from vals (which it may modify). It is run again on fresh copies when the
 	// parallel engine fails, since templates may have changed the values before failing.
-	prepare := func(vals map[string]any) (*chart.Chart, chartutil.Values, []string, *RenderError) {
+	prepare := func(vals map[string]any) (*chart.Chart, common.Values, []string, *RenderError) {
 		work := cloneChart(ch)
 
 		// Helm logs value/table conflicts to the process's standard logger while it
@@ -321,7 +326,7 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 			return nil, nil, nil, &RenderError{Chart: chartID, Step: "dependencies", Err: fmt.Errorf("%w: %w", ErrInvalidOptions, err)}
 		}
 
-		if err := chartutil.ProcessDependenciesWithMerge(work, vals); err != nil {
+		if err := chartv2util.ProcessDependencies(work, vals); err != nil {
 			return nil, nil, nil, &RenderError{Chart: chartID, Step: "dependencies", Err: fmt.Errorf("%w: %w", ErrValues, err)}
 		}
 
@@ -346,7 +351,7 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 	if opts.SkipSchemaValidation {
 		schemaErr <- nil
 	} else {
-		coalesced, _ := renderValues["Values"].(chartutil.Values)
+		coalesced, _ := renderValues["Values"].(common.Values)
 		schemaValues := deepCopyMap(coalesced)
 		schemaChart := work // work is replaced should the render start over
 
@@ -516,8 +521,9 @@ func valueConflicts(chartValues, userValues map[string]any, prefix string) []str
 	return out
 }
 
-// mergeValues merges the values of opts as Helm's CLI does: values files in order (maps
-// merged, everything else replaced), then --set-json, --set and --set-string assignments. It
+// mergeValues merges the values of opts as Helm v4's CLI does: values files in order, every
+// YAML document of each (maps merged, everything else replaced), then --set-json (KEY=JSON or a
+// whole JSON object), --set and --set-string assignments. It
 // returns the name of the failing step with an error.
 func mergeValues(opts RenderOptions) (map[string]any, string, error) {
 	base := deepCopyMap(opts.Values)
@@ -526,15 +532,28 @@ func mergeValues(opts RenderOptions) (map[string]any, string, error) {
 	}
 
 	for i, file := range opts.ValuesFiles {
-		current := map[string]any{}
-		if err := yaml.Unmarshal(file, &current); err != nil {
+		// Every YAML document of a file, merged in order, as Helm v4 reads -f files.
+		current, err := loader.LoadValues(bytes.NewReader(file))
+		if err != nil {
 			return nil, fmt.Sprintf("values file %d", i), err
 		}
 
-		base = mergeMaps(base, current)
+		base = loader.MergeMaps(base, current)
 	}
 
 	for i, s := range opts.SetJSON {
+		// Helm v4 takes a whole JSON object as well as KEY=JSON assignments.
+		if t := strings.TrimSpace(s); t != "" && t[0] == '{' {
+			var obj map[string]any
+			if err := json.Unmarshal([]byte(t), &obj); err != nil {
+				return nil, setStep("SetJSON", i, s), errors.New("not a valid JSON object (the value is not repeated here)")
+			}
+
+			base = loader.MergeMaps(base, obj)
+
+			continue
+		}
+
 		if err := strvals.ParseJSON(s, base); err != nil {
 			return nil, setStep("SetJSON", i, s), setError(err, `KEY=JSON[,KEY=JSON...], for example a.b={"c":1}`)
 		}
@@ -584,29 +603,6 @@ func setError(err error, syntax string) error {
 	return fmt.Errorf("%s (expression not shown: its value may be secret); write %s", msg, syntax)
 }
 
-// mergeMaps merges b over a like Helm's CLI merges values files: nested maps merge, any other
-// value of b replaces a's. a is not modified.
-func mergeMaps(a, b map[string]any) map[string]any {
-	out := make(map[string]any, len(a))
-	for k, v := range a {
-		out[k] = v
-	}
-
-	for k, v := range b {
-		if vm, ok := v.(map[string]any); ok {
-			if am, ok := out[k].(map[string]any); ok {
-				out[k] = mergeMaps(am, vm)
-
-				continue
-			}
-		}
-
-		out[k] = v
-	}
-
-	return out
-}
-
 // deepCopyMap copies the maps and slices of a values tree; other values are shared (they are
 // immutable scalars in values decoded from YAML or JSON).
 func deepCopyMap(m map[string]any) map[string]any {
@@ -626,7 +622,7 @@ func deepCopyValue(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		return deepCopyMap(v)
-	case chartutil.Values:
+	case common.Values:
 		return deepCopyMap(v)
 	case []any:
 		out := make([]any, len(v))

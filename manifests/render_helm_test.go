@@ -8,16 +8,17 @@ import (
 	"path/filepath"
 	"testing"
 
+	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
-	"helm.sh/helm/v3/pkg/chartutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/talospatch/talospatch/manifests"
 )
 
-// helmBinary finds the helm v3.22.0 CLI: $TALOSPATCH_HELM, <repo>/.cache/bin/helm or PATH.
+// helmBinary finds the helm v4.3.2 CLI: $TALOSPATCH_HELM, <repo>/.cache/bin/helm or PATH.
 // Without it the test is skipped, except on CI (CI=true), where it fails.
 func helmBinary(t testing.TB) string {
 	t.Helper()
@@ -37,7 +38,7 @@ func helmBinary(t testing.TB) string {
 	}
 
 	msg := "helm CLI not found: set TALOSPATCH_HELM or run " +
-		"`GOBIN=$PWD/.cache/bin go install helm.sh/helm/v3/cmd/helm@v3.22.0` at the repository root"
+		"`GOBIN=$PWD/.cache/bin go install helm.sh/helm/v4/cmd/helm@v4.3.2` at the repository root"
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
@@ -223,7 +224,7 @@ func TestRenderMatchesHelmTemplateTinyChart(t *testing.T) {
 
 	ch := appChart()
 	dir := t.TempDir()
-	require.NoError(t, chartutil.SaveDir(ch, dir))
+	require.NoError(t, chartv2util.SaveDir(ch, dir))
 
 	for _, opts := range []manifests.RenderOptions{
 		{ReleaseName: "tiny"},

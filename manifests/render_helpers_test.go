@@ -8,10 +8,12 @@ import (
 	"sync"
 	"testing"
 
+	"helm.sh/helm/v4/pkg/chart/common"
+	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
+
 	"github.com/stretchr/testify/require"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/talospatch/talospatch/internal/goldenfile"
@@ -71,7 +73,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // tinyChart builds a small chart in memory.
-func tinyChart(templates map[string]string, values string, extra ...*chart.File) *chart.Chart {
+func tinyChart(templates map[string]string, values string, extra ...*common.File) *chart.Chart {
 	ch := &chart.Chart{
 		Metadata: &chart.Metadata{APIVersion: "v2", Name: "tiny", Version: "0.1.0", Type: "application"},
 		Values:   map[string]any{},
@@ -86,17 +88,17 @@ func tinyChart(templates map[string]string, values string, extra ...*chart.File)
 	sort.Strings(names)
 
 	for _, name := range names {
-		ch.Templates = append(ch.Templates, &chart.File{Name: "templates/" + name, Data: []byte(templates[name])})
+		ch.Templates = append(ch.Templates, &common.File{Name: "templates/" + name, Data: []byte(templates[name])})
 	}
 
 	if values != "" {
-		vals, err := chartutil.ReadValues([]byte(values))
+		vals, err := common.ReadValues([]byte(values))
 		if err != nil {
 			panic(err)
 		}
 
 		ch.Values = vals
-		ch.Raw = []*chart.File{{Name: chartutil.ValuesfileName, Data: []byte(values)}}
+		ch.Raw = []*common.File{{Name: chartv2util.ValuesfileName, Data: []byte(values)}}
 	}
 
 	return ch

@@ -4,7 +4,7 @@ import (
 	"context"
 	"os"
 
-	"helm.sh/helm/v3/pkg/chart"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
 )
 
 // LoadRenderer loads the chart at p, like LoadPath, and returns a Renderer for it. For a chart

@@ -6,10 +6,11 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode"
 
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/release"
-	"helm.sh/helm/v3/pkg/releaseutil"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	release "helm.sh/helm/v4/pkg/release/v1"
+	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -193,53 +194,51 @@ func assembleHelmOutput(c *chart.Chart, files map[string]string, opts RenderOpti
 	return helmOutput{text: out.Bytes(), notes: notes.String(), objects: objs}, nil
 }
 
-// splitManifests splits a rendered template file into documents exactly as Helm's
-// releaseutil.SplitManifests does (a regexp, (?:^|\s*\n)---\s*, the slowest part of Helm's
-// sort), in order: the text is trimmed; a separator is "---" at its start or after a newline,
-// and swallows the whitespace after it; non-empty pieces are trimmed.
+// splitManifests splits a rendered template file into documents exactly as Helm v4's
+// releaseutil.SplitManifests does (a regexp, (?m)^---[ \t]*, the slowest part of Helm's sort),
+// in order: leading Unicode space of the text is dropped; a separator is "---" at the start of
+// a line with the spaces and tabs after it; pieces that are only space are dropped, the others
+// lose their leading space and keep their trailing space (Helm v3 trimmed both ends).
 func splitManifests(text string) []string {
-	text = strings.TrimSpace(text)
+	text = strings.TrimLeftFunc(text, unicode.IsSpace)
 
 	var docs []string
 
 	add := func(piece string) {
-		if piece != "" {
-			docs = append(docs, strings.TrimSpace(piece))
+		if strings.TrimSpace(piece) != "" {
+			docs = append(docs, strings.TrimLeftFunc(piece, unicode.IsSpace))
 		}
 	}
 
-	skipSpace := func(i int) int {
-		for i < len(text) && isRegexpSpace(text[i]) {
-			i++
+	// sepEnd is the end of the separator match at line start p: "---" and the spaces and tabs
+	// after it (a newline is not part of it).
+	sepEnd := func(p int) int {
+		p += 3
+		for p < len(text) && (text[p] == ' ' || text[p] == '\t') {
+			p++
 		}
 
-		return i
+		return p
 	}
 
 	start := 0
 	if strings.HasPrefix(text, "---") {
-		start = skipSpace(3)
+		add("")
+		start = sepEnd(0)
 	}
 
-	for i := start; ; {
-		j := strings.Index(text[i:], "\n---")
+	for {
+		j := strings.Index(text[start:], "\n---")
 		if j < 0 {
 			add(text[start:])
 
 			return docs
 		}
 
-		j += i
+		j += start + 1 // the line start
 		add(text[start:j])
-
-		start = skipSpace(j + 4)
-		i = start
+		start = sepEnd(j)
 	}
-}
-
-// isRegexpSpace is \s of Go's regexp syntax.
-func isRegexpSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
 }
 
 // sortByInstallOrder sorts docs stably by Helm's install order of kinds; unknown kinds go

@@ -6,9 +6,11 @@ import (
 	"log"
 	"testing"
 
+	"helm.sh/helm/v4/pkg/chart/common"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
-	"helm.sh/helm/v3/pkg/chart"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -70,7 +72,7 @@ metadata:
 `,
 		"empty.yaml": `{{- if .Values.never }}never{{ end }}`,
 	}, "replicas: 1\nnever: false\n",
-		&chart.File{Name: "crds/widgets.yaml", Data: []byte(`apiVersion: apiextensions.k8s.io/v1
+		&common.File{Name: "crds/widgets.yaml", Data: []byte(`apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
   name: widgets.example.com
@@ -298,7 +300,7 @@ func TestRenderErrors(t *testing.T) {
 		{"bad release name", tiny, testKubeVersion, manifests.RenderOptions{ReleaseName: "Bad_Name"}, manifests.ErrInvalidOptions, []string{`"Bad_Name"`}},
 		{"bad namespace", tiny, testKubeVersion, manifests.RenderOptions{Namespace: "Not Valid"}, manifests.ErrInvalidOptions, []string{`"Not Valid"`}},
 		{"bad values file", tiny, testKubeVersion, manifests.RenderOptions{ValuesFiles: [][]byte{[]byte("a: 1\n"), []byte("a: [\n")}}, manifests.ErrValues, []string{"values file 1"}},
-		{"bad set", tiny, testKubeVersion, manifests.RenderOptions{Set: []string{"a.b[=1"}}, manifests.ErrValues, []string{`Set[0] (key "a.b[")`}},
+		{"bad set", tiny, testKubeVersion, manifests.RenderOptions{Set: []string{"a[x]=1"}}, manifests.ErrValues, []string{`Set[0] (key "a[x]")`, "error parsing index"}},
 		{"bad set json", tiny, testKubeVersion, manifests.RenderOptions{SetJSON: []string{"a={"}}, manifests.ErrValues, []string{`SetJSON[0] (key "a")`}},
 		{"schema rejects strict on 1.16", cilium116, testKubeVersion, manifests.RenderOptions{Set: []string{"kubeProxyReplacement=strict"}}, manifests.ErrTemplate, []string{"cilium 1.16.18", "kubeProxyReplacement must be explicitly set"}},
 		{"schema type", cilium116, testKubeVersion, manifests.RenderOptions{Set: []string{"enableXTSocketFallback=notabool"}}, manifests.ErrValues, []string{"schema"}},

@@ -15,10 +15,11 @@ import (
 	"slices"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/ignore"
-	"helm.sh/helm/v3/pkg/registry"
+	helmarchive "helm.sh/helm/v4/pkg/chart/loader/archive"
+
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/ignore"
+	"helm.sh/helm/v4/pkg/registry"
 )
 
 // Errors of the chart sources. Every error returned by [Load], [LoadPath], [LoadFS],
@@ -374,7 +375,7 @@ func loadArchiveParsingLimits(data []byte, parse bool, lim sourceLimits) (*chart
 		if err := scanArchive(data, lim); err != nil {
 			return nil, nil, err
 		}
-		if files, err = loader.LoadArchiveFiles(bytes.NewReader(data)); err != nil {
+		if files, err = helmarchive.LoadArchiveFiles(bytes.NewReader(data)); err != nil {
 			return nil, nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
 		}
 	}
@@ -466,7 +467,7 @@ const maxLinkHops = 40
 // readChartDir reads the files of the chart directory root of fsys, in lexical order, minus
 // those .helmignore excludes (like Helm's directory loader), within lim. Symbolic links are
 // followed, like Helm's loader does, only when they resolve inside root.
-func readChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) ([]*loader.BufferedFile, error) {
+func readChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) ([]*helmarchive.BufferedFile, error) {
 	rules := ignore.Empty()
 	ignoreFile := path.Join(root, ignore.HelmIgnore)
 	if data, err := fs.ReadFile(fsys, ignoreFile); err == nil {
@@ -493,7 +494,7 @@ type dirReader struct {
 	root  string
 	rules *ignore.Rules
 	lim   sourceLimits
-	files []*loader.BufferedFile
+	files []*helmarchive.BufferedFile
 	size  int64
 }
 
@@ -544,9 +545,6 @@ func (r *dirReader) walk(dir, rel string, chain []string) error {
 		if !fi.Mode().IsRegular() {
 			return fmt.Errorf("%w: %s is not a regular file", ErrInvalidChart, name)
 		}
-		if fi.Size() > loader.MaxDecompressedFileSize {
-			return fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidChart, name, loader.MaxDecompressedFileSize)
-		}
 		if n := int64(len(r.files)) + 1; n > r.lim.files {
 			err := r.lim.filesError("files of the chart directory", 0)
 			err.dir = true
@@ -557,11 +555,11 @@ func (r *dirReader) walk(dir, rel string, chain []string) error {
 			err.dir = true
 			return err
 		}
-		data, err := readFileMax(r.fsys, p, loader.MaxDecompressedFileSize)
+		data, err := readFileMax(r.fsys, p, r.lim.chartSize-(r.size-fi.Size()))
 		if err != nil {
 			return err
 		}
-		r.files = append(r.files, &loader.BufferedFile{Name: name, Data: bytes.TrimPrefix(data, utf8BOM)})
+		r.files = append(r.files, &helmarchive.BufferedFile{Name: name, ModTime: fi.ModTime(), Data: bytes.TrimPrefix(data, utf8BOM)})
 	}
 	return nil
 }

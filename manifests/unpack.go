@@ -15,8 +15,11 @@ import (
 	"strings"
 	"sync"
 
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v4/pkg/chart/common"
+	helmarchive "helm.sh/helm/v4/pkg/chart/loader/archive"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+
+	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"sigs.k8s.io/yaml"
 )
 
@@ -25,7 +28,7 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // unpackArchive is unpackArchiveLimits within the default sourceLimits, any error reported as
 // ok=false.
-func unpackArchive(data []byte, parse bool) (files []*loader.BufferedFile, pre *preparsed, ok bool) {
+func unpackArchive(data []byte, parse bool) (files []*helmarchive.BufferedFile, pre *preparsed, ok bool) {
 	files, pre, ok, err := unpackArchiveLimits(data, parse, defaultLimits())
 	if err != nil {
 		return nil, nil, false
@@ -33,7 +36,7 @@ func unpackArchive(data []byte, parse bool) (files []*loader.BufferedFile, pre *
 	return files, pre, ok
 }
 
-// unpackArchiveLimits unpacks a chart archive into the files loader.LoadArchiveFiles gives,
+// unpackArchiveLimits unpacks a chart archive into the files helmarchive.LoadArchiveFiles gives,
 // reading each file into a buffer of its size. With parse, it also parses the chart's
 // templates as they come out of the archive, on GOMAXPROCS goroutines, while the rest is still
 // being decompressed; pre is nil without parse.
@@ -43,7 +46,7 @@ func unpackArchive(data []byte, parse bool) (files []*loader.BufferedFile, pre *
 // (and stops its parsing): the caller unpacks with Helm's loader, which accepts or refuses the
 // archive and words the error. An archive over the number of entries or the unpacked size of
 // lim is refused with a *LimitError, as soon as the limit is passed.
-func unpackArchiveLimits(data []byte, parse bool, lim sourceLimits) (files []*loader.BufferedFile, pre *preparsed, ok bool, err error) {
+func unpackArchiveLimits(data []byte, parse bool, lim sourceLimits) (files []*helmarchive.BufferedFile, pre *preparsed, ok bool, err error) {
 	gz, gzErr := gzip.NewReader(bytes.NewReader(data))
 	if gzErr != nil {
 		return nil, nil, false, nil
@@ -62,7 +65,7 @@ func unpackArchiveLimits(data []byte, parse bool, lim sourceLimits) (files []*lo
 	}
 
 	tr := tar.NewReader(gz)
-	remaining := loader.MaxDecompressedChartSize
+	remaining := helmarchive.MaxDecompressedChartSize
 	entries, size := lim.filesUsed, lim.sizeUsed
 
 	for {
@@ -93,7 +96,7 @@ func unpackArchiveLimits(data []byte, parse bool, lim sourceLimits) (files []*lo
 		}
 
 		name, plain := plainArchiveName(hd.Name)
-		if !plain || hd.Size < 0 || hd.Size >= remaining || hd.Size > loader.MaxDecompressedFileSize {
+		if !plain || hd.Size < 0 || hd.Size >= remaining {
 			return nil, nil, false, nil
 		}
 
@@ -104,7 +107,7 @@ func unpackArchiveLimits(data []byte, parse bool, lim sourceLimits) (files []*lo
 
 		remaining -= hd.Size
 
-		f := &loader.BufferedFile{Name: name, Data: bytes.TrimPrefix(buf, utf8BOM)}
+		f := &helmarchive.BufferedFile{Name: name, ModTime: hd.ModTime, Data: bytes.TrimPrefix(buf, utf8BOM)}
 		files = append(files, f)
 
 		if pp != nil {
@@ -155,16 +158,16 @@ func scanArchive(data []byte, lim sourceLimits) error {
 	}
 }
 
-// loadFiles is Helm's loader.LoadFiles, line by line, without the warnings it writes to the
+// loadFiles is Helm v4's loader.LoadFiles, line by line, without the warnings it writes to the
 // standard logger (for requirements.yaml and requirements.lock in charts of apiVersion v2),
 // with subchart archives loaded by this package within lim (a chart and its subcharts share
 // the sourceLimits), and with subcharts added in the order of their names (Helm's order is random).
-func loadFiles(files []*loader.BufferedFile, lim sourceLimits) (*chart.Chart, error) {
+func loadFiles(files []*helmarchive.BufferedFile, lim sourceLimits) (*chart.Chart, error) {
 	c := new(chart.Chart)
-	subcharts := make(map[string][]*loader.BufferedFile)
+	subcharts := make(map[string][]*helmarchive.BufferedFile)
 
 	for _, f := range files {
-		c.Raw = append(c.Raw, &chart.File{Name: f.Name, Data: f.Data})
+		c.Raw = append(c.Raw, &common.File{Name: f.Name, ModTime: f.ModTime, Data: f.Data})
 		if f.Name == "Chart.yaml" {
 			if c.Metadata == nil {
 				c.Metadata = new(chart.Metadata)
@@ -175,6 +178,7 @@ func loadFiles(files []*loader.BufferedFile, lim sourceLimits) (*chart.Chart, er
 			if c.Metadata.APIVersion == "" {
 				c.Metadata.APIVersion = chart.APIVersionV1
 			}
+			c.ModTime = f.ModTime
 		}
 	}
 
@@ -188,12 +192,14 @@ func loadFiles(files []*loader.BufferedFile, lim sourceLimits) (*chart.Chart, er
 				return c, fmt.Errorf("cannot load Chart.lock: %w", err)
 			}
 		case f.Name == "values.yaml":
-			c.Values = make(map[string]any)
-			if err := yaml.Unmarshal(f.Data, &c.Values); err != nil {
+			values, err := loader.LoadValues(bytes.NewReader(f.Data))
+			if err != nil {
 				return c, fmt.Errorf("cannot load values.yaml: %w", err)
 			}
+			c.Values = values
 		case f.Name == "values.schema.json":
 			c.Schema = f.Data
+			c.SchemaModTime = f.ModTime
 		case f.Name == "requirements.yaml":
 			if c.Metadata == nil {
 				c.Metadata = new(chart.Metadata)
@@ -204,7 +210,7 @@ func loadFiles(files []*loader.BufferedFile, lim sourceLimits) (*chart.Chart, er
 				return c, fmt.Errorf("cannot load requirements.yaml: %w", err)
 			}
 			if c.Metadata.APIVersion == chart.APIVersionV1 {
-				c.Files = append(c.Files, &chart.File{Name: f.Name, Data: f.Data})
+				c.Files = append(c.Files, &common.File{Name: f.Name, ModTime: f.ModTime, Data: f.Data})
 			}
 		case f.Name == "requirements.lock":
 			c.Lock = new(chart.Lock)
@@ -217,20 +223,20 @@ func loadFiles(files []*loader.BufferedFile, lim sourceLimits) (*chart.Chart, er
 			// Helm logs "Warning: Dependency locking is handled in Chart.lock since
 			// apiVersion \"v2\"" here for charts other than v1.
 			if c.Metadata.APIVersion == chart.APIVersionV1 {
-				c.Files = append(c.Files, &chart.File{Name: f.Name, Data: f.Data})
+				c.Files = append(c.Files, &common.File{Name: f.Name, ModTime: f.ModTime, Data: f.Data})
 			}
 		case strings.HasPrefix(f.Name, "templates/"):
-			c.Templates = append(c.Templates, &chart.File{Name: f.Name, Data: f.Data})
+			c.Templates = append(c.Templates, &common.File{Name: f.Name, ModTime: f.ModTime, Data: f.Data})
 		case strings.HasPrefix(f.Name, "charts/"):
 			if filepath.Ext(f.Name) == ".prov" {
-				c.Files = append(c.Files, &chart.File{Name: f.Name, Data: f.Data})
+				c.Files = append(c.Files, &common.File{Name: f.Name, ModTime: f.ModTime, Data: f.Data})
 				continue
 			}
 			fname := strings.TrimPrefix(f.Name, "charts/")
-			cname := strings.SplitN(fname, "/", 2)[0]
-			subcharts[cname] = append(subcharts[cname], &loader.BufferedFile{Name: fname, Data: f.Data})
+			cname, _, _ := strings.Cut(fname, "/")
+			subcharts[cname] = append(subcharts[cname], &helmarchive.BufferedFile{Name: fname, ModTime: f.ModTime, Data: f.Data})
 		default:
-			c.Files = append(c.Files, &chart.File{Name: f.Name, Data: f.Data})
+			c.Files = append(c.Files, &common.File{Name: f.Name, ModTime: f.ModTime, Data: f.Data})
 		}
 	}
 
@@ -262,7 +268,7 @@ func loadFiles(files []*loader.BufferedFile, lim sourceLimits) (*chart.Chart, er
 			}
 			sc, _, err = loadArchiveParsingLimits(file.Data, false, sub)
 		default:
-			buff := make([]*loader.BufferedFile, 0, len(files))
+			buff := make([]*helmarchive.BufferedFile, 0, len(files))
 			for _, f := range files {
 				parts := strings.SplitN(f.Name, "/", 2)
 				if len(parts) < 2 {
@@ -313,8 +319,8 @@ func plainArchiveName(entry string) (string, bool) {
 // wait for it.
 type pipelinedParse struct {
 	md      chart.Metadata
-	named   bool                   // Chart.yaml was seen
-	waiting []*loader.BufferedFile // templates seen before Chart.yaml
+	named   bool                        // Chart.yaml was seen
+	waiting []*helmarchive.BufferedFile // templates seen before Chart.yaml
 	jobs    chan parseJob
 
 	mu      sync.Mutex
@@ -334,7 +340,7 @@ type parseJob struct {
 }
 
 // add takes the next file of the archive.
-func (pp *pipelinedParse) add(f *loader.BufferedFile) {
+func (pp *pipelinedParse) add(f *helmarchive.BufferedFile) {
 	switch {
 	case f.Name == "Chart.yaml":
 		_ = yaml.Unmarshal(f.Data, &pp.md) // the loader reports a bad Chart.yaml

@@ -4,15 +4,15 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	helmarchive "helm.sh/helm/v4/pkg/chart/loader/archive"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"helm.sh/helm/v3/pkg/chart/loader"
 )
 
-// checkUnpack compares unpackArchive with Helm's loader.LoadArchiveFiles on data: whenever the
+// checkUnpack compares unpackArchive with Helm's archive.LoadArchiveFiles on data: whenever the
 // former unpacks, the latter gives the same files, and the templates were parsed; without
 // parsing, it unpacks the same.
 func checkUnpack(t *testing.T, data []byte) bool {
@@ -32,7 +32,7 @@ func checkUnpack(t *testing.T, data []byte) bool {
 
 	parsed := pre.wait()
 
-	want, err := loader.LoadArchiveFiles(bytes.NewReader(data))
+	want, err := helmarchive.LoadArchiveFiles(bytes.NewReader(data))
 	require.NoError(t, err, "unpacked what Helm's loader refuses")
 	require.Len(t, files, len(want))
 

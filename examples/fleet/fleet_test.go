@@ -169,7 +169,7 @@ func findHelm(t *testing.T) string {
 		return p
 	}
 
-	msg := "helm CLI not found (PATH, .cache/bin): GOBIN=$PWD/.cache/bin go install helm.sh/helm/v3/cmd/helm@v3.22.0"
+	msg := "helm CLI not found (PATH, .cache/bin): GOBIN=$PWD/.cache/bin go install helm.sh/helm/v4/cmd/helm@v4.3.2"
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
