@@ -176,7 +176,7 @@ func (rd *Renderer) RenderCilium(kubernetesVersion string, copts CiliumOptions, 
 
 	presets, err := CiliumValues(copts, ch.Metadata.Version)
 	if err != nil {
-		return nil, &RenderError{Chart: ch.Metadata.Name + " " + ch.Metadata.Version, Step: "cilium presets", Err: err}
+		return nil, &RenderError{Chart: ch.Metadata.Name + " " + ch.Metadata.Version, Kind: KindPresets, Err: err}
 	}
 
 	opts.Values = loader.MergeMaps(presets, deepCopyMap(opts.Values))

@@ -91,31 +91,10 @@
 //
 // # Install methods
 //
-// The four methods of Talos's Cilium guide are pure functions of a *Rendered and the
-// cluster's TalosSettings; each returns what the method needs and the config patches for
-// every node (no CNI, or the custom CNI URL, and kube-proxy disabled when it is):
-//
-//   - HelmInstallMethod: the values file and the `helm install` command line;
-//   - TemplateMethod: the manifest file and the `kubectl apply` command;
-//   - HostedMethod: the manifest to serve at a URL; a manifest with Secrets or private keys
-//     is refused with a *SecretsError unless HostedOptions.AllowSecrets;
-//   - InlineMethod: the inline manifest, the patch for control-plane configs only
-//     (ApplyInline applies it to control planes and skips workers) and a size report against
-//     the limits of Talos and cloud user data. CheckInlineManifests checks that a set of
-//     control-plane configs carries identical inline manifests, as Talos requires.
-//
-// For example, the inline method for a cluster without kube-proxy:
-//
-//	talos := manifests.TalosSettings{KubeProxyDisabled: true}
-//	in, err := manifests.InlineMethod(r, talos, manifests.InlineOptions{})
-//	if err != nil {
-//		return err
-//	}
-//	cp, err := manifests.ApplyInline(controlPlaneYAML, in) // a worker config gets in.Patches only
-//	if err != nil {
-//		return err
-//	}
-//	fmt.Print(in.Size) // the manifest against the maintenance API, AWS and Hetzner limits
+// The four methods of Talos's Cilium guide (helm install, helm template + kubectl, a hosted
+// manifest, an inline manifest) are in package manifests/install, which reads the cluster
+// description (config.Cluster) and returns the config patches for each role. This package
+// depends on no config package.
 //
 // # Objects
 //

@@ -70,6 +70,21 @@ func ParseObjects(data []byte) ([]*unstructured.Unstructured, error) {
 
 // parseObject parses one YAML document; it returns nil, nil for an empty document.
 func parseObject(doc []byte) (*unstructured.Unstructured, error) {
+	obj, err := parseMapping(doc)
+	if err != nil || obj == nil {
+		return nil, err
+	}
+
+	if missing := missingTypeMeta(obj); missing != "" {
+		return nil, fmt.Errorf("%w: %s is missing", ErrInvalidObject, missing)
+	}
+
+	return obj, nil
+}
+
+// parseMapping parses one YAML document into a mapping, with or without apiVersion and kind;
+// nil for an empty document.
+func parseMapping(doc []byte) (*unstructured.Unstructured, error) {
 	jsonDoc, err := yaml.YAMLToJSON(doc)
 	if err != nil {
 		return nil, err
@@ -89,16 +104,19 @@ func parseObject(doc []byte) (*unstructured.Unstructured, error) {
 		return nil, fmt.Errorf("%w: document is a %T, not a mapping", ErrInvalidObject, content)
 	}
 
-	obj := &unstructured.Unstructured{Object: m}
+	return &unstructured.Unstructured{Object: m}, nil
+}
 
+// missingTypeMeta names the first of apiVersion and kind that obj lacks ("" when it has both).
+func missingTypeMeta(obj *unstructured.Unstructured) string {
 	switch {
 	case obj.GetAPIVersion() == "":
-		return nil, fmt.Errorf("%w: apiVersion is missing", ErrInvalidObject)
+		return "apiVersion"
 	case obj.GetKind() == "":
-		return nil, fmt.Errorf("%w: kind is missing", ErrInvalidObject)
+		return "kind"
+	default:
+		return ""
 	}
-
-	return obj, nil
 }
 
 // talosRank is the class Talos sorts an object into before applying it: namespaces, then

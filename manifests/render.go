@@ -147,21 +147,112 @@ type Rendered struct {
 	Warnings []string
 }
 
-// RenderError is the error of a failed render. It names the chart and the step that failed
-// and wraps one of the ErrX sentinels of this package together with the cause.
+// RenderErrorKind says which part of a render failed.
+type RenderErrorKind int
+
+// The kinds of [RenderError]. The values-file and set kinds come with RenderError.Index.
+const (
+	// KindChart: the chart itself (nil, a library chart, missing or broken dependencies).
+	KindChart RenderErrorKind = iota + 1
+	// KindReleaseName: RenderOptions.ReleaseName is not a valid release name.
+	KindReleaseName
+	// KindNamespace: RenderOptions.Namespace is not a DNS-1123 label.
+	KindNamespace
+	// KindKubernetesVersion: the Kubernetes version is missing, malformed, or outside the
+	// chart's kubeVersion range.
+	KindKubernetesVersion
+	// KindPresets: the Cilium presets do not cover the chart's version.
+	KindPresets
+	// KindValuesFile: RenderOptions.ValuesFiles[Index] is not YAML.
+	KindValuesFile
+	// KindSetJSON, KindSet, KindSetString: RenderOptions.SetJSON[Index], Set[Index] or
+	// SetString[Index] does not parse (Key is the key of its first assignment).
+	KindSetJSON
+	KindSet
+	KindSetString
+	// KindValues: the merged values do not coalesce with the chart's or fail its schema.
+	KindValues
+	// KindTemplate: a template failed to execute (Template names it when known).
+	KindTemplate
+	// KindOutput: the output of a template is not a stream of Kubernetes objects (Template
+	// names it).
+	KindOutput
+	// KindDeterminism: RenderOptions.Deterministic and the output is not.
+	KindDeterminism
+	// KindEncode: the objects do not encode.
+	KindEncode
+)
+
+var renderErrorKinds = [...]string{
+	KindChart: "chart", KindReleaseName: "release name", KindNamespace: "namespace",
+	KindKubernetesVersion: "kubernetes version", KindPresets: "cilium presets",
+	KindValuesFile: "values file", KindSetJSON: "SetJSON", KindSet: "Set", KindSetString: "SetString",
+	KindValues: "values", KindTemplate: "template", KindOutput: "template output",
+	KindDeterminism: "deterministic", KindEncode: "encode",
+}
+
+// String returns the kind's name, for example "values file" or "template".
+func (k RenderErrorKind) String() string {
+	if k > 0 && int(k) < len(renderErrorKinds) {
+		return renderErrorKinds[k]
+	}
+
+	return fmt.Sprintf("RenderErrorKind(%d)", int(k))
+}
+
+// indexed reports whether the kind comes with an index.
+func (k RenderErrorKind) indexed() bool {
+	return k == KindValuesFile || k == KindSetJSON || k == KindSet || k == KindSetString
+}
+
+// RenderError is the error of a failed render: which chart, which part of the render (Kind,
+// with Index for a values file or set expression) and the cause. Its fields are for programs
+// (a provider maps them to its own attribute paths); set expressions are named by kind, index
+// and key, never with their value, which may be a secret.
 type RenderError struct {
 	// Chart is "name version" of the chart.
 	Chart string
-	// Step names what failed, for example `values file 2`, `Set[0] (key "a.b")` (set
-	// expressions are named by field, index and key, never with their value) or `template`.
-	Step string
+	// Kind says what failed.
+	Kind RenderErrorKind
+	// Index is the index (0-based) of the failing values file or set expression within its
+	// RenderOptions field, for the kinds KindValuesFile, KindSetJSON, KindSet and
+	// KindSetString; 0 for the other kinds.
+	Index int
+	// Key is the key of the first assignment of a failing set expression ("" when the
+	// expression has no KEY= before its first value).
+	Key string
+	// Template is the template file the failure is in, when known (KindTemplate,
+	// KindOutput), for example "cilium/templates/cilium-configmap.yaml".
+	Template string
+	// Subject is the rejected option of KindReleaseName, KindNamespace and
+	// KindKubernetesVersion (the release name, namespace or version as given).
+	Subject string
 	// Err is the cause.
 	Err error
 }
 
 // Error implements error.
 func (e *RenderError) Error() string {
-	return fmt.Sprintf("render chart %s: %s: %v", e.Chart, e.Step, e.Err)
+	return fmt.Sprintf("render chart %s: %s: %v", e.Chart, e.what(), e.Err)
+}
+
+// what names the failing part, for example `values file 2`, `Set[0] (key "a.b")` or
+// `release name "X"`.
+func (e *RenderError) what() string {
+	switch {
+	case e.Kind == KindValuesFile:
+		return fmt.Sprintf("values file %d", e.Index)
+	case e.Kind.indexed() && e.Key == "":
+		return fmt.Sprintf("%s[%d] (no KEY= before the first value)", e.Kind, e.Index)
+	case e.Kind.indexed():
+		return fmt.Sprintf("%s[%d] (key %q)", e.Kind, e.Index, e.Key)
+	case e.Subject != "":
+		return fmt.Sprintf("%s %q", e.Kind, e.Subject)
+	case e.Template != "":
+		return fmt.Sprintf("%s %s", e.Kind, e.Template)
+	default:
+		return e.Kind.String()
+	}
 }
 
 // Unwrap returns the cause.
@@ -228,20 +319,24 @@ func (rd *Renderer) parsedTemplates() *parsedTemplates {
 func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rendered, error) {
 	ch := rd.chart
 	if ch == nil || ch.Metadata == nil {
-		return nil, &RenderError{Chart: "<nil>", Step: "chart", Err: fmt.Errorf("%w: chart is nil or has no metadata", ErrInvalidOptions)}
+		return nil, &RenderError{Chart: "<nil>", Kind: KindChart, Err: fmt.Errorf("%w: chart is nil or has no metadata", ErrInvalidOptions)}
 	}
 
 	chartID := ch.Metadata.Name + " " + ch.Metadata.Version
-	fail := func(step string, sentinel, err error) (*Rendered, error) {
-		if err == nil {
-			return nil, &RenderError{Chart: chartID, Step: step, Err: sentinel}
+	failAt := func(re RenderError, sentinel, err error) (*Rendered, error) {
+		re.Chart, re.Err = chartID, sentinel
+		if err != nil {
+			re.Err = fmt.Errorf("%w: %w", sentinel, err)
 		}
 
-		return nil, &RenderError{Chart: chartID, Step: step, Err: fmt.Errorf("%w: %w", sentinel, err)}
+		return nil, &re
+	}
+	fail := func(kind RenderErrorKind, sentinel, err error) (*Rendered, error) {
+		return failAt(RenderError{Kind: kind}, sentinel, err)
 	}
 
 	if ch.Metadata.Type == "library" {
-		return fail("chart", ErrInvalidOptions, errors.New("library charts are not installable"))
+		return fail(KindChart, ErrInvalidOptions, errors.New("library charts are not installable"))
 	}
 
 	releaseName := opts.ReleaseName
@@ -250,7 +345,7 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 	}
 
 	if err := chartv2util.ValidateReleaseName(releaseName); err != nil {
-		return fail(fmt.Sprintf("release name %q", releaseName), ErrInvalidOptions, err)
+		return failAt(RenderError{Kind: KindReleaseName, Subject: releaseName}, ErrInvalidOptions, err)
 	}
 
 	namespace := opts.Namespace
@@ -259,34 +354,38 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 	}
 
 	if errs := validation.IsDNS1123Label(namespace); len(errs) > 0 {
-		return fail(fmt.Sprintf("namespace %q", namespace), ErrInvalidOptions, errors.New(strings.Join(errs, "; ")))
+		return failAt(RenderError{Kind: KindNamespace, Subject: namespace}, ErrInvalidOptions, errors.New(strings.Join(errs, "; ")))
 	}
 
 	if kubernetesVersion == "" {
-		return fail("kubernetes version", ErrInvalidOptions, errors.New("the kubernetes version is required (helm's library default v1.20 is refused by current charts)"))
+		return fail(KindKubernetesVersion, ErrInvalidOptions, errors.New("the kubernetes version is required (helm's library default v1.20 is refused by current charts)"))
 	}
 
 	kubeVersion, err := common.ParseKubeVersion(kubernetesVersion)
 	if err != nil {
-		return fail(fmt.Sprintf("kubernetes version %q", kubernetesVersion), ErrInvalidOptions, err)
+		return failAt(RenderError{Kind: KindKubernetesVersion, Subject: kubernetesVersion}, ErrInvalidOptions, err)
 	}
 
 	if c := ch.Metadata.KubeVersion; c != "" && !chartv2util.IsCompatibleRange(c, kubeVersion.String()) {
-		return fail("kubernetes version", ErrIncompatibleKubeVersion,
+		return fail(KindKubernetesVersion, ErrIncompatibleKubeVersion,
 			fmt.Errorf("chart requires kubeVersion %s, which Kubernetes %s does not meet", c, kubeVersion.String()))
 	}
 
 	// The values schemas do not depend on the values: their compilation, most of the cost of
 	// the schema check, starts here, concurrently with merging and coalescing the values (the
-	// check below waits for it). Should the render fail before the check, the compilation still
-	// completes in the background, and the Renderer keeps its result for its next render.
+	// check below waits for it). Every goroutine a render starts has ended when it returns,
+	// failed or not: a failed render waits for the compilation (a few milliseconds), whose
+	// result the Renderer keeps for its next render.
+	var background sync.WaitGroup
+	defer background.Wait()
+
 	if !opts.SkipSchemaValidation {
-		go rd.compiledSchemas()
+		background.Go(func() { rd.compiledSchemas() })
 	}
 
-	vals, step, err := mergeValues(opts)
+	vals, at, err := mergeValues(opts)
 	if err != nil {
-		return fail(step, ErrValues, err)
+		return failAt(at, ErrValues, err)
 	}
 
 	userValues := deepCopyMap(vals)
@@ -296,7 +395,7 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 	// parallel engine (engine.go), whose parse starts now, concurrently with the values.
 	previous := withNamespace(opts.Previous, namespace, newScopes(opts.ClusterScopedKinds, opts.Previous))
 	if len(previous) == 0 {
-		go rd.parsedTemplates()
+		background.Go(func() { rd.parsedTemplates() })
 	}
 
 	caps := common.DefaultCapabilities.Copy()
@@ -323,16 +422,16 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 		warnings := dropValueConflicts(work, userValues, "")
 
 		if err := checkDependencies(work); err != nil {
-			return nil, nil, nil, &RenderError{Chart: chartID, Step: "dependencies", Err: fmt.Errorf("%w: %w", ErrInvalidOptions, err)}
+			return nil, nil, nil, &RenderError{Chart: chartID, Kind: KindChart, Err: fmt.Errorf("%w: %w", ErrInvalidOptions, err)}
 		}
 
 		if err := chartv2util.ProcessDependencies(work, vals); err != nil {
-			return nil, nil, nil, &RenderError{Chart: chartID, Step: "dependencies", Err: fmt.Errorf("%w: %w", ErrValues, err)}
+			return nil, nil, nil, &RenderError{Chart: chartID, Kind: KindChart, Err: fmt.Errorf("%w: %w", ErrValues, err)}
 		}
 
 		renderValues, err := chartutil.ToRenderValuesWithSchemaValidation(work, vals, releaseOptions, caps, true)
 		if err != nil {
-			return nil, nil, nil, &RenderError{Chart: chartID, Step: "values", Err: fmt.Errorf("%w: %w", ErrValues, err)}
+			return nil, nil, nil, &RenderError{Chart: chartID, Kind: KindValues, Err: fmt.Errorf("%w: %w", ErrValues, err)}
 		}
 
 		return work, renderValues, warnings, nil
@@ -355,9 +454,9 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 		schemaValues := deepCopyMap(coalesced)
 		schemaChart := work // work is replaced should the render start over
 
-		go func() {
+		background.Go(func() {
 			schemaErr <- validateValues(schemaChart, schemaValues, rd.compiledSchemas())
-		}()
+		})
 	}
 
 	// A deterministic render records the calls of functions that depend on randomness or the
@@ -413,19 +512,20 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 	}
 
 	if serr := <-schemaErr; serr != nil {
-		return fail("values", ErrValues, serr)
+		return fail(KindValues, ErrValues, serr)
 	}
 
 	if err != nil {
-		return fail("template", ErrTemplate, err)
+		return failAt(RenderError{Kind: KindTemplate, Template: failedTemplate(err)}, ErrTemplate, err)
 	}
 
 	out, err := assembleHelmOutput(work, files, opts)
 	if err != nil {
-		return fail("template output", ErrTemplate, err)
+		return failAt(RenderError{Kind: KindOutput, Template: failedTemplate(err)}, ErrTemplate, err)
 	}
 
 	objs := out.objects
+	warnings = append(warnings, out.warnings...)
 
 	r := &Rendered{
 		Chart:             ch.Metadata.Name,
@@ -452,17 +552,17 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 
 	if opts.Deterministic {
 		if err := checkDeterministic(r.Objects, previous, userValues); err != nil {
-			return fail("deterministic", ErrNondeterministic, err)
+			return fail(KindDeterminism, ErrNondeterministic, err)
 		}
 
 		if len(calls) > 0 {
-			return fail("deterministic", ErrNondeterministic, &NondeterministicCallsError{Calls: calls})
+			return fail(KindDeterminism, ErrNondeterministic, &NondeterministicCallsError{Calls: calls})
 		}
 	}
 
 	r.YAML, err = EncodeObjects(r.Objects)
 	if err != nil {
-		return fail("encode", ErrTemplate, err)
+		return fail(KindEncode, ErrTemplate, err)
 	}
 
 	return r, nil
@@ -525,7 +625,7 @@ func valueConflicts(chartValues, userValues map[string]any, prefix string) []str
 // YAML document of each (maps merged, everything else replaced), then --set-json (KEY=JSON or a
 // whole JSON object), --set and --set-string assignments. It
 // returns the name of the failing step with an error.
-func mergeValues(opts RenderOptions) (map[string]any, string, error) {
+func mergeValues(opts RenderOptions) (map[string]any, RenderError, error) {
 	base := deepCopyMap(opts.Values)
 	if base == nil {
 		base = map[string]any{}
@@ -535,7 +635,7 @@ func mergeValues(opts RenderOptions) (map[string]any, string, error) {
 		// Every YAML document of a file, merged in order, as Helm v4 reads -f files.
 		current, err := loader.LoadValues(bytes.NewReader(file))
 		if err != nil {
-			return nil, fmt.Sprintf("values file %d", i), err
+			return nil, RenderError{Kind: KindValuesFile, Index: i}, err
 		}
 
 		base = loader.MergeMaps(base, current)
@@ -546,7 +646,7 @@ func mergeValues(opts RenderOptions) (map[string]any, string, error) {
 		if t := strings.TrimSpace(s); t != "" && t[0] == '{' {
 			var obj map[string]any
 			if err := json.Unmarshal([]byte(t), &obj); err != nil {
-				return nil, setStep("SetJSON", i, s), errors.New("not a valid JSON object (the value is not repeated here)")
+				return nil, setAt(KindSetJSON, i, s), errors.New("not a valid JSON object (the value is not repeated here)")
 			}
 
 			base = loader.MergeMaps(base, obj)
@@ -555,36 +655,35 @@ func mergeValues(opts RenderOptions) (map[string]any, string, error) {
 		}
 
 		if err := strvals.ParseJSON(s, base); err != nil {
-			return nil, setStep("SetJSON", i, s), setError(err, `KEY=JSON[,KEY=JSON...], for example a.b={"c":1}`)
+			return nil, setAt(KindSetJSON, i, s), setError(err, `KEY=JSON[,KEY=JSON...], for example a.b={"c":1}`)
 		}
 	}
 
 	for i, s := range opts.Set {
 		if err := strvals.ParseInto(s, base); err != nil {
-			return nil, setStep("Set", i, s), setError(err, setSyntax)
+			return nil, setAt(KindSet, i, s), setError(err, setSyntax)
 		}
 	}
 
 	for i, s := range opts.SetString {
 		if err := strvals.ParseIntoString(s, base); err != nil {
-			return nil, setStep("SetString", i, s), setError(err, setSyntax)
+			return nil, setAt(KindSetString, i, s), setError(err, setSyntax)
 		}
 	}
 
-	return base, "", nil
+	return base, RenderError{}, nil
 }
 
-// setStep names a set expression that failed to parse without showing its value, which may
-// be a secret: the field and index in RenderOptions and the key of its first assignment, as
-// in `Set[2] (key "a.b")` for the third of RenderOptions.Set, or no key when the expression
-// has no "=" before its first ",".
-func setStep(field string, i int, s string) string {
-	end := strings.IndexAny(s, "=,")
-	if end < 0 || s[end] != '=' {
-		return fmt.Sprintf("%s[%d] (no KEY= before the first value)", field, i)
+// setAt names a set expression that failed to parse without its value, which may be a
+// secret: the kind (field), the index and the key of its first assignment ("" when the
+// expression has no "=" before its first ",").
+func setAt(kind RenderErrorKind, i int, s string) RenderError {
+	at := RenderError{Kind: kind, Index: i}
+	if end := strings.IndexAny(s, "=,"); end >= 0 && s[end] == '=' {
+		at.Key = s[:end]
 	}
 
-	return fmt.Sprintf("%s[%d] (key %q)", field, i, s[:end])
+	return at
 }
 
 // quotedInSetError finds the quoted parts of a strvals error (keys, indices and values it

@@ -236,4 +236,21 @@ func TestRenderMatchesHelmTemplateTinyChart(t *testing.T) {
 		want := helmTemplate(t, helm, filepath.Join(dir, ch.Name()), testKubeVersion, opts)
 		require.Equal(t, string(want), string(r.HelmOutput))
 	}
+
+	// Documents without apiVersion or kind (a template that dumps values; a hook without
+	// apiVersion): Helm prints them, and so does HelmOutput.
+	untyped := tinyChart(map[string]string{
+		"cm.yaml":   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+		"dump.yaml": "{{ toYaml .Values }}\n---\nkind: Orphan\nmetadata:\n  name: o\n",
+		"hook.yaml": "kind: Job\nmetadata:\n  name: h\n  annotations:\n    helm.sh/hook: post-install\n",
+	}, "replicas: 2\nimage: app\n")
+	udir := t.TempDir()
+	require.NoError(t, chartv2util.SaveDir(untyped, udir))
+
+	r, err := manifests.Render(untyped, testKubeVersion, manifests.RenderOptions{ReleaseName: "u"})
+	require.NoError(t, err)
+	want := helmTemplate(t, helm, filepath.Join(udir, untyped.Name()), testKubeVersion, manifests.RenderOptions{ReleaseName: "u"})
+	require.Equal(t, string(want), string(r.HelmOutput))
+	require.Len(t, r.Objects, 1)
+	require.Len(t, r.Warnings, 3)
 }

@@ -2,8 +2,10 @@ package manifests
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -23,6 +25,7 @@ type helmDoc struct {
 	content string
 	kind    string
 	obj     *unstructured.Unstructured // nil for a document without content
+	untyped bool                       // obj has no apiVersion or no kind: printed, not an object
 	test    bool                       // a test hook
 }
 
@@ -46,6 +49,8 @@ type helmOutput struct {
 	text    []byte
 	notes   string
 	objects []*unstructured.Unstructured
+	// warnings name the documents Helm prints that are not objects (no apiVersion or kind).
+	warnings []string
 }
 
 // assembleHelmOutput builds the text `helm template` prints from the rendered files, with the
@@ -97,18 +102,31 @@ func assembleHelmOutput(c *chart.Chart, files map[string]string, opts RenderOpti
 
 	forEach(len(pieces), func(i int) {
 		// Parsed as printed: with the newline the output adds after the trimmed document.
-		pieces[i].obj, pieces[i].err = parseObject([]byte(pieces[i].content + "\n"))
+		pieces[i].obj, pieces[i].err = parseMapping([]byte(pieces[i].content + "\n"))
 	})
 
-	var generic, hooks []helmDoc
+	var (
+		generic, hooks []helmDoc
+		warnings       []string
+	)
 
 	for _, pc := range pieces {
 		if pc.err != nil {
-			return helmOutput{}, fmt.Errorf("YAML parse error on %s (document %d): %w", pc.path, pc.index, pc.err)
+			return helmOutput{}, &templateOutputError{path: pc.path, err: fmt.Errorf("YAML parse error on %s (document %d): %w", pc.path, pc.index, pc.err)}
 		}
 
 		obj := pc.obj
 		doc := helmDoc{path: pc.path, content: pc.content, obj: obj}
+
+		// Helm prints a mapping without apiVersion or kind (a template that dumps values,
+		// say) like any document; it is not an object Talos or kubectl could apply, so it
+		// stays out of the objects, with a warning naming the template.
+		if obj != nil {
+			if missing := missingTypeMeta(obj); missing != "" {
+				doc.untyped = true
+				warnings = append(warnings, fmt.Sprintf("%s (document %d): %s is missing; Helm prints the document, but it is not a Kubernetes object and is left out of the objects", pc.path, pc.index, missing))
+			}
+		}
 
 		if obj != nil {
 			doc.kind = obj.GetKind()
@@ -157,7 +175,7 @@ func assembleHelmOutput(c *chart.Chart, files map[string]string, opts RenderOpti
 
 			crdObjs, err := ParseObjects(crd.File.Data)
 			if err != nil {
-				return helmOutput{}, fmt.Errorf("%s: %w", crd.Filename, err)
+				return helmOutput{}, &templateOutputError{path: crd.Filename, err: fmt.Errorf("%s: %w", crd.Filename, err)}
 			}
 
 			objs = append(objs, crdObjs...)
@@ -167,7 +185,7 @@ func assembleHelmOutput(c *chart.Chart, files map[string]string, opts RenderOpti
 	for _, d := range generic {
 		fmt.Fprintf(&manifest, "---\n# Source: %s\n%s\n", d.path, d.content)
 
-		if d.obj != nil {
+		if d.obj != nil && !d.untyped {
 			objs = append(objs, d.obj)
 		}
 	}
@@ -185,14 +203,47 @@ func assembleHelmOutput(c *chart.Chart, files map[string]string, opts RenderOpti
 
 			fmt.Fprintf(&out, "---\n# Source: %s\n%s\n", d.path, d.content)
 
-			if d.obj != nil {
+			if d.obj != nil && !d.untyped {
 				objs = append(objs, d.obj)
 			}
 		}
 	}
 
-	return helmOutput{text: out.Bytes(), notes: notes.String(), objects: objs}, nil
+	return helmOutput{text: out.Bytes(), notes: notes.String(), objects: objs, warnings: warnings}, nil
 }
+
+// templateOutputError is an output of a template that is not a stream of YAML documents.
+type templateOutputError struct {
+	path string
+	err  error
+}
+
+func (e *templateOutputError) Error() string { return e.err.Error() }
+func (e *templateOutputError) Unwrap() error { return e.err }
+
+// failedTemplate returns the template a render error is in, when known: the path of an
+// output error, or the template Helm's or this package's engine names in an execution error
+// ("execution error at (chart/templates/x.yaml:3:4)", "template: chart/templates/x.yaml:3:4:
+// ...", Helm v4's "chart/templates/x.yaml:3:4\n  executing ...").
+func failedTemplate(err error) string {
+	var oe *templateOutputError
+	if errors.As(err, &oe) {
+		return oe.path
+	}
+
+	if err == nil {
+		return ""
+	}
+
+	if m := templateInError.FindStringSubmatch(err.Error()); m != nil {
+		return m[1]
+	}
+
+	return ""
+}
+
+// templateInError finds the first template file named with a line number in an error text.
+var templateInError = regexp.MustCompile(`([A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*/templates/[^\s:()"]+):\d+`)
 
 // splitManifests splits a rendered template file into documents exactly as Helm v4's
 // releaseutil.SplitManifests does (a regexp, (?m)^---[ \t]*, the slowest part of Helm's sort),

@@ -2,8 +2,10 @@ package manifests_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log"
+	"runtime"
 	"testing"
 
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -285,29 +287,39 @@ func TestRenderErrors(t *testing.T) {
 	missingDep := tinyChart(nil, "")
 	missingDep.Metadata.Dependencies = []*chart.Dependency{{Name: "absent"}}
 
+	type want struct {
+		kind     manifests.RenderErrorKind
+		index    int
+		key      string
+		template string
+	}
+
 	tests := []struct {
 		name     string
 		ch       *chart.Chart
 		version  string
 		opts     manifests.RenderOptions
 		sentinel error
+		want     want
 		contains []string
 	}{
-		{"nil chart", nil, testKubeVersion, manifests.RenderOptions{}, manifests.ErrInvalidOptions, []string{"chart is nil"}},
-		{"missing kubernetes version", tiny, "", manifests.RenderOptions{}, manifests.ErrInvalidOptions, []string{"tiny 0.1.0", "kubernetes version is required"}},
-		{"bad kubernetes version", tiny, "one.two", manifests.RenderOptions{}, manifests.ErrInvalidOptions, []string{`"one.two"`}},
-		{"incompatible kubernetes version", cilium116, "1.20.0", manifests.RenderOptions{}, manifests.ErrIncompatibleKubeVersion, []string{"cilium 1.16.18", ">= 1.21.0-0", "v1.20.0"}},
-		{"bad release name", tiny, testKubeVersion, manifests.RenderOptions{ReleaseName: "Bad_Name"}, manifests.ErrInvalidOptions, []string{`"Bad_Name"`}},
-		{"bad namespace", tiny, testKubeVersion, manifests.RenderOptions{Namespace: "Not Valid"}, manifests.ErrInvalidOptions, []string{`"Not Valid"`}},
-		{"bad values file", tiny, testKubeVersion, manifests.RenderOptions{ValuesFiles: [][]byte{[]byte("a: 1\n"), []byte("a: [\n")}}, manifests.ErrValues, []string{"values file 1"}},
-		{"bad set", tiny, testKubeVersion, manifests.RenderOptions{Set: []string{"a[x]=1"}}, manifests.ErrValues, []string{`Set[0] (key "a[x]")`, "error parsing index"}},
-		{"bad set json", tiny, testKubeVersion, manifests.RenderOptions{SetJSON: []string{"a={"}}, manifests.ErrValues, []string{`SetJSON[0] (key "a")`}},
-		{"schema rejects strict on 1.16", cilium116, testKubeVersion, manifests.RenderOptions{Set: []string{"kubeProxyReplacement=strict"}}, manifests.ErrTemplate, []string{"cilium 1.16.18", "kubeProxyReplacement must be explicitly set"}},
-		{"schema type", cilium116, testKubeVersion, manifests.RenderOptions{Set: []string{"enableXTSocketFallback=notabool"}}, manifests.ErrValues, []string{"schema"}},
-		{"required value", broken, testKubeVersion, manifests.RenderOptions{}, manifests.ErrTemplate, []string{"x is required"}},
-		{"invalid yaml output", invalidYAML, testKubeVersion, manifests.RenderOptions{}, manifests.ErrTemplate, []string{"bad.yaml"}},
-		{"library chart", library, testKubeVersion, manifests.RenderOptions{}, manifests.ErrInvalidOptions, []string{"library"}},
-		{"missing dependency", missingDep, testKubeVersion, manifests.RenderOptions{}, manifests.ErrInvalidOptions, []string{"absent"}},
+		{"nil chart", nil, testKubeVersion, manifests.RenderOptions{}, manifests.ErrInvalidOptions, want{kind: manifests.KindChart}, []string{"chart is nil"}},
+		{"missing kubernetes version", tiny, "", manifests.RenderOptions{}, manifests.ErrInvalidOptions, want{kind: manifests.KindKubernetesVersion}, []string{"tiny 0.1.0", "kubernetes version is required"}},
+		{"bad kubernetes version", tiny, "one.two", manifests.RenderOptions{}, manifests.ErrInvalidOptions, want{kind: manifests.KindKubernetesVersion}, []string{`"one.two"`}},
+		{"incompatible kubernetes version", cilium116, "1.20.0", manifests.RenderOptions{}, manifests.ErrIncompatibleKubeVersion, want{kind: manifests.KindKubernetesVersion}, []string{"cilium 1.16.18", ">= 1.21.0-0", "v1.20.0"}},
+		{"bad release name", tiny, testKubeVersion, manifests.RenderOptions{ReleaseName: "Bad_Name"}, manifests.ErrInvalidOptions, want{kind: manifests.KindReleaseName}, []string{`"Bad_Name"`}},
+		{"bad namespace", tiny, testKubeVersion, manifests.RenderOptions{Namespace: "Not Valid"}, manifests.ErrInvalidOptions, want{kind: manifests.KindNamespace}, []string{`"Not Valid"`}},
+		{"bad values file", tiny, testKubeVersion, manifests.RenderOptions{ValuesFiles: [][]byte{[]byte("a: 1\n"), []byte("a: [\n")}}, manifests.ErrValues, want{kind: manifests.KindValuesFile, index: 1}, []string{"values file 1"}},
+		{"bad set", tiny, testKubeVersion, manifests.RenderOptions{Set: []string{"a=1", "b=2", "c=3", "a[x]=1"}}, manifests.ErrValues, want{kind: manifests.KindSet, index: 3, key: "a[x]"}, []string{`Set[3] (key "a[x]")`, "error parsing index"}},
+		{"bad set without key", tiny, testKubeVersion, manifests.RenderOptions{SetString: []string{"a=1", "{x}"}}, manifests.ErrValues, want{kind: manifests.KindSetString, index: 1}, []string{"SetString[1] (no KEY= before the first value)"}},
+		{"bad set json", tiny, testKubeVersion, manifests.RenderOptions{SetJSON: []string{"a={"}}, manifests.ErrValues, want{kind: manifests.KindSetJSON, key: "a"}, []string{`SetJSON[0] (key "a")`}},
+		{"bad set json object", tiny, testKubeVersion, manifests.RenderOptions{SetJSON: []string{`{"a": 1}`, `{"secret": "hunter2"`}}, manifests.ErrValues, want{kind: manifests.KindSetJSON, index: 1}, []string{"SetJSON[1]", "not a valid JSON object"}},
+		{"schema rejects strict on 1.16", cilium116, testKubeVersion, manifests.RenderOptions{Set: []string{"kubeProxyReplacement=strict"}}, manifests.ErrTemplate, want{kind: manifests.KindTemplate, template: "cilium/templates/cilium-configmap.yaml"}, []string{"cilium 1.16.18", "kubeProxyReplacement must be explicitly set"}},
+		{"schema type", cilium116, testKubeVersion, manifests.RenderOptions{Set: []string{"enableXTSocketFallback=notabool"}}, manifests.ErrValues, want{kind: manifests.KindValues}, []string{"schema"}},
+		{"required value", broken, testKubeVersion, manifests.RenderOptions{}, manifests.ErrTemplate, want{kind: manifests.KindTemplate, template: "tiny/templates/bad.yaml"}, []string{"x is required"}},
+		{"invalid yaml output", invalidYAML, testKubeVersion, manifests.RenderOptions{}, manifests.ErrTemplate, want{kind: manifests.KindOutput, template: "tiny/templates/bad.yaml"}, []string{"bad.yaml"}},
+		{"library chart", library, testKubeVersion, manifests.RenderOptions{}, manifests.ErrInvalidOptions, want{kind: manifests.KindChart}, []string{"library"}},
+		{"missing dependency", missingDep, testKubeVersion, manifests.RenderOptions{}, manifests.ErrInvalidOptions, want{kind: manifests.KindChart}, []string{"absent"}},
 	}
 
 	for _, tt := range tests {
@@ -320,12 +332,55 @@ func TestRenderErrors(t *testing.T) {
 
 			var re *manifests.RenderError
 			require.True(t, errors.As(err, &re))
+			require.Equal(t, tt.want, want{kind: re.Kind, index: re.Index, key: re.Key, template: re.Template}, "%v", err)
 
 			for _, s := range tt.contains {
 				require.Contains(t, err.Error(), s)
 			}
+
+			require.NotContains(t, err.Error(), "hunter2", "a set expression's value is never echoed")
 		})
 	}
+}
+
+// TestFailedRenderLeavesNoGoroutine: every goroutine a render starts (schema compilation,
+// template parsing, the schema check) has ended when Render returns, also when it fails early.
+func TestFailedRenderLeavesNoGoroutine(t *testing.T) {
+	ch, err := manifests.LoadPath(context.Background(), srcChart("1.18.12"))
+	require.NoError(t, err)
+
+	before := runtime.NumGoroutine()
+
+	for range 5 {
+		// A fresh Renderer each time, so the schema compilation and the parse start anew.
+		_, err := manifests.NewRenderer(ch).Render(testKubeVersion, manifests.RenderOptions{Set: []string{"a[x]=1"}})
+		require.Error(t, err)
+		_, err = manifests.NewRenderer(ch).Render(testKubeVersion, manifests.RenderOptions{Set: []string{"kubeProxyReplacement=strict"}})
+		require.Error(t, err)
+	}
+
+	require.LessOrEqual(t, runtime.NumGoroutine(), before, "goroutines outlive a failed render")
+}
+
+// TestRenderUntypedDocument: a template that prints a mapping without apiVersion or kind
+// (here: its values) is printed by Helm; the objects leave it out with a warning naming the
+// template instead of failing the render.
+func TestRenderUntypedDocument(t *testing.T) {
+	t.Parallel()
+
+	ch := tinyChart(map[string]string{
+		"cm.yaml":   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+		"dump.yaml": "{{ toYaml .Values }}\n---\nkind: Orphan\nmetadata:\n  name: o\n",
+	}, "replicas: 2\nimage: app\n")
+
+	r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{})
+	require.NoError(t, err)
+	require.Contains(t, string(r.HelmOutput), "# Source: tiny/templates/dump.yaml\nimage: app\nreplicas: 2\n")
+	require.Len(t, r.Objects, 1)
+	require.Equal(t, "ConfigMap", r.Objects[0].GetKind())
+	require.Len(t, r.Warnings, 2)
+	require.Contains(t, r.Warnings[0], "tiny/templates/dump.yaml (document 0): apiVersion is missing")
+	require.Contains(t, r.Warnings[1], "tiny/templates/dump.yaml (document 1): apiVersion is missing")
 }
 
 func TestRenderSchemaOffline(t *testing.T) {

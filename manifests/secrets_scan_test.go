@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"math/big"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/manifests"
-	"github.com/talospatch/talospatch/talos"
 )
 
 // scanKeys are a real private key (PKCS #8 PEM and DER) and a certificate of it.
@@ -262,38 +260,5 @@ func TestFindManifestKeyMaterialCilium(t *testing.T) {
 				}
 			})
 		}
-	}
-}
-
-// TestHostedMethodWrappedSecrets: the hosted method refuses a manifest whose objects carry a
-// private key or a Secret however wrapped, and its error never shows the material.
-func TestHostedMethodWrappedSecrets(t *testing.T) {
-	t.Parallel()
-
-	k := scanKeys()
-	std := base64.StdEncoding.EncodeToString([]byte(k.keyPEM))
-	inCluster := methodRender(t, "1.18.12", manifests.CiliumOptions{CertificatesInCluster: true, KubeProxyDisabled: true}, manifests.RenderOptions{Deterministic: true})
-	settings := manifests.TalosSettings{Contract: talos.V1_13, KubeProxyDisabled: true}
-
-	for name, doc := range map[string]string{
-		"List":         "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: hidden, namespace: ns}, data: {a: YQ==}}\n",
-		"base64 twice": configMap("twice", "  key: "+base64.StdEncoding.EncodeToString([]byte(std))+"\n"),
-		"url-safe":     configMap("url", "  key: "+base64.RawURLEncoding.EncodeToString([]byte(k.keyPEM+"\xff\xfe"))+"\n"),
-		"DER":          configMap("der", "  key: "+base64.StdEncoding.EncodeToString(k.keyDER)+"\n"),
-		"folded":       configMap("folded", "  key: >\n"+indent(k.keyPEM, "    ")),
-		"comment":      configMap("commented", "  a: b\n") + indent(k.keyPEM, "# "),
-		"duplicate":    configMap("dup", "  key: "+std+"\n  key: plain\n"),
-	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-
-			edited := *inCluster
-			edited.YAML = append(slices.Clone(inCluster.YAML), "---\n"+doc...)
-
-			_, err := manifests.HostedMethod(&edited, "https://example.com/cilium.yaml", settings, manifests.HostedOptions{})
-			require.ErrorIs(t, err, manifests.ErrSecretsInManifest)
-			require.NotContains(t, err.Error(), std[:40])
-			require.NotContains(t, err.Error(), "PRIVATE KEY-----")
-		})
 	}
 }

@@ -41,7 +41,7 @@ import (
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/internal/examplefiles"
 	"github.com/talospatch/talospatch/manifests"
-	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/manifests/install"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -134,6 +134,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	o.method = method(m)
 	o.cluster.KubernetesVersion = o.kubernetes
+	o.cluster.KubeProxyDisabled = !o.kubeProxy
 	switch {
 	case o.chart == "":
 		return options{}, usageError{errors.New("-chart is required")}
@@ -183,8 +184,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	rd := manifests.NewRenderer(ch)
 	files, report, err := build(o, func(copts manifests.CiliumOptions, ropts manifests.RenderOptions) (*manifests.Rendered, error) {
-		return manifests.RenderCilium(ch, o.kubernetes, copts, ropts)
+		return install.RenderCilium(rd, o.cluster, copts, ropts)
 	}, previous, s)
 	if err != nil {
 		return err
@@ -209,13 +211,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// renderFunc renders the loaded chart.
+// renderFunc renders the loaded chart for o.cluster (install.RenderCilium: the Kubernetes
+// version and kube-proxy come from the cluster description).
 type renderFunc func(manifests.CiliumOptions, manifests.RenderOptions) (*manifests.Rendered, error)
 
 // build renders the chart and assembles the files of the method. It reads and writes nothing.
 func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]file, string, error) {
 	copts := manifests.CiliumOptions{
-		KubeProxyDisabled:     !o.kubeProxy,
 		CertificatesInCluster: o.deterministic,
 	}
 	ropts := manifests.RenderOptions{
@@ -235,65 +237,70 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	settings := manifests.TalosSettings{Contract: o.cluster.Contract, KubeProxyDisabled: !o.kubeProxy}
 
 	var (
 		files      []file
-		nodes      []patches.Patch
-		inline     *manifests.Inline
+		layers     config.Layers
+		inline     bool
 		report     string
 		manifestFn = r.ReleaseName + ".yaml"
 	)
 	switch o.method {
 	case methodHelm:
-		h, err := manifests.HelmInstallMethod(r, settings, helmInstallOptions(o))
+		h, err := install.Helm(o.cluster, r, helmOptions(o))
 		if err != nil {
 			return nil, "", err
 		}
 		files = append(files, file{"values.yaml", h.Values, 0o600}, file{"helm-install.sh", []byte(h.Script()), 0o755})
-		nodes = h.Patches
+		layers = h.Layers
 		report = "after bootstrap, run helm-install.sh (the nodes stay NotReady until Cilium runs)\n"
 	case methodTemplate:
-		m, err := manifests.TemplateMethod(r, settings, manifests.TemplateOptions{File: manifestFn})
+		m, err := install.Template(o.cluster, r, install.TemplateOptions{File: manifestFn})
 		if err != nil {
 			return nil, "", err
 		}
 		files = append(files, file{m.File, m.Manifest, 0o600}, file{"kubectl-apply.sh", []byte(m.Script()), 0o755})
-		nodes = m.Patches
+		layers = m.Layers
 		report = "after bootstrap, run kubectl-apply.sh (the nodes stay NotReady until Cilium runs)\n"
 	case methodHosted:
-		h, err := manifests.HostedMethod(r, o.url, settings, manifests.HostedOptions{AllowSecrets: o.allowSecrets})
+		h, err := install.Hosted(o.cluster, r, o.url, install.HostedOptions{AllowSecrets: o.allowSecrets})
 		if err != nil {
 			return nil, "", err
 		}
 		files = append(files, file{manifestFn, h.Manifest, 0o600})
-		nodes = h.Patches
+		layers = h.Layers
 		report = fmt.Sprintf("upload %s to %s before the cluster boots; Talos applies it at bootstrap\n", manifestFn, h.URL)
 		for _, km := range h.KeyMaterial {
 			report += fmt.Sprintf("warning: the hosted manifest carries key material: %s\n", km)
 		}
 	case methodInline:
-		in, err := manifests.InlineMethod(r, settings, manifests.InlineOptions{})
+		in, err := install.Inline(o.cluster, r, install.InlineOptions{})
 		if err != nil {
 			return nil, "", err
 		}
-		files = append(files,
-			file{manifestFn, r.YAML, 0o600},
-			file{"patch-controlplane.yaml", []byte(in.ControlPlanePatch.String()), 0o600})
-		nodes = in.Patches
-		inline = &in
+		files = append(files, file{manifestFn, r.YAML, 0o600})
+		layers = in.Layers
+		inline = true
 	}
-	for i, p := range nodes {
+	for i, p := range layers.AllNodes {
 		files = append(files, file{"patch-all-" + strconv.Itoa(i+1) + ".yaml", []byte(p.String()), 0o644})
 	}
+	// The control-plane patches carry the inline manifest: 0600 like the manifest.
+	for i, p := range layers.ControlPlane {
+		name := "patch-controlplane.yaml"
+		if len(layers.ControlPlane) > 1 {
+			name = "patch-controlplane-" + strconv.Itoa(i+1) + ".yaml"
+		}
+		files = append(files, file{name, []byte(p.String()), 0o600})
+	}
 
-	cfgFiles, cp, err := configs(o.cluster, s, nodes, inline)
+	cfgFiles, cp, err := configs(o.cluster, s, layers)
 	if err != nil {
 		return nil, "", err
 	}
 	files = append(files, cfgFiles...)
-	if inline != nil {
-		sizes := manifests.CheckSizes(r.YAML, r.Objects, cp)
+	if inline {
+		sizes := install.CheckSizes(r.YAML, r.Objects, cp)
 		files = append(files, file{"sizes.txt", []byte(sizes.String()), 0o644})
 		report = sizes.String()
 	}
@@ -306,41 +313,36 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 	return files, report, nil
 }
 
-// helmInstallOptions names the chart in the `helm install` command: -helm-chart, else the
-// oci:// reference or path of -chart, else the repository of -chart as --repo.
-func helmInstallOptions(o options) manifests.HelmInstallOptions {
+// helmOptions names the chart in the `helm install` command: -helm-chart, else the oci://
+// reference or path of -chart, else the repository of -chart as --repo.
+func helmOptions(o options) install.HelmOptions {
 	switch {
 	case o.helmChartArgument != "":
-		return manifests.HelmInstallOptions{Chart: o.helmChartArgument}
+		return install.HelmOptions{Chart: o.helmChartArgument}
 	case strings.HasPrefix(o.chart, "http://"), strings.HasPrefix(o.chart, "https://"):
 		ref := strings.TrimRight(o.chart, "/")
 		i := strings.LastIndex(ref, "/")
-		return manifests.HelmInstallOptions{RepoURL: ref[:i], Chart: ref[i+1:]}
+		return install.HelmOptions{RepoURL: ref[:i], Chart: ref[i+1:]}
 	default:
-		return manifests.HelmInstallOptions{Chart: o.chart}
+		return install.HelmOptions{Chart: o.chart}
 	}
 }
 
-// configs generates the control-plane and worker configs with the node patches and, for the
-// inline method, the inline manifest in the control-plane config only. It checks that they
-// are valid and returns the files and the encoded control-plane config.
-func configs(c config.Cluster, s *config.Secrets, nodes []patches.Patch, inline *manifests.Inline) ([]file, []byte, error) {
+// configs generates the control-plane and worker configs with the method's layers (the
+// inline manifest reaches the control-plane config only). It checks that they are valid and
+// returns the files and the encoded control-plane config.
+func configs(c config.Cluster, s *config.Secrets, layers config.Layers) ([]file, []byte, error) {
 	cfgs, err := config.Generate(c, s)
 	if err != nil {
+		return nil, nil, err
+	}
+	if cfgs, err = cfgs.Patch(layers); err != nil {
 		return nil, nil, err
 	}
 	var files []file
 	var cp []byte
 	for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
 		cfg, err := cfgs.Role(role)
-		if err != nil {
-			return nil, nil, err
-		}
-		if inline != nil {
-			cfg, err = manifests.ApplyInlineProvider(cfg, *inline)
-		} else {
-			cfg, err = patches.ApplyProvider(cfg, nodes...)
-		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s config: %w", role, err)
 		}

@@ -21,6 +21,7 @@ import (
 	helmregistry "helm.sh/helm/v4/pkg/registry"
 
 	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/install"
 )
 
 const (
@@ -180,7 +181,7 @@ func TestHostedRefusesSecrets(t *testing.T) {
 	out := t.TempDir()
 	args := []string{"-chart", chartFile("1.20.0"), "-method", "hosted", "-url", "https://example.com/c.yaml", "-secrets", secretsFile, "-out", out}
 	err := run(context.Background(), args, io.Discard, io.Discard)
-	require.ErrorIs(t, err, manifests.ErrSecretsInManifest)
+	require.ErrorIs(t, err, install.ErrSecretsInManifest)
 	require.Contains(t, err.Error(), "v1 Secret kube-system/cilium-ca")
 	require.Empty(t, listDir(t, out), "nothing is written")
 

@@ -39,6 +39,7 @@ import (
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/internal/examplefiles"
 	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/install"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -229,8 +230,8 @@ func renderCilium(ctx context.Context, o options) (*manifests.Rendered, error) {
 		return nil, err
 	}
 
-	return manifests.RenderCilium(ch, o.cluster.KubernetesVersion, manifests.CiliumOptions{
-		KubeProxyDisabled:     o.cluster.KubeProxyDisabled,
+	// The Kubernetes version and kube-proxy come from the cluster description.
+	return install.RenderCilium(manifests.NewRenderer(ch), o.cluster, manifests.CiliumOptions{
 		CertificatesInCluster: true,
 	}, manifests.RenderOptions{Deterministic: true})
 }
@@ -241,19 +242,15 @@ func renderCilium(ctx context.Context, o options) (*manifests.Rendered, error) {
 func layers(o options, cilium *manifests.Rendered) (config.Layers, error) {
 	var l config.Layers
 
-	contract := o.cluster.Contract
-
 	if cilium != nil {
-		in, err := manifests.InlineMethod(cilium, manifests.TalosSettings{
-			Contract:          contract,
-			KubeProxyDisabled: o.cluster.KubeProxyDisabled,
-		}, manifests.InlineOptions{})
+		in, err := install.Inline(o.cluster, cilium, install.InlineOptions{})
 		if err != nil {
 			return l, err
 		}
 
-		// in.Patches (no CNI, kube-proxy off) are already in the demo cluster's description.
-		l.ControlPlane = append(l.ControlPlane, in.ControlPlanePatch)
+		// in.Layers.AllNodes (no CNI, kube-proxy off) are already in the demo cluster's
+		// description; only the inline manifest is added.
+		l.ControlPlane = append(l.ControlPlane, in.Layers.ControlPlane...)
 	}
 
 	return l, nil

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/install"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -227,10 +228,10 @@ func (e *Edit) String() string {
 // The guide's rule comes first: edit every control-plane config, then run `talosctl
 // upgrade-k8s`. So the control-plane configs after the edit must carry identical inline
 // manifests, and so must those before it (worker configs are skipped); otherwise the error is
-// the [*manifests.InlineMismatchError] naming each config and manifest that differs. Objects
+// the [*install.InlineMismatchError] naming each config and manifest that differs. Objects
 // are identified by group, kind, namespace (as written) and name, so a new apiVersion of the
 // same kind is an update, and an object that moves to another manifest is not pruned.
-func CompareConfigs(before, after []manifests.NodeConfig) (*Edit, error) {
+func CompareConfigs(before, after []install.NodeConfig) (*Edit, error) {
 	old, err := inlineObjects("before", before)
 	if err != nil {
 		return nil, err
@@ -290,8 +291,8 @@ type located struct {
 
 // inlineObjects checks that the control-plane configs of one side agree and returns the objects
 // of their inline manifests, in manifest and document order.
-func inlineObjects(side string, configs []manifests.NodeConfig) ([]located, error) {
-	if err := manifests.CheckInlineManifests(configs...); err != nil {
+func inlineObjects(side string, configs []install.NodeConfig) ([]located, error) {
+	if err := install.CheckInlineManifests(configs...); err != nil {
 		return nil, fmt.Errorf("compare configs: %s the edit: %w", side, err)
 	}
 

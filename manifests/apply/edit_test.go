@@ -12,6 +12,7 @@ import (
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/manifests/apply"
+	"github.com/talospatch/talospatch/manifests/install"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
@@ -97,8 +98,8 @@ func TestCompareConfigs(t *testing.T) {
 				"extra", editNamespace+"---\n"+service)
 
 			edit, err := apply.CompareConfigs(
-				[]manifests.NodeConfig{{Name: "cp-1", Config: before}, {Name: "w-1", Config: worker}, {Name: "cp-2", Config: before}},
-				[]manifests.NodeConfig{{Name: "cp-1", Config: after}, {Name: "cp-2", Config: after}},
+				[]install.NodeConfig{{Name: "cp-1", Config: before}, {Name: "w-1", Config: worker}, {Name: "cp-2", Config: before}},
+				[]install.NodeConfig{{Name: "cp-1", Config: after}, {Name: "cp-2", Config: after}},
 			)
 			require.NoError(t, err)
 
@@ -135,7 +136,7 @@ func TestCompareConfigs(t *testing.T) {
 			require.True(t, strings.HasSuffix(edit.String(), "\n1 to create, 2 to update, 1 to prune, 1 unchanged"), edit.String())
 			require.NotContains(t, edit.String(), "Namespace", "unchanged objects are only counted")
 
-			same, err := apply.CompareConfigs([]manifests.NodeConfig{{Name: "cp-1", Config: after}}, []manifests.NodeConfig{{Name: "cp-1", Config: after}})
+			same, err := apply.CompareConfigs([]install.NodeConfig{{Name: "cp-1", Config: after}}, []install.NodeConfig{{Name: "cp-1", Config: after}})
 			require.NoError(t, err)
 			require.False(t, same.Changed())
 			require.Equal(t, 4, same.Count(apply.ActionUnchanged))
@@ -149,27 +150,27 @@ func TestCompareConfigsRefuses(t *testing.T) {
 	cp, worker := editConfigs(t, talos.V1_14)
 	before := withInline(t, talos.V1_14, cp, "base", editConfigMap)
 	after := withInline(t, talos.V1_14, cp, "base", strings.Replace(editConfigMap, "tunnel", "native", 1))
-	nc := func(name string, cfg []byte) manifests.NodeConfig {
-		return manifests.NodeConfig{Name: name, Config: cfg}
+	nc := func(name string, cfg []byte) install.NodeConfig {
+		return install.NodeConfig{Name: name, Config: cfg}
 	}
 
 	// Only one of two control planes got the edit: the guide says edit all of them first.
-	_, err := apply.CompareConfigs([]manifests.NodeConfig{nc("cp-1", before), nc("cp-2", before)}, []manifests.NodeConfig{nc("cp-1", after), nc("cp-2", before)})
-	require.ErrorIs(t, err, manifests.ErrInlineMismatch)
+	_, err := apply.CompareConfigs([]install.NodeConfig{nc("cp-1", before), nc("cp-2", before)}, []install.NodeConfig{nc("cp-1", after), nc("cp-2", before)})
+	require.ErrorIs(t, err, install.ErrInlineMismatch)
 	require.ErrorContains(t, err, "after the edit")
 	require.ErrorContains(t, err, "cp-2: base different contents")
 
-	_, err = apply.CompareConfigs([]manifests.NodeConfig{nc("w-1", worker)}, []manifests.NodeConfig{nc("cp-1", after)})
+	_, err = apply.CompareConfigs([]install.NodeConfig{nc("w-1", worker)}, []install.NodeConfig{nc("cp-1", after)})
 	require.ErrorIs(t, err, apply.ErrNoControlPlane)
 	require.ErrorContains(t, err, "before the edit")
 
 	dup := withInline(t, talos.V1_14, cp, "base", editConfigMap, "again", editConfigMap)
-	_, err = apply.CompareConfigs([]manifests.NodeConfig{nc("cp-1", before)}, []manifests.NodeConfig{nc("cp-1", dup)})
+	_, err = apply.CompareConfigs([]install.NodeConfig{nc("cp-1", before)}, []install.NodeConfig{nc("cp-1", dup)})
 	require.ErrorIs(t, err, apply.ErrDuplicateObject)
 	require.ErrorContains(t, err, "v1 ConfigMap demo/settings in inline manifests")
 
 	bad := withInline(t, talos.V1_14, cp, "base", "kind: ConfigMap\n")
-	_, err = apply.CompareConfigs([]manifests.NodeConfig{nc("cp-1", bad)}, []manifests.NodeConfig{nc("cp-1", after)})
+	_, err = apply.CompareConfigs([]install.NodeConfig{nc("cp-1", bad)}, []install.NodeConfig{nc("cp-1", after)})
 	require.ErrorIs(t, err, manifests.ErrInvalidObject)
 	require.ErrorContains(t, err, "inline manifest base")
 }
@@ -195,7 +196,7 @@ func TestCompareConfigsCiliumUpgrade(t *testing.T) {
 		before := withInline(t, contract, cp, "cilium", old)
 		after := withInline(t, contract, cp, "cilium", updated)
 
-		edit, err := apply.CompareConfigs([]manifests.NodeConfig{{Name: "cp", Config: before}}, []manifests.NodeConfig{{Name: "cp", Config: after}})
+		edit, err := apply.CompareConfigs([]install.NodeConfig{{Name: "cp", Config: before}}, []install.NodeConfig{{Name: "cp", Config: after}})
 		require.NoError(t, err)
 
 		oldObjs, err := manifests.ParseObjects([]byte(old))

@@ -1,4 +1,4 @@
-package manifests
+package install
 
 import (
 	"bytes"
@@ -9,14 +9,15 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/siderolabs/talos/pkg/machinery/config"
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/talospatch/talospatch/internal/machineryseam"
+	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/patches"
 )
 
@@ -24,107 +25,63 @@ import (
 // carrying it are [*InlineMismatchError] values.
 var ErrInlineMismatch = errors.New("control-plane configs carry different inline manifests")
 
-// InlineOptions are the optional settings of [InlineMethod].
+// InlineOptions are the optional settings of [Inline].
 type InlineOptions struct {
 	// Name is the inline manifest's name (Talos applies it as manifest "99-NAME"). Empty: the
 	// release name ("cilium").
 	Name string
 }
 
-// Inline is method 4 of the guide: the manifest inside the control-plane configs, applied by
-// Talos at bootstrap (cluster.inlineManifests up to contract v1.13, a KubeInlineManifestConfig
-// document on v1.14). Every control-plane config must carry the same inline manifests; worker
-// configs need none.
-type Inline struct {
+// InlinePlan is method 4 of the guide: the manifest inside the control-plane configs, applied
+// by Talos at bootstrap (cluster.inlineManifests up to contract v1.13, a
+// KubeInlineManifestConfig document on v1.14). Every control-plane config must carry the same
+// inline manifests; worker configs need none.
+type InlinePlan struct {
 	// Manifest is the inline manifest: its name and the render's YAML.
 	Manifest patches.Manifest
-	// ControlPlanePatch adds the inline manifest to a control-plane config, or replaces one
-	// with the same name (patches.InlineManifest, in the contract's form). Apply it to
-	// control-plane configs only; [ApplyInline] does so (on v1.14 the patch carries
-	// patches.ScopeControlPlane, so it never reaches a worker anyway).
-	ControlPlanePatch patches.Patch
-	// Patches are the config patches for every node: no CNI, and kube-proxy disabled when
-	// TalosSettings.KubeProxyDisabled.
-	Patches []patches.Patch
+	// Layers are the config patches of the method (see [config.Configs.Patch]): for every
+	// node no CNI, and kube-proxy disabled when the cluster disables it; for control planes
+	// the inline manifest (patches.InlineManifest in the contract's form, added or replacing
+	// one of the same name). Worker configs get no inline manifest.
+	Layers config.Layers
 	// Size reports the manifest against the limits of Talos and its platforms; the config
 	// limits are checked against the manifest alone, a lower bound of the config size (see
 	// [CheckSizes] for a whole config).
 	Size SizeReport
 }
 
-// InlineMethod returns the inline manifest of the render r, the patch that puts it into
-// control-plane configs, the patches for every node and a size report.
-func InlineMethod(r *Rendered, t TalosSettings, opts InlineOptions) (Inline, error) {
-	if err := t.check(r); err != nil {
-		return Inline{}, fmt.Errorf("inline method: %w", err)
+// Inline returns the inline manifest of the render r, the config patches of every role of
+// cluster c (the inline manifest for control planes) and a size report.
+func Inline(c config.Cluster, r *manifests.Rendered, opts InlineOptions) (InlinePlan, error) {
+	if err := check("inline", c, r, ""); err != nil {
+		return InlinePlan{}, fmt.Errorf("inline method: %w", err)
 	}
 	name := opts.Name
 	if name == "" {
 		name = r.ReleaseName
 	}
 	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-		return Inline{}, fmt.Errorf("inline method: %w: manifest name %q: %s", ErrInvalidMethodOptions, name, strings.Join(errs, "; "))
+		return InlinePlan{}, fmt.Errorf("inline method: %w: manifest name %q: %s", ErrInvalidMethodOptions, name, strings.Join(errs, "; "))
 	}
 	contents := string(r.YAML)
-	ps, err := t.nodePatches()
+	layers, err := nodeLayers(c)
 	if err != nil {
-		return Inline{}, fmt.Errorf("inline method: %w", err)
+		return InlinePlan{}, fmt.Errorf("inline method: %w", err)
 	}
-	cpPatch, err := patches.InlineManifest(t.Contract, name, contents)
+	cpPatch, err := patches.InlineManifest(c.Contract, name, contents)
 	if err != nil {
-		return Inline{}, fmt.Errorf("inline method: %w: %w", ErrInvalidMethodOptions, err)
+		return InlinePlan{}, fmt.Errorf("inline method: %w: %w", ErrInvalidMethodOptions, err)
 	}
-	return Inline{
-		Manifest:          patches.Manifest{Name: name, Contents: contents},
-		ControlPlanePatch: cpPatch,
-		Patches:           ps,
-		Size:              CheckSizes(r.YAML, r.Objects, nil),
+	layers.ControlPlane = []patches.Patch{cpPatch}
+	return InlinePlan{
+		Manifest: patches.Manifest{Name: name, Contents: contents},
+		Layers:   layers,
+		Size:     CheckSizes(r.YAML, r.Objects, nil),
 	}, nil
 }
 
-// ApplyInline applies the patches of in to a machine config (multi-document YAML): the
-// patches for every node to any config, and the inline manifest to control-plane (and
-// legacy init) configs only. Worker configs get no inline manifest. It returns the new
-// config, encoded without comments; cfg is not modified.
-func ApplyInline(cfg []byte, in Inline) ([]byte, error) {
-	provider, err := configloader.NewFromBytes(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("apply inline manifest: %w", err)
-	}
-	patched, err := ApplyInlineProvider(provider, in)
-	if err != nil {
-		return nil, err
-	}
-	out, err := machineryseam.EncodeConfig(patched)
-	if err != nil {
-		return nil, fmt.Errorf("apply inline manifest: encode: %w", err)
-	}
-	return out, nil
-}
-
-// ApplyInlineProvider is [ApplyInline] on a machinery config provider; the result is a new
-// provider.
-func ApplyInlineProvider(cfg config.Provider, in Inline) (config.Provider, error) {
-	controlPlane, err := isControlPlane(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("apply inline manifest: %w", err)
-	}
-	ps := slices.Clone(in.Patches)
-	if controlPlane {
-		if in.ControlPlanePatch.IsZero() {
-			return nil, fmt.Errorf("apply inline manifest: %w: no control-plane patch (use InlineMethod)", ErrInvalidMethodOptions)
-		}
-		ps = append(ps, in.ControlPlanePatch)
-	}
-	out, err := patches.ApplyProvider(cfg, ps...)
-	if err != nil {
-		return nil, fmt.Errorf("apply inline manifest: %w", err)
-	}
-	return out, nil
-}
-
 // isControlPlane reports whether cfg is a control-plane (or init) config.
-func isControlPlane(cfg config.Provider) (bool, error) {
+func isControlPlane(cfg coreconfig.Provider) (bool, error) {
 	if cfg == nil || cfg.RawV1Alpha1() == nil {
 		return false, errors.New("config has no v1alpha1 document")
 	}
@@ -248,7 +205,7 @@ func CheckInlineManifests(configs ...NodeConfig) error {
 // form ("duplicate name", which Talos rejects), or once as a KubeInlineManifestConfig document
 // and once in cluster.inlineManifests ("in both forms", which Talos accepts and resolves by
 // silently dropping one), in name order.
-func inlineNameProblems(config string, provider config.Provider) []InlineMismatch {
+func inlineNameProblems(name string, provider coreconfig.Provider) []InlineMismatch {
 	documents, legacy := map[string]int{}, map[string]int{}
 	for _, d := range provider.Documents() {
 		if m, ok := d.(*k8s.KubeInlineManifestConfigV1Alpha1); ok {
@@ -271,9 +228,9 @@ func inlineNameProblems(config string, provider config.Provider) []InlineMismatc
 	for _, n := range slices.Sorted(maps.Keys(names)) {
 		switch {
 		case documents[n] > 0 && legacy[n] > 0:
-			out = append(out, InlineMismatch{Config: config, Manifest: n, Problem: "in both forms"})
+			out = append(out, InlineMismatch{Config: name, Manifest: n, Problem: "in both forms"})
 		case documents[n] > 1 || legacy[n] > 1:
-			out = append(out, InlineMismatch{Config: config, Manifest: n, Problem: "duplicate name"})
+			out = append(out, InlineMismatch{Config: name, Manifest: n, Problem: "duplicate name"})
 		}
 	}
 	return out
@@ -324,7 +281,7 @@ type SizeReport struct {
 	// ConfigBytes is the size of the machine config; zero when no config was given.
 	ConfigBytes int
 	// LargestObject is the manifest's largest object and LargestObjectBytes its JSON size.
-	LargestObject      ObjectRef
+	LargestObject      manifests.ObjectRef
 	LargestObjectBytes int
 	// Checks are the comparisons: maintenance API, AWS user data, Hetzner user data (each
 	// against the config, or the manifest alone when no config was given), then the etcd
@@ -380,7 +337,7 @@ func CheckSizes(manifest []byte, objs []*unstructured.Unstructured, cfg []byte) 
 			continue // an unstructured object always marshals; nothing to measure otherwise
 		}
 		if n := len(bytes.TrimSpace(data)); n > r.LargestObjectBytes {
-			r.LargestObject, r.LargestObjectBytes = RefOf(o), n
+			r.LargestObject, r.LargestObjectBytes = manifests.RefOf(o), n
 		}
 	}
 	if r.LargestObjectBytes > 0 {
