@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"fmt"
 
+	"github.com/talospatch/talospatch/internal/machineryseam"
+
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
-	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 )
 
@@ -19,7 +20,7 @@ func Load(data []byte) (coreconfig.Provider, error) {
 		return nil, fmt.Errorf("load config: %w: empty input", ErrInvalid)
 	}
 
-	cfg, err := configloader.NewFromBytes(data)
+	cfg, err := machineryseam.Load(data)
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w: %w", ErrInvalid, err)
 	}

@@ -10,8 +10,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/talospatch/talospatch/internal/machineryseam"
+
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
-	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/cluster"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
@@ -349,12 +350,11 @@ func flattenMachineryErrors(cfg coreconfig.Provider, err error) []*talos.FieldEr
 			continue
 		}
 
-		ref := talos.Document{Kind: d.Kind()}
-		id := d.Kind()
+		ref := machineryseam.DocumentOf(d)
+		id := ref.Kind
 
-		if named, ok := d.(configconfig.NamedDocument); ok {
-			ref.Name = named.Name()
-			id += "/" + named.Name()
+		if ref.Name != "" {
+			id += "/" + ref.Name
 		}
 
 		docs[id] = ref

@@ -11,16 +11,14 @@ import (
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
-	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
-	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"go.yaml.in/yaml/v3"
 	sigsyaml "sigs.k8s.io/yaml"
 
-	"github.com/talospatch/talospatch/internal/cfgclone"
 	"github.com/talospatch/talospatch/internal/machineryseam"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // maxCopyGrowth bounds how much the RFC 6902 "copy" operations of one patch
@@ -99,7 +97,7 @@ func applyOptions() *jsonpatch.ApplyOptions {
 // document plus its operations, not their product: its operations are applied
 // to the document decoded once.
 func Apply(cfg []byte, ps ...Patch) ([]byte, error) {
-	provider, err := configloader.NewFromBytes(cfg)
+	provider, err := machineryseam.Load(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("apply patches: %w: %w", ErrInvalidConfig, decodeError(err, cfg))
 	}
@@ -138,7 +136,7 @@ func applyProvider(cfg config.Provider, g *growth, ps ...Patch) (config.Provider
 	}
 
 	// machinery's Clone shares the endpoint URLs; a strategic merge would write through them.
-	cur := cfgclone.Deep(cfg)
+	cur := machineryseam.DeepClone(cfg)
 
 	role := machine.TypeUnknown
 	if m := cfg.Machine(); m != nil {
@@ -179,17 +177,12 @@ func applyProvider(cfg config.Provider, g *growth, ps ...Patch) (config.Provider
 
 // documentID returns the Document a config document is addressed by.
 func documentID(doc configconfig.Document) Document {
-	if _, ok := doc.(*v1alpha1.Config); ok {
+	ref := machineryseam.DocumentOf(doc)
+	if ref.Kind == talos.KindV1Alpha1 {
 		return Document{}
 	}
 
-	d := Document{Kind: doc.Kind()}
-
-	if named, ok := doc.(configconfig.NamedDocument); ok {
-		d.Name = named.Name()
-	}
-
-	return d
+	return Document{Kind: ref.Kind, Name: ref.Name}
 }
 
 func applyJSON6902(cur config.Provider, p Patch, g *growth) (config.Provider, error) {
@@ -229,7 +222,7 @@ func applyJSON6902(cur config.Provider, p Patch, g *growth) (config.Provider, er
 		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("convert document to YAML: %w", err)}
 	}
 
-	loaded, err := configloader.NewFromBytes(yamlOut)
+	loaded, err := machineryseam.Load(yamlOut)
 	if err != nil {
 		return nil, &Error{Op: -1, Document: docName, Err: fmt.Errorf("%w: patched document: %w", ErrInvalidConfig, decodeError(err, yamlOut))}
 	}
@@ -691,7 +684,7 @@ func jsonKind(v any) string {
 
 func applyStrategic(cur config.Provider, p Patch, role machine.Type, g *growth) (config.Provider, error) {
 	// Parse afresh: the documents are handed to machinery, which may keep them.
-	patch, err := configloader.NewFromBytes([]byte(p.text), configloader.WithAllowPatchDelete())
+	patch, err := machineryseam.LoadPatch([]byte(p.text))
 	if err != nil {
 		return nil, &Error{Op: -1, Err: wrapSentinel(ErrInvalidPatch, decodeError(err, []byte(p.text)))}
 	}
@@ -722,7 +715,7 @@ func applyStrategic(cur config.Provider, p Patch, role machine.Type, g *growth) 
 	out, err := strategicMerge(cur, patch)
 	if err != nil {
 		cause := err
-		if errors.Is(err, configloader.ErrLookupFailed) {
+		if machineryseam.IsLookupFailed(err) {
 			cause = fmt.Errorf("%w: %w", ErrMissingPath, err)
 		}
 

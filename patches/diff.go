@@ -11,7 +11,6 @@ import (
 
 	"github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
-	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/talospatch/talospatch/internal/machineryseam"
@@ -375,12 +374,12 @@ func DiffOps(a, b []byte, target Document) (Patch, error) {
 }
 
 func loadPair(a, b []byte) (config.Provider, config.Provider, error) {
-	pa, err := configloader.NewFromBytes(a)
+	pa, err := machineryseam.Load(a)
 	if err != nil {
 		return nil, nil, fmt.Errorf("diff: first config: %w: %w", ErrInvalidConfig, decodeError(err, a))
 	}
 
-	pb, err := configloader.NewFromBytes(b)
+	pb, err := machineryseam.Load(b)
 	if err != nil {
 		return nil, nil, fmt.Errorf("diff: second config: %w: %w", ErrInvalidConfig, decodeError(err, b))
 	}

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/talospatch/talospatch/internal/machineryseam"
+
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
@@ -153,14 +153,14 @@ func Parse(text []byte) (Patch, error) {
 		return Patch{}, fmt.Errorf("parse patch: %w", ErrEmptyPatch)
 	}
 
-	_, strategicErr := configloader.NewFromBytes(text, configloader.WithAllowPatchDelete())
+	_, strategicErr := machineryseam.LoadPatch(text)
 	strategicErr = decodeError(strategicErr, text)
 
 	if strategicErr == nil {
 		return Patch{kind: KindStrategic, text: string(text)}, nil
 	}
 
-	if errors.Is(strategicErr, configloader.ErrNoConfig) && !bytes.HasPrefix(trimmed, []byte("[")) && !bytes.HasPrefix(trimmed, []byte("-")) {
+	if machineryseam.IsNoConfig(strategicErr) && !bytes.HasPrefix(trimmed, []byte("[")) && !bytes.HasPrefix(trimmed, []byte("-")) {
 		return Patch{}, fmt.Errorf("parse patch: %w", ErrEmptyPatch)
 	}
 

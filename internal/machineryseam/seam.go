@@ -1,9 +1,10 @@
 // Package machineryseam is where talospatch meets Talos machinery's types: the conversion of a
-// talos.Contract to machinery's version contract, and encoding configs and documents without
-// comments (internal/depcheck fails when another package spells that out). Packages that talk
-// to machinery take these from here, so a new machinery release changes one place. Loading,
-// document identity, deep cloning and the table of machinery's messages still live in their
-// packages (config, patches, internal/cfgclone); moving them here is the rest of this seam.
+// talos.Contract to machinery's version contract, loading configs and patch documents (Load,
+// LoadPatch), how a document is addressed (DocumentOf), deep cloning (DeepClone), and encoding
+// configs and documents without comments. internal/depcheck fails when another package imports
+// machinery's configloader or spells out encoding without comments, so a new machinery release
+// changes one place. The table that maps machinery's validation messages to field paths is
+// still in config (validate.go); it is the one part of the seam left to move.
 package machineryseam
 
 import (

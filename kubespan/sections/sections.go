@@ -85,15 +85,9 @@ type Sections struct {
 }
 
 // docKey identifies a document by kind and name.
-type docKey struct{ kind, name string }
+type docKey = talos.Document
 
-func keyOf(d coreconfig.Document) docKey {
-	k := docKey{kind: d.Kind()}
-	if named, ok := d.(coreconfig.NamedDocument); ok {
-		k.name = named.Name()
-	}
-	return k
-}
+func keyOf(d coreconfig.Document) docKey { return machineryseam.DocumentOf(d) }
 
 // Documents returns copies of the typed documents: a partial *v1alpha1.Config first (if any
 // field lives there), then *network.KubeSpanConfigV1Alpha1 and
@@ -118,10 +112,10 @@ func (s Sections) IsEmpty() bool { return s.legacy == nil && len(s.docs) == 0 &&
 func (s Sections) Deletes() []string {
 	out := make([]string, 0, len(s.deletes))
 	for _, d := range s.deletes {
-		if d.name == "" {
-			out = append(out, d.kind)
+		if d.Name == "" {
+			out = append(out, d.Kind)
 		} else {
-			out = append(out, d.kind+"/"+d.name)
+			out = append(out, d.Kind+"/"+d.Name)
 		}
 	}
 	return out
@@ -222,9 +216,9 @@ func (s Sections) YAML() ([]byte, error) {
 		parts = append(parts, b)
 	}
 	for _, k := range s.deletes {
-		b := "apiVersion: v1alpha1\nkind: " + k.kind + "\n"
-		if k.name != "" {
-			b += "name: " + k.name + "\n"
+		b := "apiVersion: v1alpha1\nkind: " + k.Kind + "\n"
+		if k.Name != "" {
+			b += "name: " + k.Name + "\n"
 		}
 		parts = append(parts, []byte(b+"$patch: delete\n"))
 	}
@@ -480,7 +474,7 @@ func discoveryDocument(d Discovery) (Sections, error) {
 			Fix: "leave KubernetesRegistry off: on v1.14 discovery is the DiscoveryServiceConfig documents"}
 	}
 	if d.Disabled || d.ServiceRegistryDisabled {
-		return Sections{deletes: []docKey{{kind: discoveryKind, name: name}}}, nil
+		return Sections{deletes: []docKey{{Kind: discoveryKind, Name: name}}}, nil
 	}
 	endpoint := d.ServiceEndpoint
 	if endpoint == "" {

@@ -10,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
+	"github.com/talospatch/talospatch/internal/machineryseam"
+
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -297,7 +298,7 @@ func inlineObjects(side string, configs []install.NodeConfig) ([]located, error)
 	}
 
 	for _, nc := range configs {
-		provider, err := configloader.NewFromBytes(nc.Config)
+		provider, err := machineryseam.Load(nc.Config)
 		if err != nil {
 			return nil, fmt.Errorf("compare configs: %s the edit: config %s: %w", side, nc.Name, err)
 		}

@@ -9,8 +9,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/talospatch/talospatch/internal/machineryseam"
+
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
-	"github.com/siderolabs/talos/pkg/machinery/config/configloader"
 	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -152,7 +153,7 @@ func CheckInlineManifests(configs ...NodeConfig) error {
 		out     []InlineMismatch
 	)
 	for _, nc := range configs {
-		provider, err := configloader.NewFromBytes(nc.Config)
+		provider, err := machineryseam.Load(nc.Config)
 		if err != nil {
 			return fmt.Errorf("check inline manifests: config %s: %w", nc.Name, err)
 		}
