@@ -314,10 +314,17 @@ var errGrowth = errors.New("growth bound crossed")
 //
 //   - after an add or replace of a null value that a later test could see: in a
 //     pass the value is a json-patch node holding "null", which test does not
-//     take for null; decoded again, it is a null;
+//     take for null; decoded again, it is a null. A later test can see it when
+//     its path is the null's path, inside it or above it (array indices, which
+//     other operations shift, match any index), when the null replaces the whole
+//     document, or when a later move or copy could carry it elsewhere;
 //   - before and after an operation whose path or from has an empty first token
 //     ("", "/", "//..."): json-patch resolves it to the document as decoded at
 //     the start of the pass.
+//
+// The later tests are kept in a trie of their paths, so a patch of n operations
+// costs n path lookups, not n squared comparisons: a patch that adds nulls and
+// tests other places stays one pass.
 func passEnds(ops []Operation) []int {
 	var ends []int
 
@@ -327,9 +334,24 @@ func passEnds(ops []Operation) []int {
 		}
 	}
 
-	laterTest := make([]bool, len(ops)+1)
+	// seen[i]: a null added or replaced by operation i is visible to a later
+	// operation, worked out from the last operation back.
+	seen := make([]bool, len(ops))
+	tests := newPathTrie()
+	laterMoveOrCopy := false
+
 	for i := len(ops) - 1; i >= 0; i-- {
-		laterTest[i] = laterTest[i+1] || ops[i].op == OpTest
+		o := ops[i]
+		if (o.op == OpAdd || o.op == OpReplace) && o.value == "null" {
+			seen[i] = o.path == "" || laterMoveOrCopy || tests.related(o.path)
+		}
+
+		switch o.op {
+		case OpTest:
+			tests.add(o.path)
+		case OpMove, OpCopy:
+			laterMoveOrCopy = true
+		}
 	}
 
 	rootToken := func(p string) bool { return p == "/" || strings.HasPrefix(p, "//") }
@@ -339,12 +361,74 @@ func passEnds(ops []Operation) []int {
 		case rootToken(o.path) || rootToken(o.from) || ((o.op == OpMove || o.op == OpCopy) && o.from == ""):
 			end(i)
 			end(i + 1)
-		case (o.op == OpAdd || o.op == OpReplace) && o.value == "null" && (laterTest[i+1] || o.path == ""):
+		case seen[i]:
 			end(i + 1)
 		}
 	}
 
 	return ends
+}
+
+// pathTrie holds JSON pointers token by token, with every array index (digits,
+// or "-") as one token, for the question "is a stored pointer equal to p, above
+// it or inside it?".
+type pathTrie struct {
+	children map[string]*pathTrie
+	terminal bool // a stored pointer ends here
+}
+
+func newPathTrie() *pathTrie { return &pathTrie{} }
+
+// pointerTokens splits a JSON pointer into its tokens, indices as "#". The
+// pointer "" (the whole document) has no tokens.
+func pointerTokens(p string) []string {
+	if p == "" {
+		return nil
+	}
+
+	toks := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i, t := range toks {
+		if t == "-" || t != "" && strings.Trim(t, "0123456789") == "" {
+			toks[i] = "#"
+		}
+	}
+
+	return toks
+}
+
+func (t *pathTrie) add(p string) {
+	n := t
+	for _, tok := range pointerTokens(p) {
+		if n.children == nil {
+			n.children = map[string]*pathTrie{}
+		}
+
+		c := n.children[tok]
+		if c == nil {
+			c = &pathTrie{}
+			n.children[tok] = c
+		}
+
+		n = c
+	}
+
+	n.terminal = true
+}
+
+// related reports whether a stored pointer is p, above p or inside p.
+func (t *pathTrie) related(p string) bool {
+	n := t
+	for _, tok := range pointerTokens(p) {
+		if n.terminal {
+			return true // a stored pointer above p
+		}
+
+		if n = n.children[tok]; n == nil {
+			return false
+		}
+	}
+
+	return true // p itself, or p above stored pointers
 }
 
 // opsRun applies prefixes of a patch's decoded operations to doc.

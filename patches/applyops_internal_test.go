@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -189,6 +190,95 @@ func escapeToken(k string) string {
 
 // randomPath is a known path, one changed at its end (a missing member, an index past the
 // end, "-", a negative index) or one under a known path.
+// TestApplyOpsNullsMatchOneByOne: patches of adds, replaces and tests of nulls and other values
+// around the same few paths, without moves or copies (which end a pass after every null): the
+// trie of later tests decides which nulls end a pass, and must give what one-at-a-time
+// application gives.
+func TestApplyOpsNullsMatchOneByOne(t *testing.T) {
+	t.Parallel()
+
+	rng := rand.New(rand.NewPCG(3, 4))
+
+	iterations := 20000
+	if testing.Short() {
+		iterations = 300
+	}
+
+	for it := range iterations {
+		docValue := randomObject(rng, 3)
+
+		doc, err := json.Marshal(docValue)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		paths := collectPaths(docValue, "")
+		ops := make([]Operation, 1+rng.IntN(30))
+
+		for i := range ops {
+			path := randomPath(rng, paths)
+
+			var value any
+			if rng.IntN(2) == 0 {
+				value = randomValue(rng, 1)
+			}
+
+			switch rng.IntN(6) {
+			case 0, 1:
+				ops[i] = Add(path, value)
+				paths = append(paths, path)
+			case 2:
+				ops[i] = Replace(path, value)
+			case 3:
+				ops[i] = Remove(path)
+			default:
+				ops[i] = Test(path, value)
+			}
+		}
+
+		want, wantErr := applyOpsOneByOne(ops, doc, "v1alpha1")
+		got, gotErr := applyOps(ops, doc, "v1alpha1", &growth{limit: 1 << 40})
+
+		if (wantErr == nil) != (gotErr == nil) || wantErr != nil && wantErr.Error() != gotErr.Error() {
+			t.Fatalf("iteration %d: one pass %v, one by one %v\ndoc %s\nops %v", it, gotErr, wantErr, doc, ops)
+		}
+
+		if string(got) != string(want) {
+			t.Fatalf("iteration %d: one pass gives\n  %s\none by one\n  %s\ndoc %s\nops %v", it, got, want, doc, ops)
+		}
+	}
+}
+
+func TestPassEndsAtVisibleNullsOnly(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name string
+		ops  []Operation
+		want []int
+	}{
+		{"unrelated test", []Operation{Add("/a/x", nil), Test("/a/y", "v"), Add("/a/z", 1)}, nil},
+		{"same path", []Operation{Add("/a/x", nil), Test("/a/x", nil), Add("/a/z", 1)}, []int{1}},
+		{"test above", []Operation{Add("/a/x", nil), Test("/a", map[string]any{"x": nil}), Add("/a/z", 1)}, []int{1}},
+		{"test inside", []Operation{Add("/a/x", nil), Test("/a/x/y", 1), Add("/a/z", 1)}, []int{1}},
+		{"indices match any index", []Operation{Add("/l/0", nil), Add("/l/0", 1), Test("/l/1", nil)}, []int{1}},
+		{"whole document test", []Operation{Add("/a", nil), Test("", map[string]any{"a": nil})}, []int{1}},
+		{"later move", []Operation{Add("/a", nil), Move("/a", "/b"), Test("/b", nil)}, []int{1}},
+		{"test before the null", []Operation{Test("/a", 1), Replace("/a", nil), Add("/b", 2)}, nil},
+		{"non-null add", []Operation{Add("/a/x", 1), Test("/a/x", 1)}, nil},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			if got := passEnds(tt.ops); !slices.Equal(got, tt.want) {
+				t.Fatalf("passEnds = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func randomPath(rng *rand.Rand, paths []string) string {
 	p := paths[rng.IntN(len(paths))]
 
