@@ -1,10 +1,10 @@
 // Package machineryseam is where talospatch meets Talos machinery's types: the conversion of a
 // talos.Contract to machinery's version contract, loading configs and patch documents (Load,
 // LoadPatch), how a document is addressed (DocumentOf), deep cloning (DeepClone), and encoding
-// configs and documents without comments. internal/depcheck fails when another package imports
-// machinery's configloader or spells out encoding without comments, so a new machinery release
-// changes one place. The table that maps machinery's validation messages to field paths is
-// still in config (validate.go); it is the one part of the seam left to move.
+// configs and documents without comments, and the table that maps machinery's validation
+// messages to documents and field paths (Messages). internal/depcheck fails when another
+// package imports machinery's configloader or spells out encoding without comments, so a new
+// machinery release changes one place.
 package machineryseam
 
 import (
