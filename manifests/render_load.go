@@ -33,16 +33,12 @@ func LoadRenderer(ctx context.Context, p string) (*Renderer, error) {
 		return nil, &SourceError{Source: p, Err: err}
 	}
 
-	c, pre, err := loadArchiveParsing(data, true)
+	rd, err := NewRendererFunc(func(file func(string, []byte)) (*chart.Chart, error) {
+		return loadArchiveFeeding(data, file, defaultLimits())
+	})
 	if err != nil {
 		return nil, &SourceError{Source: p, Err: err}
 	}
 
-	rd := NewRenderer(c)
-	rd.pre = pre
-
 	return rd, nil
 }
-
-// Chart returns the Renderer's chart. It must not be modified.
-func (rd *Renderer) Chart() *chart.Chart { return rd.chart }

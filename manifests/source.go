@@ -347,49 +347,39 @@ func LoadArchive(data []byte, opts ...LoadOption) (*chart.Chart, error) {
 }
 
 func loadArchiveLimits(data []byte, lim sourceLimits) (*chart.Chart, error) {
-	c, _, err := loadArchiveParsingLimits(data, false, lim)
-	return c, err
+	return loadArchiveFeeding(data, nil, lim)
 }
 
-// loadArchiveParsing is loadArchiveParsingLimits within the default limits.
-func loadArchiveParsing(data []byte, parse bool) (*chart.Chart, *preparsed, error) {
-	return loadArchiveParsingLimits(data, parse, defaultLimits())
-}
-
-// loadArchiveParsingLimits loads a chart archive as loader.LoadArchive does
-// (LoadArchiveFiles, then LoadFiles), within lim. The archive is unpacked by unpackArchive,
-// into buffers of the files' sizes, and with parse the chart's templates are parsed as they
-// come out of it and while the files load; archives unpackArchive does not handle are
-// counted and measured, then unpacked by Helm's loader, which words any error. The files are
-// loaded by loadFiles, Helm's LoadFiles without its logging. The *preparsed is nil when
-// nothing was parsed.
-func loadArchiveParsingLimits(data []byte, parse bool, lim sourceLimits) (*chart.Chart, *preparsed, error) {
+// loadArchiveFeeding loads a chart archive as loader.LoadArchive does (LoadArchiveFiles, then
+// LoadFiles), within lim. The archive is unpacked by unpackArchiveLimits, into buffers of the
+// files' sizes, each file passed to feed (if not nil) as it comes out of the archive; archives
+// unpackArchiveLimits does not handle are counted and measured, then unpacked by Helm's
+// loader, which words any error. The files are loaded by loadFiles, Helm's LoadFiles without
+// its logging.
+func loadArchiveFeeding(data []byte, feed func(name string, data []byte), lim sourceLimits) (*chart.Chart, error) {
 	if err := checkArchive(data, lim); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	files, pre, ok, err := unpackArchiveLimits(data, parse, lim)
+	files, ok, err := unpackArchiveLimits(data, feed, lim)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !ok {
 		if err := scanArchive(data, lim); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if files, err = helmarchive.LoadArchiveFiles(bytes.NewReader(data)); err != nil {
-			return nil, nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
+			return nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
 		}
 	}
 	c, err := loadFiles(files, lim)
 	if err != nil {
-		if pre != nil {
-			pre.wait() // no goroutine outlives a failed load
-		}
 		if errors.Is(err, ErrLimitExceeded) {
-			return nil, nil, err
+			return nil, err
 		}
-		return nil, nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
+		return nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
 	}
-	return c, pre, nil
+	return c, nil
 }
 
 // checkArchive refuses data that is too large or not gzip data before it is unpacked.
