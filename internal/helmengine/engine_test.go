@@ -297,5 +297,3 @@ func TestParallelEngineFailuresFallBack(t *testing.T) {
 		})
 	}
 }
-
-
