@@ -1,6 +1,8 @@
 package manifests
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,7 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"helm.sh/helm/v4/pkg/chart/common"
+	helmarchive "helm.sh/helm/v4/pkg/chart/loader/archive"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
 )
 
 // smallChart is a chart of one template and a helper.
@@ -49,25 +53,35 @@ func TestRendererParsesOnce(t *testing.T) {
 	require.Equal(t, first.YAML, again.YAML)
 }
 
-// TestLoadRendererEqualsLoadPath: LoadRenderer renders what LoadPath and Render give, for every
-// shipped chart, with the templates parsed while the archive loaded.
-func TestLoadRendererEqualsLoadPath(t *testing.T) {
+// TestNewRendererFunc: a Renderer made while its chart loads renders what NewRenderer renders
+// for every shipped chart, with the templates parsed during the load; a failed load is
+// returned as it is.
+func TestNewRendererFunc(t *testing.T) {
 	t.Parallel()
 
-	for _, version := range []string{"1.11.2", "1.16.18", "1.18.12", "1.20.0"} {
+	for _, version := range []string{"1.11.2", "1.18.12", "1.20.0"} {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
 
-			p := filepath.Join("..", "testdata", "charts", "cilium-"+version+".tgz")
-			if _, err := os.Stat(p); err != nil {
-				t.Skip(err)
-			}
+			data, err := os.ReadFile(filepath.Join("..", "testdata", "charts", "cilium-"+version+".tgz"))
+			require.NoError(t, err)
 
-			rd, err := LoadRenderer(t.Context(), p)
+			rd, err := NewRendererFunc(func(file func(string, []byte)) (*chart.Chart, error) {
+				files, err := helmarchive.LoadArchiveFiles(bytes.NewReader(data))
+				if err != nil {
+					return nil, err
+				}
+
+				for _, f := range files {
+					file(f.Name, f.Data)
+				}
+
+				return loader.LoadFiles(files)
+			})
 			require.NoError(t, err)
 			require.NotNil(t, rd.pre)
 
-			ch, err := LoadPath(t.Context(), p)
+			ch, err := loader.LoadArchive(bytes.NewReader(data))
 			require.NoError(t, err)
 
 			copts := CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}
@@ -81,69 +95,16 @@ func TestLoadRendererEqualsLoadPath(t *testing.T) {
 
 			require.Equal(t, string(want.YAML), string(got.YAML))
 			require.Equal(t, string(want.HelmOutput), string(got.HelmOutput))
-			// That the trees parsed during the load are the ones rendered is tested in
-			// internal/helmengine (TestPipelineTreesAreUsed).
 		})
 	}
-}
 
-// TestLoadRendererChangedTemplate: a template whose bytes are not the ones parsed during the
-// load is parsed again.
-func TestLoadRendererChangedTemplate(t *testing.T) {
-	t.Parallel()
+	loadErr := errors.New("load failed")
 
-	p := filepath.Join("..", "testdata", "charts", "cilium-1.18.12.tgz")
-	if _, err := os.Stat(p); err != nil {
-		t.Skip(err)
-	}
+	_, err := NewRendererFunc(func(file func(string, []byte)) (*chart.Chart, error) {
+		file("Chart.yaml", []byte("apiVersion: v2\nname: demo\nversion: 0.1.0\n"))
+		file("templates/a.yaml", []byte("{{ .Values.x }}"))
 
-	rd, err := LoadRenderer(t.Context(), p)
-	require.NoError(t, err)
-
-	for _, tpl := range rd.Chart().Templates {
-		if tpl.Name == "templates/cilium-agent/serviceaccount.yaml" {
-			tpl.Data = []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: changed-{{ .Release.Name }}\n")
-		}
-	}
-
-	r, err := rd.Render("1.35.0", RenderOptions{})
-	require.NoError(t, err)
-	require.Contains(t, string(r.YAML), "name: changed-cilium")
-}
-
-// TestLoadRendererErrors: LoadRenderer fails as LoadPath does, and loads directories too.
-func TestLoadRendererErrors(t *testing.T) {
-	t.Parallel()
-
-	_, err := LoadRenderer(t.Context(), filepath.Join(t.TempDir(), "missing.tgz"))
-	require.ErrorIs(t, err, ErrChartNotFound)
-
-	bad := filepath.Join(t.TempDir(), "bad.tgz")
-	require.NoError(t, os.WriteFile(bad, []byte("not a chart"), 0o644))
-
-	_, err = LoadRenderer(t.Context(), bad)
-	require.ErrorIs(t, err, ErrCorruptArchive)
-
-	var serr *SourceError
-	require.ErrorAs(t, err, &serr)
-	require.Equal(t, bad, serr.Source)
-
-	// A gzip stream that is not a chart.
-	truncated := filepath.Join(t.TempDir(), "truncated.tgz")
-	require.NoError(t, os.WriteFile(truncated, []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0}, 0o644))
-
-	_, err = LoadRenderer(t.Context(), truncated)
-	require.ErrorIs(t, err, ErrCorruptArchive)
-
-	dir := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "templates"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: dir\nversion: 0.1.0\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "templates", "cm.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Chart.Name }}\n"), 0o644))
-
-	rd, err := LoadRenderer(t.Context(), dir)
-	require.NoError(t, err)
-
-	r, err := rd.Render("1.35.0", RenderOptions{})
-	require.NoError(t, err)
-	require.Contains(t, string(r.YAML), "name: dir")
+		return nil, loadErr
+	})
+	require.ErrorIs(t, err, loadErr)
 }

@@ -8,7 +8,7 @@
 //	go run ./examples/cilium -chart cilium.tgz -method hosted -url https://example.com/cilium.yaml -deterministic -out _out
 //
 // -chart is a chart archive or directory, "file://PATH", an http(s) Helm repository URL
-// followed by the chart name (with -chart-version), or an oci:// reference; see manifests.Load.
+// followed by the chart name (with -chart-version), or an oci:// reference; see source.Load (package manifests/source).
 // Cilium replaces kube-proxy: the configs disable it and the render enables Cilium's kube-proxy
 // replacement; -kube-proxy keeps kube-proxy (and Cilium without the replacement).
 //
@@ -41,6 +41,7 @@ import (
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/internal/examplefiles"
 	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/source"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
@@ -161,14 +162,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var loadOpts []manifests.LoadOption
+	var loadOpts []source.LoadOption
 	if o.plainHTTP {
-		loadOpts = append(loadOpts, manifests.WithPlainHTTP())
+		loadOpts = append(loadOpts, source.WithPlainHTTP())
 	}
 	if o.cacheDir != "" {
-		loadOpts = append(loadOpts, manifests.WithCacheDir(o.cacheDir))
+		loadOpts = append(loadOpts, source.WithCacheDir(o.cacheDir))
 	}
-	ch, err := manifests.Load(ctx, o.chart, o.chartVersion, loadOpts...)
+	ch, err := source.Load(ctx, o.chart, o.chartVersion, loadOpts...)
 	if err != nil {
 		return err
 	}

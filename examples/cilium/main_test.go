@@ -21,6 +21,7 @@ import (
 	helmregistry "helm.sh/helm/v4/pkg/registry"
 
 	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/source"
 )
 
 const (
@@ -285,7 +286,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 
 	err := run(context.Background(), []string{"-chart", "missing.tgz", "-method", "inline", "-secrets", secretsFile, "-out", t.TempDir()}, io.Discard, io.Discard)
-	require.ErrorIs(t, err, manifests.ErrChartNotFound)
+	require.ErrorIs(t, err, source.ErrChartNotFound)
 }
 
 // TestKubeProxy: by default Cilium replaces kube-proxy (the configs disable it; the values turn

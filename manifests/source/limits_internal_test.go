@@ -1,4 +1,4 @@
-package manifests
+package source
 
 import (
 	"bytes"
@@ -84,7 +84,7 @@ func TestLoadFilesEqualsHelm(t *testing.T) {
 	out := log.Writer()
 	log.SetOutput(io.Discard)
 	t.Cleanup(func() { log.SetOutput(out) })
-	charts, _ := filepath.Glob("../testdata/charts/*.tgz")
+	charts, _ := filepath.Glob("../../testdata/charts/*.tgz")
 	for _, p := range charts {
 		data, err := os.ReadFile(p)
 		require.NoError(t, err)
@@ -92,7 +92,7 @@ func TestLoadFilesEqualsHelm(t *testing.T) {
 		require.NoError(t, err)
 		checkLoadFiles(t, files)
 	}
-	sub, err := os.ReadFile("../testdata/charts/cilium-1.16.18.tgz")
+	sub, err := os.ReadFile("../../testdata/charts/cilium-1.16.18.tgz")
 	require.NoError(t, err)
 	for _, files := range [][]*helmarchive.BufferedFile{
 		{{Name: "Chart.yaml", Data: []byte(chartYAML)}, {Name: "requirements.yaml", Data: []byte("dependencies:\n- name: a\n  version: 1.0.0\n")}, {Name: "requirements.lock", Data: []byte("digest: x\n")}},

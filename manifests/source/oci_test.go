@@ -1,4 +1,4 @@
-package manifests_test
+package source_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	helmregistry "helm.sh/helm/v4/pkg/registry"
 
-	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/source"
 )
 
 // newOCIRegistry starts an OCI registry on loopback, pushes the given shared Cilium charts to
@@ -56,12 +56,12 @@ func pushClient(t *testing.T) *helmregistry.Client {
 func TestLoadOCI(t *testing.T) {
 	t.Parallel()
 	host, digests := newOCIRegistryDigests(t, "1.16.18", "1.18.12", "1.19.6")
-	plain := manifests.WithPlainHTTP()
+	plain := source.WithPlainHTTP()
 	tests := []struct {
 		name        string
 		ref         string
 		version     string
-		opts        []manifests.LoadOption
+		opts        []source.LoadOption
 		wantVersion string
 		wantErr     error
 		wantMsg     string
@@ -73,21 +73,21 @@ func TestLoadOCI(t *testing.T) {
 		{name: "constraint", ref: "oci://" + host + "/charts/cilium", version: "<1.19", wantVersion: "1.18.12"},
 		{name: "digest", ref: "oci://" + host + "/charts/cilium@" + digests["1.16.18"], wantVersion: "1.16.18"},
 		{name: "tag and digest", ref: "oci://" + host + "/charts/cilium:1.19.6@" + digests["1.19.6"], wantVersion: "1.19.6"},
-		{name: "tag absent", ref: "oci://" + host + "/charts/cilium:1.17.18", wantErr: manifests.ErrVersionNotFound, wantMsg: "tags: 1.19.6, 1.18.12, 1.16.18"},
-		{name: "version absent", ref: "oci://" + host + "/charts/cilium", version: "1.17.18", wantErr: manifests.ErrVersionNotFound},
-		{name: "constraint unmatched", ref: "oci://" + host + "/charts/cilium", version: ">=2", wantErr: manifests.ErrVersionNotFound},
-		{name: "repository absent", ref: "oci://" + host + "/charts/hubble:1.0.0", wantErr: manifests.ErrChartNotFound},
-		{name: "repository absent without tag", ref: "oci://" + host + "/charts/hubble", wantErr: manifests.ErrChartNotFound},
-		{name: "tag and version differ", ref: "oci://" + host + "/charts/cilium:1.18.12", version: "1.19.6", wantErr: manifests.ErrInvalidReference},
-		{name: "no scheme", ref: host + "/charts/cilium:1.18.12", wantErr: manifests.ErrInvalidReference},
-		{name: "no repository", ref: "oci://" + host, wantErr: manifests.ErrInvalidReference},
-		{name: "invalid characters", ref: "oci://" + host + "/Charts/CILIUM:1.18.12", wantErr: manifests.ErrInvalidReference},
+		{name: "tag absent", ref: "oci://" + host + "/charts/cilium:1.17.18", wantErr: source.ErrVersionNotFound, wantMsg: "tags: 1.19.6, 1.18.12, 1.16.18"},
+		{name: "version absent", ref: "oci://" + host + "/charts/cilium", version: "1.17.18", wantErr: source.ErrVersionNotFound},
+		{name: "constraint unmatched", ref: "oci://" + host + "/charts/cilium", version: ">=2", wantErr: source.ErrVersionNotFound},
+		{name: "repository absent", ref: "oci://" + host + "/charts/hubble:1.0.0", wantErr: source.ErrChartNotFound},
+		{name: "repository absent without tag", ref: "oci://" + host + "/charts/hubble", wantErr: source.ErrChartNotFound},
+		{name: "tag and version differ", ref: "oci://" + host + "/charts/cilium:1.18.12", version: "1.19.6", wantErr: source.ErrInvalidReference},
+		{name: "no scheme", ref: host + "/charts/cilium:1.18.12", wantErr: source.ErrInvalidReference},
+		{name: "no repository", ref: "oci://" + host, wantErr: source.ErrInvalidReference},
+		{name: "invalid characters", ref: "oci://" + host + "/Charts/CILIUM:1.18.12", wantErr: source.ErrInvalidReference},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			opts := append([]manifests.LoadOption{plain}, tt.opts...)
-			c, err := manifests.LoadOCI(context.Background(), tt.ref, tt.version, opts...)
+			opts := append([]source.LoadOption{plain}, tt.opts...)
+			c, err := source.LoadOCI(context.Background(), tt.ref, tt.version, opts...)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				require.Contains(t, err.Error(), tt.ref, "the error names the reference")
@@ -106,8 +106,8 @@ func TestLoadOCIUnreachable(t *testing.T) {
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	host := strings.TrimPrefix(srv.URL, "http://")
 	srv.Close()
-	_, err := manifests.LoadOCI(context.Background(), "oci://"+host+"/charts/cilium:1.18.12", "", manifests.WithPlainHTTP())
-	require.ErrorIs(t, err, manifests.ErrUnreachable)
+	_, err := source.LoadOCI(context.Background(), "oci://"+host+"/charts/cilium:1.18.12", "", source.WithPlainHTTP())
+	require.ErrorIs(t, err, source.ErrUnreachable)
 }
 
 func TestLoadOCICancelled(t *testing.T) {
@@ -115,14 +115,14 @@ func TestLoadOCICancelled(t *testing.T) {
 	host := newOCIRegistry(t, "1.18.12")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := manifests.LoadOCI(ctx, "oci://"+host+"/charts/cilium:1.18.12", "", manifests.WithPlainHTTP())
+	_, err := source.LoadOCI(ctx, "oci://"+host+"/charts/cilium:1.18.12", "", source.WithPlainHTTP())
 	require.ErrorIs(t, err, context.Canceled)
 }
 
 func TestLoadOCIRegistryClient(t *testing.T) {
 	t.Parallel()
 	host := newOCIRegistry(t, "1.18.12")
-	c, err := manifests.LoadOCI(context.Background(), "oci://"+host+"/charts/cilium:1.18.12", "", manifests.WithRegistryClient(pushClient(t)))
+	c, err := source.LoadOCI(context.Background(), "oci://"+host+"/charts/cilium:1.18.12", "", source.WithRegistryClient(pushClient(t)))
 	require.NoError(t, err)
 	require.Equal(t, "1.18.12", c.Metadata.Version)
 }
@@ -146,15 +146,15 @@ func TestLoadSlowServerHonoursContext(t *testing.T) {
 		load func(ctx context.Context) error
 	}{
 		{name: "oci", load: func(ctx context.Context) error {
-			_, err := manifests.LoadOCI(ctx, "oci://"+host+"/charts/cilium:1.18.12", "", manifests.WithPlainHTTP())
+			_, err := source.LoadOCI(ctx, "oci://"+host+"/charts/cilium:1.18.12", "", source.WithPlainHTTP())
 			return err
 		}},
 		{name: "oci without tag", load: func(ctx context.Context) error {
-			_, err := manifests.LoadOCI(ctx, "oci://"+host+"/charts/cilium", "", manifests.WithPlainHTTP())
+			_, err := source.LoadOCI(ctx, "oci://"+host+"/charts/cilium", "", source.WithPlainHTTP())
 			return err
 		}},
 		{name: "repository", load: func(ctx context.Context) error {
-			_, err := manifests.LoadRepo(ctx, srv.URL, "cilium", "1.18.12")
+			_, err := source.LoadRepo(ctx, srv.URL, "cilium", "1.18.12")
 			return err
 		}},
 	}
@@ -166,7 +166,7 @@ func TestLoadSlowServerHonoursContext(t *testing.T) {
 			start := time.Now()
 			err := tt.load(ctx)
 			require.ErrorIs(t, err, context.DeadlineExceeded)
-			require.NotErrorIs(t, err, manifests.ErrUnreachable)
+			require.NotErrorIs(t, err, source.ErrUnreachable)
 			require.Less(t, time.Since(start), 10*time.Second)
 		})
 	}

@@ -1,4 +1,4 @@
-package manifests
+package source
 
 import (
 	"archive/tar"
@@ -37,7 +37,7 @@ func unpackArchive(data []byte, feed func(name string, data []byte)) (files []*h
 // unpackArchiveLimits unpacks a chart archive into the files helmarchive.LoadArchiveFiles gives,
 // reading each file into a buffer of its size. A non-nil feed is called with every file as it
 // comes out of the archive (the same bytes the file holds), so that the chart's templates can
-// be parsed while the rest is still being decompressed (manifests.NewRendererFunc).
+// be parsed while the rest is still being decompressed (source.NewRendererFunc).
 //
 // It handles the archives `helm package` writes: one top directory, regular files and
 // directories, plain relative names. For anything else, and on any error, it returns ok=false:

@@ -1,4 +1,4 @@
-package manifests_test
+package source_test
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 
-	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/source"
 )
 
 // srcChartsDir is testdata/charts at the repository root (see testdata/README.md).
-const srcChartsDir = "../testdata/charts"
+const srcChartsDir = "../../testdata/charts"
 
 // srcVersions are the Cilium versions in srcChartsDir.
 var srcVersions = []string{"1.11.2", "1.16.18", "1.17.18", "1.18.12", "1.19.6", "1.20.0"}
@@ -44,20 +44,20 @@ func TestLoadPath(t *testing.T) {
 	}{
 		{name: "archive 1.11.2", path: srcChart("1.11.2"), wantName: "cilium", wantVersion: "1.11.2"},
 		{name: "archive 1.18.12", path: srcChart("1.18.12"), wantName: "cilium", wantVersion: "1.18.12"},
-		{name: "directory", path: "testdata/sources/minimal", wantName: "minimal", wantVersion: "0.1.0"},
-		{name: "missing", path: "testdata/sources/nope.tgz", wantErr: manifests.ErrChartNotFound},
-		{name: "not gzip", path: "testdata/sources/not-an-archive.tgz", wantErr: manifests.ErrCorruptArchive},
-		{name: "truncated", path: "testdata/sources/truncated.tgz", wantErr: manifests.ErrCorruptArchive},
-		{name: "no Chart.yaml", path: "testdata/sources/no-chart-yaml.tgz", wantErr: manifests.ErrCorruptArchive},
-		{name: "directory without Chart.yaml", path: "testdata/sources/minimal/templates", wantErr: manifests.ErrInvalidChart},
+		{name: "directory", path: "testdata/minimal", wantName: "minimal", wantVersion: "0.1.0"},
+		{name: "missing", path: "testdata/nope.tgz", wantErr: source.ErrChartNotFound},
+		{name: "not gzip", path: "testdata/not-an-archive.tgz", wantErr: source.ErrCorruptArchive},
+		{name: "truncated", path: "testdata/truncated.tgz", wantErr: source.ErrCorruptArchive},
+		{name: "no Chart.yaml", path: "testdata/no-chart-yaml.tgz", wantErr: source.ErrCorruptArchive},
+		{name: "directory without Chart.yaml", path: "testdata/minimal/templates", wantErr: source.ErrInvalidChart},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := manifests.LoadPath(context.Background(), tt.path)
+			c, err := source.LoadPath(context.Background(), tt.path)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
-				var se *manifests.SourceError
+				var se *source.SourceError
 				require.ErrorAs(t, err, &se)
 				require.Equal(t, tt.path, se.Source)
 				require.Contains(t, err.Error(), tt.path, "the error names the source")
@@ -72,9 +72,9 @@ func TestLoadPath(t *testing.T) {
 
 func TestLoadPathHonoursHelmignore(t *testing.T) {
 	t.Parallel()
-	fromDir, err := manifests.LoadPath(context.Background(), "testdata/sources/minimal")
+	fromDir, err := source.LoadPath(context.Background(), "testdata/minimal")
 	require.NoError(t, err)
-	fromFS, err := manifests.LoadFS(context.Background(), os.DirFS("testdata/sources"), "minimal")
+	fromFS, err := source.LoadFS(context.Background(), os.DirFS("testdata"), "minimal")
 	require.NoError(t, err)
 	for _, c := range []*chart.Chart{fromDir, fromFS} {
 		require.Empty(t, cmp.Diff([]string{"templates/configmap.yaml"}, srcTemplateNames(c)))
@@ -91,7 +91,7 @@ func TestLoadPathCancelled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := manifests.LoadPath(ctx, srcChart("1.18.12"))
+	_, err := source.LoadPath(ctx, srcChart("1.18.12"))
 	require.ErrorIs(t, err, context.Canceled)
 }
 
@@ -119,14 +119,14 @@ func TestLoadFS(t *testing.T) {
 	}{
 		{name: "rooted at the chart", fsys: rooted, path: ".", wantName: "rooted", wantVersion: "2.0.0"},
 		{name: "archive in the fs", fsys: rooted, path: "files/cilium-1.17.18", wantName: "cilium", wantVersion: "1.17.18"},
-		{name: "missing", fsys: rooted, path: "nothing", wantErr: manifests.ErrChartNotFound},
-		{name: "invalid Chart.yaml", fsys: rooted, path: "garbage", wantErr: manifests.ErrInvalidChart},
-		{name: "no Chart.yaml", fsys: rooted, path: "nochart", wantErr: manifests.ErrInvalidChart},
+		{name: "missing", fsys: rooted, path: "nothing", wantErr: source.ErrChartNotFound},
+		{name: "invalid Chart.yaml", fsys: rooted, path: "garbage", wantErr: source.ErrInvalidChart},
+		{name: "no Chart.yaml", fsys: rooted, path: "nochart", wantErr: source.ErrInvalidChart},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := manifests.LoadFS(context.Background(), tt.fsys, tt.path)
+			c, err := source.LoadFS(context.Background(), tt.fsys, tt.path)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				require.Contains(t, err.Error(), "fs:"+tt.path)
@@ -140,7 +140,7 @@ func TestLoadFS(t *testing.T) {
 
 	t.Run("subchart and helmignore", func(t *testing.T) {
 		t.Parallel()
-		c, err := manifests.LoadFS(context.Background(), rooted, ".")
+		c, err := source.LoadFS(context.Background(), rooted, ".")
 		require.NoError(t, err)
 		require.Empty(t, cmp.Diff([]string{"templates/a.yaml"}, srcTemplateNames(c)))
 		require.Len(t, c.Dependencies(), 1)
@@ -158,15 +158,15 @@ func TestLoadArchive(t *testing.T) {
 		wantErr error
 	}{
 		{name: "valid", data: good},
-		{name: "empty", data: nil, wantErr: manifests.ErrCorruptArchive},
-		{name: "yaml", data: []byte("apiVersion: v2\nname: x\n"), wantErr: manifests.ErrCorruptArchive},
-		{name: "truncated", data: good[:len(good)/2], wantErr: manifests.ErrCorruptArchive},
-		{name: "too large", data: append([]byte{0x1f, 0x8b}, make([]byte, manifests.MaxArchiveSize)...), wantErr: manifests.ErrCorruptArchive},
+		{name: "empty", data: nil, wantErr: source.ErrCorruptArchive},
+		{name: "yaml", data: []byte("apiVersion: v2\nname: x\n"), wantErr: source.ErrCorruptArchive},
+		{name: "truncated", data: good[:len(good)/2], wantErr: source.ErrCorruptArchive},
+		{name: "too large", data: append([]byte{0x1f, 0x8b}, make([]byte, source.MaxArchiveSize)...), wantErr: source.ErrCorruptArchive},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := manifests.LoadArchive(tt.data)
+			c, err := source.LoadArchive(tt.data)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				return
@@ -187,32 +187,32 @@ func TestLoadDispatch(t *testing.T) {
 		name        string
 		ref         string
 		version     string
-		opts        []manifests.LoadOption
+		opts        []source.LoadOption
 		wantVersion string
 		wantErr     error
 	}{
 		{name: "relative path", ref: srcChart("1.19.6"), wantVersion: "1.19.6"},
 		{name: "path with matching version", ref: srcChart("1.19.6"), version: "1.19.6", wantVersion: "1.19.6"},
-		{name: "path with other version", ref: srcChart("1.19.6"), version: "1.18.12", wantErr: manifests.ErrVersionNotFound},
+		{name: "path with other version", ref: srcChart("1.19.6"), version: "1.18.12", wantErr: source.ErrVersionNotFound},
 		{name: "file URL", ref: "file://" + abs, wantVersion: "1.11.2"},
-		{name: "directory", ref: "testdata/sources/minimal", wantVersion: "0.1.0"},
-		{name: "https-looking path without scheme is a path", ref: "helm.cilium.io/cilium", wantErr: manifests.ErrChartNotFound},
+		{name: "directory", ref: "testdata/minimal", wantVersion: "0.1.0"},
+		{name: "https-looking path without scheme is a path", ref: "helm.cilium.io/cilium", wantErr: source.ErrChartNotFound},
 		{name: "repository", ref: repoURL + "/cilium", version: "1.17.18", wantVersion: "1.17.18"},
 		{name: "repository trailing slash", ref: repoURL + "/cilium/", version: "1.20.0", wantVersion: "1.20.0"},
 		{name: "repository latest", ref: repoURL + "/cilium", wantVersion: "1.20.0"},
-		{name: "repository without chart name", ref: "http://127.0.0.1/", wantErr: manifests.ErrInvalidReference},
-		{name: "oci", ref: "oci://" + reg + "/charts/cilium:1.18.12", opts: []manifests.LoadOption{manifests.WithPlainHTTP()}, wantVersion: "1.18.12"},
-		{name: "oci with version", ref: "oci://" + reg + "/charts/cilium", version: "1.19.6", opts: []manifests.LoadOption{manifests.WithPlainHTTP()}, wantVersion: "1.19.6"},
-		{name: "unknown scheme", ref: "ftp://example.com/cilium", wantErr: manifests.ErrInvalidReference},
-		{name: "empty", ref: "", wantErr: manifests.ErrInvalidReference},
+		{name: "repository without chart name", ref: "http://127.0.0.1/", wantErr: source.ErrInvalidReference},
+		{name: "oci", ref: "oci://" + reg + "/charts/cilium:1.18.12", opts: []source.LoadOption{source.WithPlainHTTP()}, wantVersion: "1.18.12"},
+		{name: "oci with version", ref: "oci://" + reg + "/charts/cilium", version: "1.19.6", opts: []source.LoadOption{source.WithPlainHTTP()}, wantVersion: "1.19.6"},
+		{name: "unknown scheme", ref: "ftp://example.com/cilium", wantErr: source.ErrInvalidReference},
+		{name: "empty", ref: "", wantErr: source.ErrInvalidReference},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := manifests.Load(context.Background(), tt.ref, tt.version, tt.opts...)
+			c, err := source.Load(context.Background(), tt.ref, tt.version, tt.opts...)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
-				var se *manifests.SourceError
+				var se *source.SourceError
 				require.True(t, errors.As(err, &se), "%T", err)
 				return
 			}

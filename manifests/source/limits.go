@@ -1,4 +1,4 @@
-package manifests
+package source
 
 import (
 	"errors"
@@ -55,7 +55,7 @@ func (e *LimitError) Error() string {
 	if e.Got > 0 {
 		got = fmt.Sprintf("%d %s, over", e.Got, e.Unit)
 	}
-	return fmt.Sprintf("%s: %s: %s the limit of %d %s (raise it with manifests.%s)", ErrLimitExceeded, e.What, got, e.Limit, e.Unit, e.Option)
+	return fmt.Sprintf("%s: %s: %s the limit of %d %s (raise it with source.%s)", ErrLimitExceeded, e.What, got, e.Limit, e.Unit, e.Option)
 }
 
 // Is reports whether target is [ErrLimitExceeded], or [ErrCorruptArchive] for an archive, or

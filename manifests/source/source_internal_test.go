@@ -1,4 +1,4 @@
-package manifests
+package source
 
 import (
 	"errors"
@@ -104,7 +104,7 @@ func TestPickVersion(t *testing.T) {
 }
 
 func FuzzParseIndex(f *testing.F) {
-	shared, err := os.ReadFile("../testdata/charts/index.yaml")
+	shared, err := os.ReadFile("../../testdata/charts/index.yaml")
 	if err == nil {
 		f.Add(shared)
 	}

@@ -1,4 +1,4 @@
-package manifests
+package source
 
 import (
 	"archive/tar"
@@ -94,15 +94,15 @@ const chartYAML = "apiVersion: v2\nname: demo\nversion: 0.1.0\n"
 func TestUnpackEqualsHelmLoader(t *testing.T) {
 	t.Parallel()
 
-	charts, _ := filepath.Glob("../testdata/charts/*.tgz")
-	sources, _ := filepath.Glob("testdata/sources/*.tgz")
+	charts, _ := filepath.Glob("../../testdata/charts/*.tgz")
+	sources, _ := filepath.Glob("testdata/*.tgz")
 
 	for _, p := range append(charts, sources...) {
 		data, err := os.ReadFile(p)
 		require.NoError(t, err)
 
 		ok := checkUnpack(t, data)
-		if filepath.Dir(p) != "testdata/sources" {
+		if filepath.Dir(p) != "testdata" {
 			require.True(t, ok, "a packaged chart is unpacked on the fast path: %s", p)
 		}
 	}
