@@ -8,7 +8,9 @@
 //	go run ./examples/cilium -chart cilium.tgz -method hosted -url https://example.com/cilium.yaml -deterministic -out _out
 //
 // -chart is a chart archive or directory, "file://PATH", an http(s) Helm repository URL
-// followed by the chart name (with -chart-version), or an oci:// reference; see source.Load (package manifests/source).
+// followed by the chart name (with -chart-version), or an oci:// reference; see source.Load
+// (package manifests/source; oci:// through package manifests/source/oci, which this command
+// imports).
 // Cilium replaces kube-proxy: the configs disable it and the render enables Cilium's kube-proxy
 // replacement; -kube-proxy keeps kube-proxy (and Cilium without the replacement).
 //
@@ -42,6 +44,7 @@ import (
 	"github.com/talospatch/talospatch/internal/examplefiles"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/manifests/source"
+	"github.com/talospatch/talospatch/manifests/source/oci"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
@@ -164,7 +167,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var loadOpts []source.LoadOption
 	if o.plainHTTP {
-		loadOpts = append(loadOpts, source.WithPlainHTTP())
+		loadOpts = append(loadOpts, oci.WithPlainHTTP())
 	}
 	if o.cacheDir != "" {
 		loadOpts = append(loadOpts, source.WithCacheDir(o.cacheDir))

@@ -19,6 +19,8 @@ import (
 	"github.com/Masterminds/semver/v3"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"sigs.k8s.io/yaml"
+
+	"github.com/talospatch/talospatch/manifests/source/internal/scheme"
 )
 
 // maxIndexSize bounds the index.yaml a repository may send (Bitnami's full index is ~15 MiB).
@@ -213,52 +215,17 @@ func findVersion(index *indexFile, name, version string) (*indexEntry, error) {
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		return nil, fmt.Errorf("%w: no chart %q in the index (charts: %s)", ErrChartNotFound, name, shortList(names))
+		return nil, fmt.Errorf("%w: no chart %q in the index (charts: %s)", ErrChartNotFound, name, scheme.ShortList(names))
 	}
 	available := make([]string, len(versions))
 	for i, v := range versions {
 		available[i] = v.Version
 	}
-	i := pickVersion(available, version)
+	i := scheme.PickVersion(available, version)
 	if i < 0 {
-		return nil, fmt.Errorf("%w: %s %s is not in the index (versions: %s)", ErrVersionNotFound, name, version, shortList(available))
+		return nil, fmt.Errorf("%w: %s %s is not in the index (versions: %s)", ErrVersionNotFound, name, version, scheme.ShortList(available))
 	}
 	return versions[i], nil
-}
-
-// pickVersion picks from available (highest first) the exact version, else the first one a
-// semver constraint accepts; an empty version is the constraint "*" (no pre-releases). It
-// returns the index in available, or -1.
-func pickVersion(available []string, version string) int {
-	if i := slices.Index(available, version); version != "" && i >= 0 {
-		return i
-	}
-	constraint := "*"
-	if version != "" {
-		constraint = version
-	}
-	c, err := semver.NewConstraint(constraint)
-	if err != nil {
-		return -1
-	}
-	for i, v := range available {
-		sv, err := semver.NewVersion(v)
-		if err == nil && c.Check(sv) {
-			return i
-		}
-	}
-	return -1
-}
-
-func shortList(s []string) string {
-	const limit = 10
-	if len(s) == 0 {
-		return "none"
-	}
-	if len(s) > limit {
-		return fmt.Sprintf("%s and %d more", strings.Join(s[:limit], ", "), len(s)-limit)
-	}
-	return strings.Join(s, ", ")
 }
 
 // normalizeDigest accepts "HEX" or "sha256:HEX" and returns lowercase hex.

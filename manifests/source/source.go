@@ -19,11 +19,12 @@ import (
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/ignore"
-	"helm.sh/helm/v4/pkg/registry"
+
+	"github.com/talospatch/talospatch/manifests/source/internal/scheme"
 )
 
 // Errors of the chart sources. Every error returned by [Load], [LoadPath], [LoadFS],
-// [LoadArchive], [LoadRepo] and [LoadOCI] is a [*SourceError] that names the source and wraps
+// [LoadArchive], [LoadRepo] and package oci is a [*SourceError] that names the source and wraps
 // one of these (test with [errors.Is]) or the underlying I/O error.
 var (
 	// ErrChartNotFound: the path, repository, chart name, archive or OCI repository does not
@@ -121,72 +122,61 @@ func (e *StatusError) Is(target error) bool {
 	return false
 }
 
-// LoadOption configures the chart sources: the network sources ([Load], [LoadRepo],
-// [LoadOCI]) take every option, the local ones ([LoadPath], [LoadFS], [LoadArchive]) the
+// LoadOption configures the chart sources: the network sources ([Load], [LoadRepo] and
+// package oci) take every option, the local ones ([LoadPath], [LoadFS], [LoadArchive]) the
 // limits ([WithMaxArchiveSize], [WithMaxChartFiles], [WithMaxChartSize]) and ignore the rest.
 // The zero set of options uses a fresh [http.Client] without a cache and the default limits.
-type LoadOption func(*loadOptions)
+// Package oci has options of its own (oci.WithPlainHTTP, oci.WithRegistryClient).
+type LoadOption func(*scheme.Options)
 
+// loadOptions are the options of one load with the defaults in place.
 type loadOptions struct {
-	httpClient     *http.Client
-	cacheDir       string
-	plainHTTP      bool
-	registryClient *registry.Client
-	limits         sourceLimits
+	httpClient *http.Client
+	cacheDir   string
+	limits     sourceLimits
+	set        scheme.Options // as the options wrote them, for the loaders of package oci
 }
 
 // WithHTTPClient sets the HTTP client for repository and OCI requests (proxies, TLS roots,
 // timeouts). The default is a new client on [http.DefaultTransport].
 func WithHTTPClient(c *http.Client) LoadOption {
-	return func(o *loadOptions) { o.httpClient = c }
+	return func(o *scheme.Options) { o.HTTPClient = c }
 }
 
 // WithCacheDir keeps downloaded repository archives in dir, content-addressed by their sha256
 // digest ("<hex>.tgz"). A cached archive is verified against the index on every use and
-// downloaded again if it does not match. The index itself is always fetched. The directory
-// is created if missing.
+// downloaded again if it does not match, and it is what makes a repository load work offline:
+// the index itself is always fetched, so without the network the load fails with
+// [ErrUnreachable]; load the cached archive with [LoadPath] then. The directory is created if
+// missing.
 func WithCacheDir(dir string) LoadOption {
-	return func(o *loadOptions) { o.cacheDir = dir }
-}
-
-// WithPlainHTTP makes OCI requests over plain HTTP instead of HTTPS, for a registry on
-// loopback or a trusted network. It has no effect on http:// repository URLs, which always
-// use plain HTTP.
-func WithPlainHTTP() LoadOption {
-	return func(o *loadOptions) { o.plainHTTP = true }
-}
-
-// WithRegistryClient uses c for OCI references instead of a client built from the other
-// options (for credentials other than Helm's registry config file, or a custom authorizer).
-// Helm's client makes its requests with context.Background, so the context is then only
-// checked before the pull; without this option the context reaches every request.
-func WithRegistryClient(c *registry.Client) LoadOption {
-	return func(o *loadOptions) { o.registryClient = c }
+	return func(o *scheme.Options) { o.CacheDir = dir }
 }
 
 func collectOptions(opts []LoadOption) loadOptions {
-	var o loadOptions
+	var set scheme.Options
 	for _, opt := range opts {
 		if opt != nil {
-			opt(&o)
+			opt(&set)
 		}
+	}
+	o := loadOptions{
+		httpClient: set.HTTPClient,
+		cacheDir:   set.CacheDir,
+		limits:     sourceLimits{archiveSize: set.ArchiveSize, files: set.Files, chartSize: set.ChartSize}.withDefaults(),
 	}
 	if o.httpClient == nil {
 		o.httpClient = &http.Client{Transport: http.DefaultTransport}
 	}
-	o.limits = o.limits.withDefaults()
+	set.HTTPClient = o.httpClient
+	set.ArchiveSize, set.Files, set.ChartSize = o.limits.archiveSize, o.limits.files, o.limits.chartSize
+	o.set = set
 	return o
 }
 
 // collectLimits returns the limits set by opts.
 func collectLimits(opts []LoadOption) sourceLimits {
-	var o loadOptions
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
-	return o.limits.withDefaults()
+	return collectOptions(opts).limits
 }
 
 // The reference schemes of [Load].
@@ -200,8 +190,11 @@ const (
 // Load loads a chart from ref, chosen by explicit scheme rules (a string is never probed to
 // guess whether it is a file):
 //
-//   - "oci://REGISTRY/REPOSITORY/NAME[:TAG|@DIGEST]": an OCI registry, see [LoadOCI]. version,
-//     if set, is the tag; it must agree with a tag in ref.
+//   - "oci://REGISTRY/REPOSITORY/NAME[:TAG|@DIGEST]": an OCI registry, through package
+//     [github.com/talospatch/talospatch/manifests/source/oci], which the program must import
+//     (`import _ ".../manifests/source/oci"` is enough; without it the load fails with
+//     [ErrInvalidReference] naming the package). version, if set, is the tag; it must agree
+//     with a tag in ref.
 //   - "https://HOST/PATH/NAME" or "http://HOST/PATH/NAME": chart NAME of the Helm repository
 //     at "https://HOST/PATH" (the last path segment is the chart name, the rest the
 //     repository URL, as in `helm install --repo https://HOST/PATH NAME`), see [LoadRepo].
@@ -215,7 +208,7 @@ const (
 func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*chart.Chart, error) {
 	switch {
 	case strings.HasPrefix(ref, schemeOCI):
-		return LoadOCI(ctx, ref, version, opts...)
+		return loadOCI(ctx, ref, version, opts)
 	case strings.HasPrefix(ref, schemeHTTPS), strings.HasPrefix(ref, schemeHTTP):
 		repoURL, name, err := splitRepoRef(ref)
 		if err != nil {
@@ -232,6 +225,35 @@ func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*chart.
 	default:
 		return loadPathVersion(ctx, ref, version, opts)
 	}
+}
+
+// ociPackage is the package that loads oci:// references.
+const ociPackage = "github.com/talospatch/talospatch/manifests/source/oci"
+
+// loadOCI loads an oci:// reference through the loader package oci registers, or says to
+// import it.
+func loadOCI(ctx context.Context, ref, version string, opts []LoadOption) (*chart.Chart, error) {
+	src := redactURL(ref)
+	if version != "" {
+		src = fmt.Sprintf("%s (version %s)", src, version)
+	}
+	pull := scheme.OCI()
+	if pull == nil {
+		return nil, &SourceError{Source: src, Err: fmt.Errorf(`%w: oci:// references are loaded by package %s, which this program does not import: add import _ %q (or call oci.Load)`, ErrInvalidReference, ociPackage, ociPackage)}
+	}
+	o := collectOptions(opts)
+	archive, tag, err := pull(ctx, ref, version, o.set)
+	if err != nil {
+		return nil, &SourceError{Source: src, Err: err}
+	}
+	c, err := loadArchiveLimits(archive, o.limits)
+	if err != nil {
+		return nil, &SourceError{Source: src, Err: err}
+	}
+	if tag != "" && c.Metadata.Version != tag {
+		return nil, &SourceError{Source: src, Err: fmt.Errorf("%w: tag %s holds chart %s version %s", ErrCorruptArchive, tag, c.Name(), c.Metadata.Version)}
+	}
+	return c, nil
 }
 
 // splitRepoRef splits "https://host/path/name" into the repository URL and the chart name.

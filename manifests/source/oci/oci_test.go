@@ -1,11 +1,13 @@
-package source_test
+package oci_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	helmregistry "helm.sh/helm/v4/pkg/registry"
 
 	"github.com/talospatch/talospatch/manifests/source"
+	"github.com/talospatch/talospatch/manifests/source/oci"
 )
 
 // newOCIRegistry starts an OCI registry on loopback, pushes the given shared Cilium charts to
@@ -35,11 +38,19 @@ func newOCIRegistryDigests(t *testing.T, versions ...string) (string, map[string
 	client := pushClient(t)
 	digests := map[string]string{}
 	for _, v := range versions {
-		res, err := client.Push(srcReadShared(t, "cilium-"+v+".tgz"), host+"/charts/cilium:"+v)
+		res, err := client.Push(readShared(t, "cilium-"+v+".tgz"), host+"/charts/cilium:"+v)
 		require.NoError(t, err)
 		digests[v] = res.Manifest.Digest
 	}
 	return host, digests
+}
+
+// readShared reads a chart archive of testdata/charts at the repository root.
+func readShared(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "charts", name))
+	require.NoError(t, err)
+	return data
 }
 
 func pushClient(t *testing.T) *helmregistry.Client {
@@ -56,7 +67,7 @@ func pushClient(t *testing.T) *helmregistry.Client {
 func TestLoadOCI(t *testing.T) {
 	t.Parallel()
 	host, digests := newOCIRegistryDigests(t, "1.16.18", "1.18.12", "1.19.6")
-	plain := source.WithPlainHTTP()
+	plain := oci.WithPlainHTTP()
 	tests := []struct {
 		name        string
 		ref         string
@@ -87,7 +98,7 @@ func TestLoadOCI(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			opts := append([]source.LoadOption{plain}, tt.opts...)
-			c, err := source.LoadOCI(context.Background(), tt.ref, tt.version, opts...)
+			c, err := oci.Load(context.Background(), tt.ref, tt.version, opts...)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				require.Contains(t, err.Error(), tt.ref, "the error names the reference")
@@ -106,7 +117,7 @@ func TestLoadOCIUnreachable(t *testing.T) {
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	host := strings.TrimPrefix(srv.URL, "http://")
 	srv.Close()
-	_, err := source.LoadOCI(context.Background(), "oci://"+host+"/charts/cilium:1.18.12", "", source.WithPlainHTTP())
+	_, err := oci.Load(context.Background(), "oci://"+host+"/charts/cilium:1.18.12", "", oci.WithPlainHTTP())
 	require.ErrorIs(t, err, source.ErrUnreachable)
 }
 
@@ -115,14 +126,14 @@ func TestLoadOCICancelled(t *testing.T) {
 	host := newOCIRegistry(t, "1.18.12")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := source.LoadOCI(ctx, "oci://"+host+"/charts/cilium:1.18.12", "", source.WithPlainHTTP())
+	_, err := oci.Load(ctx, "oci://"+host+"/charts/cilium:1.18.12", "", oci.WithPlainHTTP())
 	require.ErrorIs(t, err, context.Canceled)
 }
 
 func TestLoadOCIRegistryClient(t *testing.T) {
 	t.Parallel()
 	host := newOCIRegistry(t, "1.18.12")
-	c, err := source.LoadOCI(context.Background(), "oci://"+host+"/charts/cilium:1.18.12", "", source.WithRegistryClient(pushClient(t)))
+	c, err := oci.Load(context.Background(), "oci://"+host+"/charts/cilium:1.18.12", "", oci.WithRegistryClient(pushClient(t)))
 	require.NoError(t, err)
 	require.Equal(t, "1.18.12", c.Metadata.Version)
 }
@@ -146,11 +157,11 @@ func TestLoadSlowServerHonoursContext(t *testing.T) {
 		load func(ctx context.Context) error
 	}{
 		{name: "oci", load: func(ctx context.Context) error {
-			_, err := source.LoadOCI(ctx, "oci://"+host+"/charts/cilium:1.18.12", "", source.WithPlainHTTP())
+			_, err := oci.Load(ctx, "oci://"+host+"/charts/cilium:1.18.12", "", oci.WithPlainHTTP())
 			return err
 		}},
 		{name: "oci without tag", load: func(ctx context.Context) error {
-			_, err := source.LoadOCI(ctx, "oci://"+host+"/charts/cilium", "", source.WithPlainHTTP())
+			_, err := oci.Load(ctx, "oci://"+host+"/charts/cilium", "", oci.WithPlainHTTP())
 			return err
 		}},
 		{name: "repository", load: func(ctx context.Context) error {
@@ -169,5 +180,63 @@ func TestLoadSlowServerHonoursContext(t *testing.T) {
 			require.NotErrorIs(t, err, source.ErrUnreachable)
 			require.Less(t, time.Since(start), 10*time.Second)
 		})
+	}
+}
+
+// TestSourceLoadDispatchesOCI: with this package imported, source.Load loads oci://
+// references through it (the registration of its init function), with its options.
+func TestSourceLoadDispatchesOCI(t *testing.T) {
+	t.Parallel()
+	reg := newOCIRegistry(t, "1.18.12", "1.19.6")
+	tests := []struct {
+		name        string
+		ref         string
+		version     string
+		wantVersion string
+		wantErr     error
+	}{
+		{name: "tag", ref: "oci://" + reg + "/charts/cilium:1.18.12", wantVersion: "1.18.12"},
+		{name: "version", ref: "oci://" + reg + "/charts/cilium", version: "1.19.6", wantVersion: "1.19.6"},
+		{name: "latest", ref: "oci://" + reg + "/charts/cilium", wantVersion: "1.19.6"},
+		{name: "tag and other version", ref: "oci://" + reg + "/charts/cilium:1.18.12", version: "1.19.6", wantErr: source.ErrInvalidReference},
+		{name: "missing version", ref: "oci://" + reg + "/charts/cilium:1.0.0", wantErr: source.ErrVersionNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := source.Load(context.Background(), tt.ref, tt.version, oci.WithPlainHTTP())
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				var se *source.SourceError
+				require.ErrorAs(t, err, &se)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.wantVersion, c.Metadata.Version)
+		})
+	}
+
+	_, err := oci.Load(context.Background(), "https://helm.cilium.io/cilium", "")
+	require.ErrorIs(t, err, source.ErrInvalidReference, "oci.Load takes oci:// references only")
+}
+
+// TestLoadOCIRedactsCredentials: credentials in an OCI reference are refused (Helm's registry
+// config or WithRegistryClient carry them) and never shown.
+func TestLoadOCIRedactsCredentials(t *testing.T) {
+	t.Parallel()
+	const password, token = "s3cr3t-Pa55w0rd", "tok3n-ghp-0123456789"
+	for _, ref := range []string{
+		"oci://chartuser:" + password + "@127.0.0.1:1/charts/cilium:1.0.0",
+		"oci://" + token + "@127.0.0.1:1/charts/cilium",
+	} {
+		_, err := source.Load(context.Background(), ref, "", oci.WithPlainHTTP())
+		require.ErrorIs(t, err, source.ErrInvalidReference)
+		var se *source.SourceError
+		require.ErrorAs(t, err, &se)
+		for _, form := range []string{err.Error(), se.Source, fmt.Sprintf("%+v", err)} {
+			require.NotContains(t, form, password)
+			require.NotContains(t, form, token)
+		}
+		require.Contains(t, err.Error(), "helm registry login")
 	}
 }
