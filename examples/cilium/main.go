@@ -188,7 +188,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	files, report, err := build(o, func(copts manifests.CiliumOptions, ropts manifests.RenderOptions) (*manifests.Rendered, error) {
-		return manifests.RenderCilium(ch, o.kubernetes, copts, ropts)
+		return manifests.RenderCilium(ch.Chart, o.kubernetes, copts, ropts)
 	}, previous, s)
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ func BenchmarkRender(b *testing.B) {
 	b.ReportAllocs()
 
 	for b.Loop() {
-		if _, err := renderCilium(manifests.NewRenderer(ch), "1.35.0", true); err != nil {
+		if _, err := renderCilium(manifests.NewRenderer(ch.Chart), "1.35.0", true); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -74,7 +74,7 @@ func BenchmarkLoadAndRender(b *testing.B) {
 				b.Fatal(err)
 			}
 
-			if _, err := renderCilium(manifests.NewRenderer(ch), "1.35.0", true); err != nil {
+			if _, err := renderCilium(manifests.NewRenderer(ch.Chart), "1.35.0", true); err != nil {
 				b.Fatal(err)
 			}
 		}

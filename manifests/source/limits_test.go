@@ -15,7 +15,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 
 	"github.com/talospatch/talospatch/manifests/source"
@@ -91,10 +90,10 @@ func TestArchiveLimits(t *testing.T) {
 			data := tgzOf(t, tt.entries...)
 			p := filepath.Join(t.TempDir(), "demo-0.1.0.tgz")
 			require.NoError(t, os.WriteFile(p, data, 0o644))
-			loads := map[string]func() (*chart.Chart, error){
-				p:         func() (*chart.Chart, error) { return source.LoadPath(context.Background(), p, tt.opts...) },
-				"archive": func() (*chart.Chart, error) { return source.LoadArchive(data, tt.opts...) },
-				"fs:demo-0.1.0.tgz": func() (*chart.Chart, error) {
+			loads := map[string]func() (*source.Chart, error){
+				p:         func() (*source.Chart, error) { return source.LoadPath(context.Background(), p, tt.opts...) },
+				"archive": func() (*source.Chart, error) { return source.LoadArchive(data, tt.opts...) },
+				"fs:demo-0.1.0.tgz": func() (*source.Chart, error) {
 					return source.LoadFS(context.Background(), os.DirFS(filepath.Dir(p)), "demo-0.1.0.tgz", tt.opts...)
 				},
 			}
@@ -178,13 +177,13 @@ func TestLoadDirSymlinks(t *testing.T) {
 			files := map[string]string{"Chart.yaml": "apiVersion: v2\nname: links\nversion: 0.1.0\n", "templates/a.yaml": "a: 1\n"}
 			maps.Copy(files, tt.files)
 			writeTree(t, dir, files)
-			loads := map[string]func() (*chart.Chart, error){
-				dir:    func() (*chart.Chart, error) { return source.LoadPath(context.Background(), dir) },
-				"fs:.": func() (*chart.Chart, error) { return source.LoadFS(context.Background(), os.DirFS(dir), ".") },
-				"fs:chart": func() (*chart.Chart, error) {
+			loads := map[string]func() (*source.Chart, error){
+				dir:    func() (*source.Chart, error) { return source.LoadPath(context.Background(), dir) },
+				"fs:.": func() (*source.Chart, error) { return source.LoadFS(context.Background(), os.DirFS(dir), ".") },
+				"fs:chart": func() (*source.Chart, error) {
 					return source.LoadFS(context.Background(), os.DirFS(filepath.Dir(dir)), "chart")
 				},
-				"dispatched": func() (*chart.Chart, error) { return source.Load(context.Background(), dir, "") },
+				"dispatched": func() (*source.Chart, error) { return source.Load(context.Background(), dir, "") },
 			}
 			for src, load := range loads {
 				c, err := load()
@@ -194,7 +193,7 @@ func TestLoadDirSymlinks(t *testing.T) {
 					continue
 				}
 				require.NoError(t, err, src)
-				require.Equal(t, tt.templates, srcTemplateNames(c), src)
+				require.Equal(t, tt.templates, srcTemplateNames(c.Chart), src)
 				for _, f := range c.Templates {
 					require.NotContains(t, string(f.Data), "secret", src)
 				}
@@ -284,11 +283,11 @@ func TestLoadWritesNoLog(t *testing.T) {
 	}))
 	data := tgzOf(t, archive...)
 
-	loads := map[string]func() (*chart.Chart, error){
-		"LoadPath dir": func() (*chart.Chart, error) { return source.LoadPath(context.Background(), dir) },
-		"LoadFS":       func() (*chart.Chart, error) { return source.LoadFS(context.Background(), os.DirFS(dir), ".") },
-		"LoadArchive":  func() (*chart.Chart, error) { return source.LoadArchive(data) },
-		"LoadRenderer": func() (*chart.Chart, error) {
+	loads := map[string]func() (*source.Chart, error){
+		"LoadPath dir": func() (*source.Chart, error) { return source.LoadPath(context.Background(), dir) },
+		"LoadFS":       func() (*source.Chart, error) { return source.LoadFS(context.Background(), os.DirFS(dir), ".") },
+		"LoadArchive":  func() (*source.Chart, error) { return source.LoadArchive(data) },
+		"LoadRenderer": func() (*source.Chart, error) {
 			p := filepath.Join(t.TempDir(), "noisy-0.1.0.tgz")
 			if err := os.WriteFile(p, data, 0o644); err != nil {
 				return nil, err
@@ -297,7 +296,7 @@ func TestLoadWritesNoLog(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			return rd.Chart(), nil
+			return &source.Chart{Chart: rd.Chart()}, nil
 		},
 	}
 	for name, load := range loads {

@@ -194,7 +194,7 @@ func TestLoadRepoRedactsCredentials(t *testing.T) {
 	require.NoError(t, os.WriteFile(blocker, nil, 0o644))
 	_, err = source.LoadRepo(context.Background(), base+"/archive-404", "cilium", "1.0.0", source.WithCacheDir(filepath.Join(blocker, "cache")))
 	requireNoSecret(t, err, redactPassword)
-	require.Contains(t, err.Error(), "cache: open "+filepath.Join(blocker, "cache"))
+	require.Contains(t, err.Error(), "cache: mkdir "+blocker+": not a directory")
 
 	_, err = source.LoadRepo(context.Background(), "ftp://"+redactUser+":"+redactPassword+"@example.invalid/charts", "cilium", "")
 	requireNoSecret(t, err, redactPassword)

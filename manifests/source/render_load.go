@@ -28,7 +28,7 @@ func LoadRenderer(ctx context.Context, p string) (*manifests.Renderer, error) {
 			return nil, err
 		}
 
-		return manifests.NewRenderer(c), nil
+		return manifests.NewRenderer(c.Chart), nil
 	}
 
 	data, err := readFileLimited(p)

@@ -37,7 +37,7 @@ func TestLoadRendererEqualsLoadPath(t *testing.T) {
 			got, err := rd.RenderCilium("1.35.0", copts, opts)
 			require.NoError(t, err)
 
-			want, err := manifests.RenderCilium(ch, "1.35.0", copts, opts)
+			want, err := manifests.RenderCilium(ch.Chart, "1.35.0", copts, opts)
 			require.NoError(t, err)
 
 			require.Equal(t, string(want.YAML), string(got.YAML))

@@ -223,6 +223,7 @@ func TestLoadRepoUnreachable(t *testing.T) {
 	_, err := source.LoadRepo(context.Background(), url, "cilium", "1.18.12")
 	require.ErrorIs(t, err, source.ErrUnreachable)
 	require.Contains(t, err.Error(), url)
+	require.Contains(t, err.Error(), "source.WithCacheDir", "the error says how to work offline")
 }
 
 func TestLoadRepoCancelled(t *testing.T) {
@@ -259,7 +260,7 @@ func TestLoadRepoCache(t *testing.T) {
 
 	load() // from the cache
 	require.EqualValues(t, 1, repo.count("/cilium-1.18.12.tgz"))
-	require.EqualValues(t, 2, repo.count("/index.yaml"), "the index is always fetched")
+	require.EqualValues(t, 2, repo.count("/index.yaml"), "the index is fetched whenever the repository is reachable")
 
 	// A damaged cache entry is detected and replaced.
 	require.NoError(t, os.WriteFile(cached, good[:100], 0o644))
@@ -278,7 +279,41 @@ func TestLoadRepoCache(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist)
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
-	require.Empty(t, entries, "no temporary files left behind")
+	require.Len(t, entries, 1, "only the index, no temporary files left behind")
+	require.True(t, strings.HasPrefix(entries[0].Name(), "index-"), entries[0].Name())
+}
+
+// TestLoadRepoOffline: with a cache directory, a repository that became unreachable still
+// serves the charts loaded before (its last index and the archives, verified); without one,
+// or for a chart never loaded, the error says how to work offline.
+func TestLoadRepoOffline(t *testing.T) {
+	t.Parallel()
+	repo := newFakeRepo(t)
+	good := srcReadShared(t, "cilium-1.18.12.tgz")
+	digest := srcDigest(good)
+	repo.put("/index.yaml", srcIndexYAML("1.18.12", "cilium-1.18.12.tgz", digest))
+	repo.put("/cilium-1.18.12.tgz", good)
+	dir := t.TempDir()
+	online, err := source.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12", source.WithCacheDir(dir))
+	require.NoError(t, err)
+	require.Equal(t, "sha256:"+digest, online.Digest)
+
+	repo.srv.Close()
+
+	offline, err := source.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12", source.WithCacheDir(dir))
+	require.NoError(t, err, "the cached index and archive")
+	require.Equal(t, online.Digest, offline.Digest)
+	offline, err = source.Load(context.Background(), repo.srv.URL+"/cilium", "", source.WithCacheDir(dir))
+	require.NoError(t, err)
+	require.Equal(t, online.Digest, offline.Digest)
+
+	_, err = source.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12")
+	require.ErrorIs(t, err, source.ErrUnreachable)
+	require.Contains(t, err.Error(), "load them once with source.WithCacheDir(DIR)")
+
+	_, err = source.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12", source.WithCacheDir(t.TempDir()))
+	require.ErrorIs(t, err, source.ErrUnreachable)
+	require.Contains(t, err.Error(), "holds no index of this repository yet (source.WithCacheDir")
 }
 
 func TestLoadRepoConcurrentCache(t *testing.T) {
@@ -296,9 +331,15 @@ func TestLoadRepoConcurrentCache(t *testing.T) {
 	for _, err := range errs {
 		require.NoError(t, err)
 	}
+	archives, err := filepath.Glob(filepath.Join(dir, "*.tgz"))
+	require.NoError(t, err)
+	require.Len(t, archives, len(srcVersions))
+	indexes, err := filepath.Glob(filepath.Join(dir, "index-*.yaml"))
+	require.NoError(t, err)
+	require.Len(t, indexes, 1, "one index per repository")
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
-	require.Len(t, entries, len(srcVersions))
+	require.Len(t, entries, len(srcVersions)+1, "no temporary files left behind")
 }
 
 func TestLoadRepoHTTPClient(t *testing.T) {

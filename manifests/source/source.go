@@ -3,6 +3,7 @@ package source
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -144,11 +145,11 @@ func WithHTTPClient(c *http.Client) LoadOption {
 }
 
 // WithCacheDir keeps downloaded repository archives in dir, content-addressed by their sha256
-// digest ("<hex>.tgz"). A cached archive is verified against the index on every use and
-// downloaded again if it does not match, and it is what makes a repository load work offline:
-// the index itself is always fetched, so without the network the load fails with
-// [ErrUnreachable]; load the cached archive with [LoadPath] then. The directory is created if
-// missing.
+// digest ("<hex>.tgz"), and the last index of each repository ("index-<hash of the URL>.yaml").
+// A cached archive is verified against the index on every use and downloaded again if it does
+// not match. The index is fetched on every load; the cached one is used only when the
+// repository is unreachable, which makes loads of cached charts work offline. The directory is
+// created if missing.
 func WithCacheDir(dir string) LoadOption {
 	return func(o *scheme.Options) { o.CacheDir = dir }
 }
@@ -201,11 +202,14 @@ const (
 //     version is an exact version or a semver constraint; empty means the latest stable one.
 //   - "file://PATH": the local path PATH.
 //   - any other string without "://": a local chart archive or chart directory, see
-//     [LoadPath]. version, if set, must equal the chart's version.
+//     [LoadPath]. version, if set, must equal the chart's version. A Helm repository name
+//     ("cilium/cilium" after `helm repo add cilium https://helm.cilium.io`) is such a path;
+//     when it does not exist the error says to use the repository URL
+//     ("https://helm.cilium.io/cilium").
 //   - any other scheme: [ErrInvalidReference].
 //
 // Options apply to the network sources.
-func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*chart.Chart, error) {
+func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*Chart, error) {
 	switch {
 	case strings.HasPrefix(ref, schemeOCI):
 		return loadOCI(ctx, ref, version, opts)
@@ -223,8 +227,32 @@ func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*chart.
 	case ref == "":
 		return nil, &SourceError{Source: `""`, Err: fmt.Errorf("%w: empty reference", ErrInvalidReference)}
 	default:
-		return loadPathVersion(ctx, ref, version, opts)
+		c, err := loadPathVersion(ctx, ref, version, opts)
+		if hint := repoNameHint(ref); hint != "" && errors.Is(err, ErrChartNotFound) {
+			return nil, &SourceError{Source: ref, Err: fmt.Errorf("%w (%s)", errors.Unwrap(err), hint)}
+		}
+		return c, err
 	}
+}
+
+// repoNameHint returns, for a reference that reads like a Helm repository name and chart name
+// ("cilium/cilium", as in `helm install cilium cilium/cilium` after `helm repo add`) or a
+// repository URL without its scheme ("helm.cilium.io/cilium"), what to write instead; else "".
+// It is only used to word the error of a path that does not exist: Load never guesses.
+func repoNameHint(ref string) string {
+	repo, name, ok := strings.Cut(ref, "/")
+	if !ok || repo == "" || name == "" || strings.ContainsAny(name, "/\\") || strings.HasPrefix(repo, ".") ||
+		strings.HasSuffix(name, ".tgz") || strings.ContainsAny(repo, ":\\") {
+		return ""
+	}
+	if strings.Contains(repo, ".") {
+		return fmt.Sprintf("%q is read as a path: for the repository at %s write its URL, https://%s", ref, repo, ref)
+	}
+	url := "https://REPOSITORY-URL/" + name + " (the URL given to helm repo add " + repo + ")"
+	if repo == "cilium" {
+		url = "https://helm.cilium.io/" + name
+	}
+	return fmt.Sprintf("%q is read as a path: a Helm repository name is not a reference here, use the repository URL and the chart name, %s", ref, url)
 }
 
 // ociPackage is the package that loads oci:// references.
@@ -232,7 +260,7 @@ const ociPackage = "github.com/talospatch/talospatch/manifests/source/oci"
 
 // loadOCI loads an oci:// reference through the loader package oci registers, or says to
 // import it.
-func loadOCI(ctx context.Context, ref, version string, opts []LoadOption) (*chart.Chart, error) {
+func loadOCI(ctx context.Context, ref, version string, opts []LoadOption) (*Chart, error) {
 	src := redactURL(ref)
 	if version != "" {
 		src = fmt.Sprintf("%s (version %s)", src, version)
@@ -253,7 +281,7 @@ func loadOCI(ctx context.Context, ref, version string, opts []LoadOption) (*char
 	if tag != "" && c.Metadata.Version != tag {
 		return nil, &SourceError{Source: src, Err: fmt.Errorf("%w: tag %s holds chart %s version %s", ErrCorruptArchive, tag, c.Name(), c.Metadata.Version)}
 	}
-	return c, nil
+	return &Chart{Chart: c, Digest: archiveDigest(archive)}, nil
 }
 
 // splitRepoRef splits "https://host/path/name" into the repository URL and the chart name.
@@ -273,7 +301,7 @@ func splitRepoRef(ref string) (repoURL, name string, err error) {
 	return repo.String(), name, nil
 }
 
-func loadPathVersion(ctx context.Context, p, version string, opts []LoadOption) (*chart.Chart, error) {
+func loadPathVersion(ctx context.Context, p, version string, opts []LoadOption) (*Chart, error) {
 	c, err := LoadPath(ctx, p, opts...)
 	if err != nil {
 		return nil, err
@@ -289,7 +317,7 @@ func loadPathVersion(ctx context.Context, p, version string, opts []LoadOption) 
 // is followed when it points inside the chart directory and refused ([ErrInvalidChart])
 // when it points outside. Options set the limits (see [MaxChartFiles]); others are ignored.
 // Nothing is written to the standard logger.
-func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*chart.Chart, error) {
+func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*Chart, error) {
 	lim := collectLimits(opts)
 	if err := ctx.Err(); err != nil {
 		return nil, &SourceError{Source: p, Err: err}
@@ -316,7 +344,7 @@ func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*chart.Chart, 
 	if err != nil {
 		return nil, &SourceError{Source: p, Err: err}
 	}
-	return c, nil
+	return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
 }
 
 // readFileLimited reads the archive file p within the default limits.
@@ -360,12 +388,12 @@ func readAllLimit(r io.Reader, limit int64, tooLarge func() error) ([]byte, erro
 // LoadArchive loads a chart from the bytes of a gzipped chart archive, as written by
 // `helm package`. It is pure; errors wrap [ErrCorruptArchive]. Options set the limits (see
 // [MaxChartFiles]); others are ignored.
-func LoadArchive(data []byte, opts ...LoadOption) (*chart.Chart, error) {
+func LoadArchive(data []byte, opts ...LoadOption) (*Chart, error) {
 	c, err := loadArchiveLimits(data, collectLimits(opts))
 	if err != nil {
 		return nil, &SourceError{Source: "archive", Err: err}
 	}
-	return c, nil
+	return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
 }
 
 func loadArchiveLimits(data []byte, lim sourceLimits) (*chart.Chart, error) {
@@ -421,7 +449,7 @@ func checkArchive(data []byte, lim sourceLimits) error {
 // when it points inside the chart directory and refused when it points outside. Use it with
 // embed.FS to ship a chart inside a binary. Options set the limits (see [MaxChartFiles]);
 // others are ignored.
-func LoadFS(ctx context.Context, fsys fs.FS, name string, opts ...LoadOption) (*chart.Chart, error) {
+func LoadFS(ctx context.Context, fsys fs.FS, name string, opts ...LoadOption) (*Chart, error) {
 	lim := collectLimits(opts)
 	src := "fs:" + name
 	fi, err := fs.Stat(fsys, name)
@@ -445,7 +473,7 @@ func LoadFS(ctx context.Context, fsys fs.FS, name string, opts ...LoadOption) (*
 		if err != nil {
 			return nil, &SourceError{Source: src, Err: err}
 		}
-		return c, nil
+		return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
 	}
 	c, err := loadChartDir(ctx, fsys, name, lim)
 	if err != nil {
@@ -455,8 +483,8 @@ func LoadFS(ctx context.Context, fsys fs.FS, name string, opts ...LoadOption) (*
 }
 
 // loadChartDir loads the chart directory root of fsys.
-func loadChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) (*chart.Chart, error) {
-	files, err := readChartDir(ctx, fsys, root, lim)
+func loadChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) (*Chart, error) {
+	files, sums, err := readChartDir(ctx, fsys, root, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -467,7 +495,7 @@ func loadChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits
 		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidChart, err)
 	}
-	return c, nil
+	return &Chart{Chart: c, Digest: dirDigest(sums)}, nil
 }
 
 // errOutsideChart: a symbolic link resolves outside the chart directory.
@@ -477,27 +505,28 @@ var errOutsideChart = errors.New("outside the chart")
 const maxLinkHops = 40
 
 // readChartDir reads the files of the chart directory root of fsys, in lexical order, minus
-// those .helmignore excludes (like Helm's directory loader), within lim. Symbolic links are
-// followed, like Helm's loader does, only when they resolve inside root.
-func readChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) ([]*helmarchive.BufferedFile, error) {
+// those .helmignore excludes (like Helm's directory loader), within lim, and the sha256 of
+// each file's bytes. Symbolic links are followed, like Helm's loader does, only when they
+// resolve inside root.
+func readChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) ([]*helmarchive.BufferedFile, []fileSum, error) {
 	rules := ignore.Empty()
 	ignoreFile := path.Join(root, ignore.HelmIgnore)
 	if data, err := fs.ReadFile(fsys, ignoreFile); err == nil {
 		r, err := ignore.Parse(bytes.NewReader(data))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidChart, ignore.HelmIgnore, err)
+			return nil, nil, fmt.Errorf("%w: %s: %w", ErrInvalidChart, ignore.HelmIgnore, err)
 		}
 		rules = r
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return nil, nil, err
 	}
 	rules.AddDefaults()
 
 	r := &dirReader{ctx: ctx, fsys: fsys, root: root, rules: rules, lim: lim}
 	if err := r.walk(root, "", []string{root}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return r.files, nil
+	return r.files, r.sums, nil
 }
 
 type dirReader struct {
@@ -507,6 +536,7 @@ type dirReader struct {
 	rules *ignore.Rules
 	lim   sourceLimits
 	files []*helmarchive.BufferedFile
+	sums  []fileSum
 	size  int64
 }
 
@@ -571,6 +601,7 @@ func (r *dirReader) walk(dir, rel string, chain []string) error {
 		if err != nil {
 			return err
 		}
+		r.sums = append(r.sums, fileSum{name: name, sum: sha256.Sum256(data)})
 		r.files = append(r.files, &helmarchive.BufferedFile{Name: name, ModTime: fi.ModTime(), Data: bytes.TrimPrefix(data, utf8BOM)})
 	}
 	return nil

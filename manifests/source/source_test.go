@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
@@ -76,8 +77,8 @@ func TestLoadPathHonoursHelmignore(t *testing.T) {
 	require.NoError(t, err)
 	fromFS, err := source.LoadFS(context.Background(), os.DirFS("testdata"), "minimal")
 	require.NoError(t, err)
-	for _, c := range []*chart.Chart{fromDir, fromFS} {
-		require.Empty(t, cmp.Diff([]string{"templates/configmap.yaml"}, srcTemplateNames(c)))
+	for _, c := range []*source.Chart{fromDir, fromFS} {
+		require.Empty(t, cmp.Diff([]string{"templates/configmap.yaml"}, srcTemplateNames(c.Chart)))
 		files := make([]string, len(c.Files))
 		for i, f := range c.Files {
 			files[i] = f.Name
@@ -142,7 +143,7 @@ func TestLoadFS(t *testing.T) {
 		t.Parallel()
 		c, err := source.LoadFS(context.Background(), rooted, ".")
 		require.NoError(t, err)
-		require.Empty(t, cmp.Diff([]string{"templates/a.yaml"}, srcTemplateNames(c)))
+		require.Empty(t, cmp.Diff([]string{"templates/a.yaml"}, srcTemplateNames(c.Chart)))
 		require.Len(t, c.Dependencies(), 1)
 		require.Equal(t, "cilium", c.Dependencies()[0].Name())
 	})
@@ -231,4 +232,96 @@ func TestLoadOCIWithoutPackage(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	require.Equal(t, "oci://ghcr.io/org/charts/cilium:1.18.12", se.Source)
 	require.Contains(t, err.Error(), `import _ "github.com/talospatch/talospatch/manifests/source/oci"`)
+}
+
+// TestLoadRepositoryNameSaysURL: a Helm repository name ("cilium/cilium") or a repository URL
+// without its scheme is a path to Load; when no such path exists, the error says which URL to
+// write.
+func TestLoadRepositoryNameSaysURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ref, want string
+	}{
+		{"cilium/cilium", "use the repository URL and the chart name, https://helm.cilium.io/cilium"},
+		{"bitnami/nginx", "https://REPOSITORY-URL/nginx (the URL given to helm repo add bitnami)"},
+		{"helm.cilium.io/cilium", "write its URL, https://helm.cilium.io/cilium"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ref, func(t *testing.T) {
+			t.Parallel()
+			_, err := source.Load(context.Background(), tt.ref, "1.18.12")
+			require.ErrorIs(t, err, source.ErrChartNotFound)
+			var se *source.SourceError
+			require.ErrorAs(t, err, &se)
+			require.Equal(t, tt.ref, se.Source)
+			require.Contains(t, err.Error(), tt.want)
+		})
+	}
+	// Other paths get no hint.
+	for _, ref := range []string{"charts/cilium-1.18.12.tgz", "./cilium/cilium", "missing"} {
+		_, err := source.Load(context.Background(), ref, "")
+		require.ErrorIs(t, err, source.ErrChartNotFound)
+		require.NotContains(t, err.Error(), "URL", ref)
+	}
+}
+
+// TestChartDigest: an archive's digest is the sha256 of its bytes, whatever the source; a
+// directory's is the documented sha256 over "HEX  NAME\n" lines of its loaded files, the same
+// for a path and an fs.FS, independent of modification times and of files .helmignore
+// excludes, and changed by any loaded byte.
+func TestChartDigest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	data, err := os.ReadFile(srcChart("1.18.12"))
+	require.NoError(t, err)
+	want := "sha256:" + srcDigest(data)
+	fromPath, err := source.LoadPath(ctx, srcChart("1.18.12"))
+	require.NoError(t, err)
+	fromArchive, err := source.LoadArchive(data)
+	require.NoError(t, err)
+	fromFS, err := source.LoadFS(ctx, os.DirFS(srcChartsDir), "cilium-1.18.12.tgz")
+	require.NoError(t, err)
+	fromRepo, err := source.Load(ctx, newFileRepo(t)+"/cilium", "1.18.12")
+	require.NoError(t, err)
+	for _, c := range []*source.Chart{fromPath, fromArchive, fromFS, fromRepo} {
+		require.Equal(t, want, c.Digest)
+	}
+
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"Chart.yaml":         "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+		"values.yaml":        "x: 1\n",
+		"templates/a.yaml":   "a: {{ .Values.x }}\n",
+		"templates/b/c.yaml": "c: 1\n",
+		"templates.txt":      "sorts before templates/",
+		".helmignore":        "ignored.txt\n",
+		"ignored.txt":        "not part of the chart",
+	})
+	lines := ""
+	for _, name := range []string{".helmignore", "Chart.yaml", "templates.txt", "templates/a.yaml", "templates/b/c.yaml", "values.yaml"} {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		require.NoError(t, err)
+		lines += srcDigest(b) + "  " + name + "\n"
+	}
+	wantDir := "sha256:" + srcDigest([]byte(lines))
+
+	digest := func() string {
+		t.Helper()
+		c, err := source.LoadPath(ctx, dir)
+		require.NoError(t, err)
+		f, err := source.LoadFS(ctx, os.DirFS(dir), ".")
+		require.NoError(t, err)
+		require.Equal(t, c.Digest, f.Digest, "a path and an fs.FS of the same directory")
+		return c.Digest
+	}
+	require.Equal(t, wantDir, digest())
+
+	later := time.Now().Add(time.Hour)
+	require.NoError(t, os.Chtimes(filepath.Join(dir, "values.yaml"), later, later))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ignored.txt"), []byte("changed"), 0o644))
+	require.Equal(t, wantDir, digest(), "modification times and ignored files do not count")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "values.yaml"), []byte("x: 2\n"), 0o644))
+	require.NotEqual(t, wantDir, digest())
 }

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strings"
 
-	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/registry"
 	"oras.land/oras-go/v2/errdef"
 	orasregistry "oras.land/oras-go/v2/registry"
@@ -31,7 +30,7 @@ func init() { scheme.RegisterOCI(pull) }
 // Load loads a chart from an OCI registry: it is [source.Load] for a reference of the form
 // "oci://REGISTRY/REPOSITORY[:TAG][@DIGEST]", and fails with [source.ErrInvalidReference] for
 // any other. See the package documentation for versions, credentials and limits.
-func Load(ctx context.Context, ref, version string, opts ...source.LoadOption) (*chart.Chart, error) {
+func Load(ctx context.Context, ref, version string, opts ...source.LoadOption) (*source.Chart, error) {
 	if !strings.HasPrefix(ref, schemeOCI) {
 		return nil, &source.SourceError{Source: ref, Err: fmt.Errorf("%w: want oci://REGISTRY/REPOSITORY[:TAG] (use source.Load for other references)", source.ErrInvalidReference)}
 	}

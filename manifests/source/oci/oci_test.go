@@ -2,6 +2,8 @@ package oci_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log"
@@ -213,6 +215,8 @@ func TestSourceLoadDispatchesOCI(t *testing.T) {
 			}
 			require.NoError(t, err)
 			require.Equal(t, tt.wantVersion, c.Metadata.Version)
+			sum := sha256.Sum256(readShared(t, "cilium-"+tt.wantVersion+".tgz"))
+			require.Equal(t, "sha256:"+hex.EncodeToString(sum[:]), c.Digest, "the digest of the chart layer: the pushed archive's")
 		})
 	}
 
