@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/talospatch/talospatch/manifests/source"
 )
@@ -50,4 +51,23 @@ func ExampleLoadRepo() {
 	// Output:
 	// cilium 1.18.12
 	// true
+}
+
+// A loaded chart carries the digest of what it was loaded from: for an archive the sha256 of
+// its bytes, what `sha256sum` prints and a repository index or an OCI registry gives.
+func ExampleChart() {
+	ch, err := source.LoadPath(context.Background(), "../../testdata/charts/cilium-1.18.12.tgz")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(ch.Name(), ch.Metadata.Version)
+	fmt.Println(ch.Digest)
+
+	_, err = source.Load(context.Background(), "cilium/cilium", "1.18.12")
+	fmt.Println(errors.Is(err, source.ErrChartNotFound), strings.Contains(err.Error(), "https://helm.cilium.io/cilium"))
+	// Output:
+	// cilium 1.18.12
+	// sha256:5923f9d9fcb11bc4692ad52353cc791b935d96e09ba0c535c5a8b88ea8a37572
+	// true true
 }
