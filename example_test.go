@@ -9,6 +9,7 @@ import (
 
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/source"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
@@ -48,14 +49,14 @@ func Example_pipeline() {
 		log.Fatal(err)
 	}
 
-	// Cilium, rendered offline from a chart archive (or manifests.Load of a repository URL or an
+	// Cilium, rendered offline from a chart archive (or source.Load of a repository URL or an
 	// OCI reference), with Hubble's certificates made in the cluster: the same bytes every run.
-	chart, err := manifests.LoadPath(ctx, "testdata/charts/cilium-1.18.12.tgz")
+	chart, err := source.LoadPath(ctx, "testdata/charts/cilium-1.18.12.tgz")
 	if err != nil {
 		log.Fatal(err)
 	}
 
-	cilium, err := manifests.RenderCilium(chart, cluster.KubernetesVersion,
+	cilium, err := manifests.RenderCilium(chart.Chart, cluster.KubernetesVersion,
 		manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true},
 		manifests.RenderOptions{Deterministic: true})
 	if err != nil {

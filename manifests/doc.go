@@ -1,5 +1,7 @@
 // Package manifests renders Helm charts, Cilium above all, offline into the Kubernetes objects
-// that Talos applies from inline manifests, and loads charts from their sources.
+// that Talos applies from inline manifests: the render core (values, the Cilium presets, the
+// render, Talos-ordered objects, determinism, key material). Charts come from package
+// manifests/source.
 //
 // # Rendering
 //
@@ -16,20 +18,21 @@
 // Schemas that use only common keywords (type, properties, items, enum, anyOf, oneOf, bounds:
 // every Cilium schema) are compiled into a small tree that decides a check in a tenth of the
 // time jsonschema needs to compile them; other schemas, and every check that does not pass,
-// go through jsonschema as in Helm, so a failure carries Helm's message.
+// go through jsonschema as in Helm, so a failure carries Helm's message. A malformed set
+// expression of RenderOptions is named by field, index and key, never with its value.
 //
 // Templates are parsed on every core, concurrently with the values, and a Renderer parses its
 // chart once for all its renders; they are then executed exactly as Helm's engine executes
 // them (the same function map, template set, order and values; the output is compared with
 // Helm's for every shipped chart). A template that fails, or a render with
 // RenderOptions.Previous (the chart's lookup), goes through Helm's own engine, so every error
-// is Helm's.
+// is Helm's. (That second engine is internal/helmengine, tested against Helm's.)
 //
-//	ch, err := loader.Load("cilium-1.18.12.tgz")
+//	ch, err := source.LoadPath(ctx, "cilium-1.18.12.tgz")
 //	if err != nil {
 //		return err
 //	}
-//	r, err := manifests.RenderCilium(ch, "1.33.0",
+//	r, err := manifests.RenderCilium(ch.Chart, "1.33.0",
 //		manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true},
 //		manifests.RenderOptions{Deterministic: true})
 //	if err != nil {
@@ -64,30 +67,11 @@
 //
 // # Chart sources
 //
-// Loading a chart is I/O and lives at the edge, context first: LoadPath (an archive or an
-// unpacked directory, honouring .helmignore), LoadFS (an fs.FS such as embed.FS),
-// LoadArchive (bytes), LoadRepo (an HTTP(S) Helm repository: index.yaml, then the archive,
-// checked against the index's sha256 digest, optionally cached with WithCacheDir) and LoadOCI
-// (an oci:// reference through Helm's registry client). Load dispatches by explicit scheme
-// rules and never guesses whether a string is a file. Every error is a *SourceError naming
-// the source and wrapping ErrChartNotFound, ErrVersionNotFound, ErrUnreachable,
-// ErrDigestMismatch, ErrCorruptArchive and the like; credentials in a repository URL
-// ("https://user:password@host/...") never appear in it (the password, or a user name given
-// alone, shows as "xxxxx"), and a malformed set expression of RenderOptions is named by field,
-// index and key, never with its value. Every source is bounded: MaxArchiveSize (also for an
-// OCI layer, refused from its declared size before it is downloaded), MaxChartFiles and
-// MaxChartSize unpacked (raise them with WithMaxArchiveSize, WithMaxChartFiles,
-// WithMaxChartSize; a limit hit is a *LimitError matching ErrLimitExceeded); a symbolic link
-// out of a chart directory is refused, and loading never writes to the standard logger.
-// LoadRenderer loads a path into a Renderer
-// and parses the chart's templates while the rest of the archive loads, the quickest way from
-// an archive to a first render:
-//
-//	ch, err := manifests.Load(ctx, "https://helm.cilium.io/cilium", "1.18.12",
-//		manifests.WithCacheDir(".cache/charts"))
-//	if errors.Is(err, manifests.ErrVersionNotFound) {
-//		// the repository has no such version
-//	}
+// Loading a chart is I/O and lives in package manifests/source (paths, fs.FS, archives, Helm
+// repositories; OCI registries in manifests/source/oci), which returns the chart to render
+// with its digest (source.Chart); this package loads nothing. NewRendererFunc is the seam for a loader
+// that can hand over a chart's files while it reads them: the templates are parsed meanwhile
+// (source.LoadRenderer does this for an archive).
 //
 // # Install methods
 //

@@ -1,263 +1,29 @@
 package manifests
 
 import (
-	"encoding/base64"
+	"bytes"
+	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 
-	"helm.sh/helm/v4/pkg/chart/common"
-	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
-	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
-
 	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v4/pkg/chart/common"
+	helmarchive "helm.sh/helm/v4/pkg/chart/loader/archive"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
-	"helm.sh/helm/v4/pkg/engine"
 )
 
-// renderBoth renders c with vals through Helm's engine and through the parallel engine, each
-// on its own copy of the chart and values (templates may modify values), and returns both.
-func renderBoth(t *testing.T, c *chart.Chart, vals map[string]any, kube string) (helm map[string]string, helmErr error, fast map[string]string, fastErr error) {
-	t.Helper()
-
-	caps := common.DefaultCapabilities.Copy()
-	kv, err := common.ParseKubeVersion(kube)
-	require.NoError(t, err)
-
-	caps.KubeVersion = *kv
-
-	prepare := func() (*chart.Chart, common.Values) {
-		work := cloneChart(c)
-		v := deepCopyMap(vals)
-
-		require.NoError(t, chartv2util.ProcessDependencies(work, v))
-
-		rv, err := chartutil.ToRenderValuesWithSchemaValidation(work, v, common.ReleaseOptions{
-			Name: "cilium", Namespace: "kube-system", Revision: 1, IsInstall: true,
-		}, caps, true)
-		require.NoError(t, err)
-
-		return work, rv
-	}
-
-	work, rv := prepare()
-	helm, helmErr = engine.Engine{}.Render(work, rv)
-
-	work, rv = prepare()
-	fast, fastErr = executeTemplates(work, rv, parseTemplates(c, nil))
-
-	return helm, helmErr, fast, fastErr
-}
-
-func loadSharedChart(t *testing.T, version string) *chart.Chart {
-	t.Helper()
-
-	p := filepath.Join("..", "testdata", "charts", "cilium-"+version+".tgz")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("chart fixture %s: %v (testdata/charts at the repository root)", p, err)
-	}
-
-	c, err := loader.Load(p)
-	require.NoError(t, err)
-
-	return c
-}
-
-// TestParallelEngineEqualsHelm renders every shipped Cilium chart with many value sets (the
-// Talos presets of every era and option, Hubble, certificate modes, Kubernetes versions)
-// through both engines: the parallel one must never fail where Helm's succeeds, and its
-// output must be Helm's, file by file.
-func TestParallelEngineEqualsHelm(t *testing.T) {
-	t.Parallel()
-
-	for _, version := range []string{"1.11.2", "1.16.18", "1.17.18", "1.18.12", "1.19.6", "1.20.0"} {
-		t.Run(version, func(t *testing.T) {
-			t.Parallel()
-
-			c := loadSharedChart(t, version)
-
-			var sets []map[string]any
-
-			for _, o := range []CiliumOptions{
-				{},
-				{KubeProxyDisabled: true},
-				{KubeProxyDisabled: true, CertificatesInCluster: true},
-				{KubeProxyDisabled: true, CertificatesInCluster: true, DisableXTSocketFallback: true},
-			} {
-				v, err := CiliumValues(o, c.Metadata.Version)
-				require.NoError(t, err)
-
-				sets = append(sets, v)
-			}
-
-			extra := []map[string]any{
-				{"hubble": map[string]any{"relay": map[string]any{"enabled": true}, "ui": map[string]any{"enabled": true}, "tls": map[string]any{"auto": map[string]any{"method": "cronJob"}}}},
-				{"operator": map[string]any{"replicas": 1}, "ipv6": map[string]any{"enabled": true}, "bpf": map[string]any{"masquerade": true}},
-				{"encryption": map[string]any{"enabled": true, "type": "wireguard"}, "prometheus": map[string]any{"enabled": true}},
-				{"clustermesh": map[string]any{"useAPIServer": true, "apiserver": map[string]any{"tls": map[string]any{"auto": map[string]any{"method": "cronJob"}}}}},
-				{"gatewayAPI": map[string]any{"enabled": true}, "l2announcements": map[string]any{"enabled": true}, "k8sServiceHost": "localhost", "k8sServicePort": 7445, "kubeProxyReplacement": true},
-				{"podSecurityContext": map[string]any{"appArmorProfile": map[string]any{"type": "Unconfined"}}},
-				{"eni": map[string]any{"enabled": true, "iamRole": "arn:x"}, "ipam": map[string]any{"mode": "eni"}},
-			}
-
-			for _, e := range extra {
-				base, err := CiliumValues(CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}, c.Metadata.Version)
-				require.NoError(t, err)
-
-				sets = append(sets, loader.MergeMaps(base, e))
-			}
-
-			rendered := 0
-
-			for i, vals := range sets {
-				for _, kube := range []string{"1.29.0", "1.35.0"} {
-					helm, helmErr, fast, fastErr := renderBoth(t, c, vals, kube)
-					if helmErr != nil {
-						require.ErrorIs(t, fastErr, errFastEngine, "set %d, kube %s: Helm failed (%v), so must the parallel engine", i, kube, helmErr)
-
-						continue
-					}
-
-					require.NoError(t, fastErr, "set %d, kube %s", i, kube)
-
-					rendered++
-					require.Equal(t, slices.Sorted(maps.Keys(helm)), slices.Sorted(maps.Keys(fast)), "set %d, kube %s", i, kube)
-
-					for name, want := range helm {
-						if isGenerated(want) {
-							continue // freshly generated certificates differ between any two renders
-						}
-
-						require.Equal(t, want, fast[name], "set %d, kube %s, %s", i, kube, name)
-					}
-				}
-			}
-
-			require.Greater(t, rendered, len(sets), "most value sets render")
-		})
-	}
-}
-
-// isGenerated reports whether a rendered file carries material Helm generates per render
-// (certificates and keys made by genCA and the like).
-func isGenerated(s string) bool {
-	for _, marker := range []string{"tls.crt:", "tls.key:", "ca.crt:", "ca.key:", "BEGIN CERTIFICATE", "BEGIN RSA"} {
-		if strings.Contains(s, marker) {
-			return true
-		}
-	}
-
-	return false
-}
-
-// engineChart is a small chart exercising what the parallel engine reimplements: include,
-// tpl with defines, required, .Files, .Template, subchart values, a template that changes
-// the values, redefinitions across files and a library-style partial.
-func engineChart(extra ...*common.File) *chart.Chart {
-	sub := &chart.Chart{
-		Metadata: &chart.Metadata{APIVersion: "v2", Name: "sub", Version: "0.1.0"},
-		Values:   map[string]any{"greeting": "hello"},
+// smallChart is a chart of one template and a helper.
+func smallChart() *chart.Chart {
+	return &chart.Chart{
+		Metadata: &chart.Metadata{APIVersion: "v2", Name: "app", Version: "1.0.0"},
+		Values:   map[string]any{"name": "demo"},
 		Templates: []*common.File{
-			{Name: "templates/_helpers.tpl", Data: []byte(`{{- define "sub.name" -}}sub-{{ .Values.greeting }}{{- end -}}`)},
-			{Name: "templates/cm.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ include \"sub.name\" . }}\ndata:\n  tpl: {{ .Template.Name }} {{ .Template.BasePath }}\n  root: {{ .Chart.IsRoot }}\n")},
+			{Name: "templates/_helpers.tpl", Data: []byte(`{{- define "app.suffix" -}}v1{{- end -}}`)},
+			{Name: "templates/cm.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  name: {{ .Values.name }}-{{ include \"app.suffix\" . }}\n")},
 		},
-	}
-
-	c := &chart.Chart{
-		Metadata: &chart.Metadata{APIVersion: "v2", Name: "app", Version: "1.0.0", Dependencies: []*chart.Dependency{{Name: "sub", Version: "0.1.0"}}},
-		Values: map[string]any{
-			"name":  "demo",
-			"items": []any{"a", "b"},
-			"text":  "{{ .Values.name }}-{{ include \"app.suffix\" . }}",
-			"sec":   map[string]any{"keep": "yes", "drop": "me"},
-			"sub":   map[string]any{"greeting": "hi"},
-		},
-		Templates: []*common.File{
-			{Name: "templates/_helpers.tpl", Data: []byte(`{{- define "app.suffix" -}}v1{{- end -}}{{- define "app.shared" -}}first{{- end -}}`)},
-			{Name: "templates/_more.tpl", Data: []byte(`{{- define "app.shared" -}}second{{- end -}}`)},
-			{Name: "templates/a.yaml", Data: []byte("{{- $_ := unset .Values.sec \"drop\" -}}\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  tpl: {{ tpl .Values.text . | quote }}\n  shared: {{ include \"app.shared\" . }}\n  sec: {{ toYaml .Values.sec | nindent 4 }}\n  files: {{ .Files.Glob \"files/*.txt\" | len }}\n  conf: {{ (.Files.Glob \"files/*.txt\").AsConfig | nindent 4 }}\n  lines: {{ .Files.Lines \"files/a.txt\" | join \",\" }}\n  req: {{ required \"name is required\" .Values.name }}\n  missing: {{ .Values.nothere }}\n  sub: {{ .Subcharts.sub.Values.greeting }}\n")},
-			{Name: "templates/b.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\ndata:\n  sec: {{ toJson .Values.sec | quote }}\n  items: {{ range .Values.items }}{{ . }}{{ end }}\n")},
-			{Name: "templates/NOTES.txt", Data: []byte("{{ .Release.Name }} in {{ .Release.Namespace }}\n")},
-			{Name: "templates/_funcs.tpl", Data: []byte(`{{- define "app.funcs" -}}` +
-				`{{ "a: 1" | fromYaml | toJson }} {{ "[1, 2]" | fromYamlArray | toJson }} {{ "bad: [" | fromYaml | toJson }} ` +
-				`{{ "{\"a\": 1}" | fromJson | toYaml }} {{ "x" | fromJsonArray | toJson }} {{ "{" | fromJson | toJson }} {{ dict "a" 1 | toToml }} ` +
-				`{{ "a = 1" | fromToml | toJson }} {{ "a = " | fromToml | toJson }} {{ dict "b" (list 1 2) | toYamlPretty }} [{{ getHostByName "localhost" }}] ` +
-				`{{ lookup "v1" "Pod" "ns" "x" | toJson }} {{ .Files.Get "files/b.txt" }} {{ .Files.GetBytes "missing" | len }} {{ (.Files.Glob "files/*").AsSecrets }} ` +
-				`{{ .Chart.Name }} {{ .Capabilities.KubeVersion.Version }}{{- end -}}`)},
-			{Name: "templates/funcs.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: funcs\ndata:\n" +
-				"  out: {{ include \"app.funcs\" . | b64enc | quote }}\n  first: {{ \"a: 1\" | fromYaml | toJson | quote }}\n")},
-		},
-		Files: []*common.File{
-			{Name: "files/a.txt", Data: []byte("one\ntwo\n")},
-			{Name: "files/b.txt", Data: []byte("three")},
-		},
-	}
-
-	c.Templates = append(c.Templates, extra...)
-	c.SetDependencies(sub)
-
-	return c
-}
-
-func TestParallelEngineSmallChart(t *testing.T) {
-	t.Parallel()
-
-	helm, helmErr, fast, fastErr := renderBoth(t, engineChart(), map[string]any{}, "1.33.0")
-	require.NoError(t, helmErr)
-	require.NoError(t, fastErr)
-	require.Equal(t, helm, fast)
-	require.Contains(t, fast["app/templates/a.yaml"], "tpl: \"demo-v1\"")
-	require.Contains(t, fast["app/templates/a.yaml"], "shared: first", "the definition parsed last wins: Helm parses paths in descending order")
-	require.Contains(t, fast["app/templates/b.yaml"], "drop", "b runs before a (descending order), which then removes the value")
-	require.NotContains(t, fast["app/templates/a.yaml"], "drop")
-	require.Contains(t, fast["app/charts/sub/templates/cm.yaml"], "name: sub-hi")
-	require.Contains(t, fast["app/templates/funcs.yaml"], `first: "{\"a\":1}"`)
-
-	out := fast["app/templates/funcs.yaml"]
-	out = out[strings.Index(out, "out: \"")+len("out: \""):]
-	decoded, err := base64.StdEncoding.DecodeString(out[:strings.IndexByte(out, '"')])
-	require.NoError(t, err)
-	require.Contains(t, string(decoded), `{"a":1} [1,2] {"Error":`)
-}
-
-// TestParallelEngineFailuresFallBack: whatever makes a template fail makes the parallel engine
-// give up, and Render then reports Helm's own error, even after a template changed the values
-// before failing.
-func TestParallelEngineFailuresFallBack(t *testing.T) {
-	t.Parallel()
-
-	for _, tc := range []struct {
-		name string
-		file string
-	}{
-		{"parse error", "{{ if }}"},
-		{"unknown function", "{{ env \"HOME\" }}"},
-		{"required", "{{ required \"x.y is required\" .Values.nothere }}"},
-		{"fail", "{{ fail \"stop here\" }}"},
-		{"exec error", "{{ index .Values.items 5 }}"},
-		{"changes values then fails", "{{ $_ := set .Values \"name\" \"changed\" }}{{ fail \"after a change\" }}"},
-		{"bad tpl", "{{ tpl \"{{ if }}\" . }}"},
-		{"include loop", "{{ define \"loop\" }}{{ include \"loop\" . }}{{ end }}{{ include \"loop\" . }}"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-
-			c := engineChart(&common.File{Name: "templates/z.yaml", Data: []byte(tc.file)})
-
-			helm, helmErr, _, fastErr := renderBoth(t, c, map[string]any{}, "1.33.0")
-			require.Error(t, helmErr)
-			require.Empty(t, helm)
-			require.ErrorIs(t, fastErr, errFastEngine)
-
-			_, err := Render(c, "1.33.0", RenderOptions{})
-			require.ErrorIs(t, err, ErrTemplate)
-			require.Contains(t, err.Error(), helmErr.Error(), "Render reports Helm's message")
-		})
 	}
 }
 
@@ -266,7 +32,7 @@ func TestParallelEngineFailuresFallBack(t *testing.T) {
 func TestRendererParsesOnce(t *testing.T) {
 	t.Parallel()
 
-	c := engineChart()
+	c := smallChart()
 	rd := NewRenderer(c)
 
 	first, err := rd.Render("1.33.0", RenderOptions{})
@@ -287,25 +53,35 @@ func TestRendererParsesOnce(t *testing.T) {
 	require.Equal(t, first.YAML, again.YAML)
 }
 
-// TestLoadRendererEqualsLoadPath: LoadRenderer renders what LoadPath and Render give, for every
-// shipped chart, with the templates parsed while the archive loaded.
-func TestLoadRendererEqualsLoadPath(t *testing.T) {
+// TestNewRendererFunc: a Renderer made while its chart loads renders what NewRenderer renders
+// for every shipped chart, with the templates parsed during the load; a failed load is
+// returned as it is.
+func TestNewRendererFunc(t *testing.T) {
 	t.Parallel()
 
-	for _, version := range []string{"1.11.2", "1.16.18", "1.18.12", "1.20.0"} {
+	for _, version := range []string{"1.11.2", "1.18.12", "1.20.0"} {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
 
-			p := filepath.Join("..", "testdata", "charts", "cilium-"+version+".tgz")
-			if _, err := os.Stat(p); err != nil {
-				t.Skip(err)
-			}
+			data, err := os.ReadFile(filepath.Join("..", "testdata", "charts", "cilium-"+version+".tgz"))
+			require.NoError(t, err)
 
-			rd, err := LoadRenderer(t.Context(), p)
+			rd, err := NewRendererFunc(func(file func(string, []byte)) (*chart.Chart, error) {
+				files, err := helmarchive.LoadArchiveFiles(bytes.NewReader(data))
+				if err != nil {
+					return nil, err
+				}
+
+				for _, f := range files {
+					file(f.Name, f.Data)
+				}
+
+				return loader.LoadFiles(files)
+			})
 			require.NoError(t, err)
 			require.NotNil(t, rd.pre)
 
-			ch, err := LoadPath(t.Context(), p)
+			ch, err := loader.LoadArchive(bytes.NewReader(data))
 			require.NoError(t, err)
 
 			copts := CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}
@@ -319,76 +95,16 @@ func TestLoadRendererEqualsLoadPath(t *testing.T) {
 
 			require.Equal(t, string(want.YAML), string(got.YAML))
 			require.Equal(t, string(want.HelmOutput), string(got.HelmOutput))
-
-			// The render used the trees parsed during the load.
-			pre := rd.pre.wait()
-			require.NotEmpty(t, pre)
-
-			for name, f := range pre {
-				require.NoError(t, f.err, name)
-				require.Equal(t, fmt.Sprintf("%p", f.trees), fmt.Sprintf("%p", rd.parsedTemplates().trees[name]), name)
-			}
 		})
 	}
-}
 
-// TestLoadRendererChangedTemplate: a template whose bytes are not the ones parsed during the
-// load is parsed again.
-func TestLoadRendererChangedTemplate(t *testing.T) {
-	t.Parallel()
+	loadErr := errors.New("load failed")
 
-	p := filepath.Join("..", "testdata", "charts", "cilium-1.18.12.tgz")
-	if _, err := os.Stat(p); err != nil {
-		t.Skip(err)
-	}
+	_, err := NewRendererFunc(func(file func(string, []byte)) (*chart.Chart, error) {
+		file("Chart.yaml", []byte("apiVersion: v2\nname: demo\nversion: 0.1.0\n"))
+		file("templates/a.yaml", []byte("{{ .Values.x }}"))
 
-	rd, err := LoadRenderer(t.Context(), p)
-	require.NoError(t, err)
-
-	for _, tpl := range rd.Chart().Templates {
-		if tpl.Name == "templates/cilium-agent/serviceaccount.yaml" {
-			tpl.Data = []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: changed-{{ .Release.Name }}\n")
-		}
-	}
-
-	r, err := rd.Render("1.35.0", RenderOptions{})
-	require.NoError(t, err)
-	require.Contains(t, string(r.YAML), "name: changed-cilium")
-}
-
-// TestLoadRendererErrors: LoadRenderer fails as LoadPath does, and loads directories too.
-func TestLoadRendererErrors(t *testing.T) {
-	t.Parallel()
-
-	_, err := LoadRenderer(t.Context(), filepath.Join(t.TempDir(), "missing.tgz"))
-	require.ErrorIs(t, err, ErrChartNotFound)
-
-	bad := filepath.Join(t.TempDir(), "bad.tgz")
-	require.NoError(t, os.WriteFile(bad, []byte("not a chart"), 0o644))
-
-	_, err = LoadRenderer(t.Context(), bad)
-	require.ErrorIs(t, err, ErrCorruptArchive)
-
-	var serr *SourceError
-	require.ErrorAs(t, err, &serr)
-	require.Equal(t, bad, serr.Source)
-
-	// A gzip stream that is not a chart.
-	truncated := filepath.Join(t.TempDir(), "truncated.tgz")
-	require.NoError(t, os.WriteFile(truncated, []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0}, 0o644))
-
-	_, err = LoadRenderer(t.Context(), truncated)
-	require.ErrorIs(t, err, ErrCorruptArchive)
-
-	dir := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "templates"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: dir\nversion: 0.1.0\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "templates", "cm.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Chart.Name }}\n"), 0o644))
-
-	rd, err := LoadRenderer(t.Context(), dir)
-	require.NoError(t, err)
-
-	r, err := rd.Render("1.35.0", RenderOptions{})
-	require.NoError(t, err)
-	require.Contains(t, string(r.YAML), "name: dir")
+		return nil, loadErr
+	})
+	require.ErrorIs(t, err, loadErr)
 }

@@ -15,6 +15,8 @@ import (
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/talospatch/talospatch/internal/parallel"
 )
 
 // ErrInvalidObject is wrapped by errors about a YAML document that is not a Kubernetes object
@@ -180,7 +182,7 @@ func EncodeObjects(objs []*unstructured.Unstructured) ([]byte, error) {
 	docs := make([][]byte, len(objs))
 	errs := make([]error, len(objs))
 
-	forEach(len(objs), func(i int) {
+	parallel.ForEach(len(objs), func(i int) {
 		// The same bytes as sigs.k8s.io/yaml.Marshal (which encodes to JSON, decodes that with
 		// yaml.v2 and encodes it again), without the detour: unstructured content holds only
 		// JSON types, which yaml.v2 encodes as that round trip would.

@@ -21,6 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/talospatch/talospatch/internal/helmengine"
 )
 
 // DefaultNamespace is the namespace a render uses when RenderOptions.Namespace is empty: the
@@ -287,8 +289,8 @@ type Renderer struct {
 	schemas     map[string]*compiledSchema
 
 	parseOnce sync.Once
-	parsed    *parsedTemplates
-	pre       *preparsed // templates parsed while the chart loaded (LoadRenderer); may be nil
+	parsed    *helmengine.Templates
+	pre       *helmengine.Preparsed // templates parsed while the chart loaded (NewRendererFunc); may be nil
 }
 
 // NewRenderer returns a Renderer for ch. Problems with ch are reported by Render.
@@ -307,9 +309,9 @@ func (rd *Renderer) compiledSchemas() map[string]*compiledSchema {
 }
 
 // parsedTemplates parses the chart's templates on first use.
-func (rd *Renderer) parsedTemplates() *parsedTemplates {
+func (rd *Renderer) parsedTemplates() *helmengine.Templates {
 	rd.parseOnce.Do(func() {
-		rd.parsed = parseTemplates(rd.chart, rd.pre)
+		rd.parsed = helmengine.Parse(rd.chart, rd.pre)
 	})
 
 	return rd.parsed
@@ -392,7 +394,7 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 
 	// Previous objects without a namespace (helm template output, say) are in the release
 	// namespace, as they would be in the cluster. Without them the templates go through the
-	// parallel engine (engine.go), whose parse starts now, concurrently with the values.
+	// parallel engine (internal/helmengine), whose parse starts now, concurrently with the values.
 	previous := withNamespace(opts.Previous, namespace, newScopes(opts.ClusterScopedKinds, opts.Previous))
 	if len(previous) == 0 {
 		background.Go(func() { rd.parsedTemplates() })
@@ -460,27 +462,28 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 	}
 
 	// A deterministic render records the calls of functions that depend on randomness or the
-	// clock and executes the templates again to see which reach the output (determinism.go).
+	// clock and executes the templates again to see which reach the output (determinism.go,
+	// helmengine.Recorder).
 	// Helm's engine cannot record them, so with Previous the parallel engine executes the
 	// templates, with the same lookup, only for that.
 	var (
-		rec   *callRecorder
+		rec   *helmengine.Recorder
 		calls []NondeterministicCall
 	)
 
 	if opts.Deterministic {
-		rec = newCallRecorder()
+		rec = helmengine.NewRecorder()
 	}
 
-	var lookup func(string, string, string, string) (map[string]any, error)
+	var lookup helmengine.LookupFunc
 
-	execute := func(rec *callRecorder) (map[string]string, error) {
+	execute := func(rec *helmengine.Recorder) (map[string]string, error) {
 		w, v, _, perr := prepare(deepCopyMap(userValues))
 		if perr != nil {
 			return nil, perr
 		}
 
-		return executeTemplatesWith(w, v, rd.parsedTemplates(), rec, lookup)
+		return helmengine.Execute(w, v, rd.parsedTemplates(), rec, lookup)
 	}
 
 	var files map[string]string
@@ -494,8 +497,8 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 			calls = reachingCalls(probe, probeErr, rec, execute)
 		}
 	} else {
-		files, err = executeTemplatesWith(work, renderValues, rd.parsedTemplates(), rec, nil)
-		if errors.Is(err, errFastEngine) {
+		files, err = helmengine.Execute(work, renderValues, rd.parsedTemplates(), rec, nil)
+		if errors.Is(err, helmengine.ErrGaveUp) {
 			// Helm's engine, on fresh copies, says what failed in its own words.
 			if work, renderValues, _, rerr = prepare(deepCopyMap(userValues)); rerr != nil {
 				return nil, rerr
@@ -504,7 +507,7 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 			files, err = engine.Engine{}.Render(work, renderValues)
 			if rec != nil && err == nil {
 				// Calls made before the parallel engine gave up cannot be checked: reported.
-				calls = reachingCalls(nil, errFastEngine, rec, execute)
+				calls = reachingCalls(nil, helmengine.ErrGaveUp, rec, execute)
 			}
 		} else if rec != nil && err == nil {
 			calls = reachingCalls(files, nil, rec, execute)

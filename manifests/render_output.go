@@ -14,6 +14,8 @@ import (
 	release "helm.sh/helm/v4/pkg/release/v1"
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/talospatch/talospatch/internal/parallel"
 )
 
 // notesSuffix ends the path of a chart's NOTES.txt.
@@ -100,7 +102,7 @@ func assembleHelmOutput(c *chart.Chart, files map[string]string, opts RenderOpti
 		}
 	}
 
-	forEach(len(pieces), func(i int) {
+	parallel.ForEach(len(pieces), func(i int) {
 		// Parsed as printed: with the newline the output adds after the trimmed document.
 		pieces[i].obj, pieces[i].err = parseMapping([]byte(pieces[i].content + "\n"))
 	})

@@ -2,7 +2,6 @@ package manifests_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"log"
 	"runtime"
@@ -346,8 +345,7 @@ func TestRenderErrors(t *testing.T) {
 // TestFailedRenderLeavesNoGoroutine: every goroutine a render starts (schema compilation,
 // template parsing, the schema check) has ended when Render returns, also when it fails early.
 func TestFailedRenderLeavesNoGoroutine(t *testing.T) {
-	ch, err := manifests.LoadPath(context.Background(), srcChart("1.18.12"))
-	require.NoError(t, err)
+	ch := loadCilium(t, "1.18.12")
 
 	before := runtime.NumGoroutine()
 

@@ -8,7 +8,9 @@
 //	go run ./examples/cilium -chart cilium.tgz -method hosted -url https://example.com/cilium.yaml -deterministic -out _out
 //
 // -chart is a chart archive or directory, "file://PATH", an http(s) Helm repository URL
-// followed by the chart name (with -chart-version), or an oci:// reference; see manifests.Load.
+// followed by the chart name (with -chart-version), or an oci:// reference; see source.Load
+// (package manifests/source; oci:// through package manifests/source/oci, which this command
+// imports).
 // Cilium replaces kube-proxy: the configs disable it and the render enables Cilium's kube-proxy
 // replacement; -kube-proxy keeps kube-proxy (and Cilium without the replacement).
 //
@@ -42,6 +44,8 @@ import (
 	"github.com/talospatch/talospatch/internal/examplefiles"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/manifests/install"
+	"github.com/talospatch/talospatch/manifests/source"
+	"github.com/talospatch/talospatch/manifests/source/oci"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -162,14 +166,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var loadOpts []manifests.LoadOption
+	loadOpts := []source.LoadOption{oci.Enable()} // -chart takes oci:// references
 	if o.plainHTTP {
-		loadOpts = append(loadOpts, manifests.WithPlainHTTP())
+		loadOpts = append(loadOpts, oci.WithPlainHTTP())
 	}
 	if o.cacheDir != "" {
-		loadOpts = append(loadOpts, manifests.WithCacheDir(o.cacheDir))
+		loadOpts = append(loadOpts, source.WithCacheDir(o.cacheDir))
 	}
-	ch, err := manifests.Load(ctx, o.chart, o.chartVersion, loadOpts...)
+	ch, err := source.Load(ctx, o.chart, o.chartVersion, loadOpts...)
 	if err != nil {
 		return err
 	}
@@ -184,7 +188,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	rd := manifests.NewRenderer(ch)
+	rd := manifests.NewRenderer(ch.Chart)
 	files, report, err := build(o, func(copts manifests.CiliumOptions, ropts manifests.RenderOptions) (*manifests.Rendered, error) {
 		return install.RenderCilium(rd, o.cluster, copts, ropts)
 	}, previous, s)

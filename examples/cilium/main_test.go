@@ -22,6 +22,7 @@ import (
 
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/manifests/install"
+	"github.com/talospatch/talospatch/manifests/source"
 )
 
 const (
@@ -286,7 +287,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 
 	err := run(context.Background(), []string{"-chart", "missing.tgz", "-method", "inline", "-secrets", secretsFile, "-out", t.TempDir()}, io.Discard, io.Discard)
-	require.ErrorIs(t, err, manifests.ErrChartNotFound)
+	require.ErrorIs(t, err, source.ErrChartNotFound)
 }
 
 // TestKubeProxy: by default Cilium replaces kube-proxy (the configs disable it; the values turn

@@ -8,6 +8,7 @@ import (
 
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/source"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
@@ -19,12 +20,12 @@ import (
 // BenchmarkFleet is the whole pipeline in process (bench/fleet.sh measures whole processes
 // against today's way).
 
-// BenchmarkChartLoad loads the chart archive (manifests.LoadPath).
+// BenchmarkChartLoad loads the chart archive (source.LoadPath).
 func BenchmarkChartLoad(b *testing.B) {
 	b.ReportAllocs()
 
 	for b.Loop() {
-		if _, err := manifests.LoadPath(b.Context(), testChart); err != nil {
+		if _, err := source.LoadPath(b.Context(), testChart); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -33,13 +34,13 @@ func BenchmarkChartLoad(b *testing.B) {
 // BenchmarkRender renders a loaded chart once with a new Renderer (parsing its templates
 // included, as in the fleet).
 func BenchmarkRender(b *testing.B) {
-	ch, err := manifests.LoadPath(b.Context(), testChart)
+	ch, err := source.LoadPath(b.Context(), testChart)
 	require.NoError(b, err)
 
 	b.ReportAllocs()
 
 	for b.Loop() {
-		if _, err := renderCilium(manifests.NewRenderer(ch), "1.35.0", true); err != nil {
+		if _, err := renderCilium(manifests.NewRenderer(ch.Chart), "1.35.0", true); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -68,12 +69,12 @@ func BenchmarkLoadAndRender(b *testing.B) {
 		b.ReportAllocs()
 
 		for b.Loop() {
-			ch, err := manifests.LoadPath(b.Context(), testChart)
+			ch, err := source.LoadPath(b.Context(), testChart)
 			if err != nil {
 				b.Fatal(err)
 			}
 
-			if _, err := renderCilium(manifests.NewRenderer(ch), "1.35.0", true); err != nil {
+			if _, err := renderCilium(manifests.NewRenderer(ch.Chart), "1.35.0", true); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/source"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
@@ -156,7 +157,7 @@ func build(ctx context.Context, f fleet, emit emitFunc) error {
 // loadChart loads the Cilium chart archive into a Renderer (stage "chart load"); the chart's
 // templates are parsed while the rest of the archive loads.
 func loadChart(ctx context.Context, path string) (*manifests.Renderer, error) {
-	rd, err := manifests.LoadRenderer(ctx, path)
+	rd, err := source.LoadRenderer(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("load chart: %w", err)
 	}

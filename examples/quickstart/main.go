@@ -34,12 +34,11 @@ import (
 	"path/filepath"
 	"time"
 
-	chart "helm.sh/helm/v4/pkg/chart/v2"
-
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/internal/examplefiles"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/manifests/install"
+	"github.com/talospatch/talospatch/manifests/source"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -216,14 +215,14 @@ const embeddedVersion = "1.18.12"
 // has no key material and the same chart always gives the same bytes.
 func renderCilium(ctx context.Context, o options) (*manifests.Rendered, error) {
 	var (
-		ch  *chart.Chart
+		ch  *source.Chart
 		err error
 	)
 
 	if o.chartRef == "" {
-		ch, err = manifests.LoadArchive(embeddedChart)
+		ch, err = source.LoadArchive(embeddedChart)
 	} else {
-		ch, err = manifests.Load(ctx, o.chartRef, o.chartVersion)
+		ch, err = source.Load(ctx, o.chartRef, o.chartVersion)
 	}
 
 	if err != nil {
@@ -231,7 +230,7 @@ func renderCilium(ctx context.Context, o options) (*manifests.Rendered, error) {
 	}
 
 	// The Kubernetes version and kube-proxy come from the cluster description.
-	return install.RenderCilium(manifests.NewRenderer(ch), o.cluster, manifests.CiliumOptions{
+	return install.RenderCilium(manifests.NewRenderer(ch.Chart), o.cluster, manifests.CiliumOptions{
 		CertificatesInCluster: true,
 	}, manifests.RenderOptions{Deterministic: true})
 }

@@ -35,11 +35,12 @@ func TestDependencyBudget(t *testing.T) {
 	}
 }
 
-// listDeps returns the transitive dependencies of the non-test packages matching pattern.
-func listDeps(t *testing.T, pattern string) []string {
+// listDeps returns the transitive dependencies of the non-test packages matching patterns.
+func listDeps(t *testing.T, patterns ...string) []string {
 	t.Helper()
 
-	cmd := exec.Command("go", "list", "-deps", "-json=ImportPath", pattern)
+	pattern := strings.Join(patterns, " ")
+	cmd := exec.Command("go", append([]string{"list", "-deps", "-json=ImportPath"}, patterns...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

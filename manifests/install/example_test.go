@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/talospatch/talospatch/manifests/source"
+
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/manifests/install"
@@ -17,7 +19,7 @@ import (
 // render has Secrets, and Hosted refuses it.
 func ExampleHosted() {
 	ctx := context.Background()
-	rd, err := manifests.LoadRenderer(ctx, "../../testdata/charts/cilium-1.18.12.tgz")
+	rd, err := source.LoadRenderer(ctx, "../../testdata/charts/cilium-1.18.12.tgz")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -79,7 +81,7 @@ func ExampleHosted() {
 // The inline method puts the manifest into control-plane configs only and reports its size.
 func ExampleInline() {
 	ctx := context.Background()
-	rd, err := manifests.LoadRenderer(ctx, "../../testdata/charts/cilium-1.18.12.tgz")
+	rd, err := source.LoadRenderer(ctx, "../../testdata/charts/cilium-1.18.12.tgz")
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -136,7 +138,7 @@ func ExampleInline() {
 
 func ExampleHelm() {
 	ctx := context.Background()
-	rd, err := manifests.LoadRenderer(ctx, "../../testdata/charts/cilium-1.11.2.tgz")
+	rd, err := source.LoadRenderer(ctx, "../../testdata/charts/cilium-1.11.2.tgz")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/talospatch/talospatch/manifests/source"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
@@ -61,7 +63,7 @@ func renderer(t testing.TB, version string) *manifests.Renderer {
 	load, ok := renderers[version]
 	if !ok {
 		load = sync.OnceValues(func() (*manifests.Renderer, error) {
-			return manifests.LoadRenderer(context.Background(), srcChart(version))
+			return source.LoadRenderer(context.Background(), srcChart(version))
 		})
 		renderers[version] = load
 	}

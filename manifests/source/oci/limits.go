@@ -1,4 +1,4 @@
-package manifests
+package oci
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"helm.sh/helm/v4/pkg/registry"
+
+	"github.com/talospatch/talospatch/manifests/source"
 )
 
 // maxOCIManifestSize bounds an OCI manifest (oras-go's own default limit for manifests).
@@ -19,8 +21,13 @@ const maxOCIManifestSize = 4 << 20
 // blob is requested, and blob bodies are cut off with a *LimitError past the limit, whatever
 // sizes the manifest and Content-Length claim.
 type limitTransport struct {
-	base http.RoundTripper
-	lim  sourceLimits
+	base        http.RoundTripper
+	archiveSize int64
+}
+
+// archiveError is the error of an OCI blob over the archive limit.
+func (t *limitTransport) archiveError(what string, got int64) *source.LimitError {
+	return &source.LimitError{What: what, Limit: t.archiveSize, Got: got, Unit: "bytes", Option: "WithMaxArchiveSize"}
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -31,18 +38,19 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	switch kind := ociPathKind(req.URL.Path); kind {
 	case "blobs":
-		if resp.ContentLength > t.lim.archiveSize {
+		if resp.ContentLength > t.archiveSize {
 			_ = resp.Body.Close()
-			return nil, t.lim.archiveError("OCI blob "+ociPathRef(req.URL.Path), resp.ContentLength)
+			return nil, t.archiveError("OCI blob "+ociPathRef(req.URL.Path), resp.ContentLength)
 		}
-		resp.Body = &limitedBody{ReadCloser: resp.Body, left: t.lim.archiveSize, err: t.lim.archiveError("OCI blob "+ociPathRef(req.URL.Path), 0)}
+		resp.Body = &limitedBody{ReadCloser: resp.Body, left: t.archiveSize, err: t.archiveError("OCI blob "+ociPathRef(req.URL.Path), 0)}
 	case "manifests":
-		data, err := readAllLimit(resp.Body, maxOCIManifestSize, func() error {
-			return fmt.Errorf("OCI manifest %s: larger than %d bytes", ociPathRef(req.URL.Path), maxOCIManifestSize)
-		})
+		data, err := io.ReadAll(io.LimitReader(resp.Body, maxOCIManifestSize+1))
 		_ = resp.Body.Close()
 		if err != nil {
 			return nil, err
+		}
+		if len(data) > maxOCIManifestSize {
+			return nil, fmt.Errorf("OCI manifest %s: larger than %d bytes", ociPathRef(req.URL.Path), maxOCIManifestSize)
 		}
 		if err := t.checkManifest(data); err != nil {
 			return nil, err
@@ -79,8 +87,8 @@ func (t *limitTransport) checkManifest(data []byte) error {
 		default:
 			continue
 		}
-		if d.Size > t.lim.archiveSize {
-			return t.lim.archiveError(fmt.Sprintf("OCI blob %s (%s) declared by its manifest", d.Digest, d.MediaType), d.Size)
+		if d.Size > t.archiveSize {
+			return t.archiveError(fmt.Sprintf("OCI blob %s (%s) declared by its manifest", d.Digest, d.MediaType), d.Size)
 		}
 	}
 	return nil

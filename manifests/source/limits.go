@@ -1,8 +1,10 @@
-package manifests
+package source
 
 import (
 	"errors"
 	"fmt"
+
+	"github.com/talospatch/talospatch/manifests/source/internal/scheme"
 )
 
 // Limits of the chart sources. Every chart source refuses input over them before it costs
@@ -55,7 +57,7 @@ func (e *LimitError) Error() string {
 	if e.Got > 0 {
 		got = fmt.Sprintf("%d %s, over", e.Got, e.Unit)
 	}
-	return fmt.Sprintf("%s: %s: %s the limit of %d %s (raise it with manifests.%s)", ErrLimitExceeded, e.What, got, e.Limit, e.Unit, e.Option)
+	return fmt.Sprintf("%s: %s: %s the limit of %d %s (raise it with source.%s)", ErrLimitExceeded, e.What, got, e.Limit, e.Unit, e.Option)
 }
 
 // Is reports whether target is [ErrLimitExceeded], or [ErrCorruptArchive] for an archive, or
@@ -97,20 +99,20 @@ func (l sourceLimits) sizeError(what string, got int64) *LimitError {
 // WithMaxArchiveSize sets the largest chart archive (compressed bytes) and OCI layer the
 // sources read; n <= 0 means [MaxArchiveSize].
 func WithMaxArchiveSize(n int64) LoadOption {
-	return func(o *loadOptions) { o.limits.archiveSize = n }
+	return func(o *scheme.Options) { o.ArchiveSize = n }
 }
 
 // WithMaxChartFiles sets the largest number of entries of a chart archive and of files of a
 // chart directory; n <= 0 means [MaxChartFiles].
 func WithMaxChartFiles(n int64) LoadOption {
-	return func(o *loadOptions) { o.limits.files = n }
+	return func(o *scheme.Options) { o.Files = n }
 }
 
 // WithMaxChartSize sets the largest total size of a chart's files, unpacked; n <= 0 means
 // [MaxChartSize]. Archives that Helm's loader unpacks (those with links or unusual entry
 // names) stay within Helm's archive.MaxDecompressedChartSize as well.
 func WithMaxChartSize(n int64) LoadOption {
-	return func(o *loadOptions) { o.limits.chartSize = n }
+	return func(o *scheme.Options) { o.ChartSize = n }
 }
 
 // withDefaults replaces unset limits by the defaults.

@@ -1,4 +1,4 @@
-package manifests
+package source
 
 import (
 	"archive/tar"
@@ -10,10 +10,8 @@ import (
 	"maps"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"helm.sh/helm/v4/pkg/chart/common"
 	helmarchive "helm.sh/helm/v4/pkg/chart/loader/archive"
@@ -28,41 +26,32 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // unpackArchive is unpackArchiveLimits within the default sourceLimits, any error reported as
 // ok=false.
-func unpackArchive(data []byte, parse bool) (files []*helmarchive.BufferedFile, pre *preparsed, ok bool) {
-	files, pre, ok, err := unpackArchiveLimits(data, parse, defaultLimits())
+func unpackArchive(data []byte, feed func(name string, data []byte)) (files []*helmarchive.BufferedFile, ok bool) {
+	files, ok, err := unpackArchiveLimits(data, feed, defaultLimits())
 	if err != nil {
-		return nil, nil, false
+		return nil, false
 	}
-	return files, pre, ok
+	return files, ok
 }
 
 // unpackArchiveLimits unpacks a chart archive into the files helmarchive.LoadArchiveFiles gives,
-// reading each file into a buffer of its size. With parse, it also parses the chart's
-// templates as they come out of the archive, on GOMAXPROCS goroutines, while the rest is still
-// being decompressed; pre is nil without parse.
+// reading each file into a buffer of its size. A non-nil feed is called with every file as it
+// comes out of the archive (the same bytes the file holds), so that the chart's templates can
+// be parsed while the rest is still being decompressed (source.NewRendererFunc).
 //
 // It handles the archives `helm package` writes: one top directory, regular files and
-// directories, plain relative names. For anything else, and on any error, it returns ok=false
-// (and stops its parsing): the caller unpacks with Helm's loader, which accepts or refuses the
-// archive and words the error. An archive over the number of entries or the unpacked size of
-// lim is refused with a *LimitError, as soon as the limit is passed.
-func unpackArchiveLimits(data []byte, parse bool, lim sourceLimits) (files []*helmarchive.BufferedFile, pre *preparsed, ok bool, err error) {
+// directories, plain relative names. For anything else, and on any error, it returns ok=false:
+// the caller unpacks with Helm's loader, which accepts or refuses the archive and words the
+// error (the files fed so far are then not the chart's: their parse goes unused). An archive
+// over the number of entries or the unpacked size of lim is refused with a *LimitError, as
+// soon as the limit is passed.
+func unpackArchiveLimits(data []byte, feed func(name string, data []byte), lim sourceLimits) (files []*helmarchive.BufferedFile, ok bool, err error) {
 	gz, gzErr := gzip.NewReader(bytes.NewReader(data))
 	if gzErr != nil {
-		return nil, nil, false, nil
+		return nil, false, nil
 	}
 
 	defer gz.Close()
-
-	var pp *pipelinedParse
-	if parse {
-		pp = newPipelinedParse()
-		defer func() {
-			if !ok {
-				pp.abandon()
-			}
-		}()
-	}
 
 	tr := tar.NewReader(gz)
 	remaining := helmarchive.MaxDecompressedChartSize
@@ -75,16 +64,16 @@ func unpackArchiveLimits(data []byte, parse bool, lim sourceLimits) (files []*he
 		}
 
 		if err != nil {
-			return nil, nil, false, nil
+			return nil, false, nil
 		}
 
 		if entries++; entries > lim.files {
-			return nil, nil, false, lim.filesError("archive entries", 0)
+			return nil, false, lim.filesError("archive entries", 0)
 		}
 
 		if hd.Size > 0 {
 			if size += hd.Size; size > lim.chartSize {
-				return nil, nil, false, lim.sizeError("unpacked chart", 0)
+				return nil, false, lim.sizeError("unpacked chart", 0)
 			}
 		}
 
@@ -92,17 +81,17 @@ func unpackArchiveLimits(data []byte, parse bool, lim sourceLimits) (files []*he
 		case hd.Typeflag == tar.TypeXGlobalHeader || hd.Typeflag == tar.TypeXHeader || hd.FileInfo().IsDir():
 			continue
 		case hd.Typeflag != tar.TypeReg:
-			return nil, nil, false, nil
+			return nil, false, nil
 		}
 
 		name, plain := plainArchiveName(hd.Name)
 		if !plain || hd.Size < 0 || hd.Size >= remaining {
-			return nil, nil, false, nil
+			return nil, false, nil
 		}
 
 		buf := make([]byte, hd.Size)
 		if _, err := io.ReadFull(tr, buf); err != nil {
-			return nil, nil, false, nil
+			return nil, false, nil
 		}
 
 		remaining -= hd.Size
@@ -110,20 +99,16 @@ func unpackArchiveLimits(data []byte, parse bool, lim sourceLimits) (files []*he
 		f := &helmarchive.BufferedFile{Name: name, ModTime: hd.ModTime, Data: bytes.TrimPrefix(buf, utf8BOM)}
 		files = append(files, f)
 
-		if pp != nil {
-			pp.add(f)
+		if feed != nil {
+			feed(f.Name, f.Data)
 		}
 	}
 
 	if len(files) == 0 {
-		return nil, nil, false, nil
+		return nil, false, nil
 	}
 
-	if pp == nil {
-		return files, nil, true, nil
-	}
-
-	return files, pp.finish(), true, nil
+	return files, true, nil
 }
 
 // scanArchive counts and measures the entries of an archive that Helm's loader is to unpack,
@@ -266,7 +251,7 @@ func loadFiles(files []*helmarchive.BufferedFile, lim sourceLimits) (*chart.Char
 			if file.Name != n {
 				return c, fmt.Errorf("error unpacking subchart tar in %s: expected %s, got %s", c.Name(), n, file.Name)
 			}
-			sc, _, err = loadArchiveParsingLimits(file.Data, false, sub)
+			sc, err = loadArchiveFeeding(file.Data, nil, sub)
 		default:
 			buff := make([]*helmarchive.BufferedFile, 0, len(files))
 			for _, f := range files {
@@ -312,112 +297,4 @@ func plainArchiveName(entry string) (string, bool) {
 	}
 
 	return rest, true
-}
-
-// pipelinedParse parses the templates of an archive while it is unpacked. Template paths need
-// the chart's name from Chart.yaml, which `helm package` writes first; templates seen before it
-// wait for it.
-type pipelinedParse struct {
-	md      chart.Metadata
-	named   bool                        // Chart.yaml was seen
-	waiting []*helmarchive.BufferedFile // templates seen before Chart.yaml
-	jobs    chan parseJob
-
-	mu      sync.Mutex
-	files   map[string]parsedFile
-	wg      sync.WaitGroup
-	started bool
-}
-
-func newPipelinedParse() *pipelinedParse {
-	return &pipelinedParse{files: map[string]parsedFile{}}
-}
-
-// parseJob is one template to parse, with its full path.
-type parseJob struct {
-	full string
-	data []byte
-}
-
-// add takes the next file of the archive.
-func (pp *pipelinedParse) add(f *helmarchive.BufferedFile) {
-	switch {
-	case f.Name == "Chart.yaml":
-		_ = yaml.Unmarshal(f.Data, &pp.md) // the loader reports a bad Chart.yaml
-		pp.named = true
-	case strings.HasPrefix(f.Name, "templates/"):
-		pp.waiting = append(pp.waiting, f)
-	default:
-		return
-	}
-
-	if !pp.named || len(pp.waiting) == 0 {
-		return
-	}
-
-	pp.start()
-	pp.flush()
-}
-
-// flush queues the waiting templates under the chart's name as known now.
-func (pp *pipelinedParse) flush() {
-	for _, w := range pp.waiting {
-		pp.jobs <- parseJob{full: path.Join(pp.md.Name, w.Name), data: w.Data}
-	}
-
-	pp.waiting = pp.waiting[:0]
-}
-
-// start starts the parsing goroutines once.
-func (pp *pipelinedParse) start() {
-	if pp.started {
-		return
-	}
-
-	pp.started = true
-	pp.jobs = make(chan parseJob, 256)
-	names := helmFuncNames()
-
-	for range runtime.GOMAXPROCS(0) {
-		pp.wg.Go(func() {
-			for job := range pp.jobs {
-				parsed := parseFile(job.full, job.data, names)
-
-				pp.mu.Lock()
-				pp.files[job.full] = parsed
-				pp.mu.Unlock()
-			}
-		})
-	}
-}
-
-// finish queues what is left and returns the parse, complete once its done channel closes.
-func (pp *pipelinedParse) finish() *preparsed {
-	if len(pp.waiting) > 0 { // no Chart.yaml: the loader refuses the chart; parse anyway
-		pp.start()
-		pp.flush()
-	}
-
-	p := &preparsed{done: make(chan struct{})}
-
-	go func() {
-		defer close(p.done)
-
-		if pp.started {
-			close(pp.jobs)
-			pp.wg.Wait()
-		}
-
-		p.files = pp.files
-	}()
-
-	return p
-}
-
-// abandon stops the parsing goroutines of an archive that Helm's loader will unpack instead.
-func (pp *pipelinedParse) abandon() {
-	if pp.started {
-		close(pp.jobs)
-		pp.wg.Wait()
-	}
 }

@@ -1,4 +1,4 @@
-package manifests
+package helmengine
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	helmchart "helm.sh/helm/v4/pkg/chart"
 	"path"
 	"path/filepath"
 	"slices"
@@ -16,14 +15,16 @@ import (
 	"text/template/parse"
 	"unsafe"
 
-	"helm.sh/helm/v4/pkg/chart/common"
-
 	"github.com/BurntSushi/toml"
 	"github.com/Masterminds/sprig/v3"
 	"github.com/gobwas/glob"
+	helmchart "helm.sh/helm/v4/pkg/chart"
+	"helm.sh/helm/v4/pkg/chart/common"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"sigs.k8s.io/yaml"
 	goyaml "sigs.k8s.io/yaml/goyaml.v3"
+
+	"github.com/talospatch/talospatch/internal/parallel"
 )
 
 // This file is a second implementation of Helm's template engine (helm.sh/helm/v4/pkg/engine,
@@ -39,10 +40,11 @@ import (
 // (RenderOptions.Previous) use Helm's engine directly. Tests compare both engines' output for
 // every shipped chart and many value sets. One difference remains by construction: .Files is
 // this package's type, so a template that prints its Go type (typeOf, printf "%T") sees
-// manifests.chartFiles where Helm's engine shows its unexported engine.files.
+// helmengine.chartFiles where Helm's engine shows its unexported engine.files.
 
-// errFastEngine marks a failure of the parallel engine; the caller renders with Helm's engine.
-var errFastEngine = errors.New("parallel template engine gave up")
+// ErrGaveUp marks a failure of the parallel engine: the caller renders with Helm's engine,
+// on fresh copies of the chart and values, for Helm's own error.
+var ErrGaveUp = errors.New("parallel template engine gave up")
 
 // maxIncludeDepth is how often one template may be included within itself, as in Helm.
 const maxIncludeDepth = 1000
@@ -91,13 +93,13 @@ func helmFuncs(root *template.Template) template.FuncMap {
 
 	f["required"] = func(msg string, val any) (any, error) {
 		if s, isString := val.(string); val == nil || isString && s == "" {
-			return val, fmt.Errorf("%w: required: %s", errFastEngine, msg)
+			return val, fmt.Errorf("%w: required: %s", ErrGaveUp, msg)
 		}
 
 		return val, nil
 	}
 	f["fail"] = func(msg string) (string, error) {
-		return "", fmt.Errorf("%w: fail: %s", errFastEngine, msg)
+		return "", fmt.Errorf("%w: fail: %s", ErrGaveUp, msg)
 	}
 
 	guardCycles(f)
@@ -113,7 +115,7 @@ func helmFuncs(root *template.Template) template.FuncMap {
 func includeFunc(set *template.Template, depth map[string]int) func(string, any) (string, error) {
 	return func(name string, data any) (string, error) {
 		if depth[name] > maxIncludeDepth {
-			return "", fmt.Errorf("%w: template %s includes itself too deeply", errFastEngine, name)
+			return "", fmt.Errorf("%w: template %s includes itself too deeply", ErrGaveUp, name)
 		}
 
 		depth[name]++
@@ -304,10 +306,10 @@ func (f chartFiles) Lines(name string) []string {
 	return strings.Split(s, "\n")
 }
 
-// parsedTemplates are the parse trees of every template of a chart and its subcharts, by the
+// Templates are the parse trees of every template of a chart and its subcharts, by the
 // template's full path ("cilium/templates/x.yaml"), each file's trees by template name (the
 // file's own and those it defines). They do not depend on values and are never modified.
-type parsedTemplates struct {
+type Templates struct {
 	trees map[string]map[string]*parse.Tree
 	err   error // the first parse error; the render falls back to Helm's engine
 }
@@ -333,9 +335,9 @@ func collectTemplates(c *chart.Chart, into []chartTemplate) []chartTemplate {
 	return into
 }
 
-// parseTemplates parses every template of c on all cores, taking the trees of templates that
-// pre parsed already (when it has them for the same path and the same bytes).
-func parseTemplates(c *chart.Chart, pre *preparsed) *parsedTemplates {
+// Parse parses every template of c on all cores, taking the trees of templates that pre (may
+// be nil) parsed already, when it has them for the same path and the very same bytes.
+func Parse(c *chart.Chart, pre *Preparsed) *Templates {
 	var early map[string]parsedFile
 	if pre != nil {
 		early = pre.wait()
@@ -345,7 +347,7 @@ func parseTemplates(c *chart.Chart, pre *preparsed) *parsedTemplates {
 	files := make([]parsedFile, len(tpls))
 	names := helmFuncNames()
 
-	forEach(len(tpls), func(i int) {
+	parallel.ForEach(len(tpls), func(i int) {
 		if f, ok := early[tpls[i].path]; ok && sameBytes(f.data, tpls[i].data) {
 			files[i] = f
 
@@ -355,7 +357,7 @@ func parseTemplates(c *chart.Chart, pre *preparsed) *parsedTemplates {
 		files[i] = parseFile(tpls[i].path, tpls[i].data, names)
 	})
 
-	p := &parsedTemplates{trees: make(map[string]map[string]*parse.Tree, len(tpls))}
+	p := &Templates{trees: make(map[string]map[string]*parse.Tree, len(tpls))}
 
 	for i, t := range tpls {
 		if files[i].err != nil && p.err == nil {
@@ -387,15 +389,15 @@ func sameBytes(a, b []byte) bool {
 	return len(a) == len(b) && (len(a) == 0 || unsafe.SliceData(a) == unsafe.SliceData(b))
 }
 
-// preparsed is the parse of a chart's own templates started while the chart was still being
-// loaded (LoadRenderer, unpackArchive).
-type preparsed struct {
+// Preparsed is the parse of a chart's own templates started while the chart was still being
+// loaded (see Pipeline).
+type Preparsed struct {
 	done  chan struct{}
 	files map[string]parsedFile // by full template path, once done is closed
 }
 
 // wait returns the pre-parsed files once they are parsed.
-func (p *preparsed) wait() map[string]parsedFile {
+func (p *Preparsed) wait() map[string]parsedFile {
 	<-p.done
 
 	return p.files
@@ -475,26 +477,25 @@ func helmTemplateOrder(paths []string) {
 	})
 }
 
-// executeTemplates renders the templates of c with renderValues (from
-// chartutil.ToRenderValues) and the parse trees of c's templates, like Helm's Engine.Render.
-// Any failure is returned wrapped in errFastEngine: the caller renders with Helm's engine.
-func executeTemplates(c *chart.Chart, renderValues common.Values, parsed *parsedTemplates) (map[string]string, error) {
-	return executeTemplatesWith(c, renderValues, parsed, nil, nil)
-}
+// LookupFunc is the signature of the template function lookup (apiVersion, kind, namespace,
+// name).
+type LookupFunc = func(apiVersion, kind, namespace, name string) (map[string]any, error)
 
-// executeTemplatesWith is executeTemplates; a non-nil rec records the calls of functions that
-// depend on randomness or the clock (determinism.go), a non-nil lookup replaces the lookup
-// function that finds nothing.
-func executeTemplatesWith(c *chart.Chart, renderValues common.Values, parsed *parsedTemplates, rec *callRecorder,
-	lookup func(string, string, string, string) (map[string]any, error),
-) (rendered map[string]string, err error) {
+// Execute renders the templates of c with renderValues (from chartutil.ToRenderValues) and
+// parsed, the parse trees of c's templates, like Helm's Engine.Render, and returns the output
+// by template path. A non-nil rec records the calls of functions that depend on randomness or
+// the clock (see Recorder); a non-nil lookup replaces the lookup function that finds nothing.
+//
+// Any failure is returned wrapped in ErrGaveUp (the caller renders with Helm's engine), except
+// a cyclic value, which wraps ErrCyclicValue only: Helm's engine would die on it.
+func Execute(c *chart.Chart, renderValues common.Values, parsed *Templates, rec *Recorder, lookup LookupFunc) (rendered map[string]string, err error) {
 	if parsed.err != nil {
-		return nil, fmt.Errorf("%w: %w", errFastEngine, parsed.err)
+		return nil, fmt.Errorf("%w: %w", ErrGaveUp, parsed.err)
 	}
 
 	defer func() {
 		if r := recover(); r != nil {
-			rendered, err = nil, fmt.Errorf("%w: panic: %v", errFastEngine, r)
+			rendered, err = nil, fmt.Errorf("%w: panic: %v", ErrGaveUp, r)
 		}
 	}()
 
@@ -523,7 +524,7 @@ func executeTemplatesWith(c *chart.Chart, renderValues common.Values, parsed *pa
 	for _, p := range paths {
 		trees, ok := parsed.trees[p]
 		if !ok {
-			return nil, fmt.Errorf("%w: template %s was not parsed", errFastEngine, p)
+			return nil, fmt.Errorf("%w: template %s was not parsed", ErrGaveUp, p)
 		}
 
 		// A file's own tree first, then its definitions: the order does not matter within a
@@ -537,7 +538,7 @@ func executeTemplatesWith(c *chart.Chart, renderValues common.Values, parsed *pa
 
 		for _, name := range names {
 			if _, err := root.AddParseTree(name, trees[name]); err != nil {
-				return nil, fmt.Errorf("%w: %w", errFastEngine, err)
+				return nil, fmt.Errorf("%w: %w", ErrGaveUp, err)
 			}
 		}
 	}
@@ -565,7 +566,7 @@ func executeTemplatesWith(c *chart.Chart, renderValues common.Values, parsed *pa
 				return nil, err // final: Helm's engine would die on it
 			}
 
-			return nil, fmt.Errorf("%w: %w", errFastEngine, err)
+			return nil, fmt.Errorf("%w: %w", ErrGaveUp, err)
 		}
 
 		rendered[p] = strings.ReplaceAll(sb.String(), "<no value>", "")

@@ -1,4 +1,4 @@
-package manifests_test
+package source_test
 
 import (
 	"archive/tar"
@@ -15,10 +15,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 
-	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/source"
 )
 
 type tarEntry struct {
@@ -64,26 +63,26 @@ func TestArchiveLimits(t *testing.T) {
 	tests := []struct {
 		name       string
 		entries    []tarEntry
-		opts       []manifests.LoadOption
+		opts       []source.LoadOption
 		wantOption string // the option named by the error; "" for a chart within the limits
 		wantLimit  int
 	}{
-		{name: "within the limits", entries: demoChart(5, 10), opts: []manifests.LoadOption{manifests.WithMaxChartFiles(6), manifests.WithMaxChartSize(1 << 10)}},
-		{name: "100000 tiny files, default limit", entries: demoChart(100_000, 0), wantOption: "WithMaxChartFiles", wantLimit: manifests.MaxChartFiles},
-		{name: "files over a set limit", entries: demoChart(20, 1), opts: []manifests.LoadOption{manifests.WithMaxChartFiles(10)}, wantOption: "WithMaxChartFiles", wantLimit: 10},
+		{name: "within the limits", entries: demoChart(5, 10), opts: []source.LoadOption{source.WithMaxChartFiles(6), source.WithMaxChartSize(1 << 10)}},
+		{name: "100000 tiny files, default limit", entries: demoChart(100_000, 0), wantOption: "WithMaxChartFiles", wantLimit: source.MaxChartFiles},
+		{name: "files over a set limit", entries: demoChart(20, 1), opts: []source.LoadOption{source.WithMaxChartFiles(10)}, wantOption: "WithMaxChartFiles", wantLimit: 10},
 		{
 			name:    "files over the limit, unpacked by Helm's loader",
 			entries: append([]tarEntry{{name: "demo/templates/l.yaml", typeflag: tar.TypeSymlink, link: "a.yaml"}}, demoChart(20, 1)...),
-			opts:    []manifests.LoadOption{manifests.WithMaxChartFiles(10)}, wantOption: "WithMaxChartFiles", wantLimit: 10,
+			opts:    []source.LoadOption{source.WithMaxChartFiles(10)}, wantOption: "WithMaxChartFiles", wantLimit: 10,
 		},
-		{name: "unpacked size", entries: demoChart(3, 512<<10), opts: []manifests.LoadOption{manifests.WithMaxChartSize(1 << 20)}, wantOption: "WithMaxChartSize", wantLimit: 1 << 20},
-		{name: "zip bomb", entries: demoChart(5, 4<<20), opts: []manifests.LoadOption{manifests.WithMaxChartSize(8 << 20)}, wantOption: "WithMaxChartSize", wantLimit: 8 << 20},
+		{name: "unpacked size", entries: demoChart(3, 512<<10), opts: []source.LoadOption{source.WithMaxChartSize(1 << 20)}, wantOption: "WithMaxChartSize", wantLimit: 1 << 20},
+		{name: "zip bomb", entries: demoChart(5, 4<<20), opts: []source.LoadOption{source.WithMaxChartSize(8 << 20)}, wantOption: "WithMaxChartSize", wantLimit: 8 << 20},
 		{
 			name:    "subchart archive shares the limits",
 			entries: append(demoChart(3, 1), tarEntry{name: "demo/charts/sub.tgz", data: sub}),
-			opts:    []manifests.LoadOption{manifests.WithMaxChartFiles(20)}, wantOption: "WithMaxChartFiles", wantLimit: 20,
+			opts:    []source.LoadOption{source.WithMaxChartFiles(20)}, wantOption: "WithMaxChartFiles", wantLimit: 20,
 		},
-		{name: "archive size", entries: demoChart(3, 1), opts: []manifests.LoadOption{manifests.WithMaxArchiveSize(64)}, wantOption: "WithMaxArchiveSize", wantLimit: 64},
+		{name: "archive size", entries: demoChart(3, 1), opts: []source.LoadOption{source.WithMaxArchiveSize(64)}, wantOption: "WithMaxArchiveSize", wantLimit: 64},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,25 +90,25 @@ func TestArchiveLimits(t *testing.T) {
 			data := tgzOf(t, tt.entries...)
 			p := filepath.Join(t.TempDir(), "demo-0.1.0.tgz")
 			require.NoError(t, os.WriteFile(p, data, 0o644))
-			loads := map[string]func() (*chart.Chart, error){
-				p:         func() (*chart.Chart, error) { return manifests.LoadPath(context.Background(), p, tt.opts...) },
-				"archive": func() (*chart.Chart, error) { return manifests.LoadArchive(data, tt.opts...) },
-				"fs:demo-0.1.0.tgz": func() (*chart.Chart, error) {
-					return manifests.LoadFS(context.Background(), os.DirFS(filepath.Dir(p)), "demo-0.1.0.tgz", tt.opts...)
+			loads := map[string]func() (*source.Chart, error){
+				p:         func() (*source.Chart, error) { return source.LoadPath(context.Background(), p, tt.opts...) },
+				"archive": func() (*source.Chart, error) { return source.LoadArchive(data, tt.opts...) },
+				"fs:demo-0.1.0.tgz": func() (*source.Chart, error) {
+					return source.LoadFS(context.Background(), os.DirFS(filepath.Dir(p)), "demo-0.1.0.tgz", tt.opts...)
 				},
 			}
-			for source, load := range loads {
+			for src, load := range loads {
 				c, err := load()
 				if tt.wantOption == "" {
-					require.NoError(t, err, source)
+					require.NoError(t, err, src)
 					require.Equal(t, "demo", c.Name())
 					continue
 				}
-				require.ErrorIs(t, err, manifests.ErrLimitExceeded, source)
-				require.ErrorIs(t, err, manifests.ErrCorruptArchive, source)
+				require.ErrorIs(t, err, source.ErrLimitExceeded, src)
+				require.ErrorIs(t, err, source.ErrCorruptArchive, src)
 				msg := err.Error()
-				require.Contains(t, msg, "load chart "+source+":", "the error names the archive")
-				require.Contains(t, msg, "manifests."+tt.wantOption, "the error names the option")
+				require.Contains(t, msg, "load chart "+src+":", "the error names the archive")
+				require.Contains(t, msg, "source."+tt.wantOption, "the error names the option")
 				require.Contains(t, msg, "limit of "+strconv.Itoa(tt.wantLimit)+" ", "the error names the limit")
 			}
 		})
@@ -120,17 +119,17 @@ func TestArchiveLimits(t *testing.T) {
 func TestDefaultLimitsFitCharts(t *testing.T) {
 	t.Parallel()
 	for _, v := range srcVersions {
-		c, err := manifests.LoadPath(context.Background(), srcChart(v))
+		c, err := source.LoadPath(context.Background(), srcChart(v))
 		require.NoError(t, err)
 		size := 0
 		for _, f := range c.Raw {
 			size += len(f.Data)
 		}
-		require.Less(t, len(c.Raw), manifests.MaxChartFiles/10, v)
-		require.Less(t, size, manifests.MaxChartSize/10, v)
+		require.Less(t, len(c.Raw), source.MaxChartFiles/10, v)
+		require.Less(t, size, source.MaxChartSize/10, v)
 		fi, err := os.Stat(srcChart(v))
 		require.NoError(t, err)
-		require.Less(t, fi.Size(), int64(manifests.MaxArchiveSize/10), v)
+		require.Less(t, fi.Size(), int64(source.MaxArchiveSize/10), v)
 	}
 }
 
@@ -178,25 +177,25 @@ func TestLoadDirSymlinks(t *testing.T) {
 			files := map[string]string{"Chart.yaml": "apiVersion: v2\nname: links\nversion: 0.1.0\n", "templates/a.yaml": "a: 1\n"}
 			maps.Copy(files, tt.files)
 			writeTree(t, dir, files)
-			loads := map[string]func() (*chart.Chart, error){
-				dir:    func() (*chart.Chart, error) { return manifests.LoadPath(context.Background(), dir) },
-				"fs:.": func() (*chart.Chart, error) { return manifests.LoadFS(context.Background(), os.DirFS(dir), ".") },
-				"fs:chart": func() (*chart.Chart, error) {
-					return manifests.LoadFS(context.Background(), os.DirFS(filepath.Dir(dir)), "chart")
+			loads := map[string]func() (*source.Chart, error){
+				dir:    func() (*source.Chart, error) { return source.LoadPath(context.Background(), dir) },
+				"fs:.": func() (*source.Chart, error) { return source.LoadFS(context.Background(), os.DirFS(dir), ".") },
+				"fs:chart": func() (*source.Chart, error) {
+					return source.LoadFS(context.Background(), os.DirFS(filepath.Dir(dir)), "chart")
 				},
-				"dispatched": func() (*chart.Chart, error) { return manifests.Load(context.Background(), dir, "") },
+				"dispatched": func() (*source.Chart, error) { return source.Load(context.Background(), dir, "") },
 			}
-			for source, load := range loads {
+			for src, load := range loads {
 				c, err := load()
 				if tt.wantErr != "" {
-					require.ErrorIs(t, err, manifests.ErrInvalidChart, source)
-					require.Contains(t, err.Error(), tt.wantErr, source)
+					require.ErrorIs(t, err, source.ErrInvalidChart, src)
+					require.Contains(t, err.Error(), tt.wantErr, src)
 					continue
 				}
-				require.NoError(t, err, source)
-				require.Equal(t, tt.templates, srcTemplateNames(c), source)
+				require.NoError(t, err, src)
+				require.Equal(t, tt.templates, srcTemplateNames(c.Chart), src)
 				for _, f := range c.Templates {
-					require.NotContains(t, string(f.Data), "secret", source)
+					require.NotContains(t, string(f.Data), "secret", src)
 				}
 			}
 		})
@@ -213,28 +212,28 @@ func TestLoadDirLimits(t *testing.T) {
 	writeTree(t, dir, files)
 	tests := []struct {
 		name       string
-		opt        manifests.LoadOption
+		opt        source.LoadOption
 		wantOption string
 		wantLimit  int
 	}{
-		{name: "files", opt: manifests.WithMaxChartFiles(10), wantOption: "WithMaxChartFiles", wantLimit: 10},
-		{name: "size", opt: manifests.WithMaxChartSize(1000), wantOption: "WithMaxChartSize", wantLimit: 1000},
-		{name: "within", opt: manifests.WithMaxChartFiles(21)},
+		{name: "files", opt: source.WithMaxChartFiles(10), wantOption: "WithMaxChartFiles", wantLimit: 10},
+		{name: "size", opt: source.WithMaxChartSize(1000), wantOption: "WithMaxChartSize", wantLimit: 1000},
+		{name: "within", opt: source.WithMaxChartFiles(21)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := manifests.LoadPath(context.Background(), dir, tt.opt)
+			c, err := source.LoadPath(context.Background(), dir, tt.opt)
 			if tt.wantOption == "" {
 				require.NoError(t, err)
 				require.Len(t, c.Templates, 20)
 				return
 			}
-			require.ErrorIs(t, err, manifests.ErrLimitExceeded)
-			require.ErrorIs(t, err, manifests.ErrInvalidChart)
-			require.NotErrorIs(t, err, manifests.ErrCorruptArchive)
+			require.ErrorIs(t, err, source.ErrLimitExceeded)
+			require.ErrorIs(t, err, source.ErrInvalidChart)
+			require.NotErrorIs(t, err, source.ErrCorruptArchive)
 			require.Contains(t, err.Error(), "load chart "+dir+":")
-			require.Contains(t, err.Error(), "manifests."+tt.wantOption)
+			require.Contains(t, err.Error(), "source."+tt.wantOption)
 			require.Contains(t, err.Error(), "limit of "+strconv.Itoa(tt.wantLimit)+" ")
 		})
 	}
@@ -284,20 +283,20 @@ func TestLoadWritesNoLog(t *testing.T) {
 	}))
 	data := tgzOf(t, archive...)
 
-	loads := map[string]func() (*chart.Chart, error){
-		"LoadPath dir": func() (*chart.Chart, error) { return manifests.LoadPath(context.Background(), dir) },
-		"LoadFS":       func() (*chart.Chart, error) { return manifests.LoadFS(context.Background(), os.DirFS(dir), ".") },
-		"LoadArchive":  func() (*chart.Chart, error) { return manifests.LoadArchive(data) },
-		"LoadRenderer": func() (*chart.Chart, error) {
+	loads := map[string]func() (*source.Chart, error){
+		"LoadPath dir": func() (*source.Chart, error) { return source.LoadPath(context.Background(), dir) },
+		"LoadFS":       func() (*source.Chart, error) { return source.LoadFS(context.Background(), os.DirFS(dir), ".") },
+		"LoadArchive":  func() (*source.Chart, error) { return source.LoadArchive(data) },
+		"LoadRenderer": func() (*source.Chart, error) {
 			p := filepath.Join(t.TempDir(), "noisy-0.1.0.tgz")
 			if err := os.WriteFile(p, data, 0o644); err != nil {
 				return nil, err
 			}
-			rd, err := manifests.LoadRenderer(context.Background(), p)
+			rd, err := source.LoadRenderer(context.Background(), p)
 			if err != nil {
 				return nil, err
 			}
-			return rd.Chart(), nil
+			return &source.Chart{Chart: rd.Chart()}, nil
 		},
 	}
 	for name, load := range loads {
@@ -319,30 +318,30 @@ func TestNetworkAndDispatchLimits(t *testing.T) {
 		name       string
 		ref        string
 		version    string
-		opts       []manifests.LoadOption
+		opts       []source.LoadOption
 		wantOption string
 		wantLimit  int
 	}{
-		{name: "repository archive", ref: repo + "/cilium", version: "1.18.12", opts: []manifests.LoadOption{manifests.WithMaxArchiveSize(1024)}, wantOption: "WithMaxArchiveSize", wantLimit: 1024},
-		{name: "repository archive, cached", ref: repo + "/cilium", version: "1.18.12", opts: []manifests.LoadOption{manifests.WithMaxArchiveSize(1024), manifests.WithCacheDir(t.TempDir())}, wantOption: "WithMaxArchiveSize", wantLimit: 1024},
-		{name: "repository, files", ref: repo + "/cilium", version: "1.18.12", opts: []manifests.LoadOption{manifests.WithMaxChartFiles(50)}, wantOption: "WithMaxChartFiles", wantLimit: 50},
-		{name: "path", ref: srcChart("1.18.12"), opts: []manifests.LoadOption{manifests.WithMaxChartSize(1000)}, wantOption: "WithMaxChartSize", wantLimit: 1000},
-		{name: "file URL", ref: "file://" + srcChart("1.18.12"), opts: []manifests.LoadOption{manifests.WithMaxChartFiles(3)}, wantOption: "WithMaxChartFiles", wantLimit: 3},
-		{name: "repository within the limits", ref: repo + "/cilium", version: "1.18.12", opts: []manifests.LoadOption{manifests.WithMaxArchiveSize(1 << 20)}},
+		{name: "repository archive", ref: repo + "/cilium", version: "1.18.12", opts: []source.LoadOption{source.WithMaxArchiveSize(1024)}, wantOption: "WithMaxArchiveSize", wantLimit: 1024},
+		{name: "repository archive, cached", ref: repo + "/cilium", version: "1.18.12", opts: []source.LoadOption{source.WithMaxArchiveSize(1024), source.WithCacheDir(t.TempDir())}, wantOption: "WithMaxArchiveSize", wantLimit: 1024},
+		{name: "repository, files", ref: repo + "/cilium", version: "1.18.12", opts: []source.LoadOption{source.WithMaxChartFiles(50)}, wantOption: "WithMaxChartFiles", wantLimit: 50},
+		{name: "path", ref: srcChart("1.18.12"), opts: []source.LoadOption{source.WithMaxChartSize(1000)}, wantOption: "WithMaxChartSize", wantLimit: 1000},
+		{name: "file URL", ref: "file://" + srcChart("1.18.12"), opts: []source.LoadOption{source.WithMaxChartFiles(3)}, wantOption: "WithMaxChartFiles", wantLimit: 3},
+		{name: "repository within the limits", ref: repo + "/cilium", version: "1.18.12", opts: []source.LoadOption{source.WithMaxArchiveSize(1 << 20)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := manifests.Load(context.Background(), tt.ref, tt.version, tt.opts...)
+			c, err := source.Load(context.Background(), tt.ref, tt.version, tt.opts...)
 			if tt.wantOption == "" {
 				require.NoError(t, err)
 				require.Equal(t, "1.18.12", c.Metadata.Version)
 				return
 			}
-			require.ErrorIs(t, err, manifests.ErrLimitExceeded)
-			var se *manifests.SourceError
+			require.ErrorIs(t, err, source.ErrLimitExceeded)
+			var se *source.SourceError
 			require.ErrorAs(t, err, &se)
-			require.Contains(t, err.Error(), "manifests."+tt.wantOption)
+			require.Contains(t, err.Error(), "source."+tt.wantOption)
 			require.Contains(t, err.Error(), "limit of "+strconv.Itoa(tt.wantLimit)+" ")
 		})
 	}

@@ -1,4 +1,4 @@
-package manifests
+package source
 
 import (
 	"context"
@@ -19,6 +19,8 @@ import (
 	"github.com/Masterminds/semver/v3"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"sigs.k8s.io/yaml"
+
+	"github.com/talospatch/talospatch/manifests/source/internal/scheme"
 )
 
 // maxIndexSize bounds the index.yaml a repository may send (Bitnami's full index is ~15 MiB).
@@ -31,8 +33,10 @@ const maxIndexSize = 128 << 20
 //
 // version is an exact version ("1.18.12"), a semver constraint ("~1.18") that picks the
 // highest matching version, or empty for the highest version that is not a pre-release.
-// With [WithCacheDir], archives are kept and re-verified on every use.
-func LoadRepo(ctx context.Context, repoURL, name, version string, opts ...LoadOption) (*chart.Chart, error) {
+// With [WithCacheDir], the index and the archives are kept: archives are re-verified on every
+// use, and the kept index is used when the repository is unreachable (offline); an error of
+// an unreachable repository says so.
+func LoadRepo(ctx context.Context, repoURL, name, version string, opts ...LoadOption) (*Chart, error) {
 	want := version
 	if want == "" {
 		want = "latest"
@@ -45,7 +49,7 @@ func LoadRepo(ctx context.Context, repoURL, name, version string, opts ...LoadOp
 	return c, nil
 }
 
-func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions) (*chart.Chart, error) {
+func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions) (*Chart, error) {
 	base, err := repoBase(repoURL)
 	if err != nil {
 		return nil, err
@@ -59,7 +63,24 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 	data, err := httpGet(ctx, o.httpClient, indexURL, maxIndexSize, func(int64) error {
 		return fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidIndex, shownIndex, maxIndexSize)
 	})
-	if err != nil {
+	indexCache := ""
+	if o.cacheDir != "" {
+		indexCache = filepath.Join(o.cacheDir, "index-"+sha256Hex([]byte(base.String()))[:32]+".yaml")
+	}
+	switch {
+	case err == nil && indexCache != "":
+		if err := writeCache(indexCache, data); err != nil {
+			return nil, fmt.Errorf("cache: %w", err)
+		}
+	case errors.Is(err, ErrUnreachable) && indexCache != "":
+		cached, cacheErr := readFileMax(os.DirFS(filepath.Dir(indexCache)), filepath.Base(indexCache), maxIndexSize)
+		if cacheErr != nil {
+			return nil, fmt.Errorf("repository index: %w; %s", err, offlineHint(o.cacheDir, false))
+		}
+		data = cached // offline: the index of the last load that reached the repository
+	case errors.Is(err, ErrUnreachable):
+		return nil, fmt.Errorf("repository index: %w; %s", err, offlineHint("", false))
+	case err != nil:
 		return nil, fmt.Errorf("repository index: %w", err)
 	}
 	index, err := parseIndex(data)
@@ -84,6 +105,9 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 	}
 
 	archive, err := fetchArchive(ctx, o, archiveURL, digest)
+	if errors.Is(err, ErrUnreachable) {
+		return nil, fmt.Errorf("%w; %s", err, offlineHint(o.cacheDir, true))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +118,20 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 	if c.Name() != entry.Name || c.Metadata.Version != entry.Version {
 		return nil, fmt.Errorf("%w: %s holds chart %s %s, index says %s %s", ErrCorruptArchive, shownArchive, c.Name(), c.Metadata.Version, entry.Name, entry.Version)
 	}
-	return c, nil
+	return &Chart{Chart: c, Digest: "sha256:" + digest}, nil
+}
+
+// offlineHint says how to load charts of a repository without the network: a cache directory
+// (WithCacheDir) keeps the index and the archives of every load that reached the repository.
+func offlineHint(cacheDir string, archive bool) string {
+	switch {
+	case cacheDir == "":
+		return "to load charts of this repository offline, load them once with source.WithCacheDir(DIR): DIR keeps the index and the archives, which later loads with the same DIR use when the repository is unreachable"
+	case archive:
+		return fmt.Sprintf("the cache %s does not hold this archive yet (source.WithCacheDir keeps it once a load reaches the repository)", cacheDir)
+	default:
+		return fmt.Sprintf("the cache %s holds no index of this repository yet (source.WithCacheDir keeps it once a load reaches the repository)", cacheDir)
+	}
 }
 
 // repoBase parses a repository URL and returns it with a trailing slash, so relative archive
@@ -213,52 +250,17 @@ func findVersion(index *indexFile, name, version string) (*indexEntry, error) {
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		return nil, fmt.Errorf("%w: no chart %q in the index (charts: %s)", ErrChartNotFound, name, shortList(names))
+		return nil, fmt.Errorf("%w: no chart %q in the index (charts: %s)", ErrChartNotFound, name, scheme.ShortList(names))
 	}
 	available := make([]string, len(versions))
 	for i, v := range versions {
 		available[i] = v.Version
 	}
-	i := pickVersion(available, version)
+	i := scheme.PickVersion(available, version)
 	if i < 0 {
-		return nil, fmt.Errorf("%w: %s %s is not in the index (versions: %s)", ErrVersionNotFound, name, version, shortList(available))
+		return nil, fmt.Errorf("%w: %s %s is not in the index (versions: %s)", ErrVersionNotFound, name, version, scheme.ShortList(available))
 	}
 	return versions[i], nil
-}
-
-// pickVersion picks from available (highest first) the exact version, else the first one a
-// semver constraint accepts; an empty version is the constraint "*" (no pre-releases). It
-// returns the index in available, or -1.
-func pickVersion(available []string, version string) int {
-	if i := slices.Index(available, version); version != "" && i >= 0 {
-		return i
-	}
-	constraint := "*"
-	if version != "" {
-		constraint = version
-	}
-	c, err := semver.NewConstraint(constraint)
-	if err != nil {
-		return -1
-	}
-	for i, v := range available {
-		sv, err := semver.NewVersion(v)
-		if err == nil && c.Check(sv) {
-			return i
-		}
-	}
-	return -1
-}
-
-func shortList(s []string) string {
-	const limit = 10
-	if len(s) == 0 {
-		return "none"
-	}
-	if len(s) > limit {
-		return fmt.Sprintf("%s and %d more", strings.Join(s[:limit], ", "), len(s)-limit)
-	}
-	return strings.Join(s, ", ")
 }
 
 // normalizeDigest accepts "HEX" or "sha256:HEX" and returns lowercase hex.

@@ -1,4 +1,4 @@
-package manifests_test
+package oci_test
 
 import (
 	"context"
@@ -17,7 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 	helmregistry "helm.sh/helm/v4/pkg/registry"
 
-	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/source"
+	"github.com/talospatch/talospatch/manifests/source/oci"
 )
 
 // bigLayerRegistry is a loopback OCI registry with one chart, charts/big:1.0.0, whose layer
@@ -119,13 +120,13 @@ func TestLoadOCIArchiveLimit(t *testing.T) {
 			ref := "oci://" + reg.host + "/charts/big:1.0.0"
 			runtime.GC()
 			before := totalAlloc()
-			_, err := manifests.LoadOCI(context.Background(), ref, "", manifests.WithPlainHTTP(), manifests.WithMaxArchiveSize(limit))
+			_, err := oci.Load(context.Background(), ref, "", oci.WithPlainHTTP(), source.WithMaxArchiveSize(limit))
 			grown := totalAlloc() - before
 			require.Error(t, err)
 			require.Contains(t, err.Error(), ref, "the error names the source")
 			if tt.wantLimit {
-				require.ErrorIs(t, err, manifests.ErrLimitExceeded)
-				var le *manifests.LimitError
+				require.ErrorIs(t, err, source.ErrLimitExceeded)
+				var le *source.LimitError
 				require.ErrorAs(t, err, &le)
 				require.EqualValues(t, limit, le.Limit)
 				require.EqualValues(t, layer, le.Got)
@@ -144,11 +145,11 @@ func TestLoadOCIArchiveLimitPushed(t *testing.T) {
 	t.Parallel()
 	host := newOCIRegistry(t, "1.18.12")
 	ref := "oci://" + host + "/charts/cilium:1.18.12"
-	_, err := manifests.LoadOCI(context.Background(), ref, "", manifests.WithPlainHTTP(), manifests.WithMaxArchiveSize(1024))
-	require.ErrorIs(t, err, manifests.ErrLimitExceeded)
+	_, err := oci.Load(context.Background(), ref, "", oci.WithPlainHTTP(), source.WithMaxArchiveSize(1024))
+	require.ErrorIs(t, err, source.ErrLimitExceeded)
 	require.Contains(t, err.Error(), "WithMaxArchiveSize")
 	require.Contains(t, err.Error(), "1024 bytes")
-	c, err := manifests.LoadOCI(context.Background(), ref, "", manifests.WithPlainHTTP())
+	c, err := oci.Load(context.Background(), ref, "", oci.WithPlainHTTP())
 	require.NoError(t, err)
 	require.Equal(t, "1.18.12", c.Metadata.Version)
 }

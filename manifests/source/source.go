@@ -1,8 +1,9 @@
-package manifests
+package source
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -19,11 +20,12 @@ import (
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/ignore"
-	"helm.sh/helm/v4/pkg/registry"
+
+	"github.com/talospatch/talospatch/manifests/source/internal/scheme"
 )
 
 // Errors of the chart sources. Every error returned by [Load], [LoadPath], [LoadFS],
-// [LoadArchive], [LoadRepo] and [LoadOCI] is a [*SourceError] that names the source and wraps
+// [LoadArchive], [LoadRepo] and package oci is a [*SourceError] that names the source and wraps
 // one of these (test with [errors.Is]) or the underlying I/O error.
 var (
 	// ErrChartNotFound: the path, repository, chart name, archive or OCI repository does not
@@ -121,72 +123,61 @@ func (e *StatusError) Is(target error) bool {
 	return false
 }
 
-// LoadOption configures the chart sources: the network sources ([Load], [LoadRepo],
-// [LoadOCI]) take every option, the local ones ([LoadPath], [LoadFS], [LoadArchive]) the
+// LoadOption configures the chart sources: the network sources ([Load], [LoadRepo] and
+// package oci) take every option, the local ones ([LoadPath], [LoadFS], [LoadArchive]) the
 // limits ([WithMaxArchiveSize], [WithMaxChartFiles], [WithMaxChartSize]) and ignore the rest.
 // The zero set of options uses a fresh [http.Client] without a cache and the default limits.
-type LoadOption func(*loadOptions)
+// Package oci has options of its own (oci.WithPlainHTTP, oci.WithRegistryClient).
+type LoadOption func(*scheme.Options)
 
+// loadOptions are the options of one load with the defaults in place.
 type loadOptions struct {
-	httpClient     *http.Client
-	cacheDir       string
-	plainHTTP      bool
-	registryClient *registry.Client
-	limits         sourceLimits
+	httpClient *http.Client
+	cacheDir   string
+	limits     sourceLimits
+	set        scheme.Options // as the options wrote them, for the loaders of package oci
 }
 
 // WithHTTPClient sets the HTTP client for repository and OCI requests (proxies, TLS roots,
 // timeouts). The default is a new client on [http.DefaultTransport].
 func WithHTTPClient(c *http.Client) LoadOption {
-	return func(o *loadOptions) { o.httpClient = c }
+	return func(o *scheme.Options) { o.HTTPClient = c }
 }
 
 // WithCacheDir keeps downloaded repository archives in dir, content-addressed by their sha256
-// digest ("<hex>.tgz"). A cached archive is verified against the index on every use and
-// downloaded again if it does not match. The index itself is always fetched. The directory
-// is created if missing.
+// digest ("<hex>.tgz"), and the last index of each repository ("index-<hash of the URL>.yaml").
+// A cached archive is verified against the index on every use and downloaded again if it does
+// not match. The index is fetched on every load; the cached one is used only when the
+// repository is unreachable, which makes loads of cached charts work offline. The directory is
+// created if missing.
 func WithCacheDir(dir string) LoadOption {
-	return func(o *loadOptions) { o.cacheDir = dir }
-}
-
-// WithPlainHTTP makes OCI requests over plain HTTP instead of HTTPS, for a registry on
-// loopback or a trusted network. It has no effect on http:// repository URLs, which always
-// use plain HTTP.
-func WithPlainHTTP() LoadOption {
-	return func(o *loadOptions) { o.plainHTTP = true }
-}
-
-// WithRegistryClient uses c for OCI references instead of a client built from the other
-// options (for credentials other than Helm's registry config file, or a custom authorizer).
-// Helm's client makes its requests with context.Background, so the context is then only
-// checked before the pull; without this option the context reaches every request.
-func WithRegistryClient(c *registry.Client) LoadOption {
-	return func(o *loadOptions) { o.registryClient = c }
+	return func(o *scheme.Options) { o.CacheDir = dir }
 }
 
 func collectOptions(opts []LoadOption) loadOptions {
-	var o loadOptions
+	var set scheme.Options
 	for _, opt := range opts {
 		if opt != nil {
-			opt(&o)
+			opt(&set)
 		}
+	}
+	o := loadOptions{
+		httpClient: set.HTTPClient,
+		cacheDir:   set.CacheDir,
+		limits:     sourceLimits{archiveSize: set.ArchiveSize, files: set.Files, chartSize: set.ChartSize}.withDefaults(),
 	}
 	if o.httpClient == nil {
 		o.httpClient = &http.Client{Transport: http.DefaultTransport}
 	}
-	o.limits = o.limits.withDefaults()
+	set.HTTPClient = o.httpClient
+	set.ArchiveSize, set.Files, set.ChartSize = o.limits.archiveSize, o.limits.files, o.limits.chartSize
+	o.set = set
 	return o
 }
 
 // collectLimits returns the limits set by opts.
 func collectLimits(opts []LoadOption) sourceLimits {
-	var o loadOptions
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
-	return o.limits.withDefaults()
+	return collectOptions(opts).limits
 }
 
 // The reference schemes of [Load].
@@ -200,22 +191,27 @@ const (
 // Load loads a chart from ref, chosen by explicit scheme rules (a string is never probed to
 // guess whether it is a file):
 //
-//   - "oci://REGISTRY/REPOSITORY/NAME[:TAG|@DIGEST]": an OCI registry, see [LoadOCI]. version,
-//     if set, is the tag; it must agree with a tag in ref.
+//   - "oci://REGISTRY/REPOSITORY/NAME[:TAG|@DIGEST]": an OCI registry, through package
+//     [github.com/talospatch/talospatch/manifests/source/oci], whose option oci.Enable() the
+//     program passes (without it the load fails with [ErrInvalidReference] naming the
+//     option). version, if set, is the tag; it must agree with a tag in ref.
 //   - "https://HOST/PATH/NAME" or "http://HOST/PATH/NAME": chart NAME of the Helm repository
 //     at "https://HOST/PATH" (the last path segment is the chart name, the rest the
 //     repository URL, as in `helm install --repo https://HOST/PATH NAME`), see [LoadRepo].
 //     version is an exact version or a semver constraint; empty means the latest stable one.
 //   - "file://PATH": the local path PATH.
 //   - any other string without "://": a local chart archive or chart directory, see
-//     [LoadPath]. version, if set, must equal the chart's version.
+//     [LoadPath]. version, if set, must equal the chart's version. A Helm repository name
+//     ("cilium/cilium" after `helm repo add cilium https://helm.cilium.io`) is such a path;
+//     when it does not exist the error says to use the repository URL
+//     ("https://helm.cilium.io/cilium").
 //   - any other scheme: [ErrInvalidReference].
 //
 // Options apply to the network sources.
-func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*chart.Chart, error) {
+func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*Chart, error) {
 	switch {
 	case strings.HasPrefix(ref, schemeOCI):
-		return LoadOCI(ctx, ref, version, opts...)
+		return loadOCI(ctx, ref, version, opts)
 	case strings.HasPrefix(ref, schemeHTTPS), strings.HasPrefix(ref, schemeHTTP):
 		repoURL, name, err := splitRepoRef(ref)
 		if err != nil {
@@ -230,8 +226,60 @@ func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*chart.
 	case ref == "":
 		return nil, &SourceError{Source: `""`, Err: fmt.Errorf("%w: empty reference", ErrInvalidReference)}
 	default:
-		return loadPathVersion(ctx, ref, version, opts)
+		c, err := loadPathVersion(ctx, ref, version, opts)
+		if hint := repoNameHint(ref); hint != "" && errors.Is(err, ErrChartNotFound) {
+			return nil, &SourceError{Source: ref, Err: fmt.Errorf("%w (%s)", errors.Unwrap(err), hint)}
+		}
+		return c, err
 	}
+}
+
+// repoNameHint returns, for a reference that reads like a Helm repository name and chart name
+// ("cilium/cilium", as in `helm install cilium cilium/cilium` after `helm repo add`) or a
+// repository URL without its scheme ("helm.cilium.io/cilium"), what to write instead; else "".
+// It is only used to word the error of a path that does not exist: Load never guesses.
+func repoNameHint(ref string) string {
+	repo, name, ok := strings.Cut(ref, "/")
+	if !ok || repo == "" || name == "" || strings.ContainsAny(name, "/\\") || strings.HasPrefix(repo, ".") ||
+		strings.HasSuffix(name, ".tgz") || strings.ContainsAny(repo, ":\\") {
+		return ""
+	}
+	if strings.Contains(repo, ".") {
+		return fmt.Sprintf("%q is read as a path: for the repository at %s write its URL, https://%s", ref, repo, ref)
+	}
+	url := "https://REPOSITORY-URL/" + name + " (the URL given to helm repo add " + repo + ")"
+	if repo == "cilium" {
+		url = "https://helm.cilium.io/" + name
+	}
+	return fmt.Sprintf("%q is read as a path: a Helm repository name is not a reference here, use the repository URL and the chart name, %s", ref, url)
+}
+
+// ociPackage is the package that loads oci:// references.
+const ociPackage = "github.com/talospatch/talospatch/manifests/source/oci"
+
+// loadOCI loads an oci:// reference through the loader of package oci's Enable option, or
+// says to give it.
+func loadOCI(ctx context.Context, ref, version string, opts []LoadOption) (*Chart, error) {
+	src := redactURL(ref)
+	if version != "" {
+		src = fmt.Sprintf("%s (version %s)", src, version)
+	}
+	o := collectOptions(opts)
+	if o.set.OCIPull == nil {
+		return nil, &SourceError{Source: src, Err: fmt.Errorf(`%w: oci:// references are loaded by package %s: pass its option, source.Load(ctx, ref, version, oci.Enable()), or call oci.Load`, ErrInvalidReference, ociPackage)}
+	}
+	archive, tag, err := o.set.OCIPull(ctx, ref, version, o.set)
+	if err != nil {
+		return nil, &SourceError{Source: src, Err: err}
+	}
+	c, err := loadArchiveLimits(archive, o.limits)
+	if err != nil {
+		return nil, &SourceError{Source: src, Err: err}
+	}
+	if tag != "" && c.Metadata.Version != tag {
+		return nil, &SourceError{Source: src, Err: fmt.Errorf("%w: tag %s holds chart %s version %s", ErrCorruptArchive, tag, c.Name(), c.Metadata.Version)}
+	}
+	return &Chart{Chart: c, Digest: archiveDigest(archive)}, nil
 }
 
 // splitRepoRef splits "https://host/path/name" into the repository URL and the chart name.
@@ -251,7 +299,7 @@ func splitRepoRef(ref string) (repoURL, name string, err error) {
 	return repo.String(), name, nil
 }
 
-func loadPathVersion(ctx context.Context, p, version string, opts []LoadOption) (*chart.Chart, error) {
+func loadPathVersion(ctx context.Context, p, version string, opts []LoadOption) (*Chart, error) {
 	c, err := LoadPath(ctx, p, opts...)
 	if err != nil {
 		return nil, err
@@ -267,7 +315,7 @@ func loadPathVersion(ctx context.Context, p, version string, opts []LoadOption) 
 // is followed when it points inside the chart directory and refused ([ErrInvalidChart])
 // when it points outside. Options set the limits (see [MaxChartFiles]); others are ignored.
 // Nothing is written to the standard logger.
-func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*chart.Chart, error) {
+func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*Chart, error) {
 	lim := collectLimits(opts)
 	if err := ctx.Err(); err != nil {
 		return nil, &SourceError{Source: p, Err: err}
@@ -294,7 +342,7 @@ func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*chart.Chart, 
 	if err != nil {
 		return nil, &SourceError{Source: p, Err: err}
 	}
-	return c, nil
+	return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
 }
 
 // readFileLimited reads the archive file p within the default limits.
@@ -338,58 +386,48 @@ func readAllLimit(r io.Reader, limit int64, tooLarge func() error) ([]byte, erro
 // LoadArchive loads a chart from the bytes of a gzipped chart archive, as written by
 // `helm package`. It is pure; errors wrap [ErrCorruptArchive]. Options set the limits (see
 // [MaxChartFiles]); others are ignored.
-func LoadArchive(data []byte, opts ...LoadOption) (*chart.Chart, error) {
+func LoadArchive(data []byte, opts ...LoadOption) (*Chart, error) {
 	c, err := loadArchiveLimits(data, collectLimits(opts))
 	if err != nil {
 		return nil, &SourceError{Source: "archive", Err: err}
 	}
-	return c, nil
+	return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
 }
 
 func loadArchiveLimits(data []byte, lim sourceLimits) (*chart.Chart, error) {
-	c, _, err := loadArchiveParsingLimits(data, false, lim)
-	return c, err
+	return loadArchiveFeeding(data, nil, lim)
 }
 
-// loadArchiveParsing is loadArchiveParsingLimits within the default limits.
-func loadArchiveParsing(data []byte, parse bool) (*chart.Chart, *preparsed, error) {
-	return loadArchiveParsingLimits(data, parse, defaultLimits())
-}
-
-// loadArchiveParsingLimits loads a chart archive as loader.LoadArchive does
-// (LoadArchiveFiles, then LoadFiles), within lim. The archive is unpacked by unpackArchive,
-// into buffers of the files' sizes, and with parse the chart's templates are parsed as they
-// come out of it and while the files load; archives unpackArchive does not handle are
-// counted and measured, then unpacked by Helm's loader, which words any error. The files are
-// loaded by loadFiles, Helm's LoadFiles without its logging. The *preparsed is nil when
-// nothing was parsed.
-func loadArchiveParsingLimits(data []byte, parse bool, lim sourceLimits) (*chart.Chart, *preparsed, error) {
+// loadArchiveFeeding loads a chart archive as loader.LoadArchive does (LoadArchiveFiles, then
+// LoadFiles), within lim. The archive is unpacked by unpackArchiveLimits, into buffers of the
+// files' sizes, each file passed to feed (if not nil) as it comes out of the archive; archives
+// unpackArchiveLimits does not handle are counted and measured, then unpacked by Helm's
+// loader, which words any error. The files are loaded by loadFiles, Helm's LoadFiles without
+// its logging.
+func loadArchiveFeeding(data []byte, feed func(name string, data []byte), lim sourceLimits) (*chart.Chart, error) {
 	if err := checkArchive(data, lim); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	files, pre, ok, err := unpackArchiveLimits(data, parse, lim)
+	files, ok, err := unpackArchiveLimits(data, feed, lim)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !ok {
 		if err := scanArchive(data, lim); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if files, err = helmarchive.LoadArchiveFiles(bytes.NewReader(data)); err != nil {
-			return nil, nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
+			return nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
 		}
 	}
 	c, err := loadFiles(files, lim)
 	if err != nil {
-		if pre != nil {
-			pre.wait() // no goroutine outlives a failed load
-		}
 		if errors.Is(err, ErrLimitExceeded) {
-			return nil, nil, err
+			return nil, err
 		}
-		return nil, nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
+		return nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
 	}
-	return c, pre, nil
+	return c, nil
 }
 
 // checkArchive refuses data that is too large or not gzip data before it is unpacked.
@@ -409,7 +447,7 @@ func checkArchive(data []byte, lim sourceLimits) error {
 // when it points inside the chart directory and refused when it points outside. Use it with
 // embed.FS to ship a chart inside a binary. Options set the limits (see [MaxChartFiles]);
 // others are ignored.
-func LoadFS(ctx context.Context, fsys fs.FS, name string, opts ...LoadOption) (*chart.Chart, error) {
+func LoadFS(ctx context.Context, fsys fs.FS, name string, opts ...LoadOption) (*Chart, error) {
 	lim := collectLimits(opts)
 	src := "fs:" + name
 	fi, err := fs.Stat(fsys, name)
@@ -433,7 +471,7 @@ func LoadFS(ctx context.Context, fsys fs.FS, name string, opts ...LoadOption) (*
 		if err != nil {
 			return nil, &SourceError{Source: src, Err: err}
 		}
-		return c, nil
+		return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
 	}
 	c, err := loadChartDir(ctx, fsys, name, lim)
 	if err != nil {
@@ -443,8 +481,8 @@ func LoadFS(ctx context.Context, fsys fs.FS, name string, opts ...LoadOption) (*
 }
 
 // loadChartDir loads the chart directory root of fsys.
-func loadChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) (*chart.Chart, error) {
-	files, err := readChartDir(ctx, fsys, root, lim)
+func loadChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) (*Chart, error) {
+	files, sums, err := readChartDir(ctx, fsys, root, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +493,7 @@ func loadChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits
 		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidChart, err)
 	}
-	return c, nil
+	return &Chart{Chart: c, Digest: dirDigest(sums)}, nil
 }
 
 // errOutsideChart: a symbolic link resolves outside the chart directory.
@@ -465,27 +503,28 @@ var errOutsideChart = errors.New("outside the chart")
 const maxLinkHops = 40
 
 // readChartDir reads the files of the chart directory root of fsys, in lexical order, minus
-// those .helmignore excludes (like Helm's directory loader), within lim. Symbolic links are
-// followed, like Helm's loader does, only when they resolve inside root.
-func readChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) ([]*helmarchive.BufferedFile, error) {
+// those .helmignore excludes (like Helm's directory loader), within lim, and the sha256 of
+// each file's bytes. Symbolic links are followed, like Helm's loader does, only when they
+// resolve inside root.
+func readChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) ([]*helmarchive.BufferedFile, []fileSum, error) {
 	rules := ignore.Empty()
 	ignoreFile := path.Join(root, ignore.HelmIgnore)
 	if data, err := fs.ReadFile(fsys, ignoreFile); err == nil {
 		r, err := ignore.Parse(bytes.NewReader(data))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidChart, ignore.HelmIgnore, err)
+			return nil, nil, fmt.Errorf("%w: %s: %w", ErrInvalidChart, ignore.HelmIgnore, err)
 		}
 		rules = r
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return nil, nil, err
 	}
 	rules.AddDefaults()
 
 	r := &dirReader{ctx: ctx, fsys: fsys, root: root, rules: rules, lim: lim}
 	if err := r.walk(root, "", []string{root}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return r.files, nil
+	return r.files, r.sums, nil
 }
 
 type dirReader struct {
@@ -495,6 +534,7 @@ type dirReader struct {
 	rules *ignore.Rules
 	lim   sourceLimits
 	files []*helmarchive.BufferedFile
+	sums  []fileSum
 	size  int64
 }
 
@@ -559,6 +599,7 @@ func (r *dirReader) walk(dir, rel string, chain []string) error {
 		if err != nil {
 			return err
 		}
+		r.sums = append(r.sums, fileSum{name: name, sum: sha256.Sum256(data)})
 		r.files = append(r.files, &helmarchive.BufferedFile{Name: name, ModTime: fi.ModTime(), Data: bytes.TrimPrefix(data, utf8BOM)})
 	}
 	return nil

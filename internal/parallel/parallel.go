@@ -1,4 +1,7 @@
-package manifests
+// Package parallel spreads independent work over the cores. The render of a chart is the
+// critical path of a whole fleet build, and parsing templates, splitting and encoding the
+// objects of a render are independent per file or document.
+package parallel
 
 import (
 	"runtime"
@@ -6,11 +9,10 @@ import (
 	"sync/atomic"
 )
 
-// forEach calls f(i) for every i in [0, n), spread over up to GOMAXPROCS goroutines (the
+// ForEach calls f(i) for every i in [0, n), spread over up to GOMAXPROCS goroutines (the
 // caller's included); it returns when every call has returned. f must be safe to call
-// concurrently for different i. Parsing and encoding the objects of a render are independent
-// per document, and the render is the critical path of a whole fleet build.
-func forEach(n int, f func(i int)) {
+// concurrently for different i.
+func ForEach(n int, f func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
 		for i := range n {

@@ -1,4 +1,4 @@
-package manifests_test
+package source_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/manifests/source"
 )
 
 // newFileRepo serves testdata/charts as it is (index.yaml with relative URLs) on loopback and
@@ -101,7 +101,7 @@ func TestLoadRepoSharedCharts(t *testing.T) {
 	for _, v := range srcVersions {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
-			c, err := manifests.LoadRepo(context.Background(), repoURL, "cilium", v)
+			c, err := source.LoadRepo(context.Background(), repoURL, "cilium", v)
 			require.NoError(t, err)
 			require.Equal(t, "cilium", c.Name())
 			require.Equal(t, v, c.Metadata.Version)
@@ -169,27 +169,27 @@ func TestLoadRepo(t *testing.T) {
 		{name: "constraint", repo: base + "/rel", chart: "cilium", version: "~1.17", wantVersion: "1.17.18"},
 		{name: "constraint range", repo: base + "/rel", chart: "cilium", version: ">=1.12 <1.17", wantVersion: "1.16.18"},
 		{name: "prefixed digest", repo: base + "/prefixed", chart: "cilium", version: "1.18.12", wantVersion: "1.18.12"},
-		{name: "version absent", repo: base + "/rel", chart: "cilium", version: "1.15.0", wantErr: manifests.ErrVersionNotFound, wantMsg: "versions: 1.20.0, 1.19.6"},
-		{name: "constraint unmatched", repo: base + "/rel", chart: "cilium", version: "^2", wantErr: manifests.ErrVersionNotFound},
-		{name: "chart absent", repo: base + "/rel", chart: "hubble", version: "1.0.0", wantErr: manifests.ErrChartNotFound, wantMsg: `no chart "hubble" in the index (charts: cilium)`},
-		{name: "repository absent", repo: base + "/nothing", chart: "cilium", version: "1.18.12", wantErr: manifests.ErrChartNotFound, wantMsg: "404"},
-		{name: "server error", repo: base + "/fail", chart: "cilium", version: "1.18.12", wantErr: manifests.ErrUnreachable, wantMsg: "500"},
-		{name: "bad digest", repo: base + "/baddigest", chart: "cilium", version: "1.18.12", wantErr: manifests.ErrDigestMismatch, wantMsg: goodDigest},
-		{name: "no digest", repo: base + "/nodigest", chart: "cilium", version: "1.18.12", wantErr: manifests.ErrNoDigest},
-		{name: "corrupt archive", repo: base + "/corrupt", chart: "cilium", version: "1.18.12", wantErr: manifests.ErrCorruptArchive},
-		{name: "archive of another version", repo: base + "/mislabelled", chart: "cilium", version: "1.18.12", wantErr: manifests.ErrCorruptArchive, wantMsg: "holds chart cilium 1.17.18"},
-		{name: "archive absent", repo: base + "/noarchive", chart: "cilium", version: "1.18.12", wantErr: manifests.ErrChartNotFound},
-		{name: "broken index", repo: base + "/brokenindex", chart: "cilium", version: "1.18.12", wantErr: manifests.ErrInvalidIndex},
-		{name: "empty index", repo: base + "/emptyindex", chart: "cilium", version: "1.18.12", wantErr: manifests.ErrInvalidIndex},
-		{name: "index without apiVersion", repo: base + "/noapiversion", chart: "cilium", version: "1.18.12", wantErr: manifests.ErrInvalidIndex},
-		{name: "archive URL with other scheme", repo: base + "/ftp", chart: "cilium", version: "1.18.12", wantErr: manifests.ErrInvalidIndex},
-		{name: "not http", repo: "ftp://127.0.0.1/charts", chart: "cilium", version: "1.18.12", wantErr: manifests.ErrInvalidReference},
-		{name: "empty chart name", repo: base + "/rel", chart: "", version: "1.18.12", wantErr: manifests.ErrInvalidReference},
+		{name: "version absent", repo: base + "/rel", chart: "cilium", version: "1.15.0", wantErr: source.ErrVersionNotFound, wantMsg: "versions: 1.20.0, 1.19.6"},
+		{name: "constraint unmatched", repo: base + "/rel", chart: "cilium", version: "^2", wantErr: source.ErrVersionNotFound},
+		{name: "chart absent", repo: base + "/rel", chart: "hubble", version: "1.0.0", wantErr: source.ErrChartNotFound, wantMsg: `no chart "hubble" in the index (charts: cilium)`},
+		{name: "repository absent", repo: base + "/nothing", chart: "cilium", version: "1.18.12", wantErr: source.ErrChartNotFound, wantMsg: "404"},
+		{name: "server error", repo: base + "/fail", chart: "cilium", version: "1.18.12", wantErr: source.ErrUnreachable, wantMsg: "500"},
+		{name: "bad digest", repo: base + "/baddigest", chart: "cilium", version: "1.18.12", wantErr: source.ErrDigestMismatch, wantMsg: goodDigest},
+		{name: "no digest", repo: base + "/nodigest", chart: "cilium", version: "1.18.12", wantErr: source.ErrNoDigest},
+		{name: "corrupt archive", repo: base + "/corrupt", chart: "cilium", version: "1.18.12", wantErr: source.ErrCorruptArchive},
+		{name: "archive of another version", repo: base + "/mislabelled", chart: "cilium", version: "1.18.12", wantErr: source.ErrCorruptArchive, wantMsg: "holds chart cilium 1.17.18"},
+		{name: "archive absent", repo: base + "/noarchive", chart: "cilium", version: "1.18.12", wantErr: source.ErrChartNotFound},
+		{name: "broken index", repo: base + "/brokenindex", chart: "cilium", version: "1.18.12", wantErr: source.ErrInvalidIndex},
+		{name: "empty index", repo: base + "/emptyindex", chart: "cilium", version: "1.18.12", wantErr: source.ErrInvalidIndex},
+		{name: "index without apiVersion", repo: base + "/noapiversion", chart: "cilium", version: "1.18.12", wantErr: source.ErrInvalidIndex},
+		{name: "archive URL with other scheme", repo: base + "/ftp", chart: "cilium", version: "1.18.12", wantErr: source.ErrInvalidIndex},
+		{name: "not http", repo: "ftp://127.0.0.1/charts", chart: "cilium", version: "1.18.12", wantErr: source.ErrInvalidReference},
+		{name: "empty chart name", repo: base + "/rel", chart: "", version: "1.18.12", wantErr: source.ErrInvalidReference},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := manifests.LoadRepo(context.Background(), tt.repo, tt.chart, tt.version)
+			c, err := source.LoadRepo(context.Background(), tt.repo, tt.chart, tt.version)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				require.Contains(t, err.Error(), tt.repo, "the error names the repository")
@@ -209,10 +209,10 @@ func TestLoadRepoDigestError(t *testing.T) {
 	want := strings.Repeat("0", 64)
 	repo.put("/index.yaml", srcIndexYAML("1.18.12", "cilium-1.18.12.tgz", want))
 	repo.put("/cilium-1.18.12.tgz", good)
-	_, err := manifests.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12")
-	var de *manifests.DigestError
+	_, err := source.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12")
+	var de *source.DigestError
 	require.ErrorAs(t, err, &de)
-	require.Equal(t, manifests.DigestError{Location: repo.srv.URL + "/cilium-1.18.12.tgz", Want: want, Got: srcDigest(good)}, *de)
+	require.Equal(t, source.DigestError{Location: repo.srv.URL + "/cilium-1.18.12.tgz", Want: want, Got: srcDigest(good)}, *de)
 }
 
 func TestLoadRepoUnreachable(t *testing.T) {
@@ -220,9 +220,10 @@ func TestLoadRepoUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	_, err := manifests.LoadRepo(context.Background(), url, "cilium", "1.18.12")
-	require.ErrorIs(t, err, manifests.ErrUnreachable)
+	_, err := source.LoadRepo(context.Background(), url, "cilium", "1.18.12")
+	require.ErrorIs(t, err, source.ErrUnreachable)
 	require.Contains(t, err.Error(), url)
+	require.Contains(t, err.Error(), "source.WithCacheDir", "the error says how to work offline")
 }
 
 func TestLoadRepoCancelled(t *testing.T) {
@@ -230,9 +231,9 @@ func TestLoadRepoCancelled(t *testing.T) {
 	repoURL := newFileRepo(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := manifests.LoadRepo(ctx, repoURL, "cilium", "1.18.12")
+	_, err := source.LoadRepo(ctx, repoURL, "cilium", "1.18.12")
 	require.ErrorIs(t, err, context.Canceled)
-	require.NotErrorIs(t, err, manifests.ErrUnreachable)
+	require.NotErrorIs(t, err, source.ErrUnreachable)
 }
 
 func TestLoadRepoCache(t *testing.T) {
@@ -246,7 +247,7 @@ func TestLoadRepoCache(t *testing.T) {
 	cached := filepath.Join(dir, digest+".tgz")
 	load := func() {
 		t.Helper()
-		c, err := manifests.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12", manifests.WithCacheDir(dir))
+		c, err := source.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12", source.WithCacheDir(dir))
 		require.NoError(t, err)
 		require.Equal(t, "1.18.12", c.Metadata.Version)
 	}
@@ -259,7 +260,7 @@ func TestLoadRepoCache(t *testing.T) {
 
 	load() // from the cache
 	require.EqualValues(t, 1, repo.count("/cilium-1.18.12.tgz"))
-	require.EqualValues(t, 2, repo.count("/index.yaml"), "the index is always fetched")
+	require.EqualValues(t, 2, repo.count("/index.yaml"), "the index is fetched whenever the repository is reachable")
 
 	// A damaged cache entry is detected and replaced.
 	require.NoError(t, os.WriteFile(cached, good[:100], 0o644))
@@ -272,13 +273,47 @@ func TestLoadRepoCache(t *testing.T) {
 	// A server that now sends other bytes is refused and the cache is left alone.
 	repo.put("/cilium-1.18.12.tgz", good[:100])
 	require.NoError(t, os.Remove(cached))
-	_, err = manifests.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12", manifests.WithCacheDir(dir))
-	require.ErrorIs(t, err, manifests.ErrDigestMismatch)
+	_, err = source.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12", source.WithCacheDir(dir))
+	require.ErrorIs(t, err, source.ErrDigestMismatch)
 	_, err = os.Stat(cached)
 	require.ErrorIs(t, err, os.ErrNotExist)
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
-	require.Empty(t, entries, "no temporary files left behind")
+	require.Len(t, entries, 1, "only the index, no temporary files left behind")
+	require.True(t, strings.HasPrefix(entries[0].Name(), "index-"), entries[0].Name())
+}
+
+// TestLoadRepoOffline: with a cache directory, a repository that became unreachable still
+// serves the charts loaded before (its last index and the archives, verified); without one,
+// or for a chart never loaded, the error says how to work offline.
+func TestLoadRepoOffline(t *testing.T) {
+	t.Parallel()
+	repo := newFakeRepo(t)
+	good := srcReadShared(t, "cilium-1.18.12.tgz")
+	digest := srcDigest(good)
+	repo.put("/index.yaml", srcIndexYAML("1.18.12", "cilium-1.18.12.tgz", digest))
+	repo.put("/cilium-1.18.12.tgz", good)
+	dir := t.TempDir()
+	online, err := source.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12", source.WithCacheDir(dir))
+	require.NoError(t, err)
+	require.Equal(t, "sha256:"+digest, online.Digest)
+
+	repo.srv.Close()
+
+	offline, err := source.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12", source.WithCacheDir(dir))
+	require.NoError(t, err, "the cached index and archive")
+	require.Equal(t, online.Digest, offline.Digest)
+	offline, err = source.Load(context.Background(), repo.srv.URL+"/cilium", "", source.WithCacheDir(dir))
+	require.NoError(t, err)
+	require.Equal(t, online.Digest, offline.Digest)
+
+	_, err = source.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12")
+	require.ErrorIs(t, err, source.ErrUnreachable)
+	require.Contains(t, err.Error(), "load them once with source.WithCacheDir(DIR)")
+
+	_, err = source.LoadRepo(context.Background(), repo.srv.URL, "cilium", "1.18.12", source.WithCacheDir(t.TempDir()))
+	require.ErrorIs(t, err, source.ErrUnreachable)
+	require.Contains(t, err.Error(), "holds no index of this repository yet (source.WithCacheDir")
 }
 
 func TestLoadRepoConcurrentCache(t *testing.T) {
@@ -289,16 +324,22 @@ func TestLoadRepoConcurrentCache(t *testing.T) {
 	errs := make([]error, 8)
 	for i := range errs {
 		wg.Go(func() {
-			_, errs[i] = manifests.LoadRepo(context.Background(), repoURL, "cilium", srcVersions[i%len(srcVersions)], manifests.WithCacheDir(dir))
+			_, errs[i] = source.LoadRepo(context.Background(), repoURL, "cilium", srcVersions[i%len(srcVersions)], source.WithCacheDir(dir))
 		})
 	}
 	wg.Wait()
 	for _, err := range errs {
 		require.NoError(t, err)
 	}
+	archives, err := filepath.Glob(filepath.Join(dir, "*.tgz"))
+	require.NoError(t, err)
+	require.Len(t, archives, len(srcVersions))
+	indexes, err := filepath.Glob(filepath.Join(dir, "index-*.yaml"))
+	require.NoError(t, err)
+	require.Len(t, indexes, 1, "one index per repository")
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
-	require.Len(t, entries, len(srcVersions))
+	require.Len(t, entries, len(srcVersions)+1, "no temporary files left behind")
 }
 
 func TestLoadRepoHTTPClient(t *testing.T) {
@@ -309,7 +350,7 @@ func TestLoadRepoHTTPClient(t *testing.T) {
 		calls.Add(1)
 		return http.DefaultTransport.RoundTrip(r)
 	})}
-	_, err := manifests.LoadRepo(context.Background(), repoURL, "cilium", "1.11.2", manifests.WithHTTPClient(client))
+	_, err := source.LoadRepo(context.Background(), repoURL, "cilium", "1.11.2", source.WithHTTPClient(client))
 	require.NoError(t, err)
 	require.EqualValues(t, 2, calls.Load(), "index and archive through the given client")
 }
