@@ -42,7 +42,7 @@ func clusterFields() []field {
 	}, settingsFields()...)
 	node = append(node, field{name: attrConfigPatches, kind: kStringList, doc: "cluster.Node.Patches"})
 
-	fs := []field{clusterField(), secretsField()}
+	fs := append(descriptionFields(), secretsField())
 	fs = append(fs, patchFields(true)...)
 	fs = append(fs, ciliumField(),
 		field{name: attrNodes, kind: kObjectMap, required: true, own: true, attrs: node,
@@ -79,7 +79,7 @@ func (c *clusterResource) build(ctx context.Context, get getter) (res *cluster.R
 
 	r := &reader{}
 	spec := cluster.Spec{
-		Cluster: r.description(in[attrCluster]),
+		Cluster: r.description(in),
 		Secrets: r.secrets(in[attrSecrets]),
 		Layers: config.Layers{
 			AllNodes:     r.patches(path.Root(attrConfigPatches), in[attrConfigPatches]),
@@ -150,7 +150,7 @@ func (c *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 
 	var name types.String
 
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root(attrCluster).AtName("name"), &name)...)
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(attrID), name)...)
 
 	if !known {

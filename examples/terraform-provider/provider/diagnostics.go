@@ -30,7 +30,7 @@ type layer struct {
 
 // listAttributes are the description's list attributes, whose indexes are list indexes.
 var listAttributes = map[string]bool{
-	"urls": true, "extra_cert_sans": true, "pod_subnets": true, "service_subnets": true, "talos_endpoints": true,
+	"cni_urls": true, "extra_cert_sans": true, "pod_subnets": true, "service_subnets": true, "talos_endpoints": true,
 	"cert_sans": true,
 }
 
@@ -48,7 +48,11 @@ func (l layout) attributePath(pointer string) (p path.Path, ok bool) {
 
 	switch segs[0] {
 	case "cluster":
-		return nested(path.Root(attrCluster), segs[1:]), true
+		if len(segs) < 2 {
+			return path.Empty(), false
+		}
+
+		return nested(path.Empty(), segs[1:]), true
 	case "secrets":
 		return path.Root(attrSecrets), true
 	case "cilium":
@@ -101,29 +105,36 @@ func (l layout) attributePath(pointer string) (p path.Path, ok bool) {
 	return path.Empty(), false
 }
 
-// nested follows a pointer's segments below an attribute: YAML keys become attribute names,
-// list indexes and map keys steps of their own.
+// nested follows a pointer's segments below p: YAML keys become attribute names, a nested
+// description type's keys joined to its own ("cni", "urls" is cni_urls), list indexes and map
+// keys steps of their own.
 func nested(p path.Path, segs []string) path.Path {
-	for i := 0; i < len(segs); i++ {
-		name := attributeName(segs[i])
-		p = p.AtName(name)
+	name := attributeName(segs[0])
+	rest := segs[1:]
 
-		if i+1 < len(segs) {
-			switch {
-			case listAttributes[name]:
-				if n, err := strconv.Atoi(segs[i+1]); err == nil {
-					p = p.AtListIndex(n)
-				}
+	for len(rest) > 0 && groups[name] {
+		name += "_" + attributeName(rest[0])
+		rest = rest[1:]
+	}
 
-				return p
-			case mapAttributes[name]:
-				return p.AtMapKey(segs[i+1])
+	p = p.AtName(name)
+
+	if len(rest) > 0 {
+		switch {
+		case listAttributes[name]:
+			if n, err := strconv.Atoi(rest[0]); err == nil {
+				p = p.AtListIndex(n)
 			}
+		case mapAttributes[name]:
+			p = p.AtMapKey(rest[0])
 		}
 	}
 
 	return p
 }
+
+// groups are the description's nested types, whose fields are attributes named after both.
+var groups = map[string]bool{"cni": true, "kube_prism": true, "discovery": true}
 
 // addProblems adds one diagnostic per problem of err, at its attribute where it has one.
 func (l layout) addProblems(diags *diag.Diagnostics, summary string, err error) {
@@ -131,6 +142,11 @@ func (l layout) addProblems(diags *diag.Diagnostics, summary string, err error) 
 		detail := problemDetail(p)
 
 		if at, ok := l.attributePath(p.Path); ok {
+			if steps := at.Steps(); len(steps) > 2 || (len(steps) == 2 && !isListIndex(steps[1])) {
+				// Terraform shows such a path at its top-level attribute's line: say the rest.
+				detail = at.String() + ": " + detail
+			}
+
 			diags.AddAttributeError(at, summary, detail)
 
 			continue
@@ -167,4 +183,10 @@ func problemDetail(p talos.Problem) string {
 	}
 
 	return b.String()
+}
+
+func isListIndex(s path.PathStep) bool {
+	_, ok := s.(path.PathStepElementKeyInt)
+
+	return ok
 }

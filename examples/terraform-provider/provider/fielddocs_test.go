@@ -111,11 +111,13 @@ func TestAttributePaths(t *testing.T) {
 	}
 
 	for pointer, want := range map[string]string{
-		"/cluster/endpoint":             "cluster.endpoint",
-		"/cluster/kubernetesVersion":    "cluster.kubernetes_version",
-		"/cluster/cni/urls/1":           "cluster.cni.urls[1]",
-		"/cluster/podSubnets/0":         "cluster.pod_subnets[0]",
-		"/cluster/kubePrism/port":       "cluster.kube_prism.port",
+		"/cluster/endpoint":             "endpoint",
+		"/cluster/kubernetesVersion":    "kubernetes_version",
+		"/cluster/cni/urls/1":           "cni_urls[1]",
+		"/cluster/podSubnets/0":         "pod_subnets[0]",
+		"/cluster/kubePrism/port":       "kube_prism_port",
+		"/cluster/cni/name":             "cni_name",
+		"/cluster":                      "",
 		"/layers/allNodes/1":            "config_patches[1]",
 		"/layers/controlPlane/0":        "cilium", // past the user's patches: the inline manifest
 		"/cilium":                       "cilium",

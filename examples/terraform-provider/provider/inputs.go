@@ -109,20 +109,18 @@ func (r *reader) optionalBool(v attr.Value, def bool) bool {
 	return r.boolean(v)
 }
 
-// description reads the cluster attribute into a config.Cluster. A contract that does not parse
-// is a diagnostic at cluster.contract.
-func (r *reader) description(v attr.Value) config.Cluster {
-	a := r.object(v)
-	if a == nil {
-		return config.Cluster{}
-	}
-
+// description reads the description's attributes (clusterFields) into a config.Cluster. A
+// contract or CNI name that does not parse is a diagnostic at its attribute.
+func (r *reader) description(a map[string]attr.Value) config.Cluster {
 	c := config.Cluster{
 		Name:                       r.str(a["name"]),
 		Endpoint:                   r.str(a["endpoint"]),
 		KubernetesVersion:          r.str(a["kubernetes_version"]),
 		AllowUnsupportedKubernetes: r.boolean(a["allow_unsupported_kubernetes"]),
+		CNI:                        config.CNI{URLs: r.strings(a["cni_urls"])},
 		KubeProxyDisabled:          r.boolean(a["kube_proxy_disabled"]),
+		KubePrism:                  config.KubePrism{Disabled: r.boolean(a["kube_prism_disabled"]), Port: int(r.integer(a["kube_prism_port"]))},
+		Discovery:                  config.Discovery{Disabled: r.boolean(a["discovery_disabled"])},
 		KubeSpan:                   r.boolean(a["kubespan"]),
 		InstallDisk:                r.str(a["install_disk"]),
 		InstallImage:               r.str(a["install_image"]),
@@ -139,24 +137,11 @@ func (r *reader) description(v attr.Value) config.Cluster {
 	}
 
 	if err := c.Contract.UnmarshalText([]byte(contract)); err != nil && !r.unknown {
-		r.diags.AddAttributeError(path.Root(attrCluster).AtName("contract"), "Unknown Talos contract", err.Error())
+		r.diags.AddAttributeError(path.Root("contract"), "Unknown Talos contract", err.Error())
 	}
 
-	if cni := r.object(a["cni"]); cni != nil {
-		if err := c.CNI.Name.UnmarshalText([]byte(r.str(cni["name"]))); err != nil {
-			r.diags.AddAttributeError(path.Root(attrCluster).AtName("cni").AtName("name"), "Unknown CNI", err.Error())
-		}
-
-		c.CNI.URLs = r.strings(cni["urls"])
-	}
-
-	if kp := r.object(a["kube_prism"]); kp != nil {
-		c.KubePrism.Disabled = r.boolean(kp["disabled"])
-		c.KubePrism.Port = int(r.integer(kp["port"]))
-	}
-
-	if d := r.object(a["discovery"]); d != nil {
-		c.Discovery.Disabled = r.boolean(d["disabled"])
+	if err := c.CNI.Name.UnmarshalText([]byte(r.str(a["cni_name"]))); err != nil {
+		r.diags.AddAttributeError(path.Root("cni_name"), "Unknown CNI", err.Error()+`; write "flannel", "custom" or "none"`)
 	}
 
 	return c

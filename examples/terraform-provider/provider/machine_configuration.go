@@ -22,11 +22,10 @@ func (d *machineConfiguration) Metadata(_ context.Context, req datasource.Metada
 
 // machineConfigurationFields are the data source's attributes.
 func machineConfigurationFields() []field {
-	fs := []field{
-		clusterField(),
+	fs := append(descriptionFields(),
 		secretsField(),
-		{name: attrRole, kind: kString, required: true, own: true, doc: `The node's role: "controlplane" or "worker".`},
-	}
+		field{name: attrRole, kind: kString, required: true, own: true, doc: `The node's role: "controlplane" or "worker".`},
+	)
 	fs = append(fs, settingsFields()...)
 	fs = append(fs, patchFields(false)...)
 	fs = append(fs, ciliumField(), validationModeField(),
@@ -56,7 +55,7 @@ func (d *machineConfiguration) Read(ctx context.Context, req datasource.ReadRequ
 	r := &reader{}
 	patches := r.patches(path.Root(attrConfigPatches), in[attrConfigPatches])
 	spec := cluster.Spec{
-		Cluster: r.description(in[attrCluster]),
+		Cluster: r.description(in),
 		Secrets: r.secrets(in[attrSecrets]),
 		Layers:  config.Layers{AllNodes: patches},
 		Nodes:   []cluster.Node{{Name: "node", Role: r.role(path.Root(attrRole), in[attrRole]), Settings: r.settings(in)}},
@@ -112,15 +111,14 @@ func (d *clientConfiguration) Schema(_ context.Context, _ datasource.SchemaReque
 }
 
 func clientConfigurationFields() []field {
-	return []field{
-		clusterField(),
+	return append(descriptionFields(),
 		secretsField(),
-		{name: "issued_at", kind: kString, own: true,
+		field{name: "issued_at", kind: kString, own: true,
 			doc: "When the admin certificate's validity starts (RFC 3339); it is valid for a year from then. " +
 				"Unset: the creation time of the secrets bundle. The same inputs give the same talosconfig."},
-		{name: "talosconfig", kind: kString, computed: true, sensitive: true, own: true,
+		field{name: "talosconfig", kind: kString, computed: true, sensitive: true, own: true,
 			doc: "The talosconfig (YAML), as talosctl writes it."},
-	}
+	)
 }
 
 func (d *clientConfiguration) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
@@ -130,7 +128,7 @@ func (d *clientConfiguration) Read(ctx context.Context, req datasource.ReadReque
 	}
 
 	r := &reader{}
-	c := r.description(in[attrCluster])
+	c := r.description(in)
 	s := r.secrets(in[attrSecrets])
 	issued := r.str(in["issued_at"])
 

@@ -132,7 +132,6 @@ func resourceAttributes(fs []field) map[string]rschema.Attribute {
 
 // Attribute names of the inputs, shared by the data sources and the resource.
 const (
-	attrCluster             = "cluster"
 	attrSecrets             = "secrets"
 	attrConfigPatches       = "config_patches"
 	attrControlPlanePatches = "control_plane_patches"
@@ -146,9 +145,11 @@ const (
 // defaultContract is the contract of a description that names none.
 const defaultContract = "v1.14"
 
-// clusterField is the cluster description, config.Cluster attribute by attribute (names are the
-// snake case of its YAML keys; see fielddocs.AttributeName).
-func clusterField() field {
+// descriptionFields are the cluster description, config.Cluster field by field, as top-level
+// attributes (Terraform shows a diagnostic at its source line only for a top-level attribute or
+// a block): the names are the snake case of its YAML keys (fielddocs.AttributeName), a nested
+// description type's fields prefixed with its name (cni_urls, kube_prism_port).
+func descriptionFields() []field {
 	c := func(goName, yamlKey string, k kind) field {
 		return field{name: attributeName(yamlKey), kind: k, doc: "config.Cluster." + goName}
 	}
@@ -162,39 +163,23 @@ func clusterField() field {
 	contract := c("Contract", "contract", kString)
 	contract.note = "In this provider it is optional: unset, it is " + defaultContract + "."
 
-	cni := c("CNI", "cni", kObject)
-	cni.attrs = []field{
-		{name: "name", kind: kString, doc: "config.CNI.Name", note: `Written "flannel", "custom" or "none"; unset: flannel, deployed by Talos.`},
-		{name: "urls", kind: kStringList, doc: "config.CNI.URLs"},
-	}
-
-	prism := c("KubePrism", "kubePrism", kObject)
-	prism.attrs = []field{
-		{name: "disabled", kind: kBool, doc: "config.KubePrism.Disabled"},
-		{name: "port", kind: kInt, doc: "config.KubePrism.Port"},
-	}
-
-	discovery := c("Discovery", "discovery", kObject)
-	discovery.attrs = []field{{name: "disabled", kind: kBool, doc: "config.Discovery.Disabled"}}
-
-	return field{
-		name: attrCluster, kind: kObject, required: true, own: true,
-		doc: "The cluster description (talospatch config.Cluster): the intent every node's config is generated from.",
-		attrs: []field{
-			name, endpoint, contract, kubernetes,
-			c("AllowUnsupportedKubernetes", "allowUnsupportedKubernetes", kBool),
-			cni,
-			c("KubeProxyDisabled", "kubeProxyDisabled", kBool),
-			prism, discovery,
-			c("KubeSpan", "kubeSpan", kBool),
-			c("InstallDisk", "installDisk", kString),
-			c("InstallImage", "installImage", kString),
-			c("ExtraCertSANs", "extraCertSANs", kStringList),
-			c("PodSubnets", "podSubnets", kStringList),
-			c("ServiceSubnets", "serviceSubnets", kStringList),
-			c("DNSDomain", "dnsDomain", kString),
-			c("TalosEndpoints", "talosEndpoints", kStringList),
-		},
+	return []field{
+		name, endpoint, contract, kubernetes,
+		c("AllowUnsupportedKubernetes", "allowUnsupportedKubernetes", kBool),
+		{name: "cni_name", kind: kString, doc: "config.CNI.Name", note: `Written "flannel", "custom" or "none"; unset: flannel, deployed by Talos.`},
+		{name: "cni_urls", kind: kStringList, doc: "config.CNI.URLs"},
+		c("KubeProxyDisabled", "kubeProxyDisabled", kBool),
+		{name: "kube_prism_disabled", kind: kBool, doc: "config.KubePrism.Disabled"},
+		{name: "kube_prism_port", kind: kInt, doc: "config.KubePrism.Port"},
+		{name: "discovery_disabled", kind: kBool, doc: "config.Discovery.Disabled"},
+		c("KubeSpan", "kubeSpan", kBool),
+		c("InstallDisk", "installDisk", kString),
+		c("InstallImage", "installImage", kString),
+		c("ExtraCertSANs", "extraCertSANs", kStringList),
+		c("PodSubnets", "podSubnets", kStringList),
+		c("ServiceSubnets", "serviceSubnets", kStringList),
+		c("DNSDomain", "dnsDomain", kString),
+		c("TalosEndpoints", "talosEndpoints", kStringList),
 	}
 }
 
