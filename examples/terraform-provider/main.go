@@ -23,6 +23,9 @@ func main() {
 		Address: "registry.terraform.io/talospatch/talospatch",
 		Debug:   *debug,
 	})
+
+	reportCPU() // Serve returns when terraform stops the provider
+
 	if err != nil {
 		log.Fatal(err)
 	}
