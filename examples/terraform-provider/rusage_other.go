@@ -1,0 +1,6 @@
+//go:build !unix
+
+package main
+
+// reportCPU reports nothing where getrusage is missing.
+func reportCPU() {}
