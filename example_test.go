@@ -56,7 +56,7 @@ func Example_pipeline() {
 		log.Fatal(err)
 	}
 
-	cilium, err := manifests.RenderCilium(chart.Chart, cluster.KubernetesVersion,
+	cilium, err := manifests.RenderCilium(context.Background(), chart.Chart, cluster.KubernetesVersion,
 		manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true},
 		manifests.RenderOptions{Deterministic: true})
 	if err != nil {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -97,7 +98,7 @@ type roleSet struct {
 //
 // Every problem is reported at once as *talos.FieldError values with paths into spec (see the
 // package documentation); talos.Problems lists them. On error there is no result.
-func (b *Builder) Build(spec Spec) (*Result, error) {
+func (b *Builder) Build(ctx context.Context, spec Spec) (*Result, error) {
 	if err := checkSpec(spec); err != nil {
 		return nil, fmt.Errorf("build cluster: %w", err)
 	}
@@ -112,7 +113,7 @@ func (b *Builder) Build(spec Spec) (*Result, error) {
 	var cil *render
 
 	if spec.Cilium != nil {
-		r, err := b.renderCilium(spec.Cluster, *spec.Cilium)
+		r, err := b.renderCilium(ctx, spec.Cluster, *spec.Cilium)
 		if err != nil {
 			return nil, fmt.Errorf("build cluster: %w", &talos.FieldError{Path: "/cilium", Err: err})
 		}
@@ -262,7 +263,7 @@ func nodeLayerPath(path string) string {
 }
 
 // renderCilium renders spec's Cilium once per renderer, Kubernetes version and options.
-func (b *Builder) renderCilium(c config.Cluster, cil Cilium) (*render, error) {
+func (b *Builder) renderCilium(ctx context.Context, c config.Cluster, cil Cilium) (*render, error) {
 	copts, err := install.CiliumOptions(c, manifests.CiliumOptions{
 		CertificatesInCluster:   cil.CertificatesInCluster,
 		DisableXTSocketFallback: cil.DisableXTSocketFallback,
@@ -291,7 +292,7 @@ func (b *Builder) renderCilium(c config.Cluster, cil Cilium) (*render, error) {
 	do := func() (*render, error) {
 		b.ciliumRenders.Add(1)
 
-		r, err := install.RenderCilium(cil.Renderer, c, copts, opts)
+		r, err := install.RenderCilium(ctx, cil.Renderer, c, copts, opts)
 		if err != nil {
 			return nil, err
 		}

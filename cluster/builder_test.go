@@ -90,7 +90,7 @@ func TestBuildEqualsTheLibraryByHand(t *testing.T) {
 	s := spec(t, 2, 2)
 	s.Nodes[3].Patches = []patches.Patch{patches.MustParse("machine:\n  sysctls:\n    net.core.somaxconn: \"1024\"\n")}
 
-	res, err := cluster.NewBuilder().Build(s)
+	res, err := cluster.NewBuilder().Build(context.Background(), s)
 	require.NoError(t, err)
 	require.Len(t, res.Nodes, 4)
 	require.NotNil(t, res.Cilium)
@@ -98,7 +98,7 @@ func TestBuildEqualsTheLibraryByHand(t *testing.T) {
 	cfgs, err := config.Generate(s.Cluster, s.Secrets)
 	require.NoError(t, err)
 
-	r, err := cilium(t).RenderCilium("1.37.0", manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true},
+	r, err := cilium(t).RenderCilium(context.Background(), "1.37.0", manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true},
 		manifests.RenderOptions{Deterministic: true, Set: []string{"hubble.relay.enabled=true", "hubble.ui.enabled=true"}})
 	require.NoError(t, err)
 	require.Equal(t, r.YAML, res.Cilium.YAML)
@@ -141,7 +141,7 @@ func TestBuildMemoises(t *testing.T) {
 
 	for i := range results {
 		wg.Go(func() {
-			res, err := b.Build(s)
+			res, err := b.Build(context.Background(), s)
 			if err == nil {
 				results[i] = res
 			}
@@ -159,19 +159,19 @@ func TestBuildMemoises(t *testing.T) {
 
 	// More nodes, same description: nothing is generated or rendered again.
 	more := spec(t, 3, 50)
-	_, err := b.Build(more)
+	_, err := b.Build(context.Background(), more)
 	require.NoError(t, err)
 	require.Equal(t, cluster.Stats{RoleBuilds: 1, CiliumRenders: 1}, b.Stats())
 
 	// Another layer: the role configs again, not Cilium.
 	more.Layers.Worker = []patches.Patch{patches.MustParse("machine:\n  sysctls:\n    a: \"1\"\n")}
-	_, err = b.Build(more)
+	_, err = b.Build(context.Background(), more)
 	require.NoError(t, err)
 	require.Equal(t, cluster.Stats{RoleBuilds: 2, CiliumRenders: 1}, b.Stats())
 
 	// Other values: both.
 	more.Cilium.Options.Set = append(more.Cilium.Options.Set, "hubble.ui.replicas=2")
-	_, err = b.Build(more)
+	_, err = b.Build(context.Background(), more)
 	require.NoError(t, err)
 	require.Equal(t, cluster.Stats{RoleBuilds: 3, CiliumRenders: 2}, b.Stats())
 }
@@ -186,7 +186,7 @@ func TestBuildProblems(t *testing.T) {
 	bad.Nodes[1].Settings.Labels = map[string]string{"bad key!": "x"}
 	bad.Nodes[2].Name = "cp-0"
 
-	_, err := cluster.NewBuilder().Build(bad)
+	_, err := cluster.NewBuilder().Build(context.Background(), bad)
 	require.Error(t, err)
 
 	paths := func(err error) []string {
@@ -207,20 +207,20 @@ func TestBuildProblems(t *testing.T) {
 	bad.Nodes[2].Name = "worker-1"
 	bad.Nodes[2].Patches = []patches.Patch{patches.MustParse("machine:\n  sysctls:\n    a: \"1\"\n"), patches.MustParse(`[{"op":"test","path":"/machine/type","value":"controlplane"}]`)}
 
-	_, err = cluster.NewBuilder().Build(bad)
+	_, err = cluster.NewBuilder().Build(context.Background(), bad)
 	require.Equal(t, []string{"/layers/allNodes/1"}, paths(err))
 	require.ErrorIs(t, err, patches.ErrMissingPath)
 
 	bad.Layers.AllNodes = bad.Layers.AllNodes[:1]
 
-	_, err = cluster.NewBuilder().Build(bad)
+	_, err = cluster.NewBuilder().Build(context.Background(), bad)
 	require.Equal(t, []string{"/nodes/2/patches/1"}, paths(err))
 	require.ErrorIs(t, err, patches.ErrTestFailed)
 
 	flannel := spec(t, 1, 0)
 	flannel.Cluster.CNI = config.CNI{}
 	flannel.Secrets = nil
-	_, err = cluster.NewBuilder().Build(flannel)
+	_, err = cluster.NewBuilder().Build(context.Background(), flannel)
 	require.Equal(t, []string{"/secrets", "/cluster/cni/name"}, paths(err))
 	require.ErrorIs(t, err, config.ErrNoSecrets)
 }
@@ -234,7 +234,7 @@ func TestBuildRefusesHelmCertificates(t *testing.T) {
 	s := spec(t, 1, 1)
 	s.Cilium.CertificatesInCluster = false
 
-	_, err := cluster.NewBuilder().Build(s)
+	_, err := cluster.NewBuilder().Build(context.Background(), s)
 	require.ErrorIs(t, err, manifests.ErrNondeterministic)
 
 	ps := talos.Problems(err)

@@ -16,7 +16,7 @@
 // render's, the contract chooses the form of the inline manifest.
 //
 //	b := cluster.NewBuilder()
-//	res, err := b.Build(cluster.Spec{
+//	res, err := b.Build(ctx, cluster.Spec{
 //		Cluster: desc, Secrets: secrets,
 //		Cilium:  &cluster.Cilium{Renderer: rd, CertificatesInCluster: true, Deterministic: true},
 //		Nodes:   []cluster.Node{{Name: "cp-1", Role: config.RoleControlPlane}, ...},

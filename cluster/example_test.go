@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"os"
@@ -35,7 +36,7 @@ func Example() {
 
 	b := cluster.NewBuilder()
 
-	res, err := b.Build(spec)
+	res, err := b.Build(context.Background(), spec)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func Example() {
 	}
 
 	spec.Nodes = append(spec.Nodes, cluster.Node{Name: "worker-2", Role: config.RoleWorker})
-	if _, err := b.Build(spec); err != nil {
+	if _, err := b.Build(context.Background(), spec); err != nil {
 		log.Fatal(err)
 	}
 
@@ -59,7 +60,7 @@ func Example() {
 	spec.Cluster.Endpoint = "cp.example.com:6443"
 	spec.Nodes[2].Settings.Labels = map[string]string{"bad key!": "x"}
 
-	_, err = b.Build(spec)
+	_, err = b.Build(context.Background(), spec)
 	for _, p := range talos.Problems(err) {
 		fmt.Println(p.Path)
 	}

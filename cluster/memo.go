@@ -1,10 +1,15 @@
 package cluster
 
-import "sync"
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+)
 
 // memo is a small concurrency-safe memo of pure computations: a key computed once at a time
-// (later callers wait for the first), errors memoised like results (same input, same error), the
-// oldest of more than max keys forgotten.
+// (later callers wait for the first), errors memoised like results (same input, same error)
+// except the end of the computing caller's context, the oldest of more than max keys forgotten.
 type memo[T any] struct {
 	mu   sync.Mutex
 	max  int
@@ -27,11 +32,21 @@ func newMemo[T any](capacity int) memo[T] {
 func (m *memo[T]) get(key string, fn func() (T, error)) (val T, hit bool, err error) {
 	m.mu.Lock()
 
-	if e, ok := m.m[key]; ok {
+	for {
+		e, ok := m.m[key]
+		if !ok {
+			break
+		}
+
 		m.mu.Unlock()
 		<-e.done
 
-		return e.val, true, e.err
+		if !stopped(e.err) {
+			return e.val, true, e.err
+		}
+
+		// The computing caller's context ended: not a result of the input; compute again.
+		m.mu.Lock()
 	}
 
 	e := &memoEntry[T]{done: make(chan struct{})}
@@ -49,5 +64,19 @@ func (m *memo[T]) get(key string, fn func() (T, error)) (val T, hit bool, err er
 
 	e.val, e.err = fn()
 
+	if stopped(e.err) {
+		m.mu.Lock()
+		if m.m[key] == e {
+			delete(m.m, key)
+			m.keys = slices.DeleteFunc(m.keys, func(k string) bool { return k == key })
+		}
+		m.mu.Unlock()
+	}
+
 	return e.val, false, e.err
+}
+
+// stopped reports whether err is the end of a context rather than a result.
+func stopped(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // DigestPrefix starts every [Digest]: the hash function of the canonical form.

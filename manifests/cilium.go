@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -163,15 +164,15 @@ func CiliumNamespaceLabels() map[string]string {
 // version: the presets are the lowest-priority values, below opts.Values, the values files and
 // the assignments of opts. When the namespace is not kube-system and opts.NamespaceLabels is
 // empty, the prepended Namespace gets CiliumNamespaceLabels.
-func RenderCilium(ch *chart.Chart, kubernetesVersion string, copts CiliumOptions, opts RenderOptions) (*Rendered, error) {
-	return NewRenderer(ch).RenderCilium(kubernetesVersion, copts, opts)
+func RenderCilium(ctx context.Context, ch *chart.Chart, kubernetesVersion string, copts CiliumOptions, opts RenderOptions) (*Rendered, error) {
+	return NewRenderer(ch).RenderCilium(ctx, kubernetesVersion, copts, opts)
 }
 
 // RenderCilium renders the Renderer's chart like the package-level RenderCilium.
-func (rd *Renderer) RenderCilium(kubernetesVersion string, copts CiliumOptions, opts RenderOptions) (*Rendered, error) {
+func (rd *Renderer) RenderCilium(ctx context.Context, kubernetesVersion string, copts CiliumOptions, opts RenderOptions) (*Rendered, error) {
 	ch := rd.chart
 	if ch == nil || ch.Metadata == nil {
-		return rd.Render(kubernetesVersion, opts)
+		return rd.Render(ctx, kubernetesVersion, opts)
 	}
 
 	presets, err := CiliumValues(copts, ch.Metadata.Version)
@@ -185,5 +186,5 @@ func (rd *Renderer) RenderCilium(kubernetesVersion string, copts CiliumOptions, 
 		opts.NamespaceLabels = CiliumNamespaceLabels()
 	}
 
-	return rd.Render(kubernetesVersion, opts)
+	return rd.Render(ctx, kubernetesVersion, opts)
 }

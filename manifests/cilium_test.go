@@ -1,6 +1,7 @@
 package manifests_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -238,7 +239,7 @@ func TestRenderCiliumPresetsApplied(t *testing.T) {
 
 			ch := loadCilium(t, version)
 
-			r, err := manifests.RenderCilium(ch, testKubeVersion,
+			r, err := manifests.RenderCilium(context.Background(), ch, testKubeVersion,
 				manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true, DisableXTSocketFallback: true},
 				manifests.RenderOptions{Namespace: "cilium", Deterministic: true,
 					Set: []string{"hubble.relay.enabled=true", "hubble.ui.enabled=true"}})
@@ -302,7 +303,7 @@ func TestRenderCiliumGoldens(t *testing.T) {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
 
-			r, err := manifests.RenderCilium(loadCilium(t, version), testKubeVersion,
+			r, err := manifests.RenderCilium(context.Background(), loadCilium(t, version), testKubeVersion,
 				manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true},
 				manifests.RenderOptions{Deterministic: true})
 			require.NoError(t, err)

@@ -1,6 +1,7 @@
 package manifests_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -28,7 +29,7 @@ func TestCyclicValuesAreRefused(t *testing.T) {
 			t.Parallel()
 
 			ch := tinyChart(map[string]string{"templates/cm.yaml": tpl}, "a: 1\n")
-			_, err := manifests.Render(ch, "v1.37.0", manifests.RenderOptions{})
+			_, err := manifests.Render(context.Background(), ch, "v1.37.0", manifests.RenderOptions{})
 			require.ErrorIs(t, err, manifests.ErrCyclicValue)
 			require.ErrorIs(t, err, manifests.ErrTemplate)
 			require.ErrorContains(t, err, "templates/cm.yaml")
@@ -45,7 +46,7 @@ func TestCyclicValuesAreRefused(t *testing.T) {
 			t.Parallel()
 
 			ch := tinyChart(map[string]string{"templates/cm.yaml": "# " + tpl + "\n"}, "a: 1\n")
-			_, err := manifests.Render(ch, "v1.37.0", manifests.RenderOptions{})
+			_, err := manifests.Render(context.Background(), ch, "v1.37.0", manifests.RenderOptions{})
 			require.NoError(t, err)
 		})
 	}

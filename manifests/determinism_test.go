@@ -1,6 +1,7 @@
 package manifests_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -52,11 +53,11 @@ data:
   value: {{ ` + tt.expr + ` | toString | quote }}
 `}, "")
 
-			r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{})
+			r, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{})
 			require.NoError(t, err)
 			require.Len(t, r.Objects, 1)
 
-			_, err = manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Deterministic: true})
+			_, err = manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{Deterministic: true})
 			require.ErrorIs(t, err, manifests.ErrNondeterministic)
 
 			var calls *manifests.NondeterministicCallsError
@@ -89,10 +90,10 @@ data:
   password: {{ derivePassword 1 "long" "password" "user" "example.com" | quote }}
 `}, "")
 
-	first, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Deterministic: true})
+	first, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{Deterministic: true})
 	require.NoError(t, err)
 
-	second, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Deterministic: true})
+	second, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{Deterministic: true})
 	require.NoError(t, err)
 	require.Equal(t, string(first.YAML), string(second.YAML))
 }
@@ -115,7 +116,7 @@ data:
 `,
 	}, "")
 
-	first, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{})
+	first, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{})
 	require.NoError(t, err)
 
 	for name, opts := range map[string]manifests.RenderOptions{
@@ -125,7 +126,7 @@ data:
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 
-			_, err := manifests.Render(ch, testKubeVersion, opts)
+			_, err := manifests.Render(context.Background(), ch, testKubeVersion, opts)
 
 			var calls *manifests.NondeterministicCallsError
 			require.True(t, errors.As(err, &calls), "%v", err)
@@ -144,15 +145,15 @@ func TestDeterministicKeyFunctionsByOutput(t *testing.T) {
 
 	ch := certChart()
 
-	_, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Deterministic: true})
+	_, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{Deterministic: true})
 
 	var nd *manifests.NondeterministicError
 	require.True(t, errors.As(err, &nd), "%v", err)
 
-	first, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{})
+	first, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{})
 	require.NoError(t, err)
 
-	_, err = manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Deterministic: true, Previous: first.Objects})
+	_, err = manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{Deterministic: true, Previous: first.Objects})
 	require.NoError(t, err)
 }
 
@@ -176,14 +177,14 @@ data:
 `,
 	}, "password: fixed\n")
 
-	r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Deterministic: true})
+	r, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{Deterministic: true})
 	require.NoError(t, err)
 
 	data, _, _ := unstructured.NestedStringMap(r.Objects[0].Object, "data")
 	require.Equal(t, map[string]string{"interval": "5m", "has": "1h", "password": "fixed"}, data)
 
 	// Without the fixed value, the random default reaches the output.
-	_, err = manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Deterministic: true, Set: []string{"password=null"}})
+	_, err = manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{Deterministic: true, Set: []string{"password=null"}})
 
 	var calls *manifests.NondeterministicCallsError
 	require.True(t, errors.As(err, &calls), "%v", err)

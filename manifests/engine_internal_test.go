@@ -2,6 +2,7 @@ package manifests
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -35,20 +36,20 @@ func TestRendererParsesOnce(t *testing.T) {
 	c := smallChart()
 	rd := NewRenderer(c)
 
-	first, err := rd.Render("1.33.0", RenderOptions{})
+	first, err := rd.Render(context.Background(), "1.33.0", RenderOptions{})
 	require.NoError(t, err)
 
 	parsed := rd.parsedTemplates()
 
 	for i := range 3 {
-		r, err := rd.Render("1.33.0", RenderOptions{Set: []string{fmt.Sprintf("name=n%d", i)}})
+		r, err := rd.Render(context.Background(), "1.33.0", RenderOptions{Set: []string{fmt.Sprintf("name=n%d", i)}})
 		require.NoError(t, err)
 		require.Contains(t, string(r.YAML), fmt.Sprintf("n%d-v1", i))
 	}
 
 	require.Same(t, parsed, rd.parsedTemplates())
 
-	again, err := rd.Render("1.33.0", RenderOptions{})
+	again, err := rd.Render(context.Background(), "1.33.0", RenderOptions{})
 	require.NoError(t, err)
 	require.Equal(t, first.YAML, again.YAML)
 }
@@ -87,10 +88,10 @@ func TestNewRendererFunc(t *testing.T) {
 			copts := CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}
 			opts := RenderOptions{Deterministic: true}
 
-			got, err := rd.RenderCilium("1.35.0", copts, opts)
+			got, err := rd.RenderCilium(context.Background(), "1.35.0", copts, opts)
 			require.NoError(t, err)
 
-			want, err := RenderCilium(ch, "1.35.0", copts, opts)
+			want, err := RenderCilium(context.Background(), ch, "1.35.0", copts, opts)
 			require.NoError(t, err)
 
 			require.Equal(t, string(want.YAML), string(got.YAML))

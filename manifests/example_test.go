@@ -1,6 +1,7 @@
 package manifests_test
 
 import (
+	"context"
 	"fmt"
 
 	"helm.sh/helm/v4/pkg/chart/common"
@@ -25,7 +26,7 @@ spec:
 `)}},
 	}
 
-	r, err := manifests.Render(ch, "1.33.0", manifests.RenderOptions{
+	r, err := manifests.Render(context.Background(), ch, "1.33.0", manifests.RenderOptions{
 		Namespace: "demo",
 		Set:       []string{"replicas=2"},
 	})

@@ -2,6 +2,7 @@ package manifests
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -111,7 +112,38 @@ type RenderOptions struct {
 	// templates whose output then differs are reported (Cilium's charts call now only to
 	// validate durations, which does not reach the output).
 	Deterministic bool
+
+	// Limits bound the render, so that a hostile chart ends with a *RenderError of kind
+	// KindLimit instead of taking the process down. The zero value takes the defaults, which
+	// are far above what real charts do.
+	Limits RenderLimits
 }
+
+// RenderLimits bound what one render may do. A zero field takes its default. The defaults fit
+// every real chart many times over: the shipped Cilium charts (1.11 to 1.20, Hubble relay and UI
+// on) make at most 166 include and tpl calls, nested at most 2 deep, and produce at most 92 KB
+// counting include results.
+type RenderLimits struct {
+	// Nesting is how many include and tpl calls may be active at once, all template names
+	// together (Helm bounds only each name, to 1000, which two names including each other or
+	// tpl calling itself through a value escape). Default 2,000.
+	Nesting int
+	// Calls is how many include and tpl calls one render may make. Default 1,000,000.
+	Calls int64
+	// Output is how many bytes one render may produce: what its templates write plus what
+	// every include and tpl returns. Default 256 MiB.
+	Output int64
+	// TemplateOutput is how many bytes one template file may write. Default 64 MiB.
+	TemplateOutput int64
+	// Range bounds the functions that make something of a size they are given: the lists of
+	// until and untilStep, seq, the count of repeat and of the rand* strings, the width of
+	// indent and nindent. Default 1,048,576.
+	Range int
+}
+
+// ErrRenderLimit is wrapped by the error of a render that went over one of its RenderLimits
+// (a *RenderError of kind KindLimit, naming the template and the limit).
+var ErrRenderLimit = helmengine.ErrLimit
 
 // Rendered is the result of Render. The caller owns it.
 type Rendered struct {
@@ -183,6 +215,12 @@ const (
 	KindDeterminism
 	// KindEncode: the objects do not encode.
 	KindEncode
+	// KindLimit: the render went over one of its RenderLimits (Limit names it, Template the
+	// template); the error wraps ErrRenderLimit.
+	KindLimit
+	// KindStopped: the render's context ended (the error wraps its cause, context.Canceled or
+	// context.DeadlineExceeded).
+	KindStopped
 )
 
 var renderErrorKinds = [...]string{
@@ -190,7 +228,7 @@ var renderErrorKinds = [...]string{
 	KindKubernetesVersion: "kubernetes version", KindPresets: "cilium presets",
 	KindValuesFile: "values file", KindSetJSON: "SetJSON", KindSet: "Set", KindSetString: "SetString",
 	KindValues: "values", KindTemplate: "template", KindOutput: "template output",
-	KindDeterminism: "deterministic", KindEncode: "encode",
+	KindDeterminism: "deterministic", KindEncode: "encode", KindLimit: "limit", KindStopped: "stopped",
 }
 
 // String returns the kind's name, for example "values file" or "template".
@@ -229,6 +267,8 @@ type RenderError struct {
 	// Subject is the rejected option of KindReleaseName, KindNamespace and
 	// KindKubernetesVersion (the release name, namespace or version as given).
 	Subject string
+	// Limit is the RenderLimits field a KindLimit render went over, for example "Output".
+	Limit string
 	// Err is the cause.
 	Err error
 }
@@ -250,6 +290,8 @@ func (e *RenderError) what() string {
 		return fmt.Sprintf("%s[%d] (key %q)", e.Kind, e.Index, e.Key)
 	case e.Subject != "":
 		return fmt.Sprintf("%s %q", e.Kind, e.Subject)
+	case e.Kind == KindLimit:
+		return fmt.Sprintf("limit %s in %s", e.Limit, e.Template)
 	case e.Template != "":
 		return fmt.Sprintf("%s %s", e.Kind, e.Template)
 	default:
@@ -275,8 +317,8 @@ func (e *RenderError) Unwrap() error { return e.Err }
 //   - they are ordered as Talos applies them (SortForTalos).
 //
 // A failed render returns a *RenderError and no partial result.
-func Render(ch *chart.Chart, kubernetesVersion string, opts RenderOptions) (*Rendered, error) {
-	return NewRenderer(ch).Render(kubernetesVersion, opts)
+func Render(ctx context.Context, ch *chart.Chart, kubernetesVersion string, opts RenderOptions) (*Rendered, error) {
+	return NewRenderer(ch).Render(ctx, kubernetesVersion, opts)
 }
 
 // Renderer renders one chart repeatedly. It keeps what does not depend on the options: the
@@ -318,7 +360,7 @@ func (rd *Renderer) parsedTemplates() *helmengine.Templates {
 }
 
 // Render renders the Renderer's chart; see the package-level Render.
-func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rendered, error) {
+func (rd *Renderer) Render(ctx context.Context, kubernetesVersion string, opts RenderOptions) (*Rendered, error) {
 	ch := rd.chart
 	if ch == nil || ch.Metadata == nil {
 		return nil, &RenderError{Chart: "<nil>", Kind: KindChart, Err: fmt.Errorf("%w: chart is nil or has no metadata", ErrInvalidOptions)}
@@ -475,7 +517,18 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 		rec = helmengine.NewRecorder()
 	}
 
-	var lookup helmengine.LookupFunc
+	// The templates run in this package's engine (internal/helmengine), within the limits and
+	// the context; with Previous its lookup finds the previous objects as Helm's would.
+	var (
+		lookup   helmengine.LookupFunc
+		provider engine.ClientProvider
+		lim      = helmengine.Limits(opts.Limits)
+	)
+
+	if len(previous) > 0 {
+		objects := newPreviousObjects(previous, opts.ClusterScopedKinds)
+		provider, lookup = objects, previousLookup(objects)
+	}
 
 	execute := func(rec *helmengine.Recorder) (map[string]string, error) {
 		w, v, _, perr := prepare(deepCopyMap(userValues))
@@ -483,42 +536,48 @@ func (rd *Renderer) Render(kubernetesVersion string, opts RenderOptions) (*Rende
 			return nil, perr
 		}
 
-		return helmengine.Execute(w, v, rd.parsedTemplates(), rec, lookup)
+		return helmengine.Execute(ctx, w, v, rd.parsedTemplates(), rec, lookup, lim)
 	}
 
-	var files map[string]string
-	if len(previous) > 0 {
-		provider := newPreviousObjects(previous, opts.ClusterScopedKinds)
-		files, err = engine.RenderWithClientProvider(work, renderValues, provider)
+	files, err := helmengine.Execute(ctx, work, renderValues, rd.parsedTemplates(), rec, lookup, lim)
+
+	switch {
+	case helmengine.Final(err):
+		// A limit, a cyclic value or the end of ctx: Helm's engine would die on the chart, or
+		// run for nothing.
+	case errors.Is(err, helmengine.ErrGaveUp):
+		// Helm's engine, on fresh copies, says what failed in its own words. It runs at most
+		// the work this engine did within the limits before the template failed.
+		if work, renderValues, _, rerr = prepare(deepCopyMap(userValues)); rerr != nil {
+			return nil, rerr
+		}
+
+		if provider != nil {
+			files, err = engine.RenderWithClientProvider(work, renderValues, provider)
+		} else {
+			files, err = engine.Engine{}.Render(work, renderValues)
+		}
 
 		if rec != nil && err == nil {
-			lookup = previousLookup(provider)
-			probe, probeErr := execute(rec)
-			calls = reachingCalls(probe, probeErr, rec, execute)
+			// Calls made before the parallel engine gave up cannot be checked: reported.
+			calls = reachingCalls(nil, helmengine.ErrGaveUp, rec, execute)
 		}
-	} else {
-		files, err = helmengine.Execute(work, renderValues, rd.parsedTemplates(), rec, nil)
-		if errors.Is(err, helmengine.ErrGaveUp) {
-			// Helm's engine, on fresh copies, says what failed in its own words.
-			if work, renderValues, _, rerr = prepare(deepCopyMap(userValues)); rerr != nil {
-				return nil, rerr
-			}
-
-			files, err = engine.Engine{}.Render(work, renderValues)
-			if rec != nil && err == nil {
-				// Calls made before the parallel engine gave up cannot be checked: reported.
-				calls = reachingCalls(nil, helmengine.ErrGaveUp, rec, execute)
-			}
-		} else if rec != nil && err == nil {
-			calls = reachingCalls(files, nil, rec, execute)
-		}
+	case rec != nil && err == nil:
+		calls = reachingCalls(files, nil, rec, execute)
 	}
 
 	if serr := <-schemaErr; serr != nil {
 		return fail(KindValues, ErrValues, serr)
 	}
 
-	if err != nil {
+	var limitErr *helmengine.LimitError
+
+	switch {
+	case errors.As(err, &limitErr):
+		return nil, &RenderError{Chart: chartID, Kind: KindLimit, Template: limitErr.Template, Limit: limitErr.Limit, Err: err}
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return nil, &RenderError{Chart: chartID, Kind: KindStopped, Template: failedTemplate(err), Err: err}
+	case err != nil:
 		return failAt(RenderError{Kind: KindTemplate, Template: failedTemplate(err)}, ErrTemplate, err)
 	}
 

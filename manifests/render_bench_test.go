@@ -1,6 +1,7 @@
 package manifests_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"slices"
@@ -36,7 +37,7 @@ func BenchmarkRender(b *testing.B) {
 				cpu := processCPU()
 
 				for b.Loop() {
-					if _, err := manifests.RenderCilium(ch, testKubeVersion, mode.copts, manifests.RenderOptions{}); err != nil {
+					if _, err := manifests.RenderCilium(context.Background(), ch, testKubeVersion, mode.copts, manifests.RenderOptions{}); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -49,14 +50,14 @@ func BenchmarkRender(b *testing.B) {
 				b.ReportAllocs()
 
 				rd := manifests.NewRenderer(ch)
-				if _, err := rd.RenderCilium(testKubeVersion, mode.copts, manifests.RenderOptions{}); err != nil {
+				if _, err := rd.RenderCilium(context.Background(), testKubeVersion, mode.copts, manifests.RenderOptions{}); err != nil {
 					b.Fatal(err)
 				}
 
 				cpu := processCPU()
 
 				for b.Loop() {
-					if _, err := rd.RenderCilium(testKubeVersion, mode.copts, manifests.RenderOptions{}); err != nil {
+					if _, err := rd.RenderCilium(context.Background(), testKubeVersion, mode.copts, manifests.RenderOptions{}); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -123,7 +124,7 @@ func TestRenderVersusHelmProcess(t *testing.T) {
 		var oneShot, withLoad, reused, process, processCPUTime, reusedCPU []time.Duration
 
 		rd := manifests.NewRenderer(loadCilium(t, "1.18.12"))
-		_, err := rd.Render(testKubeVersion, opts)
+		_, err := rd.Render(context.Background(), testKubeVersion, opts)
 		require.NoError(t, err)
 
 		for range runs {
@@ -141,14 +142,14 @@ func TestRenderVersusHelmProcess(t *testing.T) {
 			ch, err := loader.Load(path)
 			require.NoError(t, err)
 			loaded := time.Now()
-			_, err = manifests.Render(ch, testKubeVersion, opts)
+			_, err = manifests.Render(context.Background(), ch, testKubeVersion, opts)
 			require.NoError(t, err)
 			oneShot = append(oneShot, time.Since(loaded))
 			withLoad = append(withLoad, time.Since(start))
 
 			start = time.Now()
 			cpu := processCPU()
-			_, err = rd.Render(testKubeVersion, opts)
+			_, err = rd.Render(context.Background(), testKubeVersion, opts)
 			require.NoError(t, err)
 			reused = append(reused, time.Since(start))
 			reusedCPU = append(reusedCPU, time.Duration(processCPU()-cpu))

@@ -2,6 +2,7 @@ package manifests_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -158,7 +159,7 @@ func TestRenderMatchesHelmTemplate(t *testing.T) {
 				opts.Values = presets
 				opts.Deterministic = true
 
-				r, err := manifests.Render(ch, testKubeVersion, opts)
+				r, err := manifests.Render(context.Background(), ch, testKubeVersion, opts)
 				require.NoError(t, err)
 
 				want := helmTemplate(t, helm, chartPath(t, version), testKubeVersion, opts)
@@ -230,7 +231,7 @@ func TestRenderMatchesHelmTemplateTinyChart(t *testing.T) {
 		{ReleaseName: "tiny"},
 		{ReleaseName: "other", Namespace: "apps", Set: []string{"replicas=5"}},
 	} {
-		r, err := manifests.Render(ch, testKubeVersion, opts)
+		r, err := manifests.Render(context.Background(), ch, testKubeVersion, opts)
 		require.NoError(t, err)
 
 		want := helmTemplate(t, helm, filepath.Join(dir, ch.Name()), testKubeVersion, opts)
@@ -247,7 +248,7 @@ func TestRenderMatchesHelmTemplateTinyChart(t *testing.T) {
 	udir := t.TempDir()
 	require.NoError(t, chartv2util.SaveDir(untyped, udir))
 
-	r, err := manifests.Render(untyped, testKubeVersion, manifests.RenderOptions{ReleaseName: "u"})
+	r, err := manifests.Render(context.Background(), untyped, testKubeVersion, manifests.RenderOptions{ReleaseName: "u"})
 	require.NoError(t, err)
 	want := helmTemplate(t, helm, filepath.Join(udir, untyped.Name()), testKubeVersion, manifests.RenderOptions{ReleaseName: "u"})
 	require.Equal(t, string(want), string(r.HelmOutput))

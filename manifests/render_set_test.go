@@ -1,6 +1,7 @@
 package manifests_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -29,7 +30,7 @@ func TestRenderSetErrorHidesValue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := manifests.Render(appChart(), testKubeVersion, tt.opts)
+			_, err := manifests.Render(context.Background(), appChart(), testKubeVersion, tt.opts)
 			require.ErrorIs(t, err, manifests.ErrValues)
 			requireNoSecret(t, err, secret, secret[:8])
 			for _, w := range tt.want {

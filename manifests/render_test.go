@@ -2,6 +2,7 @@ package manifests_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log"
 	"runtime"
@@ -172,7 +173,7 @@ func TestRenderTalosAdjustments(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 
-			r, err := manifests.Render(appChart(), testKubeVersion, tt.opts)
+			r, err := manifests.Render(context.Background(), appChart(), testKubeVersion, tt.opts)
 			require.NoError(t, err)
 
 			if diff := cmp.Diff(tt.want, refs(r.Objects)); diff != "" {
@@ -191,7 +192,7 @@ func TestRenderTalosAdjustments(t *testing.T) {
 func TestRenderGoldenTiny(t *testing.T) {
 	t.Parallel()
 
-	r, err := manifests.Render(appChart(), "v1.33.2", manifests.RenderOptions{
+	r, err := manifests.Render(context.Background(), appChart(), "v1.33.2", manifests.RenderOptions{
 		Namespace:       "apps",
 		NamespaceLabels: map[string]string{"team": "a"},
 		Set:             []string{"replicas=3"},
@@ -222,7 +223,7 @@ data:
 `}, "v:\n  chart: chart\n  values: chart\n  file: chart\n  set: chart\n  str: chart\n")
 
 	typed := map[string]any{"v": map[string]any{"values": "typed", "file": "typed"}}
-	r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{
+	r, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{
 		Values:      typed,
 		ValuesFiles: [][]byte{[]byte("v:\n  file: file1\n  json: file1\n"), []byte("v:\n  file: file2\n")},
 		SetJSON:     []string{`v.json={"a":1}`},
@@ -249,7 +250,7 @@ func TestRenderDoesNotModifyChart(t *testing.T) {
 	ch := loadCilium(t, "1.18.12")
 	before := ch.Values["hubble"].(map[string]any)["tls"].(map[string]any)["auto"].(map[string]any)["method"]
 
-	_, err := manifests.RenderCilium(ch, testKubeVersion, manifests.CiliumOptions{CertificatesInCluster: true}, manifests.RenderOptions{})
+	_, err := manifests.RenderCilium(context.Background(), ch, testKubeVersion, manifests.CiliumOptions{CertificatesInCluster: true}, manifests.RenderOptions{})
 	require.NoError(t, err)
 
 	after := ch.Values["hubble"].(map[string]any)["tls"].(map[string]any)["auto"].(map[string]any)["method"]
@@ -263,13 +264,13 @@ func TestRenderDoesNotModifyChart(t *testing.T) {
 	sub.Metadata.Name = "sub"
 	parent.SetDependencies(sub)
 
-	r, err := manifests.Render(parent, testKubeVersion, manifests.RenderOptions{})
+	r, err := manifests.Render(context.Background(), parent, testKubeVersion, manifests.RenderOptions{})
 	require.NoError(t, err)
 	require.Equal(t, []string{"ConfigMap kube-system/p"}, refs(r.Objects))
 	require.Len(t, parent.Dependencies(), 1)
 	require.True(t, parent.Metadata.Dependencies[0].Enabled == false)
 
-	r, err = manifests.Render(parent, testKubeVersion, manifests.RenderOptions{Set: []string{"sub.enabled=true"}})
+	r, err = manifests.Render(context.Background(), parent, testKubeVersion, manifests.RenderOptions{Set: []string{"sub.enabled=true"}})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"ConfigMap kube-system/p", "ConfigMap kube-system/s"}, refs(r.Objects))
 }
@@ -325,7 +326,7 @@ func TestRenderErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 
-			r, err := manifests.Render(tt.ch, tt.version, tt.opts)
+			r, err := manifests.Render(context.Background(), tt.ch, tt.version, tt.opts)
 			require.Nil(t, r, "a failed render returns no partial result")
 			require.ErrorIs(t, err, tt.sentinel)
 
@@ -351,9 +352,9 @@ func TestFailedRenderLeavesNoGoroutine(t *testing.T) {
 
 	for range 5 {
 		// A fresh Renderer each time, so the schema compilation and the parse start anew.
-		_, err := manifests.NewRenderer(ch).Render(testKubeVersion, manifests.RenderOptions{Set: []string{"a[x]=1"}})
+		_, err := manifests.NewRenderer(ch).Render(context.Background(), testKubeVersion, manifests.RenderOptions{Set: []string{"a[x]=1"}})
 		require.Error(t, err)
-		_, err = manifests.NewRenderer(ch).Render(testKubeVersion, manifests.RenderOptions{Set: []string{"kubeProxyReplacement=strict"}})
+		_, err = manifests.NewRenderer(ch).Render(context.Background(), testKubeVersion, manifests.RenderOptions{Set: []string{"kubeProxyReplacement=strict"}})
 		require.Error(t, err)
 	}
 
@@ -371,7 +372,7 @@ func TestRenderUntypedDocument(t *testing.T) {
 		"dump.yaml": "{{ toYaml .Values }}\n---\nkind: Orphan\nmetadata:\n  name: o\n",
 	}, "replicas: 2\nimage: app\n")
 
-	r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{})
+	r, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{})
 	require.NoError(t, err)
 	require.Contains(t, string(r.HelmOutput), "# Source: tiny/templates/dump.yaml\nimage: app\nreplicas: 2\n")
 	require.Len(t, r.Objects, 1)
@@ -403,19 +404,19 @@ func TestRenderSchemaOffline(t *testing.T) {
 			ch := tinyChart(map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"}, "replicas: 1\n")
 			ch.Schema = []byte(tt.schema)
 
-			_, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Set: tt.set})
+			_, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{Set: tt.set})
 			require.ErrorIs(t, err, manifests.ErrValues)
 			require.Contains(t, err.Error(), tt.contains)
 
 			// Skipping the schema renders.
-			_, err = manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Set: tt.set, SkipSchemaValidation: true})
+			_, err = manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{Set: tt.set, SkipSchemaValidation: true})
 			require.NoError(t, err)
 		})
 	}
 
 	ok := tinyChart(map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"}, "replicas: 1\n")
 	ok.Schema = []byte(`{"properties": {"replicas": {"type": "integer", "minimum": 1}, "x": {"$ref": "urn:example:x"}}}`)
-	_, err := manifests.Render(ok, testKubeVersion, manifests.RenderOptions{})
+	_, err := manifests.Render(context.Background(), ok, testKubeVersion, manifests.RenderOptions{})
 	require.NoError(t, err, "urn references are permissive, as in Helm")
 }
 
@@ -429,14 +430,14 @@ func TestRendererSchemaAfterFailedRender(t *testing.T) {
 	ch.Schema = []byte(`{"properties": {"replicas": {"type": "integer"}}}`)
 	rd := manifests.NewRenderer(ch)
 
-	_, err := rd.Render(testKubeVersion, manifests.RenderOptions{Namespace: "apps", ValuesFiles: [][]byte{[]byte("replicas: [")}})
+	_, err := rd.Render(context.Background(), testKubeVersion, manifests.RenderOptions{Namespace: "apps", ValuesFiles: [][]byte{[]byte("replicas: [")}})
 	require.ErrorIs(t, err, manifests.ErrValues)
 
-	_, err = rd.Render(testKubeVersion, manifests.RenderOptions{Namespace: "apps", Set: []string{"replicas=many"}})
+	_, err = rd.Render(context.Background(), testKubeVersion, manifests.RenderOptions{Namespace: "apps", Set: []string{"replicas=many"}})
 	require.ErrorIs(t, err, manifests.ErrValues)
 	require.ErrorContains(t, err, "replicas")
 
-	_, err = rd.Render(testKubeVersion, manifests.RenderOptions{Namespace: "apps", Set: []string{"replicas=2"}})
+	_, err = rd.Render(context.Background(), testKubeVersion, manifests.RenderOptions{Namespace: "apps", Set: []string{"replicas=2"}})
 	require.NoError(t, err)
 }
 
@@ -448,14 +449,14 @@ func TestRendererConcurrent(t *testing.T) {
 	ch.Schema = []byte(`{"properties": {"replicas": {"type": "integer"}}}`)
 	rd := manifests.NewRenderer(ch)
 
-	want, err := rd.Render(testKubeVersion, manifests.RenderOptions{Namespace: "apps"})
+	want, err := rd.Render(context.Background(), testKubeVersion, manifests.RenderOptions{Namespace: "apps"})
 	require.NoError(t, err)
 
 	errs := make(chan error, 8)
 
 	for range 8 {
 		go func() {
-			r, err := rd.Render(testKubeVersion, manifests.RenderOptions{Namespace: "apps"})
+			r, err := rd.Render(context.Background(), testKubeVersion, manifests.RenderOptions{Namespace: "apps"})
 			if err == nil && string(r.YAML) != string(want.YAML) {
 				err = errors.New("different output")
 			}
@@ -483,12 +484,12 @@ metadata:
   labels: {from: chart}
 `}, "")
 
-	r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Namespace: "apps", NamespaceLabels: map[string]string{"from": "options"}})
+	r, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{Namespace: "apps", NamespaceLabels: map[string]string{"from": "options"}})
 	require.NoError(t, err)
 	require.Equal(t, []string{"Namespace apps", "ConfigMap apps/cm"}, refs(r.Objects))
 	require.Equal(t, "chart", r.Objects[0].GetLabels()["from"], "the chart's Namespace is kept as rendered")
 
-	r, err = manifests.Render(ch, testKubeVersion, manifests.RenderOptions{})
+	r, err = manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{})
 	require.NoError(t, err)
 	require.Equal(t, []string{"Namespace kube-system", "ConfigMap kube-system/cm"}, refs(r.Objects), "kube-system gets no extra Namespace")
 }
@@ -499,7 +500,7 @@ func TestRenderValueConflictWarnings(t *testing.T) {
 	ch := tinyChart(map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"},
 		"table:\n  a: 1\nscalar: x\nnested:\n  inner:\n    b: 2\nfine:\n  c: 3\n")
 
-	r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{
+	r, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{
 		Set:     []string{"table=3", "nested.inner=flat", "fine.c=4"},
 		SetJSON: []string{`scalar={"a":1}`},
 	})
@@ -536,7 +537,7 @@ data:
 	ch.Metadata.Dependencies = []*chart.Dependency{{Name: "sub", Version: "0.1.0"}}
 	ch.SetDependencies(sub)
 
-	r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{
+	r, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{
 		Set:     []string{"table=3", "nested.inner=flat", "sub.x=flat"},
 		SetJSON: []string{`scalar={"a":"from-table"}`},
 	})
@@ -579,7 +580,7 @@ data:
 `}, "a:\n  b: default\n")
 
 	f.Fuzz(func(t *testing.T, set, file string) {
-		r, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{
+		r, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{
 			Set: []string{set}, ValuesFiles: [][]byte{[]byte(file)}, SkipSchemaValidation: true,
 		})
 		if err != nil {

@@ -1,6 +1,7 @@
 package manifests_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
@@ -241,7 +242,7 @@ func TestFindManifestKeyMaterialCilium(t *testing.T) {
 
 				ch := loadCilium(t, version)
 
-				r, err := manifests.RenderCilium(ch, testKubeVersion,
+				r, err := manifests.RenderCilium(context.Background(), ch, testKubeVersion,
 					manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: inCluster}, manifests.RenderOptions{})
 				require.NoError(t, err)
 

@@ -1,6 +1,7 @@
 package manifests_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -153,10 +154,10 @@ func TestDeterministicCertificatesInCluster(t *testing.T) {
 			ch := loadCilium(t, version)
 			copts := manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}
 
-			first, err := manifests.RenderCilium(ch, testKubeVersion, copts, manifests.RenderOptions{Deterministic: true})
+			first, err := manifests.RenderCilium(context.Background(), ch, testKubeVersion, copts, manifests.RenderOptions{Deterministic: true})
 			require.NoError(t, err)
 
-			second, err := manifests.RenderCilium(ch, testKubeVersion, copts, manifests.RenderOptions{Deterministic: true})
+			second, err := manifests.RenderCilium(context.Background(), ch, testKubeVersion, copts, manifests.RenderOptions{Deterministic: true})
 			require.NoError(t, err)
 
 			require.Equal(t, string(first.YAML), string(second.YAML))
@@ -179,7 +180,7 @@ func TestDeterministicRefusesGeneratedCertificates(t *testing.T) {
 
 			ch := loadCilium(t, version)
 
-			r, err := manifests.RenderCilium(ch, testKubeVersion, manifests.CiliumOptions{}, manifests.RenderOptions{Deterministic: true})
+			r, err := manifests.RenderCilium(context.Background(), ch, testKubeVersion, manifests.CiliumOptions{}, manifests.RenderOptions{Deterministic: true})
 			require.Nil(t, r, "no partial result")
 			require.ErrorIs(t, err, manifests.ErrNondeterministic)
 
@@ -207,7 +208,7 @@ func TestReuseAcrossRenders(t *testing.T) {
 				copts := manifests.CiliumOptions{KubeProxyDisabled: true}
 				opts := manifests.RenderOptions{Namespace: ns, Set: []string{"hubble.relay.enabled=true"}}
 
-				first, err := manifests.RenderCilium(ch, testKubeVersion, copts, opts)
+				first, err := manifests.RenderCilium(context.Background(), ch, testKubeVersion, copts, opts)
 				require.NoError(t, err)
 
 				var secrets []string
@@ -223,7 +224,7 @@ func TestReuseAcrossRenders(t *testing.T) {
 				opts.Previous = first.Objects
 				opts.Deterministic = true
 
-				second, err := manifests.RenderCilium(ch, testKubeVersion, copts, opts)
+				second, err := manifests.RenderCilium(context.Background(), ch, testKubeVersion, copts, opts)
 				require.NoError(t, err)
 				require.Equal(t, string(first.YAML), string(second.YAML), "re-render of an unchanged cluster must change nothing")
 				if version < "1.18" {
@@ -237,7 +238,7 @@ func TestReuseAcrossRenders(t *testing.T) {
 				require.NoError(t, err)
 
 				opts.Previous = stored
-				third, err := manifests.RenderCilium(ch, testKubeVersion, copts, opts)
+				third, err := manifests.RenderCilium(context.Background(), ch, testKubeVersion, copts, opts)
 				require.NoError(t, err)
 				require.Equal(t, string(first.YAML), string(third.YAML))
 			})
@@ -263,7 +264,7 @@ data:
 `,
 	}, "")
 
-	first, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{})
+	first, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{})
 	require.NoError(t, err)
 
 	data, _, _ := unstructured.NestedStringMap(first.Objects[0].Object, "data")
@@ -274,7 +275,7 @@ data:
 	other := prev.DeepCopy()
 	other.SetNamespace("elsewhere")
 
-	second, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{Previous: []*unstructured.Unstructured{prev, other}})
+	second, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{Previous: []*unstructured.Unstructured{prev, other}})
 	require.NoError(t, err)
 
 	data, _, _ = unstructured.NestedStringMap(second.Objects[0].Object, "data")
@@ -304,7 +305,7 @@ func TestReusePreviousWithoutNamespace(t *testing.T) {
 	ch := certChart()
 	opts := manifests.RenderOptions{Namespace: "apps"}
 
-	first, err := manifests.Render(ch, testKubeVersion, opts)
+	first, err := manifests.Render(context.Background(), ch, testKubeVersion, opts)
 	require.NoError(t, err)
 
 	previous, err := manifests.ParseObjects(first.HelmOutput)
@@ -314,7 +315,7 @@ func TestReusePreviousWithoutNamespace(t *testing.T) {
 	opts.Previous = previous
 	opts.Deterministic = true
 
-	second, err := manifests.Render(ch, testKubeVersion, opts)
+	second, err := manifests.Render(context.Background(), ch, testKubeVersion, opts)
 	require.NoError(t, err)
 	require.Equal(t, string(first.YAML), string(second.YAML))
 	require.Equal(t, []manifests.ObjectRef{{APIVersion: "v1", Kind: "Secret", Namespace: "apps", Name: "tiny-ca"}}, second.Reused)
@@ -328,7 +329,7 @@ func TestReuseValuesWin(t *testing.T) {
 
 	ch := certChart()
 
-	first, err := manifests.Render(ch, testKubeVersion, manifests.RenderOptions{})
+	first, err := manifests.Render(context.Background(), ch, testKubeVersion, manifests.RenderOptions{})
 	require.NoError(t, err)
 
 	opts := manifests.RenderOptions{
@@ -337,7 +338,7 @@ func TestReuseValuesWin(t *testing.T) {
 		Values:        map[string]any{"caCert": testPEMCert, "caKey": testPEMKey},
 	}
 
-	second, err := manifests.Render(ch, testKubeVersion, opts)
+	second, err := manifests.Render(context.Background(), ch, testKubeVersion, opts)
 	require.NoError(t, err)
 	require.Empty(t, second.Reused)
 

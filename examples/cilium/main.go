@@ -190,7 +190,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	rd := manifests.NewRenderer(ch.Chart)
 	files, report, err := build(o, func(copts manifests.CiliumOptions, ropts manifests.RenderOptions) (*manifests.Rendered, error) {
-		return install.RenderCilium(rd, o.cluster, copts, ropts)
+		return install.RenderCilium(ctx, rd, o.cluster, copts, ropts)
 	}, previous, s)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -40,7 +41,7 @@ func BenchmarkRender(b *testing.B) {
 	b.ReportAllocs()
 
 	for b.Loop() {
-		if _, err := renderCilium(manifests.NewRenderer(ch.Chart), "1.35.0", true); err != nil {
+		if _, err := renderCilium(context.Background(), manifests.NewRenderer(ch.Chart), "1.35.0", true); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -59,7 +60,7 @@ func BenchmarkLoadAndRender(b *testing.B) {
 				b.Fatal(err)
 			}
 
-			if _, err := renderCilium(rd, "1.35.0", true); err != nil {
+			if _, err := renderCilium(context.Background(), rd, "1.35.0", true); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -74,7 +75,7 @@ func BenchmarkLoadAndRender(b *testing.B) {
 				b.Fatal(err)
 			}
 
-			if _, err := renderCilium(manifests.NewRenderer(ch.Chart), "1.35.0", true); err != nil {
+			if _, err := renderCilium(context.Background(), manifests.NewRenderer(ch.Chart), "1.35.0", true); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -90,7 +91,7 @@ func benchRoles(b *testing.B) (generated, *role, *role) {
 	rd, err := loadChart(b.Context(), f.chartPath)
 	require.NoError(b, err)
 
-	cilium, err := renderCilium(rd, f.kubernetes, true)
+	cilium, err := renderCilium(context.Background(), rd, f.kubernetes, true)
 	require.NoError(b, err)
 
 	g, err := generate(f)
@@ -116,7 +117,7 @@ func BenchmarkRoleConfig(b *testing.B) {
 	rd, err := loadChart(b.Context(), f.chartPath)
 	require.NoError(b, err)
 
-	cilium, err := renderCilium(rd, f.kubernetes, true)
+	cilium, err := renderCilium(context.Background(), rd, f.kubernetes, true)
 	require.NoError(b, err)
 
 	inline := must(patches.InlineManifest(talos.V1_13, release, string(cilium)))
@@ -272,7 +273,7 @@ func BenchmarkAfterRender(b *testing.B) {
 	rd, err := loadChart(b.Context(), f.chartPath)
 	require.NoError(b, err)
 
-	cilium, err := renderCilium(rd, f.kubernetes, true)
+	cilium, err := renderCilium(context.Background(), rd, f.kubernetes, true)
 	require.NoError(b, err)
 
 	g, err := generate(f)

@@ -81,7 +81,7 @@ func build(ctx context.Context, f fleet, emit emitFunc) error {
 	wg.Go(func() {
 		var rd *manifests.Renderer
 		if rd, rerr = loadChart(ctx, f.chartPath); rerr == nil {
-			cilium, rerr = renderCilium(rd, f.kubernetes, f.deterministic)
+			cilium, rerr = renderCilium(ctx, rd, f.kubernetes, f.deterministic)
 		}
 
 		<-ready
@@ -169,8 +169,8 @@ func loadChart(ctx context.Context, path string) (*manifests.Renderer, error) {
 // (stage "render"): ipam kubernetes, kubeProxyReplacement, KubePrism localhost:7445, the
 // capabilities and cgroup values; with deterministic, Hubble certificates by cronJob, and the
 // render fails rather than carry fresh key material.
-func renderCilium(rd *manifests.Renderer, kubernetes string, deterministic bool) ([]byte, error) {
-	r, err := rd.RenderCilium(kubernetes,
+func renderCilium(ctx context.Context, rd *manifests.Renderer, kubernetes string, deterministic bool) ([]byte, error) {
+	r, err := rd.RenderCilium(ctx, kubernetes,
 		manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: deterministic},
 		manifests.RenderOptions{ReleaseName: release, Namespace: namespace, Deterministic: deterministic},
 	)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"io"
@@ -130,7 +131,7 @@ func TestFleetEqualsMachinery(t *testing.T) {
 			rd, err := loadChart(t.Context(), f.chartPath)
 			require.NoError(t, err)
 
-			cilium, err := renderCilium(rd, f.kubernetes, true)
+			cilium, err := renderCilium(context.Background(), rd, f.kubernetes, true)
 			require.NoError(t, err)
 
 			compareFleet(t, baselineFleet(t, f, cilium), names, got, false)

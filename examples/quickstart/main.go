@@ -230,7 +230,7 @@ func renderCilium(ctx context.Context, o options) (*manifests.Rendered, error) {
 	}
 
 	// The Kubernetes version and kube-proxy come from the cluster description.
-	return install.RenderCilium(manifests.NewRenderer(ch.Chart), o.cluster, manifests.CiliumOptions{
+	return install.RenderCilium(ctx, manifests.NewRenderer(ch.Chart), o.cluster, manifests.CiliumOptions{
 		CertificatesInCluster: true,
 	}, manifests.RenderOptions{Deterministic: true})
 }

@@ -2,6 +2,7 @@ package helmengine
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -61,7 +62,7 @@ var templateBuiltins = map[string]any{
 // helmFuncNames are the names of the functions of Helm's template function map, for parsing.
 var helmFuncNames = sync.OnceValue(func() map[string]any {
 	names := map[string]any{}
-	for name := range helmFuncs(nil) {
+	for name := range helmFuncs(nil, nil) {
 		names[name] = true
 	}
 
@@ -71,8 +72,9 @@ var helmFuncNames = sync.OnceValue(func() map[string]any {
 // helmFuncs returns the function map of Helm's engine for a render: sprig's text functions
 // without env and expandenv, Helm's YAML, JSON and TOML functions, and include, tpl, required,
 // fail, lookup and getHostByName as `helm template` binds them (no cluster, no DNS). root is
-// the template set include and tpl execute in; nil gives the names only.
-func helmFuncs(root *template.Template) template.FuncMap {
+// the template set include and tpl execute in, b the render's budget; nil gives the names
+// only.
+func helmFuncs(root *template.Template, b *budget) template.FuncMap {
 	f := sprig.TxtFuncMap()
 	delete(f, "env")
 	delete(f, "expandenv")
@@ -105,52 +107,68 @@ func helmFuncs(root *template.Template) template.FuncMap {
 	guardCycles(f)
 
 	depth := map[string]int{}
-	f["include"] = includeFunc(root, depth)
-	f["tpl"] = tplFunc(root, depth)
+	f["include"] = includeFunc(root, depth, b)
+	f["tpl"] = tplFunc(root, depth, b)
+
+	if b != nil {
+		boundSizes(f, b)
+	}
 
 	return f
 }
 
 // includeFunc executes the named template of set with data, as Helm's include does.
-func includeFunc(set *template.Template, depth map[string]int) func(string, any) (string, error) {
+func includeFunc(set *template.Template, depth map[string]int, b *budget) func(string, any) (string, error) {
 	return func(name string, data any) (string, error) {
 		if depth[name] > maxIncludeDepth {
 			return "", fmt.Errorf("%w: template %s includes itself too deeply", ErrGaveUp, name)
 		}
 
+		if err := b.enter("include " + name); err != nil {
+			return "", err
+		}
+		defer b.leave()
+
 		depth[name]++
 		defer func() { depth[name]-- }()
 
-		var sb strings.Builder
-		err := set.ExecuteTemplate(&sb, name, data)
+		w := &writer{b: b, function: "include " + name}
+		if err := set.ExecuteTemplate(w, name, data); err != nil {
+			return "", b.cause(err)
+		}
 
-		return sb.String(), err
+		return w.sb.String(), nil
 	}
 }
 
 // tplFunc renders text as a template with the templates of parent, as Helm's tpl does: in a
 // clone of parent's set, where include and tpl see the clone, under parent's name.
-func tplFunc(parent *template.Template, depth map[string]int) func(string, any) (string, error) {
+func tplFunc(parent *template.Template, depth map[string]int, b *budget) func(string, any) (string, error) {
 	return func(text string, data any) (string, error) {
+		if err := b.enter("tpl"); err != nil {
+			return "", err
+		}
+		defer b.leave()
+
 		clone, err := parent.Clone()
 		if err != nil {
 			return "", err
 		}
 
 		clone.Option("missingkey=zero")
-		clone.Funcs(template.FuncMap{"include": includeFunc(clone, depth), "tpl": tplFunc(clone, depth)})
+		clone.Funcs(template.FuncMap{"include": includeFunc(clone, depth, b), "tpl": tplFunc(clone, depth, b)})
 
 		t, err := clone.New(parent.Name()).Parse(text)
 		if err != nil {
 			return "", err
 		}
 
-		var sb strings.Builder
-		if err := t.Execute(&sb, data); err != nil {
-			return "", err
+		w := &writer{b: b, function: "tpl"}
+		if err := t.Execute(w, data); err != nil {
+			return "", b.cause(err)
 		}
 
-		return strings.ReplaceAll(sb.String(), "<no value>", ""), nil
+		return strings.ReplaceAll(w.sb.String(), "<no value>", ""), nil
 	}
 }
 
@@ -486,9 +504,13 @@ type LookupFunc = func(apiVersion, kind, namespace, name string) (map[string]any
 // by template path. A non-nil rec records the calls of functions that depend on randomness or
 // the clock (see Recorder); a non-nil lookup replaces the lookup function that finds nothing.
 //
+// Execution is bounded by lim (see Limits; zero fields take the defaults) and stops when ctx
+// ends.
+//
 // Any failure is returned wrapped in ErrGaveUp (the caller renders with Helm's engine), except
-// a cyclic value, which wraps ErrCyclicValue only: Helm's engine would die on it.
-func Execute(c *chart.Chart, renderValues common.Values, parsed *Templates, rec *Recorder, lookup LookupFunc) (rendered map[string]string, err error) {
+// those that are final because Helm's engine would die on the same chart or should not run
+// for nothing: a cyclic value (ErrCyclicValue), a limit (a *LimitError) and the end of ctx.
+func Execute(ctx context.Context, c *chart.Chart, renderValues common.Values, parsed *Templates, rec *Recorder, lookup LookupFunc, lim Limits) (rendered map[string]string, err error) {
 	if parsed.err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrGaveUp, parsed.err)
 	}
@@ -509,14 +531,25 @@ func Execute(c *chart.Chart, renderValues common.Values, parsed *Templates, rec 
 
 	helmTemplateOrder(paths)
 
+	b := newBudget(ctx, lim)
 	root := template.New("gotpl").Option("missingkey=zero")
-	funcs := helmFuncs(root)
+	funcs := helmFuncs(root, nil)
 	if lookup != nil {
 		funcs["lookup"] = lookup
 	}
 
 	if rec != nil {
 		rec.wrap(funcs)
+	}
+
+	// The bounds wrap what the recorder wrapped, so both see every call.
+	depth := map[string]int{} // per template name, shared by include and tpl as in Helm
+	funcs["include"] = includeFunc(root, depth, b)
+	funcs["tpl"] = tplFunc(root, depth, b)
+	boundSizes(funcs, b)
+
+	if rec != nil {
+		rec.wrapInclude(funcs)
 	}
 
 	root.Funcs(funcs)
@@ -545,8 +578,6 @@ func Execute(c *chart.Chart, renderValues common.Values, parsed *Templates, rec 
 
 	rendered = make(map[string]string, len(paths))
 
-	var sb strings.Builder
-
 	for _, p := range paths {
 		if strings.HasPrefix(path.Base(p), "_") {
 			continue
@@ -555,21 +586,22 @@ func Execute(c *chart.Chart, renderValues common.Values, parsed *Templates, rec 
 		r := tpls[p]
 		r.vals["Template"] = common.Values{"Name": p, "BasePath": r.basePath}
 
-		sb.Reset()
-
 		if rec != nil {
 			rec.start(p)
 		}
 
-		if err := root.ExecuteTemplate(&sb, p, r.vals); err != nil {
-			if errors.Is(err, ErrCyclicValue) {
-				return nil, err // final: Helm's engine would die on it
+		b.template = p
+		w := &writer{b: b, perFile: true}
+
+		if err := root.ExecuteTemplate(w, p, r.vals); err != nil {
+			if Final(err) {
+				return nil, err
 			}
 
 			return nil, fmt.Errorf("%w: %w", ErrGaveUp, err)
 		}
 
-		rendered[p] = strings.ReplaceAll(sb.String(), "<no value>", "")
+		rendered[p] = strings.ReplaceAll(w.sb.String(), "<no value>", "")
 	}
 
 	return rendered, nil

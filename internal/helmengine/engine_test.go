@@ -2,6 +2,7 @@ package helmengine_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"maps"
 	"os"
@@ -53,7 +54,7 @@ func renderBoth(t *testing.T, newChart func() *chart.Chart, vals map[string]any,
 	helm, helmErr = engine.Engine{}.Render(work, rv)
 
 	work, rv = prepare()
-	fast, fastErr = helmengine.Execute(work, rv, helmengine.Parse(newChart(), nil), nil, nil)
+	fast, fastErr = helmengine.Execute(context.Background(), work, rv, helmengine.Parse(newChart(), nil), nil, nil, helmengine.Limits{})
 
 	return helm, helmErr, fast, fastErr
 }
@@ -291,7 +292,7 @@ func TestParallelEngineFailuresFallBack(t *testing.T) {
 			require.Empty(t, helm)
 			require.ErrorIs(t, fastErr, helmengine.ErrGaveUp)
 
-			_, err := manifests.Render(newChart(), "1.33.0", manifests.RenderOptions{})
+			_, err := manifests.Render(context.Background(), newChart(), "1.33.0", manifests.RenderOptions{})
 			require.ErrorIs(t, err, manifests.ErrTemplate)
 			require.Contains(t, err.Error(), helmErr.Error(), "Render reports Helm's message")
 		})

@@ -203,8 +203,7 @@ func (r *Recorder) CallsIn(files map[string]bool) []Call {
 }
 
 // wrap replaces, in f, the functions that may depend on randomness or the clock by functions
-// of the same type that record their call, and include by one that tracks the named template
-// being included.
+// of the same type that record their call (wrapInclude does include).
 func (r *Recorder) wrap(f template.FuncMap) {
 	for name, fn := range f {
 		if _, random := randomFuncs[name]; random {
@@ -229,7 +228,10 @@ func (r *Recorder) wrap(f template.FuncMap) {
 			return now
 		}
 	}
+}
 
+// wrapInclude replaces include in f by one that tracks the named template being included.
+func (r *Recorder) wrapInclude(f template.FuncMap) {
 	if include, ok := f["include"].(func(string, any) (string, error)); ok {
 		f["include"] = func(name string, data any) (string, error) {
 			r.push(name)

@@ -1,6 +1,7 @@
 package apply_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,7 +184,7 @@ func TestCompareConfigsCiliumUpgrade(t *testing.T) {
 	render := func(version string) string {
 		chrt, err := loader.Load(filepath.Join(chartsDir(t), "cilium-"+version+".tgz"))
 		require.NoError(t, err)
-		r, err := manifests.RenderCilium(chrt, "v1.37.0", manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}, manifests.RenderOptions{Deterministic: true})
+		r, err := manifests.RenderCilium(context.Background(), chrt, "v1.37.0", manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}, manifests.RenderOptions{Deterministic: true})
 		require.NoError(t, err)
 
 		return string(r.YAML)

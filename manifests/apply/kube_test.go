@@ -149,7 +149,7 @@ func renderCilium(t *testing.T, archive string) []*unstructured.Unstructured {
 	chrt, err := loader.Load(archive)
 	require.NoError(t, err)
 
-	rendered, err := manifests.RenderCilium(chrt, "v1.37.0", manifests.CiliumOptions{KubeProxyDisabled: true}, manifests.RenderOptions{})
+	rendered, err := manifests.RenderCilium(context.Background(), chrt, "v1.37.0", manifests.CiliumOptions{KubeProxyDisabled: true}, manifests.RenderOptions{})
 	require.NoError(t, err)
 	require.NotEmpty(t, rendered.Objects)
 
@@ -423,7 +423,7 @@ func TestRealCiliumInCustomNamespace(t *testing.T) {
 	chrt, err := loader.Load(filepath.Join(chartsDir(t), "cilium-1.18.12.tgz"))
 	require.NoError(t, err)
 
-	rendered, err := manifests.RenderCilium(chrt, "v1.37.0", manifests.CiliumOptions{KubeProxyDisabled: true},
+	rendered, err := manifests.RenderCilium(context.Background(), chrt, "v1.37.0", manifests.CiliumOptions{KubeProxyDisabled: true},
 		manifests.RenderOptions{Namespace: "cilium"})
 	require.NoError(t, err)
 

@@ -1,6 +1,7 @@
 package apply_test
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ func renderCiliumStable(t *testing.T, version string) []*unstructured.Unstructur
 	chrt, err := loader.Load(filepath.Join(chartsDir(t), "cilium-"+version+".tgz"))
 	require.NoError(t, err)
 
-	rendered, err := manifests.RenderCilium(chrt, "v1.37.0",
+	rendered, err := manifests.RenderCilium(context.Background(), chrt, "v1.37.0",
 		manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}, manifests.RenderOptions{})
 	require.NoError(t, err)
 	require.NotEmpty(t, rendered.Objects)

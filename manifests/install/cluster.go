@@ -1,6 +1,7 @@
 package install
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -76,7 +77,7 @@ func CiliumOptions(c config.Cluster, opts manifests.CiliumOptions) (manifests.Ci
 // RenderCilium renders a Cilium chart for the cluster c: the Kubernetes version is
 // c.KubernetesVersion and the Talos presets come from [CiliumOptions]. ropts are the
 // render's other options (release, namespace, values).
-func RenderCilium(rd *manifests.Renderer, c config.Cluster, opts manifests.CiliumOptions, ropts manifests.RenderOptions) (*manifests.Rendered, error) {
+func RenderCilium(ctx context.Context, rd *manifests.Renderer, c config.Cluster, opts manifests.CiliumOptions, ropts manifests.RenderOptions) (*manifests.Rendered, error) {
 	if rd == nil {
 		return nil, fmt.Errorf("render cilium: %w: nil Renderer (use manifests.NewRenderer)", ErrInvalidMethodOptions)
 	}
@@ -90,7 +91,7 @@ func RenderCilium(rd *manifests.Renderer, c config.Cluster, opts manifests.Ciliu
 		return nil, fmt.Errorf("render cilium: %w: the cluster description has no kubernetesVersion", ErrInconsistentSettings)
 	}
 
-	return rd.RenderCilium(c.KubernetesVersion, copts, ropts)
+	return rd.RenderCilium(ctx, c.KubernetesVersion, copts, ropts)
 }
 
 // kubePrismPort returns the port of KubePrism when the cluster's nodes run it.

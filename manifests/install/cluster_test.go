@@ -1,6 +1,7 @@
 package install_test
 
 import (
+	"context"
 	"maps"
 	"testing"
 
@@ -228,7 +229,7 @@ func TestRenderCilium(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := install.RenderCilium(renderer(t, "1.18.12"), tt.cluster, tt.copts, manifests.RenderOptions{})
+			r, err := install.RenderCilium(context.Background(), renderer(t, "1.18.12"), tt.cluster, tt.copts, manifests.RenderOptions{})
 			require.NoError(t, err)
 			require.Equal(t, tt.wantVersion, r.KubernetesVersion)
 			for k, want := range tt.wantValues {
@@ -265,7 +266,7 @@ func TestRenderCilium(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := install.RenderCilium(tc.rd, tc.cluster, tc.copts, manifests.RenderOptions{})
+			_, err := install.RenderCilium(context.Background(), tc.rd, tc.cluster, tc.copts, manifests.RenderOptions{})
 			require.ErrorIs(t, err, tc.wantErr)
 			require.ErrorContains(t, err, tc.wantMsg)
 		})

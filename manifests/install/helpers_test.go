@@ -86,7 +86,7 @@ func render(t testing.TB, c config.Cluster, version string, copts manifests.Cili
 	rd := renderer(t, version)
 	key := fmt.Sprintf("%s|%#v|%#v|%#v", version, c, copts, ropts)
 	once, _ := renders.LoadOrStore(key, sync.OnceValues(func() (*manifests.Rendered, error) {
-		return install.RenderCilium(rd, c, copts, ropts)
+		return install.RenderCilium(context.Background(), rd, c, copts, ropts)
 	}))
 
 	r, err := once.(func() (*manifests.Rendered, error))()

@@ -1,6 +1,7 @@
 package install_test
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -98,7 +99,7 @@ func TestHelm(t *testing.T) {
 			ropts := tt.ropts
 			ropts.ValuesFiles = [][]byte{h.Values}
 			ropts.NamespaceLabels = manifests.CiliumNamespaceLabels()
-			plain, err := renderer(t, tt.version).Render(tt.cluster.KubernetesVersion, ropts)
+			plain, err := renderer(t, tt.version).Render(context.Background(), tt.cluster.KubernetesVersion, ropts)
 			require.NoError(t, err)
 			if tt.copts.CertificatesInCluster {
 				require.Equal(t, string(r.YAML), string(plain.YAML))

@@ -1,6 +1,7 @@
 package source_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -34,10 +35,10 @@ func TestLoadRendererEqualsLoadPath(t *testing.T) {
 			copts := manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true}
 			opts := manifests.RenderOptions{Deterministic: true}
 
-			got, err := rd.RenderCilium("1.35.0", copts, opts)
+			got, err := rd.RenderCilium(context.Background(), "1.35.0", copts, opts)
 			require.NoError(t, err)
 
-			want, err := manifests.RenderCilium(ch.Chart, "1.35.0", copts, opts)
+			want, err := manifests.RenderCilium(context.Background(), ch.Chart, "1.35.0", copts, opts)
 			require.NoError(t, err)
 
 			require.Equal(t, string(want.YAML), string(got.YAML))
@@ -67,7 +68,7 @@ func TestLoadRendererChangedTemplate(t *testing.T) {
 		}
 	}
 
-	r, err := rd.Render("1.35.0", manifests.RenderOptions{})
+	r, err := rd.Render(context.Background(), "1.35.0", manifests.RenderOptions{})
 	require.NoError(t, err)
 	require.Contains(t, string(r.YAML), "name: changed-cilium")
 }
@@ -104,7 +105,7 @@ func TestLoadRendererErrors(t *testing.T) {
 	rd, err := source.LoadRenderer(t.Context(), dir)
 	require.NoError(t, err)
 
-	r, err := rd.Render("1.35.0", manifests.RenderOptions{})
+	r, err := rd.Render(context.Background(), "1.35.0", manifests.RenderOptions{})
 	require.NoError(t, err)
 	require.Contains(t, string(r.YAML), "name: dir")
 }

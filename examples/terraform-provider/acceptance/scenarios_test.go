@@ -1,7 +1,7 @@
 package acceptance
 
 import (
-	"github.com/talospatch/talospatch/manifests/source"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/talospatch/talospatch/manifests/source"
 
 	"github.com/talospatch/talospatch/cluster"
 	"github.com/talospatch/talospatch/config"
@@ -179,7 +181,7 @@ output "talosconfig" {
 
 	b := cluster.NewBuilder()
 
-	res, err := b.Build(cluster.Spec{
+	res, err := b.Build(context.Background(), cluster.Spec{
 		Cluster: description(), Secrets: s, Nodes: specNodes(3, 2),
 		Cilium: &cluster.Cilium{Renderer: rd, CertificatesInCluster: true, Deterministic: true,
 			Options: manifests.RenderOptions{Set: []string{"hubble.relay.enabled=true", "hubble.ui.enabled=true"}}},
@@ -203,7 +205,7 @@ output "talosconfig" {
 		}
 	}
 
-	extra, err := b.Build(cluster.Spec{Cluster: description(), Secrets: s, Nodes: []cluster.Node{{Name: "node", Role: config.RoleWorker,
+	extra, err := b.Build(context.Background(), cluster.Spec{Cluster: description(), Secrets: s, Nodes: []cluster.Node{{Name: "node", Role: config.RoleWorker,
 		Settings: config.NodeSettings{Hostname: "worker-9", Labels: map[string]string{"zone": "b"}}}}})
 	if err != nil {
 		t.Fatal(err)

@@ -114,7 +114,7 @@ func (c *clusterResource) build(ctx context.Context, get getter) (res *cluster.R
 		return nil, names, false, diags
 	}
 
-	res, err := c.p.builder.Build(spec)
+	res, err := c.p.builder.Build(ctx, spec)
 	if err != nil {
 		l := layout{
 			node:        func(i int) path.Path { return path.Root(attrNodes).AtMapKey(names[i]) },

@@ -69,7 +69,7 @@ func (d *machineConfiguration) Read(ctx context.Context, req datasource.ReadRequ
 		return
 	}
 
-	res, err := d.p.builder.Build(spec)
+	res, err := d.p.builder.Build(ctx, spec)
 	if err != nil {
 		l := layout{
 			node:   func(int) path.Path { return path.Empty() },

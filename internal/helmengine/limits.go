@@ -1,0 +1,380 @@
+package helmengine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"text/template"
+)
+
+// Limits bound what one render may do, so that a hostile chart ends with an error instead of
+// taking the process down (Go's out-of-memory and stack-overflow deaths cannot be recovered).
+// A zero field takes its default (the values of defaultLimits).
+type Limits struct {
+	// Nesting is how many include and tpl calls may be active at once, all names together
+	// (Helm's own bound is 1000 per template name, which two names calling each other, or tpl
+	// calling itself through a value, escape).
+	Nesting int
+	// Calls is how many include and tpl calls one render may make.
+	Calls int64
+	// Output is how many bytes one render may produce: what the templates write plus what
+	// every include and tpl returns.
+	Output int64
+	// TemplateOutput is how many bytes one template file may write.
+	TemplateOutput int64
+	// Range bounds the functions that make something of a size they are given: the lists of
+	// until and untilStep, the numbers of seq, the count of repeat and of the rand* strings,
+	// and the width of indent and nindent.
+	Range int
+}
+
+// defaultLimits are far above what real charts do: the shipped Cilium charts (1.11 to 1.20,
+// Hubble relay and UI on) make at most 166 include and tpl calls, nested at most 2 deep, and
+// produce at most 92 KB counting include results. Nesting stays above Helm's 1000 per template
+// name, so a template that includes itself fails as in Helm.
+var defaultLimits = Limits{
+	Nesting:        2_000,
+	Calls:          1_000_000,
+	Output:         256 << 20,
+	TemplateOutput: 64 << 20,
+	Range:          1 << 20,
+}
+
+// Defaults returns l with its zero fields set to the defaults.
+func (l Limits) Defaults() Limits {
+	d := defaultLimits
+	if l.Nesting > 0 {
+		d.Nesting = l.Nesting
+	}
+
+	if l.Calls > 0 {
+		d.Calls = l.Calls
+	}
+
+	if l.Output > 0 {
+		d.Output = l.Output
+	}
+
+	if l.TemplateOutput > 0 {
+		d.TemplateOutput = l.TemplateOutput
+	}
+
+	if l.Range > 0 {
+		d.Range = l.Range
+	}
+
+	return d
+}
+
+// ErrLimit is wrapped by the error of a render that went over one of its Limits.
+var ErrLimit = errors.New("render limit exceeded")
+
+// LimitError is a render that went over one of its limits. It is final: the render does not
+// start over with Helm's engine, which has no limits and would die on the same chart.
+type LimitError struct {
+	// Limit is the field of Limits, for example "Output".
+	Limit string
+	// Max is the limit's value.
+	Max int64
+	// Template is the template file that was executing.
+	Template string
+	// Function is the template function that went over (include, tpl, until, ...); empty
+	// when writing the output did.
+	Function string
+}
+
+func (e *LimitError) Error() string {
+	what := "its output"
+	if e.Function != "" {
+		what = e.Function
+	}
+
+	return fmt.Sprintf("%v: template %s: %s goes over the limit %s (%d); raise RenderLimits.%s if the chart really needs more",
+		ErrLimit, e.Template, what, e.Limit, e.Max, e.Limit)
+}
+
+func (e *LimitError) Unwrap() error { return ErrLimit }
+
+// budget is what one execution of a chart's templates has used of its Limits, and its
+// context. Execution is sequential, so it needs no lock.
+type budget struct {
+	ctx      context.Context
+	done     <-chan struct{}
+	lim      Limits
+	calls    int64
+	nesting  int
+	out      int64
+	template string // the file executing
+	final    error  // the first limit or end of the context met; returned as is from then on
+}
+
+func newBudget(ctx context.Context, lim Limits) *budget {
+	return &budget{ctx: ctx, done: ctx.Done(), lim: lim.Defaults()}
+}
+
+// stopped returns the context's error once it is done. A nil budget (the function map built
+// for its names only) has no limits and no context.
+func (b *budget) stopped() error {
+	if b == nil {
+		return nil
+	}
+
+	if b.final != nil {
+		return b.final
+	}
+
+	select {
+	case <-b.done:
+		b.final = fmt.Errorf("template %s: %w", b.template, context.Cause(b.ctx))
+
+		return b.final
+	default:
+		return nil
+	}
+}
+
+func (b *budget) over(limit string, max int64, function string) error {
+	b.final = &LimitError{Limit: limit, Max: max, Template: b.template, Function: function}
+
+	return b.final
+}
+
+// cause is what an include or tpl returns for the error of the template it executed: the
+// limit, the end of the context or the cyclic value itself when one ended it, so that the
+// error stays one line however deep the calls were nested (text/template wraps it once more
+// at each level otherwise); else err.
+func (b *budget) cause(err error) error {
+	var ce *cyclicError
+
+	switch {
+	case err == nil:
+		return nil
+	case b != nil && b.final != nil:
+		return b.final
+	case errors.As(err, &ce):
+		return ce
+	default:
+		return err
+	}
+}
+
+// enter accounts for an include or tpl call; leave must follow.
+func (b *budget) enter(function string) error {
+	if b == nil {
+		return nil
+	}
+
+	if err := b.stopped(); err != nil {
+		return err
+	}
+
+	if b.calls++; b.calls > b.lim.Calls {
+		return b.over("Calls", b.lim.Calls, function)
+	}
+
+	if b.nesting++; b.nesting > b.lim.Nesting {
+		b.nesting--
+
+		return b.over("Nesting", int64(b.lim.Nesting), function)
+	}
+
+	return nil
+}
+
+func (b *budget) leave() {
+	if b != nil {
+		b.nesting--
+	}
+}
+
+// writer is where a template or an include writes: it counts the bytes against the render's
+// Output (and a file's against TemplateOutput) and stops when the context ends.
+type writer struct {
+	sb       strings.Builder
+	b        *budget
+	n        int64
+	perFile  bool // a template file's own output, bounded by TemplateOutput
+	function string
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	if w.b == nil {
+		return w.sb.Write(p)
+	}
+
+	if err := w.b.stopped(); err != nil {
+		return 0, err
+	}
+
+	size := int64(len(p))
+	if w.perFile {
+		if w.n += size; w.n > w.b.lim.TemplateOutput {
+			return 0, w.b.over("TemplateOutput", w.b.lim.TemplateOutput, w.function)
+		}
+	}
+
+	if w.b.out += size; w.b.out > w.b.lim.Output {
+		return 0, w.b.over("Output", w.b.lim.Output, w.function)
+	}
+
+	return w.sb.Write(p)
+}
+
+// boundSizes replaces, in f, the functions that make something of a size they are given by
+// ones that refuse sizes over the Range limit.
+func boundSizes(f template.FuncMap, b *budget) {
+	check := func(name string, n int) error {
+		if n > b.lim.Range || n < -b.lim.Range {
+			return b.over("Range", int64(b.lim.Range), fmt.Sprintf("%s %d", name, n))
+		}
+
+		return nil
+	}
+
+	if until, ok := f["until"].(func(int) []int); ok {
+		f["until"] = func(n int) ([]int, error) {
+			if err := check("until", n); err != nil {
+				return nil, err
+			}
+
+			return until(n), nil
+		}
+	}
+
+	if untilStep, ok := f["untilStep"].(func(int, int, int) []int); ok {
+		f["untilStep"] = func(start, stop, step int) ([]int, error) {
+			if step != 0 {
+				if err := check("untilStep", (stop-start)/step); err != nil {
+					return nil, err
+				}
+			}
+
+			return untilStep(start, stop, step), nil
+		}
+	}
+
+	if seq, ok := f["seq"].(func(...int) string); ok {
+		f["seq"] = func(params ...int) (string, error) {
+			n := 0
+
+			switch len(params) {
+			case 1:
+				n = params[0]
+			case 2:
+				n = params[1] - params[0]
+			case 3:
+				if params[1] != 0 {
+					n = (params[2] - params[0]) / params[1]
+				}
+			}
+
+			if err := check("seq", n); err != nil {
+				return "", err
+			}
+
+			return seq(params...), nil
+		}
+	}
+
+	if repeat, ok := f["repeat"].(func(int, string) string); ok {
+		f["repeat"] = func(count int, s string) (string, error) {
+			if err := check("repeat", count); err != nil {
+				return "", err
+			}
+
+			if int64(count)*int64(len(s)) > b.lim.Output {
+				return "", b.over("Output", b.lim.Output, "repeat")
+			}
+
+			return repeat(count, s), nil
+		}
+	}
+
+	for _, name := range []string{"randAlpha", "randAlphaNum", "randNumeric", "randAscii"} {
+		if rnd, ok := f[name].(func(int) string); ok {
+			f[name] = func(count int) (string, error) {
+				if err := check(name, count); err != nil {
+					return "", err
+				}
+
+				return rnd(count), nil
+			}
+		}
+	}
+
+	// The functions that join their arguments: a template that doubles a string with them
+	// ($s = print $s $s) stops before the result passes Output.
+	joined := func(name string, args []any) error {
+		var n int64
+		for _, a := range args {
+			switch v := a.(type) {
+			case string:
+				n += int64(len(v))
+			case []byte:
+				n += int64(len(v))
+			}
+		}
+
+		if n > b.lim.Output {
+			return b.over("Output", b.lim.Output, name)
+		}
+
+		return nil
+	}
+
+	for _, name := range []string{"print", "println", "cat"} {
+		join := fmt.Sprint
+		switch name {
+		case "println":
+			join = fmt.Sprintln
+		case "cat":
+			cat, ok := f["cat"].(func(...any) string)
+			if !ok {
+				continue
+			}
+
+			join = cat
+		}
+
+		f[name] = func(args ...any) (string, error) {
+			if err := joined(name, args); err != nil {
+				return "", err
+			}
+
+			return join(args...), nil
+		}
+	}
+
+	f["printf"] = func(format string, args ...any) (string, error) {
+		if err := joined("printf", append([]any{format}, args...)); err != nil {
+			return "", err
+		}
+
+		return fmt.Sprintf(format, args...), nil
+	}
+
+	for _, name := range []string{"indent", "nindent"} {
+		if ind, ok := f[name].(func(int, string) string); ok {
+			f[name] = func(spaces int, v string) (string, error) {
+				if err := check(name, spaces); err != nil {
+					return "", err
+				}
+
+				if spaces > 0 && int64(spaces)*int64(strings.Count(v, "\n")+1) > b.lim.Output {
+					return "", b.over("Output", b.lim.Output, name)
+				}
+
+				return ind(spaces, v), nil
+			}
+		}
+	}
+}
+
+// Final reports whether err ends a render without a second try with Helm's engine: a cyclic
+// value (Helm's engine would die on it), a limit (it has none and would die or hang) or the
+// end of the render's context.
+func Final(err error) bool {
+	return errors.Is(err, ErrCyclicValue) || errors.Is(err, ErrLimit) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
