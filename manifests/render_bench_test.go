@@ -118,7 +118,7 @@ func TestRenderVersusHelmProcess(t *testing.T) {
 		attempts = 3 // wall-time comparisons on a shared machine: the best of a few attempts
 	)
 
-	var best float64
+	var best, bestOneShot float64
 
 	for attempt := range attempts {
 		var oneShot, withLoad, reused, process, processCPUTime, reusedCPU []time.Duration
@@ -155,9 +155,9 @@ func TestRenderVersusHelmProcess(t *testing.T) {
 			reusedCPU = append(reusedCPU, time.Duration(processCPU()-cpu))
 		}
 
-		// The requirement is for rendering a loaded chart: a Renderer made from the loaded
-		// chart (it keeps the compiled values schema). The one-shot Render, which also
-		// compiles the schema, is logged for reference.
+		// Two targets: a Renderer made from the loaded chart (it keeps the parsed templates and
+		// the compiled values schema) and the one-shot Render of the loaded chart, which parses
+		// and compiles on every call.
 		ratio := float64(median(reused)) / float64(median(process))
 		t.Logf("attempt %d: cilium 1.18.12, median of %d: Render from a loaded chart %v (with chart load %v, "+
 			"Renderer.Render %v), helm template process %v, ratio Renderer/process %.2f, one-shot/process %.2f",
@@ -166,21 +166,30 @@ func TestRenderVersusHelmProcess(t *testing.T) {
 		t.Logf("attempt %d: CPU time, median of %d: Renderer.Render %v, helm template process %v",
 			attempt+1, runs, median(reusedCPU), median(processCPUTime))
 
+		oneShotRatio := float64(median(oneShot)) / float64(median(process))
 		if attempt == 0 || ratio < best {
 			best = ratio
 		}
 
-		if best <= 1.0/3 {
+		if attempt == 0 || oneShotRatio < bestOneShot {
+			bestOneShot = oneShotRatio
+		}
+
+		if best <= 1.0/5 && bestOneShot <= 1.0/5 {
 			break
 		}
 	}
 
 	// A measurement, not a check: wall-time ratios on a shared machine depend on what else
 	// runs, so the verdict is reported and never fails the test.
-	verdict := "met"
-	if best > 1.0/3 {
-		verdict = "NOT met on this run"
+	verdict := func(r float64) string {
+		if r > 1.0/5 {
+			return "NOT met on this run"
+		}
+
+		return "met"
 	}
 
-	t.Logf("best ratio Renderer/process %.2f: target <= 1/3 %s", best, verdict)
+	t.Logf("best ratios against the helm template process (Helm v4): Renderer.Render %.2f (target <= 1/5 %s), one-shot Render %.2f (target <= 1/5 %s)",
+		best, verdict(best), bestOneShot, verdict(bestOneShot))
 }
