@@ -143,6 +143,26 @@ func TestRenderMatchesHelmTemplate(t *testing.T) {
 			copts: manifests.CiliumOptions{KubeProxyDisabled: true},
 			opts:  manifests.RenderOptions{ReleaseName: "cilium", Set: []string{"hubble.tls.enabled=false"}},
 		},
+		{
+			// A values file of several YAML documents (Helm v4 merges them) and a whole JSON
+			// object in --set-json (new in Helm v4).
+			name:  "multi-document-values-and-json-object",
+			copts: manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true},
+			opts: manifests.RenderOptions{
+				ReleaseName: "cilium",
+				ValuesFiles: [][]byte{[]byte("hubble:\n  relay:\n    enabled: true\n---\nhubble:\n  ui:\n    enabled: true\noperator:\n  replicas: 1\n")},
+				SetJSON:     []string{`{"ipv6": {"enabled": true}, "bpf": {"masquerade": true}}`},
+			},
+		},
+		{
+			name:  "kube-proxy-and-no-hubble",
+			copts: manifests.CiliumOptions{CertificatesInCluster: true},
+			opts: manifests.RenderOptions{
+				ReleaseName: "cilium", Namespace: "network",
+				Set:       []string{"hubble.enabled=false", "routingMode=native", "ipv4NativeRoutingCIDR=10.244.0.0/16", "autoDirectNodeRoutes=true"},
+				SetString: []string{"cluster.name=net"},
+			},
+		},
 	}
 
 	for _, version := range shippedCharts {
@@ -207,9 +227,14 @@ func requireSameObjects(t *testing.T, cliObjs []*unstructured.Unstructured, r *m
 	}
 
 	if extra == 1 {
-		ns := r.Objects[0]
-		require.Equal(t, "Namespace", ns.GetKind())
-		require.Equal(t, r.Namespace, ns.GetName())
+		// The added release Namespace, among the chart's own Namespaces (Talos orders them by
+		// name).
+		found := false
+		for _, o := range r.Objects {
+			found = found || o.GetKind() == "Namespace" && o.GetName() == r.Namespace
+		}
+
+		require.True(t, found, "the release Namespace %s is added", r.Namespace)
 	}
 
 	require.Equal(t, manifests.SortForTalos(r.Objects), r.Objects, "objects must be in Talos order")
