@@ -505,12 +505,11 @@ func (rd *Renderer) Render(ctx context.Context, kubernetesVersion string, opts R
 
 	// A deterministic render records the calls of functions that depend on randomness or the
 	// clock and executes the templates again to see which reach the output (determinism.go,
-	// helmengine.Recorder).
-	// Helm's engine cannot record them, so with Previous the parallel engine executes the
-	// templates, with the same lookup, only for that.
+	// helmengine.Recorder). The second execution runs on fresh copies, concurrently with the
+	// assembly and the Talos adjustments of the first one's output; calls delivers its result.
 	var (
 		rec   *helmengine.Recorder
-		calls []NondeterministicCall
+		calls = make(chan []NondeterministicCall, 1)
 	)
 
 	if opts.Deterministic {
@@ -560,10 +559,10 @@ func (rd *Renderer) Render(ctx context.Context, kubernetesVersion string, opts R
 
 		if rec != nil && err == nil {
 			// Calls made before the parallel engine gave up cannot be checked: reported.
-			calls = reachingCalls(nil, helmengine.ErrGaveUp, rec, execute)
+			calls <- reachingCalls(nil, helmengine.ErrGaveUp, rec, execute)
 		}
 	case rec != nil && err == nil:
-		calls = reachingCalls(files, nil, rec, execute)
+		background.Go(func() { calls <- reachingCalls(files, nil, rec, execute) })
 	}
 
 	if serr := <-schemaErr; serr != nil {
@@ -617,8 +616,8 @@ func (rd *Renderer) Render(ctx context.Context, kubernetesVersion string, opts R
 			return fail(KindDeterminism, ErrNondeterministic, err)
 		}
 
-		if len(calls) > 0 {
-			return fail(KindDeterminism, ErrNondeterministic, &NondeterministicCallsError{Calls: calls})
+		if found := <-calls; len(found) > 0 {
+			return fail(KindDeterminism, ErrNondeterministic, &NondeterministicCallsError{Calls: found})
 		}
 	}
 
