@@ -45,8 +45,12 @@ func TestApplyOpsMatchesOneByOne(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 
 	iterations := 20000
-	if testing.Short() {
+
+	switch {
+	case testing.Short():
 		iterations = 300
+	case raceEnabled:
+		iterations = 2000
 	}
 
 	failures := 0
@@ -200,8 +204,12 @@ func TestApplyOpsNullsMatchOneByOne(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 
 	iterations := 20000
-	if testing.Short() {
+
+	switch {
+	case testing.Short():
 		iterations = 300
+	case raceEnabled:
+		iterations = 2000
 	}
 
 	for it := range iterations {
