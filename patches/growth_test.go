@@ -32,6 +32,10 @@ func bigAnnotationConfig(t *testing.T, size int) []byte {
 func TestApplyGrowthIsPerCall(t *testing.T) {
 	t.Parallel()
 
+	if underRace {
+		t.Skip("4 MiB configs: minutes under the race detector; the default test run has it")
+	}
+
 	cfg := bigAnnotationConfig(t, 4<<20-64<<10)
 	before := bytes.Clone(cfg)
 

@@ -1,0 +1,5 @@
+//go:build !race
+
+package patches_test
+
+const underRace = false
