@@ -164,6 +164,10 @@ func (s NodeSettings) invalidUTF8() []error {
 				}
 			}
 		case reflect.Map:
+			if !invalidMapEntry(f) {
+				continue
+			}
+
 			keys := f.MapKeys()
 			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 
@@ -176,6 +180,18 @@ func (s NodeSettings) invalidUTF8() []error {
 	}
 
 	return errs
+}
+
+// invalidMapEntry reports whether a key or string value of the map m is not valid UTF-8,
+// without allocating: the usual answer is no.
+func invalidMapEntry(m reflect.Value) bool {
+	for it := m.MapRange(); it.Next(); {
+		if k, e := it.Key(), it.Value(); !utf8.ValidString(k.String()) || e.Kind() == reflect.String && !utf8.ValidString(e.String()) {
+			return true
+		}
+	}
+
+	return false
 }
 
 // hostnameProblem says what is wrong with a hostname ("" when nothing): RFC 1123 labels of

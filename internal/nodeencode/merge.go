@@ -7,6 +7,8 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
+	"sync"
 
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/merge"
@@ -145,11 +147,7 @@ func (e *Encoder) mergeDocument(d *docEncoding, patch configconfig.Document) ([]
 func mergeShallow(base, patch *v1alpha1.Config) (*v1alpha1.Config, bool) {
 	out := *base
 
-	if !ownWritten(reflect.ValueOf(&out).Elem(), reflect.ValueOf(patch).Elem(), 2) {
-		return nil, false
-	}
-
-	if err := merge.Merge(&out, patch); err != nil {
+	if !mergeFields(reflect.ValueOf(&out).Elem(), reflect.ValueOf(patch).Elem(), 2) {
 		return nil, false
 	}
 
@@ -160,34 +158,75 @@ func mergeShallow(base, patch *v1alpha1.Config) (*v1alpha1.Config, bool) {
 // patch holds.
 var mergerType = reflect.TypeFor[interface{ Merge(other any) error }]()
 
-// ownWritten gives v, a shallow copy of a struct, copies of its own of every field that
-// merge.Merge(v, p) writes into: each field the patch sets (or that merges itself). Pointers to
-// structs are copied shallowly and walked depth levels down; other fields are copied deeply.
-// It reports false when a field cannot be copied.
-func ownWritten(v, p reflect.Value, depth int) bool {
-	t := v.Type()
+// fieldPlan is what mergeFields needs to know of a struct field, worked out once per type.
+type fieldPlan struct {
+	index     int
+	exported  bool
+	isBool    bool // merge sets a bool field whatever the patch holds
+	merger    bool // the field's type merges itself (called whatever the patch holds)
+	replace   bool // tagged merge:"replace"
+	ptrStruct bool // a pointer to a struct
+}
+
+var fieldPlans sync.Map // reflect.Type -> []fieldPlan
+
+func plan(t reflect.Type) []fieldPlan {
+	if p, ok := fieldPlans.Load(t); ok {
+		return p.([]fieldPlan) // only plans are stored
+	}
+
+	plans := make([]fieldPlan, t.NumField())
 
 	for i := range t.NumField() {
 		f := t.Field(i)
-		fv, pf := v.Field(i), p.Field(i)
+		plans[i] = fieldPlan{
+			index:     i,
+			exported:  f.IsExported(),
+			isBool:    f.Type.Kind() == reflect.Bool,
+			merger:    reflect.PointerTo(f.Type).Implements(mergerType),
+			replace:   slices.Contains(strings.Split(f.Tag.Get("merge"), ","), "replace"),
+			ptrStruct: f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct,
+		}
+	}
+
+	p, _ := fieldPlans.LoadOrStore(t, plans)
+
+	return p.([]fieldPlan) // only plans are stored
+}
+
+// mergeFields merges the struct p into v, a shallow copy of a struct, field by field as
+// merge.Merge merges two structs (each field with machinery's merge), after giving v copies of
+// its own of the fields the merge writes into: pointers to structs are copied shallowly and
+// walked depth levels down, other fields are copied deeply. Merging the fields one by one is
+// merging the struct: the struct merge merges each field alone, and the overwrite flag it passes
+// down differently concerns only scalars, which a zero patch field leaves alone and a non-zero
+// one sets either way. It reports false for what it does not model (an unexported or
+// merge:"replace" field the patch sets, a field it cannot copy, a failing merge); the caller
+// then takes the general path.
+func mergeFields(v, p reflect.Value, depth int) bool {
+	for _, f := range plan(v.Type()) {
+		fv, pf := v.Field(f.index), p.Field(f.index)
 
 		switch {
-		case !f.IsExported():
+		case !f.exported || f.replace:
 			if !pf.IsZero() {
 				return false
 			}
 
 			continue
-		case pf.IsZero() && !reflect.PointerTo(f.Type).Implements(mergerType):
-			continue // the merge leaves the field alone (a scalar of the copy at most)
+		case f.isBool:
+			fv.SetBool(pf.Bool())
+
+			continue
+		case !f.merger && pf.IsZero():
+			continue
 		}
 
-		if depth > 1 && f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct && !fv.IsNil() && !pf.IsNil() &&
-			!reflect.PointerTo(f.Type.Elem()).Implements(mergerType) {
-			own := reflect.New(f.Type.Elem())
+		if depth > 1 && f.ptrStruct && !f.merger && !fv.IsNil() && !pf.IsNil() {
+			own := reflect.New(fv.Type().Elem())
 			own.Elem().Set(fv.Elem())
 
-			if !ownWritten(own.Elem(), pf.Elem(), depth-1) {
+			if !mergeFields(own.Elem(), pf.Elem(), depth-1) {
 				return false
 			}
 
@@ -196,12 +235,16 @@ func ownWritten(v, p reflect.Value, depth int) bool {
 			continue
 		}
 
-		c, ok := deepCopy(fv)
+		own, ok := deepCopy(fv)
 		if !ok {
 			return false
 		}
 
-		fv.Set(c)
+		fv.Set(own)
+
+		if err := merge.Merge(fv.Addr().Interface(), pf.Addr().Interface()); err != nil {
+			return false
+		}
 	}
 
 	return true
