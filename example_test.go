@@ -80,11 +80,16 @@ func Example_pipeline() {
 		{"worker-1", config.RoleWorker, "a"},
 	}
 
+	b, err := cfgs.NewBuilder(layers) // the layers are applied once, for every node
+	if err != nil {
+		log.Fatal(err)
+	}
+
 	for _, n := range nodes {
-		node, err := cfgs.NodeWithSettings(n.role, layers, config.NodeSettings{
+		node, err := b.Config(config.Node{Role: n.role, Settings: config.NodeSettings{
 			Hostname: n.name,
 			Labels:   map[string]string{"topology.kubernetes.io/zone": n.zone},
-		})
+		}})
 		if err != nil {
 			log.Fatal(err)
 		}

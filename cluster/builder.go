@@ -82,19 +82,18 @@ type render struct {
 	key      string
 }
 
-// roleSet is a memoised cluster: its role configs with the layers (and Cilium) applied,
-// validated, with an encoder per role.
+// roleSet is a memoised cluster: its role configs with the layers (and Cilium) applied and
+// validated, in the builder of its nodes.
 type roleSet struct {
-	configs  config.Configs
-	encoders map[config.Role]*config.NodeEncoder
+	nodes    *config.Builder
 	warnings []talos.Warning
 }
 
 // Build returns every node's config of spec. The role configs are generated, patched with the
 // layers and validated once per description, secrets, layers and Cilium render, and Cilium is
-// rendered once per chart, Kubernetes version and values (both memoised in b). A node is its role
-// config with its settings merged (config.Configs.NodeWithSettings) and its own patches applied;
-// a node with patches is validated by itself.
+// rendered once per chart, Kubernetes version and values (both memoised in b). A node is built by
+// a config.Builder: its role config, its settings' patch, its own patches; a node with patches is
+// validated by itself.
 //
 // Every problem is reported at once as *talos.FieldError values with paths into spec (see the
 // package documentation); talos.Problems lists them. On error there is no result.
@@ -362,20 +361,20 @@ func roleKey(spec Spec, layers config.Layers, cil *render, mode config.Mode) (st
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// buildRoles generates the role configs, applies the layers, validates the results and makes
-// an encoder per role.
+// buildRoles generates the role configs, applies the layers (config.Builder) and validates the
+// results.
 func buildRoles(spec Spec, layers config.Layers, mode config.Mode) (*roleSet, error) {
 	cfgs, err := config.Generate(spec.Cluster, spec.Secrets)
 	if err != nil {
 		return nil, relocate(err, "/cluster", "/cluster")
 	}
 
-	patched, err := cfgs.Patch(layers)
+	nodes, err := cfgs.NewBuilder(layers)
 	if err != nil {
 		return nil, relocate(err, "/layers", "/layers")
 	}
 
-	rs := &roleSet{configs: patched, encoders: make(map[config.Role]*config.NodeEncoder, 2), warnings: cfgs.Warnings}
+	rs := &roleSet{nodes: nodes, warnings: cfgs.Warnings}
 
 	for i := range rs.warnings {
 		rs.warnings[i].Path = "/cluster" + rs.warnings[i].Path
@@ -384,8 +383,14 @@ func buildRoles(spec Spec, layers config.Layers, mode config.Mode) (*roleSet, er
 	var errs []error
 
 	for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
-		cfg, _ := patched.Role(role)
 		where := "/layers/" + map[config.Role]string{config.RoleControlPlane: "controlPlane", config.RoleWorker: "worker"}[role]
+
+		cfg, err := nodes.Config(config.Node{Role: role})
+		if err != nil {
+			errs = append(errs, &talos.FieldError{Path: where, Err: err})
+
+			continue
+		}
 
 		warnings, err := config.Validate(cfg, mode)
 		if err != nil {
@@ -401,15 +406,6 @@ func buildRoles(spec Spec, layers config.Layers, mode config.Mode) (*roleSet, er
 
 			rs.warnings = append(rs.warnings, w)
 		}
-
-		enc, err := config.NewNodeEncoder(cfg)
-		if err != nil {
-			errs = append(errs, &talos.FieldError{Path: where, Err: err})
-
-			continue
-		}
-
-		rs.encoders[role] = enc
 	}
 
 	if err := errors.Join(errs...); err != nil {
@@ -419,17 +415,19 @@ func buildRoles(spec Spec, layers config.Layers, mode config.Mode) (*roleSet, er
 	return rs, nil
 }
 
-// buildNode returns one node's encoded config: from the role encoder when the node has no
-// patches of its own (settings are validated by checkSpec and cannot make a valid role config
-// invalid), else patched and validated.
+// buildNode returns one node's encoded config. A node without patches of its own is its role
+// config with its settings (validated by checkSpec; they cannot make a valid role config
+// invalid), built without validation; a node with patches is validated.
 func buildNode(rs *roleSet, n Node, mode config.Mode) ([]byte, []talos.Warning, error) {
+	node := config.Node{Role: n.Role, Settings: n.Settings, Patches: n.Patches}
+
 	if len(n.Patches) == 0 {
-		data, err := rs.encoders[n.Role].EncodeWithSettings(n.Settings)
+		data, err := rs.nodes.Build(node)
 
 		return data, nil, err
 	}
 
-	cfg, err := rs.configs.NodeWithSettings(n.Role, config.Layers{}, n.Settings, n.Patches...)
+	cfg, err := rs.nodes.Config(node)
 	if err != nil {
 		return nil, nil, err
 	}

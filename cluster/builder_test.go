@@ -82,7 +82,7 @@ func spec(t testing.TB, controlPlanes, workers int) cluster.Spec {
 }
 
 // TestBuildEqualsTheLibraryByHand: every node's bytes are what the library's functions give when
-// called one by one (Generate, RenderCilium, InlineManifest, NodeWithSettings, Encode), and a node
+// called one by one (Generate, RenderCilium, InlineManifest, config.Builder, Encode), and a node
 // with its own patches is patched after its settings.
 func TestBuildEqualsTheLibraryByHand(t *testing.T) {
 	t.Parallel()
@@ -109,9 +109,27 @@ func TestBuildEqualsTheLibraryByHand(t *testing.T) {
 	layers := s.Layers
 	layers.ControlPlane = []patches.Patch{inline}
 
+	roles, err := cfgs.Patch(layers)
+	require.NoError(t, err)
+
+	// Each node independently of config.Builder: the role config, then the settings' patch text
+	// and the node's patches applied with package patches.
 	for i, n := range s.Nodes {
-		node, err := cfgs.NodeWithSettings(n.Role, layers, n.Settings, n.Patches...)
+		node, err := roles.Role(n.Role)
 		require.NoError(t, err)
+
+		settings, err := n.Settings.Patch(talos.V1_14)
+		require.NoError(t, err)
+
+		ps := n.Patches
+		if !settings.IsZero() {
+			ps = append([]patches.Patch{settings}, ps...)
+		}
+
+		if len(ps) > 0 {
+			node, err = patches.ApplyProvider(node, ps...)
+			require.NoError(t, err)
+		}
 
 		want, err := config.Encode(node)
 		require.NoError(t, err)

@@ -7,9 +7,9 @@
 // Builder is safe for concurrent use and memoises what nodes share: the role configs with their
 // layers applied (and validated) once per description, secrets and layers, and the Cilium render
 // once per chart, Kubernetes version and values, so a 100-node cluster renders Cilium once and a
-// second Build of the same Spec renders nothing. Per node only the node's settings are merged
-// (config.NodeEncoder re-encodes only what they change); a node with its own patches is patched
-// and validated by itself.
+// second Build of the same Spec renders nothing. Nodes are built by a config.Builder: per node
+// only the node's settings are merged and only what they change is re-encoded; a node with its
+// own patches is patched and validated by itself.
 //
 // Render settings come from the description, stated once: kube-proxy disabled and the
 // KubePrism port choose Cilium's presets ([CiliumOptions]), the Kubernetes version is the

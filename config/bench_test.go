@@ -57,10 +57,15 @@ func BenchmarkNode(b *testing.B) {
 	}
 
 	layers := config.Layers{AllNodes: []patches.Patch{patches.MustParse(allNodesPatch)}}
-	node := patches.MustParse(`[{"op":"add","path":"/machine/sysctls/d","value":"5"}]`)
+	bld, err := cfgs.NewBuilder(layers)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	n := config.Node{Role: config.RoleWorker, Patches: []patches.Patch{patches.MustParse(`[{"op":"add","path":"/machine/sysctls/d","value":"5"}]`)}}
 
 	for b.Loop() {
-		if _, err := cfgs.Node(config.RoleWorker, layers, node); err != nil {
+		if _, err := bld.Build(n); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -38,17 +38,23 @@
 //
 // # Per-node configs
 //
-// [Layers] holds patches (package patches) by scope. [Configs.Node] applies them in the order
-// all nodes, then the node's role, then the node's own patches: the order in which
-// `talosctl gen config` applies --config-patch, --config-patch-control-plane and
-// --config-patch-worker. [Configs.Patch] gives what talosctl writes.
+// There is one way to build a node: a [Builder]. [Layers] holds patches (package patches) by
+// scope; [Configs.NewBuilder] applies them once, in the order all nodes, then the node's role
+// (the order in which `talosctl gen config` applies --config-patch,
+// --config-patch-control-plane and --config-patch-worker), and the builder turns a [Node] —
+// role, [NodeSettings], own patches — into its config ([Builder.Config]) or its encoding
+// ([Builder.Build], [Builder.Append]: the bytes of [Encode]). [Configs.Patch] gives the role
+// configs talosctl writes.
 //
-// For large fleets, [NodeSettings] is the usual per-node patch (hostname, labels, annotations,
-// taints, SANs) as data, written in each contract's form (the KubeNodeConfig and HostnameConfig
-// documents on v1.14): [Configs.NodeWithSettings] applies it without parsing patch text, and
-// [NodeSettings.Patch] is the same change as a patch. A [NodeEncoder] made from a role config
-// encodes that role's node configs to exactly the bytes of [Encode], re-encoding only what
-// differs from the role config.
+//	b, err := cfgs.NewBuilder(layers)
+//	data, err := b.Build(config.Node{Role: config.RoleWorker, Settings: config.NodeSettings{Hostname: "worker-1"}})
+//
+// [NodeSettings] is the usual per-node patch (hostname, labels, annotations, taints, SANs) as
+// data, written in the role config's form (the KubeNodeConfig and HostnameConfig documents on
+// v1.14); [NodeSettings.Patch] is that patch as text. Merging is done by package patches only;
+// for a node without patches of its own the Builder takes a faster path (internal/nodeencode)
+// that gives the same bytes without copying the role config, tested field by field of
+// NodeSettings against the patch.
 //
 // # Validation and errors
 //

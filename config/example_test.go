@@ -97,7 +97,7 @@ func ExampleCluster_Validate() {
 }
 
 // Per-node configs: all nodes, then the role, then the node; later layers win.
-func ExampleConfigs_Node() {
+func ExampleConfigs_NewBuilder() {
 	data, err := os.ReadFile("../testdata/bench/secrets.yaml")
 	if err != nil {
 		log.Fatal(err)
@@ -118,8 +118,14 @@ func ExampleConfigs_Node() {
 		ControlPlane: []patches.Patch{patches.MustParse("machine:\n  sysctls:\n    net.core.somaxconn: \"4096\"\n")},
 	}
 
-	cp1, err := cfgs.Node(config.RoleControlPlane, layers,
-		patches.MustParse(`[{"op":"add","path":"/machine/sysctls/vm.max_map_count","value":"524288"}]`))
+	b, err := cfgs.NewBuilder(layers) // the layers are applied once, for every node
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	cp1, err := b.Config(config.Node{Role: config.RoleControlPlane, Patches: []patches.Patch{
+		patches.MustParse(`[{"op":"add","path":"/machine/sysctls/vm.max_map_count","value":"524288"}]`),
+	}})
 	if err != nil {
 		log.Fatal(err)
 	}

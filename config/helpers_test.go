@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/internal/goldenfile"
+	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -52,4 +54,19 @@ func demo() config.Cluster {
 		KubeProxyDisabled: true,
 		TalosEndpoints:    []string{"10.5.0.2"},
 	}
+}
+
+// node builds one node's config the one way there is: a Builder with the layers, then Config.
+func node(cs config.Configs, role config.Role, l config.Layers, ps ...patches.Patch) (coreconfig.Provider, error) {
+	return nodeWithSettings(cs, role, l, config.NodeSettings{}, ps...)
+}
+
+// nodeWithSettings is node with settings.
+func nodeWithSettings(cs config.Configs, role config.Role, l config.Layers, s config.NodeSettings, ps ...patches.Patch) (coreconfig.Provider, error) {
+	b, err := cs.NewBuilder(l)
+	if err != nil {
+		return nil, err
+	}
+
+	return b.Config(config.Node{Role: role, Settings: s, Patches: ps})
 }

@@ -1,9 +1,7 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"slices"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 
@@ -19,7 +17,8 @@ import (
 //  3. the node's own patches, in order (what `talosctl machineconfig patch` adds per node).
 //
 // The first two steps are exactly the order in which talosctl gen config applies its patch
-// flags, so [Configs.Patch] with the same patches writes the same configs as talosctl. Later
+// flags, so [Configs.Patch] with the same patches writes the same configs as talosctl (and a
+// [Builder] made with them builds the nodes of those configs). Later
 // layers win: a node patch overrides a role patch, which overrides an all-nodes patch.
 //
 // A patch that carries a scope (patches.Patch.Scope: the v1.14 recipes for kube-proxy, the
@@ -82,79 +81,20 @@ func (cs Configs) Role(role Role) (coreconfig.Provider, error) {
 
 // Patch returns the role configs with the all-nodes and role layers applied: what
 // `talosctl gen config --config-patch ... --config-patch-control-plane ... --config-patch-worker
-// ...` writes. cs is not modified. On error there is no output and the error is a *LayerError.
+// ...` writes. Both role configs are required. cs is not modified. On error there is no output
+// and a failing patch gives a *LayerError. To build nodes from the result, use [Configs.NewBuilder]
+// with the same layers (it applies them once).
 func (cs Configs) Patch(l Layers) (Configs, error) {
-	cp, err := cs.Node(RoleControlPlane, l)
+	for _, role := range []Role{RoleControlPlane, RoleWorker} {
+		if _, err := cs.Role(role); err != nil {
+			return Configs{}, fmt.Errorf("%s node config: %w", role, err)
+		}
+	}
+
+	b, err := cs.NewBuilder(l)
 	if err != nil {
 		return Configs{}, err
 	}
 
-	w, err := cs.Node(RoleWorker, l)
-	if err != nil {
-		return Configs{}, err
-	}
-
-	return Configs{ControlPlane: cp, Worker: w}, nil
-}
-
-// Node returns the config of one node: the role config with l.AllNodes, then the role's layer,
-// then the node's own patches applied (see [Layers]). cs is not modified. On error there is no
-// output and the error is a *LayerError.
-func (cs Configs) Node(role Role, l Layers, node ...patches.Patch) (coreconfig.Provider, error) {
-	cfg, err := cs.Role(role)
-	if err != nil {
-		return nil, fmt.Errorf("node config: %w", err)
-	}
-
-	roleLayer, roleName := l.ControlPlane, "controlPlane"
-	if role == RoleWorker {
-		roleLayer, roleName = l.Worker, "worker"
-	}
-
-	steps := []struct {
-		name string
-		ps   []patches.Patch
-	}{
-		{"allNodes", l.AllNodes},
-		{roleName, roleLayer},
-		{"node", node},
-	}
-
-	for i, p := range l.ControlPlane {
-		if p.Scope() == patches.ScopeWorker {
-			return nil, fmt.Errorf("%s node config: %w", role, &LayerError{Layer: "controlPlane", Index: i,
-				Err: fmt.Errorf("%w: a worker patch in the control-plane layer; put it in Layers.Worker", ErrInvalid)})
-		}
-	}
-
-	for i, p := range l.Worker {
-		if p.Scope() == patches.ScopeControlPlane {
-			return nil, fmt.Errorf("%s node config: %w", role, &LayerError{Layer: "worker", Index: i,
-				Err: fmt.Errorf("%w: a control-plane patch in the worker layer (it writes documents Talos allows only on control planes); put it in Layers.ControlPlane or Layers.AllNodes", ErrInvalid)})
-		}
-	}
-
-	cur := deepClone(cfg)
-
-	for _, step := range steps {
-		if len(step.ps) == 0 {
-			continue
-		}
-
-		next, err := patches.ApplyProvider(cur, slices.Clone(step.ps)...)
-		if err != nil {
-			le := &LayerError{Layer: step.name, Err: err}
-
-			var pe *patches.Error
-			if errors.As(err, &pe) {
-				le.Index = pe.Patch
-			}
-
-			return nil, fmt.Errorf("%s node config: %w", role, le)
-		}
-
-		cur = next
-	}
-
-	return cur, nil
+	return Configs{ControlPlane: b.roles[0].cfg, Worker: b.roles[1].cfg}, nil
 }

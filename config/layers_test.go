@@ -97,24 +97,24 @@ func TestNodeLayerOrder(t *testing.T) {
 		Worker:       []patches.Patch{patches.MustParse(workerPatch)},
 	}
 
-	node := patches.MustParse("machine:\n  sysctls:\n    a: \"9\"\n    b: \"9\"\n")
+	nodePatch := patches.MustParse("machine:\n  sysctls:\n    a: \"9\"\n    b: \"9\"\n")
 
-	cp, err := cfgs.Node(config.RoleControlPlane, layers, node)
+	cp, err := node(cfgs, config.RoleControlPlane, layers, nodePatch)
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"a": "9", "b": "9", "c": "1"}, cp.Machine().Sysctls())
 
-	w, err := cfgs.Node(config.RoleWorker, layers)
+	w, err := node(cfgs, config.RoleWorker, layers)
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"a": "1", "b": "3", "c": "1"}, w.Machine().Sysctls())
 
 	// An RFC 6902 node patch works on the multi-document v1.13 config.
 	jsonPatch := patches.MustParse(`[{"op":"add","path":"/machine/sysctls/d","value":"5"}]`)
-	cp1, err := cfgs.Node(config.RoleControlPlane, layers, jsonPatch)
+	cp1, err := node(cfgs, config.RoleControlPlane, layers, jsonPatch)
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"a": "1", "b": "2", "c": "1", "d": "5"}, cp1.Machine().Sysctls())
 
 	// machinery's Clone shares the endpoint URL; a strategic merge would write through it.
-	moved, err := cfgs.Node(config.RoleControlPlane, layers, patches.MustParse("cluster:\n  controlPlane:\n    endpoint: https://10.9.9.9:443\n"))
+	moved, err := node(cfgs, config.RoleControlPlane, layers, patches.MustParse("cluster:\n  controlPlane:\n    endpoint: https://10.9.9.9:443\n"))
 	require.NoError(t, err)
 	require.Equal(t, "https://10.9.9.9:443", moved.K8sClusterConfig().ClusterEndpoint().String())
 	require.Equal(t, "https://10.5.0.2:6443", cfgs.ControlPlane.K8sClusterConfig().ClusterEndpoint().String())
@@ -122,7 +122,7 @@ func TestNodeLayerOrder(t *testing.T) {
 	require.Equal(t, before, mustEncodeProvider(t, cfgs.ControlPlane), "Node must not modify the role config")
 
 	// No layers: the role config itself.
-	same, err := cfgs.Node(config.RoleWorker, config.Layers{})
+	same, err := node(cfgs, config.RoleWorker, config.Layers{})
 	require.NoError(t, err)
 	require.Equal(t, mustEncodeProvider(t, cfgs.Worker), mustEncodeProvider(t, same))
 }
@@ -140,11 +140,11 @@ func TestLayerErrors(t *testing.T) {
 		Worker:   []patches.Patch{patches.MustParse(workerPatch), bad},
 	}
 
-	// The control plane does not get the worker layer.
-	_, err = cfgs.Node(config.RoleControlPlane, layers)
+	// The control plane does not get the worker layer; a Builder of both roles fails with it.
+	_, err = node(config.Configs{ControlPlane: cfgs.ControlPlane}, config.RoleControlPlane, layers)
 	require.NoError(t, err)
 
-	w, err := cfgs.Node(config.RoleWorker, layers)
+	w, err := node(cfgs, config.RoleWorker, layers)
 	require.Nil(t, w)
 
 	var le *config.LayerError
@@ -161,14 +161,14 @@ func TestLayerErrors(t *testing.T) {
 	require.ErrorAs(t, err, &le)
 	require.Equal(t, config.Configs{}, patched)
 
-	_, err = cfgs.Node(config.RoleControlPlane, config.Layers{}, bad)
+	_, err = node(cfgs, config.RoleControlPlane, config.Layers{}, bad)
 	require.ErrorAs(t, err, &le)
 	require.Equal(t, "node", le.Layer)
 
-	_, err = cfgs.Node(config.RoleUnknown, config.Layers{})
+	_, err = node(cfgs, config.RoleUnknown, config.Layers{})
 	require.ErrorIs(t, err, config.ErrInvalid)
 
-	_, err = config.Configs{}.Node(config.RoleWorker, config.Layers{})
+	_, err = node(config.Configs{}, config.RoleWorker, config.Layers{})
 	require.ErrorIs(t, err, config.ErrInvalid)
 }
 
@@ -244,14 +244,14 @@ func TestScopedPatchesInLayers(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	_, err = cfgs.Node(config.RoleWorker, config.Layers{Worker: []patches.Patch{strict}})
+	_, err = node(cfgs, config.RoleWorker, config.Layers{Worker: []patches.Patch{strict}})
 
 	var le *config.LayerError
 	require.ErrorAs(t, err, &le)
 	require.Equal(t, "worker", le.Layer)
 	require.ErrorContains(t, err, "control-plane patch in the worker layer")
 
-	_, err = cfgs.Node(config.RoleWorker, config.Layers{AllNodes: []patches.Patch{patches.MustParse("apiVersion: v1alpha1\nkind: KubeProxyConfig\nenabled: false\n")}})
+	_, err = node(cfgs, config.RoleWorker, config.Layers{AllNodes: []patches.Patch{patches.MustParse("apiVersion: v1alpha1\nkind: KubeProxyConfig\nenabled: false\n")}})
 	require.ErrorIs(t, err, patches.ErrControlPlaneOnly)
 	require.ErrorAs(t, err, &le)
 	require.Equal(t, "allNodes", le.Layer)

@@ -4,15 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
-	"github.com/siderolabs/talos/pkg/machinery/config/configpatcher"
-	"github.com/siderolabs/talos/pkg/machinery/config/container"
-	"github.com/siderolabs/talos/pkg/machinery/config/merge"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
@@ -27,10 +26,10 @@ import (
 
 // NodeSettings are what usually differs between the nodes of one role — hostname, labels,
 // annotations, taints and extra certificate SANs — as plain data: the content of the typical
-// per-node patch. [NodeSettings.Patch] is that patch for a contract; [Configs.NodeWithSettings]
-// applies the settings with the same strategic merge, but from typed values instead of patch
-// text, which makes building the configs of a large fleet several times faster (parsing a patch
-// costs more than applying it).
+// per-node patch. [NodeSettings.Patch] is that patch for a contract; a [Builder] applies it to a
+// node (as that patch, or, for a node without patches of its own, merged and encoded straight
+// from typed values, which makes building the configs of a large fleet several times faster:
+// parsing a patch costs more than applying it; the bytes are the same).
 //
 // Each setting is written in the form of the config it is applied to: on contract v1.14 labels,
 // annotations and taints go into the KubeNodeConfig document (machine.nodeLabels on a v1.14
@@ -60,9 +59,24 @@ type NodeSettings struct {
 	CertSANs []string `yaml:"certSANs,omitempty" json:"certSANs,omitempty"`
 }
 
-// IsZero reports whether s changes nothing.
+// IsZero reports whether s changes nothing: every field is empty.
 func (s NodeSettings) IsZero() bool {
-	return s.Hostname == "" && len(s.Labels) == 0 && len(s.Annotations) == 0 && len(s.Taints) == 0 && len(s.CertSANs) == 0
+	v := reflect.ValueOf(s)
+
+	for i := range v.NumField() {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.Map, reflect.Slice, reflect.String:
+			if f.Len() > 0 {
+				return false
+			}
+		default:
+			if !f.IsZero() {
+				return false
+			}
+		}
+	}
+
+	return true
 }
 
 // Validate reports every setting Talos or Kubernetes would refuse, at once: errors.Join of
@@ -112,6 +126,8 @@ func (s NodeSettings) Validate() error {
 		}
 	}
 
+	errs = append(errs, s.invalidUTF8()...)
+
 	for i, san := range s.CertSANs {
 		if strings.TrimSpace(san) == "" || strings.ContainsAny(san, " /,") {
 			errs = append(errs, &talos.FieldError{Path: talos.Pointer("certSANs", strconv.Itoa(i)), Value: san, Err: fmt.Errorf("%w: not a host name or IP address", ErrNodeSettings)})
@@ -119,6 +135,63 @@ func (s NodeSettings) Validate() error {
 	}
 
 	return errors.Join(errs...)
+}
+
+// invalidUTF8 reports every string of the settings (field, map key or value, list item) that
+// is not valid UTF-8: a config is YAML text, where such a string cannot be written as a string.
+func (s NodeSettings) invalidUTF8() []error {
+	var errs []error
+
+	bad := func(path, value string) {
+		errs = append(errs, &talos.FieldError{Path: path, Value: strings.ToValidUTF8(value, "\uFFFD"),
+			Err: fmt.Errorf("%w: not valid UTF-8", ErrNodeSettings), Fix: "UTF-8 text"})
+	}
+
+	v, t := reflect.ValueOf(s), reflect.TypeFor[NodeSettings]()
+
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+
+		switch f := v.Field(i); f.Kind() {
+		case reflect.String:
+			if !utf8.ValidString(f.String()) {
+				bad(talos.Pointer(name), f.String())
+			}
+		case reflect.Slice:
+			for j := range f.Len() {
+				if e := f.Index(j); e.Kind() == reflect.String && !utf8.ValidString(e.String()) {
+					bad(talos.Pointer(name, strconv.Itoa(j)), e.String())
+				}
+			}
+		case reflect.Map:
+			if !invalidMapEntry(f) {
+				continue
+			}
+
+			keys := f.MapKeys()
+			slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+
+			for _, k := range keys {
+				if e := f.MapIndex(k); !utf8.ValidString(k.String()) || e.Kind() == reflect.String && !utf8.ValidString(e.String()) {
+					bad(talos.Pointer(name, strings.ToValidUTF8(k.String(), "\uFFFD")), e.String())
+				}
+			}
+		}
+	}
+
+	return errs
+}
+
+// invalidMapEntry reports whether a key or string value of the map m is not valid UTF-8,
+// without allocating: the usual answer is no.
+func invalidMapEntry(m reflect.Value) bool {
+	for it := m.MapRange(); it.Next(); {
+		if k, e := it.Key(), it.Value(); !utf8.ValidString(k.String()) || e.Kind() == reflect.String && !utf8.ValidString(e.String()) {
+			return true
+		}
+	}
+
+	return false
 }
 
 // hostnameProblem says what is wrong with a hostname ("" when nothing): RFC 1123 labels of
@@ -187,16 +260,11 @@ func formsFor(c talos.Contract) settingsForms {
 	}
 }
 
-// touchesDocuments reports whether applying s in forms f writes a document other than v1alpha1.
-func (s NodeSettings) touchesDocuments(f settingsForms) bool {
-	return f.nodeDocument && (len(s.Labels) > 0 || len(s.Annotations) > 0 || len(s.Taints) > 0) ||
-		f.hostnameDocument && s.Hostname != ""
-}
-
 // Patch returns the strategic merge patch of the settings in the form of contract c: the text to
-// pass to talosctl --config-patch for this node. Applying it to a config generated for c gives
-// exactly what [Configs.NodeWithSettings] gives. The zero NodeSettings has no patch and returns
-// the zero Patch. Invalid settings ([NodeSettings.Validate]) and the zero contract are errors.
+// pass to talosctl --config-patch for this node. A [Builder] applies exactly this patch (in the
+// form of the role config, which for a generated config is its contract's). The zero
+// NodeSettings has no patch and returns the zero Patch. Invalid settings
+// ([NodeSettings.Validate]) and the zero contract are errors.
 func (s NodeSettings) Patch(c talos.Contract) (patches.Patch, error) {
 	if err := c.Check("contract"); err != nil {
 		return patches.Patch{}, fmt.Errorf("node settings patch: %w", err)
@@ -206,13 +274,19 @@ func (s NodeSettings) Patch(c talos.Contract) (patches.Patch, error) {
 		return patches.Patch{}, fmt.Errorf("node settings patch: %w", err)
 	}
 
+	return s.patch(formsFor(c))
+}
+
+// patch returns the settings' patch in forms f; the settings are valid. The zero NodeSettings
+// has the zero Patch.
+func (s NodeSettings) patch(f settingsForms) (patches.Patch, error) {
 	if s.IsZero() {
 		return patches.Patch{}, nil
 	}
 
 	var texts []string
 
-	for _, doc := range s.patchDocuments(formsFor(c)) {
+	for _, doc := range s.patchDocuments(f) {
 		var b strings.Builder
 
 		enc := yaml.NewEncoder(&b)
@@ -385,72 +459,4 @@ func (s NodeSettings) v1alpha1Document(f settingsForms) *v1alpha1.Config {
 	}
 
 	return &v1alpha1.Config{MachineConfig: m}
-}
-
-// mergeSettings merges the settings into cfg, in the form of cfg ([formsOf]), exactly as
-// configpatcher.StrategicMerge merges [NodeSettings.Patch]. cfg is a deep copy of its own that no
-// one else holds (made by deepClone, which also copies the maps machinery's DeepCopy shares):
-// when the settings touch only the v1alpha1 document they are merged in place (StrategicMerge
-// would clone cfg once more).
-func mergeSettings(cfg coreconfig.Provider, s NodeSettings) (coreconfig.Provider, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-
-	f := formsOf(cfg)
-
-	if ctr, ok := cfg.(*container.Container); ok && !ctr.Readonly() && ctr.RawV1Alpha1() != nil && !s.touchesDocuments(f) {
-		if doc := s.v1alpha1Document(f); doc != nil {
-			if err := merge.Merge(ctr.RawV1Alpha1(), doc); err != nil {
-				return nil, err
-			}
-		}
-
-		return ctr, nil
-	}
-
-	patch, err := container.New(s.documents(f)...)
-	if err != nil {
-		return nil, err
-	}
-
-	return configpatcher.StrategicMerge(cfg, configpatcher.NewStrategicMergePatch(patch))
-}
-
-// NodeWithSettings returns the config of one node like [Configs.Node], with the node's settings
-// applied between the role layer and the node's own patches:
-//
-//	cs.NodeWithSettings(role, l, s, node...) == cs.Node(role, l, s.Patch(contract), node...)
-//
-// but without parsing the settings as patch text. cs is not modified. On error there is no
-// output; a failing patch gives a *LayerError.
-func (cs Configs) NodeWithSettings(role Role, l Layers, s NodeSettings, node ...patches.Patch) (coreconfig.Provider, error) {
-	cfg, err := cs.Node(role, l)
-	if err != nil {
-		return nil, err
-	}
-
-	if !s.IsZero() {
-		if cfg, err = mergeSettings(cfg, s); err != nil {
-			return nil, fmt.Errorf("%s node config: node settings: %w", role, err)
-		}
-	}
-
-	if len(node) == 0 {
-		return cfg, nil
-	}
-
-	out, err := patches.ApplyProvider(cfg, node...)
-	if err != nil {
-		le := &LayerError{Layer: "node", Err: err}
-
-		var pe *patches.Error
-		if errors.As(err, &pe) {
-			le.Index = pe.Patch
-		}
-
-		return nil, fmt.Errorf("%s node config: %w", role, le)
-	}
-
-	return out, nil
 }

@@ -4,65 +4,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
-
-func TestNodeWithSettingsEqualsPatch(t *testing.T) {
-	t.Parallel()
-
-	settings := nodeSettingsCases
-
-	for _, contract := range settingsContracts {
-		cfgs := nodeEncoderRoles(t, contract)
-		roleText, nodeText := layerTexts(contract)
-		roleLayer := patches.MustParse(roleText)
-
-		for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
-			for _, layers := range []config.Layers{{}, {AllNodes: []patches.Patch{roleLayer}}} {
-				for _, tt := range settings {
-					for _, extra := range [][]patches.Patch{nil, {patches.MustParse(nodeText)}} {
-						t.Run(contract+"/"+role.String()+"/"+tt.name, func(t *testing.T) {
-							t.Parallel()
-
-							p, err := tt.s.Patch(talos.MustParseContract(contract))
-							require.NoError(t, err)
-
-							viaPatch := append([]patches.Patch{}, extra...)
-							if !p.IsZero() {
-								viaPatch = append([]patches.Patch{p}, extra...)
-							}
-
-							want, err := cfgs.Node(role, layers, viaPatch...)
-							require.NoError(t, err)
-
-							got, err := cfgs.NodeWithSettings(role, layers, tt.s, extra...)
-							require.NoError(t, err)
-
-							wantYAML, err := config.Encode(want)
-							require.NoError(t, err)
-
-							gotYAML, err := config.Encode(got)
-							require.NoError(t, err)
-
-							if diff := cmp.Diff(string(wantYAML), string(gotYAML)); diff != "" {
-								t.Fatalf("NodeWithSettings differs from Node with the settings' patch (-patch +settings):\n%s", diff)
-							}
-
-							// Talos accepts the node's config.
-							_, err = config.Validate(got, config.ModeContainer)
-							require.NoError(t, err)
-						})
-					}
-				}
-			}
-		}
-	}
-}
 
 func TestNodeSettingsPatch(t *testing.T) {
 	t.Parallel()
@@ -102,7 +49,7 @@ func TestNodeSettingsBadInput(t *testing.T) {
 
 	cfgs := nodeEncoderRoles(t, "v1.14")
 
-	enc, err := config.NewNodeEncoder(cfgs.Worker)
+	b, err := cfgs.NewBuilder(config.Layers{})
 	require.NoError(t, err)
 
 	for _, tc := range []struct {
@@ -132,11 +79,11 @@ func TestNodeSettingsBadInput(t *testing.T) {
 			require.Equal(t, []string{tc.path}, fieldPaths(err), "err: %v", err)
 			require.ErrorContains(t, err, tc.text)
 
-			cfg, err := cfgs.NodeWithSettings(config.RoleWorker, config.Layers{}, tc.s)
+			cfg, err := nodeWithSettings(cfgs, config.RoleWorker, config.Layers{}, tc.s)
 			require.ErrorIs(t, err, config.ErrNodeSettings)
 			require.Nil(t, cfg)
 
-			out, err := enc.EncodeWithSettings(tc.s)
+			out, err := b.Build(config.Node{Role: config.RoleWorker, Settings: tc.s})
 			require.ErrorIs(t, err, config.ErrNodeSettings)
 			require.Nil(t, out)
 
@@ -147,7 +94,7 @@ func TestNodeSettingsBadInput(t *testing.T) {
 	}
 }
 
-func TestNodeWithSettingsDoesNotModifyInputs(t *testing.T) {
+func TestNodeConfigDoesNotModifyInputs(t *testing.T) {
 	t.Parallel()
 
 	cfgs := nodeEncoderRoles(t, "v1.13")
@@ -156,7 +103,7 @@ func TestNodeWithSettingsDoesNotModifyInputs(t *testing.T) {
 
 	s := config.NodeSettings{Labels: map[string]string{"a": "b"}, CertSANs: []string{"10.0.0.1"}}
 
-	got, err := cfgs.NodeWithSettings(config.RoleWorker, config.Layers{}, s)
+	got, err := nodeWithSettings(cfgs, config.RoleWorker, config.Layers{}, s)
 	require.NoError(t, err)
 
 	// Changing the result changes neither the role config nor the settings.
@@ -169,12 +116,12 @@ func TestNodeWithSettingsDoesNotModifyInputs(t *testing.T) {
 	require.Equal(t, config.NodeSettings{Labels: map[string]string{"a": "b"}, CertSANs: []string{"10.0.0.1"}}, s)
 }
 
-// TestNodeWithSettingsKeepsRoleAnnotations checks that settings merged into a role config with
+// TestNodeConfigKeepsRoleAnnotations checks that settings merged into a role config with
 // node annotations leave the role's annotations alone (machinery's DeepCopy shares that map).
-func TestNodeWithSettingsKeepsRoleAnnotations(t *testing.T) {
+func TestNodeConfigKeepsRoleAnnotations(t *testing.T) {
 	t.Parallel()
 
-	role, err := nodeEncoderRoles(t, "v1.13").Node(config.RoleWorker, config.Layers{AllNodes: []patches.Patch{
+	role, err := node(nodeEncoderRoles(t, "v1.13"), config.RoleWorker, config.Layers{AllNodes: []patches.Patch{
 		patches.MustParse("machine:\n  nodeAnnotations:\n    a: b\n"),
 	}})
 	require.NoError(t, err)
@@ -182,7 +129,7 @@ func TestNodeWithSettingsKeepsRoleAnnotations(t *testing.T) {
 	before, err := config.Encode(role)
 	require.NoError(t, err)
 
-	_, err = config.Configs{Worker: role}.NodeWithSettings(config.RoleWorker, config.Layers{}, config.NodeSettings{
+	_, err = nodeWithSettings(config.Configs{Worker: role}, config.RoleWorker, config.Layers{}, config.NodeSettings{
 		Annotations: map[string]string{"node": "n", "a": "c"},
 	})
 	require.NoError(t, err)
@@ -192,15 +139,15 @@ func TestNodeWithSettingsKeepsRoleAnnotations(t *testing.T) {
 	require.Equal(t, string(before), string(after))
 }
 
-func TestNodeWithSettingsErrors(t *testing.T) {
+func TestNodeConfigErrors(t *testing.T) {
 	t.Parallel()
 
 	cfgs := nodeEncoderRoles(t, "v1.13")
 
-	_, err := cfgs.NodeWithSettings(config.RoleUnknown, config.Layers{}, config.NodeSettings{})
+	_, err := nodeWithSettings(cfgs, config.RoleUnknown, config.Layers{}, config.NodeSettings{})
 	require.ErrorIs(t, err, config.ErrInvalid)
 
-	_, err = cfgs.NodeWithSettings(config.RoleWorker, config.Layers{}, config.NodeSettings{Labels: map[string]string{"a": "b"}},
+	_, err = nodeWithSettings(cfgs, config.RoleWorker, config.Layers{}, config.NodeSettings{Labels: map[string]string{"a": "b"}},
 		patches.MustParse(`[{"op":"remove","path":"/machine/nope"}]`))
 
 	var le *config.LayerError
@@ -209,35 +156,7 @@ func TestNodeWithSettingsErrors(t *testing.T) {
 	require.ErrorIs(t, err, patches.ErrMissingPath)
 }
 
-func BenchmarkNodeWithSettings(b *testing.B) {
-	cfgs := nodeEncoderRoles(b, "v1.13")
-	s := config.NodeSettings{Labels: map[string]string{"example.com/node": "worker-7"}, CertSANs: []string{"10.0.0.8"}}
-
-	p, err := s.Patch(talos.V1_13)
-	require.NoError(b, err)
-
-	b.Run("NodeWithSettings", func(b *testing.B) {
-		b.ReportAllocs()
-
-		for b.Loop() {
-			if _, err := cfgs.NodeWithSettings(config.RoleWorker, config.Layers{}, s); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-
-	b.Run("Node with the patch", func(b *testing.B) {
-		b.ReportAllocs()
-
-		for b.Loop() {
-			if _, err := cfgs.Node(config.RoleWorker, config.Layers{}, p); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-}
-
-// nodeSettingsCases are the node settings the NodeWithSettings and NodeEncoder tests run over.
+// nodeSettingsCases are the node settings the Builder tests run over.
 var nodeSettingsCases = []struct {
 	name string
 	s    config.NodeSettings

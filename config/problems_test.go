@@ -60,7 +60,7 @@ func TestProblemsOfLayers(t *testing.T) {
 		{config.Layers{Worker: []patches.Patch{bad}}, nil, "/worker/0"},
 		{config.Layers{AllNodes: []patches.Patch{good}}, []patches.Patch{good, good, bad}, "/node/2"},
 	} {
-		_, err := cfgs.Node(config.RoleWorker, tc.layers, tc.node...)
+		_, err := node(cfgs, config.RoleWorker, tc.layers, tc.node...)
 		require.Error(t, err)
 
 		ps := talos.Problems(err)

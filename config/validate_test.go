@@ -168,7 +168,7 @@ func TestValidateExtraChecks(t *testing.T) {
 				ps = append(ps, patches.MustParse(tc.more))
 			}
 
-			cfg, err := cfgs.Node(config.RoleControlPlane, config.Layers{}, ps...)
+			cfg, err := node(cfgs, config.RoleControlPlane, config.Layers{}, ps...)
 			require.NoError(t, err)
 
 			_, err = config.Validate(cfg, config.ModeContainer)
@@ -190,7 +190,7 @@ func TestValidateWarnings(t *testing.T) {
 
 	// machinery warns about a CNI URL that is not https? No: it warns about the legacy
 	// machine.type name; use a deprecated field that warns.
-	cfg, err := cfgs.Node(config.RoleWorker, config.Layers{}, patches.MustParse("machine:\n  type: join\n"))
+	cfg, err := node(cfgs, config.RoleWorker, config.Layers{}, patches.MustParse("machine:\n  type: join\n"))
 	require.NoError(t, err)
 
 	warnings, err := config.Validate(cfg, config.ModeContainer)
@@ -382,7 +382,7 @@ func TestValidateV114Documents(t *testing.T) {
 	require.Equal(t, []string{`KubeInlineManifestConfig "cilium" /name`}, fieldPaths(err))
 	require.ErrorContains(t, err, "silently drops one")
 
-	short, err := cfgs.Node(config.RoleWorker, config.Layers{}, patches.MustParse("apiVersion: v1alpha1\nkind: DiscoveryIdentityConfig\nclusterID: "+loadBench(t).ClusterID()+"\nclusterSecret: PDnRsV8A+6SAKHRPLWSWhQX4ggLBEgKH+JASMLI8iQ==\n"))
+	short, err := node(cfgs, config.RoleWorker, config.Layers{}, patches.MustParse("apiVersion: v1alpha1\nkind: DiscoveryIdentityConfig\nclusterID: "+loadBench(t).ClusterID()+"\nclusterSecret: PDnRsV8A+6SAKHRPLWSWhQX4ggLBEgKH+JASMLI8iQ==\n"))
 	require.NoError(t, err)
 
 	_, err = config.Validate(short, config.ModeContainer)

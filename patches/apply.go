@@ -128,9 +128,9 @@ func ApplyProvider(cfg config.Provider, ps ...Patch) (config.Provider, error) {
 	return out, err
 }
 
-// applyProvider applies the patches as written, without translation, drawing
-// on the call's growth budget g.
-func applyProvider(cfg config.Provider, g *growth, ps ...Patch) (config.Provider, error) {
+// applyProvider applies the prepared patches as written, without translation, drawing
+// on the call's growth budget g. The errors name each patch by its index in ps.
+func applyProvider(cfg config.Provider, g *growth, ps []prepared) (config.Provider, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("apply patches: %w: nil config", ErrInvalidConfig)
 	}
@@ -143,14 +143,16 @@ func applyProvider(cfg config.Provider, g *growth, ps ...Patch) (config.Provider
 		role = m.Type()
 	}
 
-	for i, p := range ps {
-		var err error
+	for i := range ps {
+		p := &ps[i]
 
-		if !p.Scope().Includes(role) {
+		if !p.patch.Scope().Includes(role) {
 			continue // a control-plane patch never reaches a worker, and the other way round
 		}
 
-		switch p.kind {
+		var err error
+
+		switch p.patch.kind {
 		case KindJSON6902:
 			cur, err = applyJSON6902(cur, p, g)
 		case KindStrategic:
@@ -166,7 +168,7 @@ func applyProvider(cfg config.Provider, g *growth, ps ...Patch) (config.Provider
 			}
 
 			e.Patch = i
-			e.Kind = p.kind
+			e.Kind = p.patch.kind
 
 			return nil, e
 		}
@@ -185,14 +187,8 @@ func documentID(doc configconfig.Document) Document {
 	return Document{Kind: ref.Kind, Name: ref.Name}
 }
 
-func applyJSON6902(cur config.Provider, p Patch, g *growth) (config.Provider, error) {
-	ops, err := decodeOps([]byte(p.text))
-	if err != nil {
-		// Unreachable for Patch values built by this package.
-		return nil, &Error{Op: -1, Err: wrapSentinel(ErrInvalidPatch, err)}
-	}
-
-	target := targetOf(ops)
+func applyJSON6902(cur config.Provider, p *prepared, g *growth) (config.Provider, error) {
+	ops, target := p.ops, p.target
 	docs := cur.Documents()
 
 	idx, err := findTarget(docs, target)
@@ -766,28 +762,22 @@ func jsonKind(v any) string {
 	}
 }
 
-func applyStrategic(cur config.Provider, p Patch, role machine.Type, g *growth) (config.Provider, error) {
-	// Parse afresh: the documents are handed to machinery, which may keep them.
-	patch, err := machineryseam.LoadPatch([]byte(p.text))
-	if err != nil {
-		return nil, &Error{Op: -1, Err: wrapSentinel(ErrInvalidPatch, decodeError(err, []byte(p.text)))}
+func applyStrategic(cur config.Provider, p *prepared, role machine.Type, g *growth) (config.Provider, error) {
+	// The merge may keep the patch's documents in its result: it gets a copy of its own.
+	patch := p.documents()
+
+	if total := g.used + p.size; total > g.limit {
+		return nil, &Error{Op: -1, Document: p.sole, Err: g.exceeded(total)}
 	}
 
-	// The patch's documents (YAML aliases expanded) are the most the merge can add.
-	size := strategicSize(p.text)
-
-	if total := g.used + size; total > g.limit {
-		return nil, &Error{Op: -1, Document: soleDocument(patch), Err: g.exceeded(total)}
+	if role == machine.TypeWorker && len(p.controlPlaneOnly) > 0 {
+		return nil, &Error{Op: -1, Document: p.controlPlaneOnly[0], Err: fmt.Errorf("%w: %s on a worker config: Talos allows it only on control plane machines; give the patch with %s (patches.Patch.WithScope(patches.ScopeControlPlane), or config.Layers.ControlPlane)",
+			ErrControlPlaneOnly, strings.Join(p.controlPlaneOnly, ", "), ScopeControlPlane.Flag())}
 	}
 
-	if role == machine.TypeWorker {
-		if kinds := controlPlaneOnlyDocuments(patch); len(kinds) > 0 {
-			return nil, &Error{Op: -1, Document: kinds[0], Err: fmt.Errorf("%w: %s on a worker config: Talos allows it only on control plane machines; give the patch with %s (patches.Patch.WithScope(patches.ScopeControlPlane), or config.Layers.ControlPlane)",
-				ErrControlPlaneOnly, strings.Join(kinds, ", "), ScopeControlPlane.Flag())}
-		}
-	}
+	var err error
 
-	if hasReplaceByName(p.text) {
+	if p.replaceByName {
 		cur, err = dropReplaced(cur, patch)
 		if err != nil {
 			return nil, err
@@ -803,10 +793,10 @@ func applyStrategic(cur config.Provider, p Patch, role machine.Type, g *growth) 
 			cause = fmt.Errorf("%w: %w", ErrMissingPath, err)
 		}
 
-		return nil, &Error{Op: -1, Document: soleDocument(patch), Err: cause}
+		return nil, &Error{Op: -1, Document: p.sole, Err: cause}
 	}
 
-	g.used += size
+	g.used += p.size
 
 	return out, nil
 }

@@ -28,6 +28,18 @@
 //	inline, err := patches.InlineManifest(talos.V1_14, "cilium", ciliumYAML)
 //	out, err := patches.Apply(controlPlaneYAML, p, inline)
 //
+// Patches that go onto many configs — a fleet's layers, one per role — are
+// parsed once with Prepare; the Prepared applies them again and again, also
+// concurrently, with exactly Apply's results and errors:
+//
+//	pp, err := patches.Prepare(layerPatches...)
+//	for _, cfg := range configs {
+//		out, err := pp.ApplyProvider(cfg) // no patch text parsed here
+//	}
+//
+// Strategic merging happens in this package only: config turns its per-node
+// settings into a strategic merge patch and applies it here.
+//
 // Every recipe takes the talos.Contract of the nodes (the zero contract is an
 // error) and writes that contract's form: up to v1.11 the guide's RFC 6902 text
 // where the guide used it, strategic merge patches of v1alpha1 fields from

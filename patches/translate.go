@@ -74,10 +74,24 @@ func ApplyWithOptions(cfg config.Provider, opts Options, ps ...Patch) (config.Pr
 		return nil, nil, fmt.Errorf("apply patches: %w: nil config", ErrInvalidConfig)
 	}
 
+	pp, err := prepare(ps, true)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	return pp.ApplyWithOptions(cfg, opts)
+}
+
+// applyWithOptions is ApplyWithOptions of prepared patches.
+func applyWithOptions(cfg config.Provider, opts Options, ps []prepared) (config.Provider, []talos.Warning, error) {
+	if cfg == nil {
+		return nil, nil, fmt.Errorf("apply patches: %w: nil config", ErrInvalidConfig)
+	}
+
 	g := newGrowth(opts.MaxGrowth)
 
 	if opts.NoTranslation || !documentForm14(cfg) {
-		out, err := applyProvider(cfg, g, ps...)
+		out, err := applyProvider(cfg, g, ps)
 
 		return out, nil, err
 	}
@@ -86,15 +100,16 @@ func ApplyWithOptions(cfg config.Provider, opts Options, ps ...Patch) (config.Pr
 
 	cur := cfg
 
-	for i, p := range ps {
+	for i := range ps {
+		p := &ps[i]
 		before := legacyFields(cur.RawV1Alpha1())
 
 		in, scaffolded, err := scaffold(cur, p)
 		if err != nil {
-			return nil, nil, &Error{Patch: i, Kind: p.kind, Op: -1, Err: err}
+			return nil, nil, &Error{Patch: i, Kind: p.patch.kind, Op: -1, Err: err}
 		}
 
-		next, err := applyProvider(in, g, p)
+		next, err := applyProvider(in, g, ps[i:i+1])
 		if err != nil {
 			var e *Error
 			if errors.As(err, &e) {
@@ -106,7 +121,7 @@ func ApplyWithOptions(cfg config.Provider, opts Options, ps ...Patch) (config.Pr
 
 		next, ws, err := translate(next, before, scaffolded)
 		if err != nil {
-			return nil, nil, &Error{Patch: i, Kind: p.kind, Op: -1, Err: err}
+			return nil, nil, &Error{Patch: i, Kind: p.patch.kind, Op: -1, Err: err}
 		}
 
 		cur = next
@@ -134,10 +149,10 @@ type scaffolds struct{ clusterNetwork, machineNetwork, machineFeatures bool }
 
 // scaffold returns cur with the sections an RFC 6902 patch of the v1alpha1 document adds into,
 // when cur lacks them; translate removes what stays empty.
-func scaffold(cur config.Provider, p Patch) (config.Provider, scaffolds, error) {
+func scaffold(cur config.Provider, p *prepared) (config.Provider, scaffolds, error) {
 	var sc scaffolds
 
-	if p.kind != KindJSON6902 || p.Target() != (Document{}) || cur.RawV1Alpha1() == nil {
+	if p.patch.kind != KindJSON6902 || p.target != (Document{}) || cur.RawV1Alpha1() == nil {
 		return cur, sc, nil
 	}
 
@@ -145,7 +160,7 @@ func scaffold(cur config.Provider, p Patch) (config.Provider, scaffolds, error) 
 
 	var needNetwork, needMachineNetwork, needFeatures bool
 
-	for _, op := range p.Operations() {
+	for _, op := range p.ops {
 		needNetwork = needNetwork || strings.HasPrefix(op.Path(), "/cluster/network/")
 		needMachineNetwork = needMachineNetwork || strings.HasPrefix(op.Path(), "/machine/network/")
 		needFeatures = needFeatures || strings.HasPrefix(op.Path(), "/machine/features/")

@@ -140,19 +140,19 @@ func BenchmarkRoleConfig(b *testing.B) {
 	}
 }
 
-// BenchmarkNodePatch applies one node's settings to the role config (NodeWithSettings), and, for
-// comparison, the same settings as patch text (Patch, then Node: what a per-node text patch
-// costs).
+// BenchmarkNodePatch applies one node's settings to the role config (Builder.Config: the
+// settings' patch through package patches), and for comparison the same settings as patch text
+// parsed per node (NodeSettings.Patch, then a Node with that patch).
 func BenchmarkNodePatch(b *testing.B) {
 	_, cp, w := benchRoles(b)
 	contract := talos.MustParseContract(testFleet(b).contract)
 
 	for _, r := range []*role{cp, w} {
-		b.Run(r.role.String()+"/NodeWithSettings", func(b *testing.B) {
+		b.Run(r.role.String()+"/Config", func(b *testing.B) {
 			b.ReportAllocs()
 
 			for i := 0; b.Loop(); i++ {
-				if _, err := r.configs.NodeWithSettings(r.role, config.Layers{}, nodeSettings(nodeName(i, 3), nodeAddress(i))); err != nil {
+				if _, err := r.nodes.Config(config.Node{Role: r.role, Settings: nodeSettings(nodeName(i, 3), nodeAddress(i))}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -167,7 +167,7 @@ func BenchmarkNodePatch(b *testing.B) {
 					b.Fatal(err)
 				}
 
-				if _, err = r.configs.Node(r.role, config.Layers{}, p); err != nil {
+				if _, err = r.nodes.Config(config.Node{Role: r.role, Patches: []patches.Patch{p}}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -175,24 +175,13 @@ func BenchmarkNodePatch(b *testing.B) {
 	}
 }
 
-// BenchmarkEncode encodes one patched node config with the role's NodeEncoder, and with
-// config.Encode for comparison.
+// BenchmarkEncode encodes one patched node config with config.Encode.
 func BenchmarkEncode(b *testing.B) {
 	_, cp, w := benchRoles(b)
 
 	for _, r := range []*role{cp, w} {
-		node, err := r.configs.NodeWithSettings(r.role, config.Layers{}, nodeSettings("node", nodeAddress(7)))
+		node, err := r.nodes.Config(config.Node{Role: r.role, Settings: nodeSettings("node", nodeAddress(7))})
 		require.NoError(b, err)
-
-		b.Run(r.role.String()+"/NodeEncoder", func(b *testing.B) {
-			b.ReportAllocs()
-
-			for b.Loop() {
-				if _, err := r.encoder.Encode(node); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
 
 		b.Run(r.role.String()+"/Encode", func(b *testing.B) {
 			b.ReportAllocs()
@@ -207,13 +196,13 @@ func BenchmarkEncode(b *testing.B) {
 }
 
 // BenchmarkNode is the fleet's per-node work (stages "node patch" and "encode" together):
-// NodeEncoder.AppendWithSettings into a reused buffer, which the fleet uses, and for comparison
-// NodeWithSettings then NodeEncoder.Encode, which give the same bytes.
+// Builder.Append into a reused buffer, which the fleet uses (the fast path), and for comparison
+// Builder.Config then config.Encode, which give the same bytes.
 func BenchmarkNode(b *testing.B) {
 	_, cp, w := benchRoles(b)
 
 	for _, r := range []*role{cp, w} {
-		b.Run(r.role.String()+"/AppendWithSettings", func(b *testing.B) {
+		b.Run(r.role.String()+"/Append", func(b *testing.B) {
 			b.ReportAllocs()
 
 			var buf []byte
@@ -228,16 +217,16 @@ func BenchmarkNode(b *testing.B) {
 			}
 		})
 
-		b.Run(r.role.String()+"/NodeWithSettings+Encode", func(b *testing.B) {
+		b.Run(r.role.String()+"/Config+Encode", func(b *testing.B) {
 			b.ReportAllocs()
 
 			for i := 0; b.Loop(); i++ {
-				node, err := r.configs.NodeWithSettings(r.role, config.Layers{}, nodeSettings(nodeName(i, 3), nodeAddress(i)))
+				node, err := r.nodes.Config(config.Node{Role: r.role, Settings: nodeSettings(nodeName(i, 3), nodeAddress(i))})
 				if err != nil {
 					b.Fatal(err)
 				}
 
-				if _, err := r.encoder.Encode(node); err != nil {
+				if _, err := config.Encode(node); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -266,7 +255,7 @@ func BenchmarkFleet(b *testing.B) {
 
 // BenchmarkAfterRender is the work between the end of the render and the control-plane nodes,
 // on the critical path: the inline-manifest patch of the rendered Cilium, and the control-plane
-// role (its layers applied, validated, its node encoder made).
+// role (its layers applied, validated, its node builder made).
 func BenchmarkAfterRender(b *testing.B) {
 	f := testFleet(b)
 

@@ -63,7 +63,7 @@ func nodeAddress(i int) string {
 // build the worker configs (workers do not carry the inline manifest), and when the render is
 // done the rendering goroutine joins them. The role configs
 // are generated and patched once per role; per node only the node's settings (its patch, as
-// data) are merged, and config.NodeEncoder re-encodes only what they changed. Each node's bytes
+// data) are merged, and config.Builder re-encodes only what they changed. Each node's bytes
 // do not depend on the schedule.
 func build(ctx context.Context, f fleet, emit emitFunc) error {
 	if f.controlPlanes < 1 || f.workers < 0 {
@@ -219,24 +219,37 @@ func generate(f fleet) (generated, error) {
 	return generated{configs: cfgs, contract: contract}, nil
 }
 
-// role is one role's patched config and the encoder for its nodes.
+// role is one role's builder: its config with the layers applied, and its nodes.
 type role struct {
-	role    config.Role
-	configs config.Configs // the role's config with the all-nodes and role layers applied
-	encoder *config.NodeEncoder
+	role  config.Role
+	nodes *config.Builder
 }
 
-// roleBuilder applies the layers to a role config once, validates it (for the cloud runtime
-// mode; metal also needs an install disk, which this fleet leaves to a patch) and makes the
-// role's node encoder. The node settings only add labels and SANs, so the role's validation
-// covers its nodes.
+// roleBuilder applies the layers to a role config once (config.Builder), validates it (for the
+// cloud runtime mode; metal also needs an install disk, which this fleet leaves to a patch). The
+// node settings only add labels and SANs, so the role's validation covers its nodes.
 func roleBuilder(f fleet, g generated, r config.Role, l config.Layers) (*role, error) {
-	cfg, err := g.configs.Node(r, l)
+	cfg, err := g.configs.Role(r)
 	if err != nil {
 		return nil, err
 	}
 
-	warnings, err := config.Validate(cfg, config.ModeCloud)
+	configs := config.Configs{Worker: cfg}
+	if r == config.RoleControlPlane {
+		configs = config.Configs{ControlPlane: cfg}
+	}
+
+	nodes, err := configs.NewBuilder(l)
+	if err != nil {
+		return nil, err
+	}
+
+	roleCfg, err := nodes.Config(config.Node{Role: r})
+	if err != nil {
+		return nil, err
+	}
+
+	warnings, err := config.Validate(roleCfg, config.ModeCloud)
 	if err != nil {
 		return nil, fmt.Errorf("%s config: %w", r, err)
 	}
@@ -247,23 +260,13 @@ func roleBuilder(f fleet, g generated, r config.Role, l config.Layers) (*role, e
 		}
 	}
 
-	patched := config.Configs{Worker: cfg}
-	if r == config.RoleControlPlane {
-		patched = config.Configs{ControlPlane: cfg}
-	}
-
-	enc, err := config.NewNodeEncoder(cfg)
-	if err != nil {
-		return nil, err
-	}
-
-	return &role{role: r, configs: patched, encoder: enc}, nil
+	return &role{role: r, nodes: nodes}, nil
 }
 
 // nodeSettings returns node i's own settings (stage "node patch"): its name as the label
 // example.com/node and its address as its only extra certificate SAN. They are the per-node
 // patch as data: settings.Patch() is the patch text (machine.nodeLabels, machine.certSANs), and
-// config.Configs.NodeWithSettings applies exactly that patch without parsing text per node.
+// config.Builder applies exactly that patch without parsing text per node.
 func nodeSettings(name, address string) config.NodeSettings {
 	return config.NodeSettings{
 		Labels:   map[string]string{nodeLabel: name},
@@ -272,13 +275,12 @@ func nodeSettings(name, address string) config.NodeSettings {
 }
 
 // node builds and encodes the config of node i (stages "node patch" and "encode") into buf's
-// storage: what config.Encode gives for r.configs.NodeWithSettings(r.role, config.Layers{},
-// settings), which config.NodeEncoder.AppendWithSettings computes without copying the role
-// config.
+// storage: what config.Encode gives for the node's config, which config.Builder.Append computes
+// without copying the role config.
 func (r *role) node(i, controlPlanes int, buf []byte) (string, []byte, error) {
 	name := nodeName(i, controlPlanes)
 
-	data, err := r.encoder.AppendWithSettings(buf[:0], nodeSettings(name, nodeAddress(i)))
+	data, err := r.nodes.Append(buf[:0], config.Node{Role: r.role, Settings: nodeSettings(name, nodeAddress(i))})
 	if err != nil {
 		return "", nil, fmt.Errorf("node %s: %w", name, err)
 	}

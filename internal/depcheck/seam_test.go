@@ -15,7 +15,8 @@ import (
 // libraries"):
 //
 //   - go.yaml.in/yaml/v4 where the bytes must equal machinery's encoder (machinery v1.14
-//     encodes with v4): config's node encoder and secrets, kubespan/sections;
+//     encodes with v4): the node encoder behind config.Builder (internal/nodeencode), config's
+//     secrets, kubespan/sections;
 //   - sigs.k8s.io/yaml (JSON semantics) for Kubernetes objects, Helm values and patch texts:
 //     manifests and its subpackages, patches' JSON patch and patch-text handling;
 //   - go.yaml.in/yaml/v2 only where bytes must equal sigs.k8s.io/yaml.Marshal without its
@@ -23,7 +24,7 @@ import (
 //   - go.yaml.in/yaml/v3 only in the files that read yaml.Node trees today (positions for
 //     errors, key order); no new file may add it.
 var yamlRule = map[string][]string{
-	"go.yaml.in/yaml/v4": {"config/", "kubespan/sections/"},
+	"go.yaml.in/yaml/v4": {"config/", "internal/nodeencode/", "kubespan/sections/"},
 	"sigs.k8s.io/yaml":   {"manifests/", "patches/apply.go", "patches/patch.go", "bench/", "internal/", "examples/"},
 	"go.yaml.in/yaml/v2": {"manifests/objects.go"},
 	"go.yaml.in/yaml/v3": {

@@ -532,7 +532,10 @@ func TestMethodsOnV114(t *testing.T) {
 
 	for name, rn := range runs {
 		for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
-			cfg, err := rn.cfgs.Node(role, rn.layers)
+			b, err := rn.cfgs.NewBuilder(rn.layers)
+			require.NoError(t, err, "%s %s", name, role)
+
+			cfg, err := b.Config(config.Node{Role: role})
 			require.NoError(t, err, "%s %s", name, role)
 
 			_, err = config.Validate(cfg, config.ModeContainer)

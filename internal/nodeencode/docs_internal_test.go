@@ -1,8 +1,9 @@
-package config
+package nodeencode
 
 import (
 	"testing"
 
+	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
 	"github.com/stretchr/testify/require"
 )
@@ -13,16 +14,18 @@ import (
 func TestDocSplicer(t *testing.T) {
 	t.Parallel()
 
-	cfgs := internalTestRoles(t, "v1.14")
+	cp, w := internalTestRoles(t, "v1.14")
 
-	for _, base := range []Configs{{Worker: cfgs.Worker}, {Worker: cfgs.ControlPlane}} {
-		e, err := NewNodeEncoder(base.Worker)
+	for _, base := range []coreconfig.Provider{w, cp} {
+		e, err := New(base)
 		require.NoError(t, err)
 
 		spliced := 0
 
 		for _, d := range e.docs {
-			if settingsDocument(d.doc.Kind()) {
+			if kind := d.doc.Kind(); kind == "KubeNodeConfig" || kind == "HostnameConfig" {
+				d.prepareMerges()
+
 				require.True(t, d.plain, d.doc.Kind())
 				require.NotNil(t, d.splice, d.doc.Kind())
 				require.Equal(t, string(d.enc), string(d.splice.join(nil)))

@@ -1,4 +1,4 @@
-package config
+package nodeencode
 
 import (
 	"bytes"
@@ -19,44 +19,61 @@ import (
 	"github.com/talospatch/talospatch/internal/machineryseam"
 )
 
-// NodeEncoder encodes machine configs that differ little from one base config — typically the
-// per-node configs patched from one role config — to exactly the bytes [Encode] gives, only
-// faster: the base is encoded once, and for each config only the documents, and the fields of
-// the v1alpha1 document's top level and of its machine and cluster sections, that differ from
-// the base are encoded again. The rest is copied from the base's encoding, so large documents
-// such as a control plane's inline manifests are encoded once, not per node (figures: README,
-// Performance).
+// Encoder encodes machine configs that differ little from one base config — typically the
+// per-node configs patched from one role config — to exactly the bytes machinery's encoder
+// gives without comments (config.Encode), only faster: the base is encoded once, and for each
+// config only the documents, and the fields of the v1alpha1 document's top level and of its
+// machine and cluster sections, that differ from the base are encoded again. The rest is copied
+// from the base's encoding, so large documents such as a control plane's inline manifests are
+// encoded once, not per node.
 //
-// Usage: make one NodeEncoder per role config, then encode every node of the role with it:
-//
-//	enc, err := config.NewNodeEncoder(cfgs.Worker)
-//	node, err := cfgs.NodeWithSettings(config.RoleWorker, config.Layers{}, settings)
-//	data, err := enc.Encode(node) // == config.Encode(node)
-//
-// Any config can be encoded, also one unrelated to the base: it is then just as slow as Encode.
-// A NodeEncoder is immutable and safe for concurrent use. The zero NodeEncoder has no base and
-// encodes like Encode.
-type NodeEncoder struct {
+// Any config can be encoded, also one unrelated to the base: it is then just as slow as the
+// encoder. An Encoder is immutable (its lazily made splicers aside, which are made once under
+// a sync.Once) and safe for concurrent use.
+type Encoder struct {
 	v1   *fieldsEncoding // the base's v1alpha1 document, field by field; nil without one
-	docs []docEncoding   // the base's other documents
+	docs []*docEncoding  // the base's other documents
 	size int             // the length of the base's encoding, to size output buffers
 
-	base   coreconfig.Provider // the encoder's copy of the base; nil for the zero NodeEncoder
+	base   coreconfig.Provider // the encoder's copy of the base
 	baseV1 *v1alpha1.Config    // base's v1alpha1 document, when e.v1 is set
-	forms  settingsForms       // where node settings go in the base
 }
 
 // docEncoding is one encoded document of the base.
 type docEncoding struct {
-	doc    configconfig.Document
-	enc    []byte
-	plain  bool        // marshalDocument gives machinery's encoding of the document
-	splice *docSplicer // re-encodes changed fields only; nil when it cannot
+	doc configconfig.Document
+	id  string // apiVersion/kind[/name], as the strategic merge matches documents
+	enc []byte
+
+	// Made on the first merge into the document (AppendMerged), as most documents are never
+	// merged into: whether marshalDocument gives machinery's encoding of the document, and a
+	// splicer that re-encodes changed fields only (nil when it cannot).
+	once   sync.Once
+	plain  bool
+	splice *docSplicer
 }
 
-// settingsDocument reports whether node settings write documents of the kind (besides
-// v1alpha1): KubeNodeConfig and HostnameConfig.
-func settingsDocument(kind string) bool { return kind == "KubeNodeConfig" || kind == "HostnameConfig" }
+// prepareMerges makes d.plain and d.splice.
+func (d *docEncoding) prepareMerges() {
+	d.once.Do(func() {
+		out, err := marshalDocument(d.doc)
+		if d.plain = err == nil && bytes.Equal(out, d.enc); d.plain {
+			d.splice = newDocSplicer(d.doc, d.enc)
+		}
+	})
+}
+
+// documentID identifies a document as configpatcher.StrategicMerge matches a patch's documents
+// with a config's.
+func documentID(d configconfig.Document) string {
+	id := d.APIVersion() + "/" + d.Kind()
+
+	if named, ok := d.(configconfig.NamedDocument); ok {
+		id += "/" + named.Name()
+	}
+
+	return id
+}
 
 // marshalDocument encodes a document with the plain YAML encoder, four-space indentation, as
 // machinery's encoder lays it out.
@@ -102,21 +119,21 @@ type fieldEncoding struct {
 	sub    *fieldsEncoding // nil: the field is encoded as a whole
 }
 
-// NewNodeEncoder returns a NodeEncoder for configs derived from base. base is not modified
-// and not kept: the encoder keeps a copy.
-func NewNodeEncoder(base coreconfig.Provider) (*NodeEncoder, error) {
+// New returns an Encoder for configs derived from base, a machinery config container. base is
+// not modified and not kept: the encoder keeps a deep copy.
+func New(base coreconfig.Provider) (*Encoder, error) {
 	if base == nil {
-		return nil, fmt.Errorf("new node encoder: %w: nil config", ErrInvalid)
+		return nil, errors.New("new node encoder: nil config")
 	}
 
-	own := deepClone(base)
+	own := machineryseam.DeepClone(base)
 
 	v1, docs, ok := splitDocuments(own)
 	if !ok {
-		return nil, fmt.Errorf("new node encoder: %w: %T is not a machinery config container", ErrInvalid, base)
+		return nil, fmt.Errorf("new node encoder: %T is not a machinery config container (or holds v1alpha1 delete selectors)", base)
 	}
 
-	e := &NodeEncoder{base: own, forms: formsOf(own)}
+	e := &Encoder{base: own}
 
 	if v1 != nil && splittable(reflect.TypeOf(v1)) {
 		fe, err := newFieldsEncoding(reflect.ValueOf(v1).Elem(), 2)
@@ -125,7 +142,7 @@ func NewNodeEncoder(base coreconfig.Provider) (*NodeEncoder, error) {
 		}
 
 		// A base whose encoding holds a line break other than '\n' (rawBreak) is encoded
-		// whole, as Encode does: its fields' encodings need not concatenate to the document's.
+		// whole, as machinery does: its fields' encodings need not concatenate to the document's.
 		if !slices.ContainsFunc(fe.fields, func(f fieldEncoding) bool { return rawBreak(f.enc) }) {
 			e.v1, e.baseV1 = fe, v1
 		}
@@ -141,41 +158,36 @@ func NewNodeEncoder(base coreconfig.Provider) (*NodeEncoder, error) {
 			return nil, fmt.Errorf("new node encoder: %w", err)
 		}
 
-		// The documents node settings change are re-encoded per node: with the plain YAML
-		// encoder where it gives machinery's encoding of the base document (machinery's encoder
-		// is several times slower), else with machinery's.
-		de := docEncoding{doc: d, enc: enc}
-		if settingsDocument(d.Kind()) {
-			out, err := marshalDocument(d)
-			if de.plain = err == nil && bytes.Equal(out, enc); de.plain {
-				de.splice = newDocSplicer(d, enc)
-			}
-		}
-
-		e.docs = append(e.docs, de)
+		e.docs = append(e.docs, &docEncoding{doc: d, id: documentID(d), enc: enc})
 		e.size += len("---\n") + len(enc)
 	}
 
 	return e, nil
 }
 
-// Encode encodes cfg exactly like [Encode]: compact YAML without comments, the v1alpha1
-// document first, then the others in order, separated by "---".
-func (e *NodeEncoder) Encode(cfg coreconfig.Provider) ([]byte, error) {
-	if e == nil {
-		return nil, fmt.Errorf("encode config: %w: nil node encoder", ErrInvalid)
-	}
+// Base returns a deep copy of the encoder's base config.
+func (e *Encoder) Base() coreconfig.Provider { return machineryseam.DeepClone(e.base) }
 
+// Append appends the encoding of cfg to dst, exactly machinery's encoding without comments:
+// compact YAML, the v1alpha1 document first, then the others in order, separated by "---". On
+// error dst is returned unchanged.
+func (e *Encoder) Append(dst []byte, cfg coreconfig.Provider) ([]byte, error) {
 	if cfg == nil {
-		return nil, fmt.Errorf("encode config: %w: nil config", ErrInvalid)
+		return dst, errors.New("encode config: nil config")
 	}
 
 	v1, docs, ok := splitDocuments(cfg)
 	if !ok {
-		return Encode(cfg)
+		out, err := machineryseam.EncodeConfig(cfg)
+		if err != nil {
+			return dst, fmt.Errorf("encode config: %w", err)
+		}
+
+		return append(dst, out...), nil
 	}
 
-	var buf bytes.Buffer
+	start := len(dst)
+	buf := bytes.NewBuffer(dst)
 
 	buf.Grow(e.size + e.size/8) // room for what a node usually adds
 
@@ -183,22 +195,22 @@ func (e *NodeEncoder) Encode(cfg coreconfig.Provider) ([]byte, error) {
 		v := reflect.ValueOf(v1).Elem()
 
 		// Field by field where the encoder has the base's fields; else, and when a field's
-		// encoding cannot be spliced (errRawBreak), the whole document as Encode encodes it.
+		// encoding cannot be spliced (errRawBreak), the whole document as machinery encodes it.
 		err := errRawBreak
 		if e.v1 != nil {
-			err = e.v1.encode(&buf, v, 0)
+			err = e.v1.encode(buf, v, 0)
 		}
 
 		if err != nil && !errors.Is(err, errRawBreak) {
-			return nil, fmt.Errorf("encode config: %w", err)
+			return dst, fmt.Errorf("encode config: %w", err)
 		}
 
 		if err != nil {
-			buf.Reset()
+			buf.Truncate(start)
 
 			out, err := encodeDocument(v1)
 			if err != nil {
-				return nil, fmt.Errorf("encode config: %w", err)
+				return dst, fmt.Errorf("encode config: %w", err)
 			}
 
 			buf.Write(out)
@@ -206,7 +218,7 @@ func (e *NodeEncoder) Encode(cfg coreconfig.Provider) ([]byte, error) {
 	}
 
 	for i, d := range docs {
-		if buf.Len() > 0 {
+		if buf.Len() > start {
 			buf.WriteString("---\n")
 		}
 
@@ -218,7 +230,7 @@ func (e *NodeEncoder) Encode(cfg coreconfig.Provider) ([]byte, error) {
 
 		out, err := encodeDocument(d)
 		if err != nil {
-			return nil, fmt.Errorf("encode config: %w", err)
+			return dst, fmt.Errorf("encode config: %w", err)
 		}
 
 		buf.Write(out)
@@ -596,7 +608,7 @@ var errRawBreak = errors.New("encoding holds a line break other than '\\n'")
 // encoder's indentation of a nested block (empty lines of block scalars stay empty). Lines are
 // split at '\n' only: enc must not hold the other line breaks (rawBreak) when level > 0. The
 // callers make sure of it: fieldsEncoding.encode refuses changed fields whose encodings hold
-// them, and NewNodeEncoder splits no base whose encoding does.
+// them, and New splits no base whose encoding does.
 func writeIndented(buf *bytes.Buffer, enc []byte, level int) {
 	if level == 0 {
 		buf.Write(enc)

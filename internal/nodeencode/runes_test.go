@@ -1,4 +1,4 @@
-package config_test
+package nodeencode_test
 
 import (
 	"fmt"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/talospatch/talospatch/config"
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // trickyStrings are strings whose YAML encoding is easy to get wrong when it is spliced and
@@ -81,19 +82,21 @@ func withTrickyStrings(t *testing.T, cfg coreconfig.Provider, s string) coreconf
 	return out
 }
 
-// TestNodeEncoderTrickyRunes: NodeEncoder.Encode and EncodeWithSettings give Encode's bytes for
+// TestEncoderTrickyRunes: Encoder.Append and config.Builder's fast path give Encode's bytes for
 // per-node values holding trickyStrings, on each form of the settings (v1.14, v1.13, v1.11), also
 // with such values in the base.
-func TestNodeEncoderTrickyRunes(t *testing.T) {
+func TestEncoderTrickyRunes(t *testing.T) {
 	t.Parallel()
 
 	for _, contract := range settingsContracts {
 		roleText, _ := layerTexts(contract)
 
-		base, err := nodeEncoderRoles(t, contract).Node(config.RoleControlPlane, config.Layers{AllNodes: []patches.Patch{patches.MustParse(roleText)}})
+		layered, err := nodeEncoderRoles(t, contract).Patch(config.Layers{AllNodes: []patches.Patch{patches.MustParse(roleText)}})
 		require.NoError(t, err)
 
-		enc, err := config.NewNodeEncoder(base)
+		base := layered.ControlPlane
+
+		enc, err := newEncoder(base)
 		require.NoError(t, err)
 
 		for i, s := range trickyStrings {
@@ -104,13 +107,13 @@ func TestNodeEncoderTrickyRunes(t *testing.T) {
 				requireSameEncoding(t, enc, node)
 
 				// A base holding the string, and a node that changes it back.
-				trickyEnc, err := config.NewNodeEncoder(node)
+				trickyEnc, err := newEncoder(node)
 				require.NoError(t, err)
 				requireSameEncoding(t, trickyEnc, node)
 				requireSameEncoding(t, trickyEnc, base)
 				requireSameEncoding(t, trickyEnc, withTrickyStrings(t, base, s+"x"))
 
-				// EncodeWithSettings: annotation values are free text; keys, label values,
+				// Merged settings (config.Builder's fast path): annotation values are free text; keys, label values,
 				// taints, hostnames and SANs are checked, so the string reaches them only when
 				// valid.
 				for _, ns := range []config.NodeSettings{
@@ -126,21 +129,56 @@ func TestNodeEncoderTrickyRunes(t *testing.T) {
 						continue
 					}
 
-					for _, b := range []struct {
-						base coreconfig.Provider
-						enc  *config.NodeEncoder
-					}{{base, enc}, {node, trickyEnc}} {
-						want := viaNodeWithSettings(t, config.RoleControlPlane, b.base, ns)
+					for _, base := range []coreconfig.Provider{base, node} {
+						want := viaSettingsPatch(t, contract, base, ns)
 
-						got, err := b.enc.EncodeWithSettings(ns)
+						b, err := config.Configs{ControlPlane: base}.NewBuilder(config.Layers{})
+						require.NoError(t, err)
+
+						got, err := b.Build(config.Node{Role: config.RoleControlPlane, Settings: ns})
 						require.NoError(t, err)
 
 						if diff := cmp.Diff(want, string(got)); diff != "" {
-							t.Fatalf("EncodeWithSettings(%+v) differs from Encode(NodeWithSettings) (-want +got):\n%s", ns, diff)
+							t.Fatalf("Build(%+v) differs from the settings' patch (-want +got):\n%s", ns, diff)
 						}
 					}
 				}
 			})
 		}
 	}
+}
+
+// viaSettingsPatch is the general path: the settings' patch text applied with package patches,
+// then config.Encode.
+func viaSettingsPatch(t *testing.T, contract string, base coreconfig.Provider, s config.NodeSettings) string {
+	t.Helper()
+
+	p, err := s.Patch(talos.MustParseContract(contract))
+	require.NoError(t, err)
+
+	cfg := base
+	if !p.IsZero() {
+		cfg, err = patches.ApplyProvider(base, p)
+		require.NoError(t, err)
+	}
+
+	out, err := config.Encode(cfg)
+	require.NoError(t, err)
+
+	return string(out)
+}
+
+// settingsContracts are the contracts with each form of the node settings: v1alpha1 before
+// v1.12, HostnameConfig from v1.12, KubeNodeConfig from v1.14.
+var settingsContracts = []string{"v1.14", "v1.13", "v1.11"}
+
+// layerTexts is a role layer in the form of the contract.
+func layerTexts(contract string) (role, node string) {
+	if talos.MustParseContract(contract).Form(talos.SettingNodeLabels).Document() {
+		return "machine:\n  certSANs:\n    - role.example\n---\napiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  role: worker\nannotations:\n  a: b\ntaints:\n  role: y:NoSchedule\n",
+			"apiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  a: from-node-patch\n"
+	}
+
+	return "machine:\n  nodeLabels:\n    role: worker\n  nodeAnnotations:\n    a: b\n  nodeTaints:\n    role: y:NoSchedule\n  certSANs:\n    - role.example\n",
+		"machine:\n  nodeLabels:\n    a: from-node-patch\n"
 }

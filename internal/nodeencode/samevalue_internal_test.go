@@ -1,4 +1,4 @@
-package config
+package nodeencode
 
 import (
 	"os"
@@ -10,7 +10,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
 	"github.com/stretchr/testify/require"
 
-	"github.com/talospatch/talospatch/talos"
+	"github.com/talospatch/talospatch/internal/machineryseam"
 )
 
 // namedString is a string type, compared without boxing by sameValue.
@@ -51,8 +51,8 @@ func TestSameValueIsDeepEqual(t *testing.T) {
 	}
 
 	for _, contract := range []string{"v1.14", "v1.13", "v1.11"} {
-		cfgs := internalTestRoles(t, contract)
-		for _, c := range []coreconfig.Provider{cfgs.ControlPlane, cfgs.Worker, cfgs.Worker.Clone()} {
+		cp, w := internalTestRoles(t, contract)
+		for _, c := range []coreconfig.Provider{cp, w, w.Clone()} {
 			for _, d := range c.Documents() {
 				values = append(values, d)
 			}
@@ -73,17 +73,20 @@ func TestSameValueIsDeepEqual(t *testing.T) {
 	}
 }
 
-func internalTestRoles(t *testing.T, contract string) Configs {
+// internalTestRoles returns the golden control-plane and worker configs of config's tests for a
+// contract (config's tests keep them equal to what config.Generate writes).
+func internalTestRoles(t *testing.T, contract string) (controlPlane, worker coreconfig.Provider) {
 	t.Helper()
 
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "secrets.yaml"))
-	require.NoError(t, err, "the fixtures are in testdata/ at the repository root")
+	load := func(name string) coreconfig.Provider {
+		data, err := os.ReadFile(filepath.Join("..", "..", "config", "testdata", "golden", "demo-"+contract, name))
+		require.NoError(t, err)
 
-	s, err := LoadSecrets(data)
-	require.NoError(t, err)
+		cfg, err := machineryseam.Load(data)
+		require.NoError(t, err)
 
-	cfgs, err := Generate(Cluster{Name: "fleet", Endpoint: "https://fleet.example:6443", Contract: talos.MustParseContract(contract), KubernetesVersion: talos.MustParseContract(contract).Kubernetes().Default}, s)
-	require.NoError(t, err)
+		return cfg
+	}
 
-	return cfgs
+	return load("controlplane.yaml"), load("worker.yaml")
 }

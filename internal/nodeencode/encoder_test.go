@@ -1,4 +1,4 @@
-package config_test
+package nodeencode_test
 
 import (
 	"fmt"
@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/internal/nodeencode"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -28,7 +29,7 @@ import (
 func nodeEncoderRoles(t testing.TB, contract string) config.Configs {
 	t.Helper()
 
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "secrets.yaml"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "bench", "secrets.yaml"))
 	require.NoError(t, err, "the fixtures are in testdata/ at the repository root")
 
 	s, err := config.LoadSecrets(data)
@@ -91,7 +92,7 @@ func withoutKubeSpan(t testing.TB, cfg coreconfig.Provider) coreconfig.Provider 
 	return out
 }
 
-func TestNodeEncoderMatchesEncode(t *testing.T) {
+func TestEncoderMatchesEncode(t *testing.T) {
 	t.Parallel()
 
 	for _, contract := range []string{"v1.14", "v1.13", "v1.11", "v1.5"} {
@@ -163,7 +164,7 @@ func TestNodeEncoderMatchesEncode(t *testing.T) {
 				{"other role", roles.Worker},
 			}
 
-			enc, err := config.NewNodeEncoder(base)
+			enc, err := newEncoder(base)
 			require.NoError(t, err)
 
 			for _, tt := range tests {
@@ -177,7 +178,7 @@ func TestNodeEncoderMatchesEncode(t *testing.T) {
 					require.NoError(t, err)
 
 					if diff := cmp.Diff(string(want), string(got)); diff != "" {
-						t.Fatalf("NodeEncoder.Encode differs from Encode (-want +got):\n%s", diff)
+						t.Fatalf("Encoder.Encode differs from Encode (-want +got):\n%s", diff)
 					}
 				})
 			}
@@ -185,14 +186,14 @@ func TestNodeEncoderMatchesEncode(t *testing.T) {
 	}
 }
 
-func TestNodeEncoderDoesNotKeepBase(t *testing.T) {
+func TestEncoderDoesNotKeepBase(t *testing.T) {
 	t.Parallel()
 
 	base := nodeEncoderRoles(t, "v1.13").Worker.Clone()
 	want, err := config.Encode(base)
 	require.NoError(t, err)
 
-	enc, err := config.NewNodeEncoder(base)
+	enc, err := newEncoder(base)
 	require.NoError(t, err)
 
 	// Changing the caller's base afterwards does not change the encoder's copy.
@@ -203,28 +204,36 @@ func TestNodeEncoderDoesNotKeepBase(t *testing.T) {
 	require.Equal(t, string(want), string(got))
 }
 
-func TestNodeEncoderErrors(t *testing.T) {
+func TestEncoderErrors(t *testing.T) {
 	t.Parallel()
 
-	_, err := config.NewNodeEncoder(nil)
-	require.ErrorIs(t, err, config.ErrInvalid)
+	_, err := nodeencode.New(nil)
+	require.ErrorContains(t, err, "nil config")
 
-	enc, err := config.NewNodeEncoder(nodeEncoderRoles(t, "v1.13").Worker)
+	enc, err := newEncoder(nodeEncoderRoles(t, "v1.13").Worker)
 	require.NoError(t, err)
 
 	_, err = enc.Encode(nil)
-	require.ErrorIs(t, err, config.ErrInvalid)
-
-	var nilEnc *config.NodeEncoder
-	_, err = nilEnc.Encode(nodeEncoderRoles(t, "v1.13").Worker)
-	require.ErrorIs(t, err, config.ErrInvalid)
+	require.ErrorContains(t, err, "nil config")
 }
 
-func TestNodeEncoderConcurrent(t *testing.T) {
+// encoder is an Encoder with the Encode form the tests use.
+type encoder struct{ *nodeencode.Encoder }
+
+func newEncoder(base coreconfig.Provider) (encoder, error) {
+	e, err := nodeencode.New(base)
+
+	return encoder{e}, err
+}
+
+// Encode is Append to nil.
+func (e encoder) Encode(cfg coreconfig.Provider) ([]byte, error) { return e.Append(nil, cfg) }
+
+func TestEncoderConcurrent(t *testing.T) {
 	t.Parallel()
 
 	base := nodeEncoderRoles(t, "v1.13").Worker
-	enc, err := config.NewNodeEncoder(base)
+	enc, err := newEncoder(base)
 	require.NoError(t, err)
 
 	var wg sync.WaitGroup
@@ -247,9 +256,9 @@ func TestNodeEncoderConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// FuzzNodeEncoder checks that any strings in per-node fields and in an inline manifest (plain,
+// FuzzEncoder checks that any strings in per-node fields and in an inline manifest (plain,
 // quoted, block scalars at nested indentation) encode exactly as Encode encodes them.
-func FuzzNodeEncoder(f *testing.F) {
+func FuzzEncoder(f *testing.F) {
 	for _, s := range []string{"worker-1", "", " x", "a\nb\n", "a\n\n  b\n", "yes", "0x1F", "#c", "- x", "a: b", "trailing \n", "\t", "ü", strings.Repeat("long ", 40)} {
 		f.Add(s, s)
 	}
@@ -261,14 +270,14 @@ func FuzzNodeEncoder(f *testing.F) {
 
 	base := nodeEncoderRoles(f, "v1.13").ControlPlane
 
-	enc, err := config.NewNodeEncoder(base)
+	enc, err := newEncoder(base)
 	require.NoError(f, err)
 
 	// v1.14: per-node values live in typed documents (KubeNodeConfig, HostnameConfig,
 	// KubeInlineManifestConfig), which the encoder encodes whole when they changed.
 	base114 := nodeEncoderRoles(f, "v1.14").ControlPlane
 
-	enc114, err := config.NewNodeEncoder(base114)
+	enc114, err := newEncoder(base114)
 	require.NoError(f, err)
 
 	f.Fuzz(func(t *testing.T, label, contents string) {
@@ -310,7 +319,7 @@ func FuzzNodeEncoder(f *testing.F) {
 	})
 }
 
-func requireSameEncoding(t *testing.T, enc *config.NodeEncoder, node coreconfig.Provider) {
+func requireSameEncoding(t *testing.T, enc encoder, node coreconfig.Provider) {
 	t.Helper()
 
 	want, err := config.Encode(node)
@@ -322,18 +331,18 @@ func requireSameEncoding(t *testing.T, enc *config.NodeEncoder, node coreconfig.
 	require.NoError(t, err)
 
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Fatalf("NodeEncoder.Encode differs from Encode (-want +got):\n%s", diff)
+		t.Fatalf("Encoder.Encode differs from Encode (-want +got):\n%s", diff)
 	}
 }
 
-func BenchmarkNodeEncoder(b *testing.B) {
+func BenchmarkEncoder(b *testing.B) {
 	base := nodeEncoderRoles(b, "v1.13").Worker
 	node := patchV1(b, base, func(c *v1alpha1.Config) {
 		c.MachineConfig.MachineNodeLabels = map[string]string{"example.com/node": "worker-7"}
 		c.MachineConfig.MachineCertSANs = []string{"10.0.0.8"}
 	})
 
-	enc, err := config.NewNodeEncoder(base)
+	enc, err := newEncoder(base)
 	require.NoError(b, err)
 
 	b.Run("Encode", func(b *testing.B) {
@@ -346,7 +355,7 @@ func BenchmarkNodeEncoder(b *testing.B) {
 		}
 	})
 
-	b.Run("NodeEncoder", func(b *testing.B) {
+	b.Run("Encoder", func(b *testing.B) {
 		b.ReportAllocs()
 
 		for b.Loop() {
