@@ -189,7 +189,7 @@ func settingsWith(t testing.TB, fields ...string) config.NodeSettings {
 	for _, name := range fields {
 		sample, ok := nodeSettingsSamples[name]
 		if !ok {
-			t.Fatalf("NodeSettings.%s has no sample value: add one to nodeSettingsSamples, and make NodeSettings.documents and NodeSettings.patchDocuments write the field", name)
+			t.Fatalf("NodeSettings.%s has no sample value: add one to nodeSettingsSamples, and make NodeSettings.documents write the field (the patch text is written from it)", name)
 		}
 
 		v.FieldByName(name).Set(reflect.ValueOf(sample))

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"maps"
@@ -18,7 +19,7 @@ import (
 	"github.com/siderolabs/talos/pkg/machinery/constants"
 	"github.com/siderolabs/talos/pkg/machinery/labels"
 	"github.com/siderolabs/talos/pkg/machinery/nethelpers"
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
@@ -286,13 +287,18 @@ func (s NodeSettings) patch(f settingsForms) (patches.Patch, error) {
 
 	var texts []string
 
-	for _, doc := range s.patchDocuments(f) {
+	for _, doc := range s.documents(f) {
+		node, err := setFields(reflect.ValueOf(doc))
+		if err != nil {
+			return patches.Patch{}, fmt.Errorf("node settings patch: %w", err)
+		}
+
 		var b strings.Builder
 
 		enc := yaml.NewEncoder(&b)
 		enc.SetIndent(2)
 
-		if err := enc.Encode(doc); err != nil {
+		if err := enc.Encode(node); err != nil {
 			return patches.Patch{}, fmt.Errorf("node settings patch: %w", err)
 		}
 
@@ -311,83 +317,79 @@ func (s NodeSettings) patch(f settingsForms) (patches.Patch, error) {
 	return p, nil
 }
 
-// patchDocuments are the patch's documents as YAML nodes, keys in a fixed, readable order: what
-// [NodeSettings.documents] holds as typed documents.
-func (s NodeSettings) patchDocuments(f settingsForms) []*yaml.Node {
-	var docs []*yaml.Node
-
-	machine := &yaml.Node{Kind: yaml.MappingNode}
-
-	if !f.nodeDocument {
-		addStringMap(machine, "nodeLabels", s.Labels)
-		addStringMap(machine, "nodeAnnotations", s.Annotations)
-		addStringMap(machine, "nodeTaints", s.Taints)
-	}
-
-	if !f.hostnameDocument && s.Hostname != "" {
-		addPair(machine, "network", mapping("hostname", scalar(s.Hostname)))
-	}
-
-	if len(s.CertSANs) > 0 {
-		seq := &yaml.Node{Kind: yaml.SequenceNode}
-		for _, san := range s.CertSANs {
-			seq.Content = append(seq.Content, scalar(san))
+// setFields returns the YAML of a typed document with only the fields it sets: a struct
+// becomes a mapping of its non-zero fields, in field order, under their yaml names (inline
+// structs merged in); anything else (maps, slices, scalars, values with their own marshaller)
+// is encoded as it is. The patch text is thereby the typed documents of [NodeSettings.documents]
+// written out, so the two cannot disagree and a new setting is written in one place.
+func setFields(v reflect.Value) (*yaml.Node, error) {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return nil, nil
 		}
 
-		addPair(machine, "certSANs", seq)
+		if marshals(v.Type()) {
+			break
+		}
+
+		v = v.Elem()
 	}
 
-	if len(machine.Content) > 0 {
-		docs = append(docs, mapping("machine", machine))
+	if v.Kind() != reflect.Struct || marshals(v.Type()) {
+		value := v.Interface()
+		if v.CanAddr() {
+			value = v.Addr().Interface() // a marshaller with a pointer receiver
+		}
+
+		var n yaml.Node
+		if err := n.Encode(value); err != nil {
+			return nil, err
+		}
+
+		return &n, nil
 	}
 
-	if f.nodeDocument && (len(s.Labels) > 0 || len(s.Annotations) > 0 || len(s.Taints) > 0) {
-		doc := mapping("apiVersion", scalar("v1alpha1"), "kind", scalar("KubeNodeConfig"))
-		addStringMap(doc, "labels", s.Labels)
-		addStringMap(doc, "annotations", s.Annotations)
-		addStringMap(doc, "taints", s.Taints)
-		docs = append(docs, doc)
+	m := &yaml.Node{Kind: yaml.MappingNode}
+
+	for i := range v.NumField() {
+		f, fv := v.Type().Field(i), v.Field(i)
+		if !f.IsExported() || fv.IsZero() {
+			continue
+		}
+
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" {
+			continue
+		}
+
+		child, err := setFields(fv)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+
+		switch {
+		case child == nil:
+		case strings.Contains(opts, "inline") && child.Kind == yaml.MappingNode:
+			m.Content = append(m.Content, child.Content...)
+		default:
+			if name == "" {
+				name = strings.ToLower(f.Name)
+			}
+
+			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: name}, child)
+		}
 	}
 
-	if f.hostnameDocument && s.Hostname != "" {
-		docs = append(docs, mapping("apiVersion", scalar("v1alpha1"), "kind", scalar("HostnameConfig"),
-			"auto", scalar("off"), "hostname", scalar(s.Hostname)))
-	}
-
-	return docs
+	return m, nil
 }
 
-func scalar(v string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
-}
+// marshals reports whether values of t encode themselves (a YAML or text marshaller).
+func marshals(t reflect.Type) bool {
+	yamlMarshaler := reflect.TypeFor[yaml.Marshaler]()
+	textMarshaler := reflect.TypeFor[encoding.TextMarshaler]()
 
-// mapping builds a mapping node from key, value pairs.
-func mapping(kv ...any) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.MappingNode}
-
-	for i := 0; i < len(kv); i += 2 {
-		addPair(n, kv[i].(string), kv[i+1].(*yaml.Node)) // local use
-	}
-
-	return n
-}
-
-func addPair(n *yaml.Node, key string, value *yaml.Node) {
-	n.Content = append(n.Content, scalar(key), value)
-}
-
-// addStringMap adds key: m with m's keys sorted, unless m is empty.
-func addStringMap(n *yaml.Node, key string, m map[string]string) {
-	if len(m) == 0 {
-		return
-	}
-
-	inner := &yaml.Node{Kind: yaml.MappingNode}
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		addPair(inner, k, scalar(m[k]))
-	}
-
-	addPair(n, key, inner)
+	return t.Implements(yamlMarshaler) || t.Implements(textMarshaler) ||
+		t.Kind() != reflect.Pointer && (reflect.PointerTo(t).Implements(yamlMarshaler) || reflect.PointerTo(t).Implements(textMarshaler))
 }
 
 // documents returns the settings as the patch documents that parsing [NodeSettings.Patch]

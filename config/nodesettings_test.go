@@ -24,15 +24,15 @@ func TestNodeSettingsPatch(t *testing.T) {
 	p, err := s.Patch(talos.V1_11)
 	require.NoError(t, err)
 	require.Equal(t, patches.KindStrategic, p.Kind())
-	require.Equal(t, "machine:\n  nodeLabels:\n    example.com/node: cp-0\n  nodeTaints:\n    dedicated: db:NoSchedule\n  network:\n    hostname: cp-0\n  certSANs:\n    - 10.0.0.1\n", p.String())
+	require.Equal(t, "machine:\n  certSANs:\n    - 10.0.0.1\n  network:\n    hostname: cp-0\n  nodeLabels:\n    example.com/node: cp-0\n  nodeTaints:\n    dedicated: db:NoSchedule\n", p.String())
 
 	p, err = s.Patch(talos.V1_13)
 	require.NoError(t, err)
-	require.Equal(t, "machine:\n  nodeLabels:\n    example.com/node: cp-0\n  nodeTaints:\n    dedicated: db:NoSchedule\n  certSANs:\n    - 10.0.0.1\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\nhostname: cp-0\n", p.String())
+	require.Equal(t, "machine:\n  certSANs:\n    - 10.0.0.1\n  nodeLabels:\n    example.com/node: cp-0\n  nodeTaints:\n    dedicated: db:NoSchedule\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: 'off'\nhostname: cp-0\n", p.String())
 
 	p, err = s.Patch(talos.V1_14)
 	require.NoError(t, err)
-	require.Equal(t, "machine:\n  certSANs:\n    - 10.0.0.1\n---\napiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  example.com/node: cp-0\ntaints:\n  dedicated: db:NoSchedule\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: off\nhostname: cp-0\n", p.String())
+	require.Equal(t, "machine:\n  certSANs:\n    - 10.0.0.1\n---\napiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  example.com/node: cp-0\ntaints:\n  dedicated: db:NoSchedule\n---\napiVersion: v1alpha1\nkind: HostnameConfig\nauto: 'off'\nhostname: cp-0\n", p.String())
 
 	zero, err := config.NodeSettings{}.Patch(talos.V1_14)
 	require.NoError(t, err)

@@ -28,7 +28,7 @@ var yamlRule = map[string][]string{
 	"sigs.k8s.io/yaml":   {"manifests/", "patches/apply.go", "patches/patch.go", "bench/", "internal/", "examples/"},
 	"go.yaml.in/yaml/v2": {"manifests/objects.go"},
 	"go.yaml.in/yaml/v3": {
-		"config/cluster.go", "config/nodesettings.go", "kubespan/identity.go", "kubespan/parse.go",
+		"config/cluster.go", "kubespan/identity.go", "kubespan/parse.go",
 		"patches/apply.go", "patches/diff.go", "patches/recipes.go", "patches/recipes_documents.go", "patches/strategic.go",
 	},
 }
