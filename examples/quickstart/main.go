@@ -220,7 +220,7 @@ func renderCilium(ctx context.Context, o options) (*manifests.Rendered, error) {
 	)
 
 	if o.chartRef == "" {
-		ch, err = source.LoadArchive(embeddedChart)
+		ch, err = source.LoadArchive(ctx, embeddedChart)
 	} else {
 		ch, err = source.Load(ctx, o.chartRef, o.chartVersion)
 	}

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -78,6 +79,17 @@ type sourceLimits struct {
 	chartSize   int64
 	filesUsed   int64
 	sizeUsed    int64
+	// ctx is the load's context: unpacking stops between files when it ends. Nil: none.
+	ctx context.Context
+}
+
+// stopped returns the context's error once it has ended.
+func (l sourceLimits) stopped() error {
+	if l.ctx == nil {
+		return nil
+	}
+
+	return l.ctx.Err()
 }
 
 func defaultLimits() sourceLimits {

@@ -92,7 +92,7 @@ func TestArchiveLimits(t *testing.T) {
 			require.NoError(t, os.WriteFile(p, data, 0o644))
 			loads := map[string]func() (*source.Chart, error){
 				p:         func() (*source.Chart, error) { return source.LoadPath(context.Background(), p, tt.opts...) },
-				"archive": func() (*source.Chart, error) { return source.LoadArchive(data, tt.opts...) },
+				"archive": func() (*source.Chart, error) { return source.LoadArchive(context.Background(), data, tt.opts...) },
 				"fs:demo-0.1.0.tgz": func() (*source.Chart, error) {
 					return source.LoadFS(context.Background(), os.DirFS(filepath.Dir(p)), "demo-0.1.0.tgz", tt.opts...)
 				},
@@ -286,7 +286,7 @@ func TestLoadWritesNoLog(t *testing.T) {
 	loads := map[string]func() (*source.Chart, error){
 		"LoadPath dir": func() (*source.Chart, error) { return source.LoadPath(context.Background(), dir) },
 		"LoadFS":       func() (*source.Chart, error) { return source.LoadFS(context.Background(), os.DirFS(dir), ".") },
-		"LoadArchive":  func() (*source.Chart, error) { return source.LoadArchive(data) },
+		"LoadArchive":  func() (*source.Chart, error) { return source.LoadArchive(context.Background(), data) },
 		"LoadRenderer": func() (*source.Chart, error) {
 			p := filepath.Join(t.TempDir(), "noisy-0.1.0.tgz")
 			if err := os.WriteFile(p, data, 0o644); err != nil {

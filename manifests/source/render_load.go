@@ -37,7 +37,7 @@ func LoadRenderer(ctx context.Context, p string) (*manifests.Renderer, error) {
 	}
 
 	rd, err := manifests.NewRendererFunc(func(file func(string, []byte)) (*chart.Chart, error) {
-		return loadArchiveFeeding(data, file, defaultLimits())
+		return loadArchiveFeeding(ctx, data, file, defaultLimits())
 	})
 	if err != nil {
 		return nil, &SourceError{Source: p, Err: err}

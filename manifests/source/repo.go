@@ -111,7 +111,7 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 	if err != nil {
 		return nil, err
 	}
-	c, err := loadArchiveLimits(archive, o.limits)
+	c, err := loadArchiveLimits(ctx, archive, o.limits)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", shownArchive, err)
 	}

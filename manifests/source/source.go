@@ -272,7 +272,7 @@ func loadOCI(ctx context.Context, ref, version string, opts []LoadOption) (*Char
 	if err != nil {
 		return nil, &SourceError{Source: src, Err: err}
 	}
-	c, err := loadArchiveLimits(archive, o.limits)
+	c, err := loadArchiveLimits(ctx, archive, o.limits)
 	if err != nil {
 		return nil, &SourceError{Source: src, Err: err}
 	}
@@ -338,7 +338,7 @@ func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*Chart, error)
 	if err != nil {
 		return nil, &SourceError{Source: p, Err: err}
 	}
-	c, err := loadArchiveLimits(data, lim)
+	c, err := loadArchiveLimits(ctx, data, lim)
 	if err != nil {
 		return nil, &SourceError{Source: p, Err: err}
 	}
@@ -385,17 +385,17 @@ func readAllLimit(r io.Reader, limit int64, tooLarge func() error) ([]byte, erro
 
 // LoadArchive loads a chart from the bytes of a gzipped chart archive, as written by
 // `helm package`. It is pure; errors wrap [ErrCorruptArchive]. Options set the limits (see
-// [MaxChartFiles]); others are ignored.
-func LoadArchive(data []byte, opts ...LoadOption) (*Chart, error) {
-	c, err := loadArchiveLimits(data, collectLimits(opts))
+// [MaxChartFiles]); others are ignored. Unpacking stops between files when ctx ends.
+func LoadArchive(ctx context.Context, data []byte, opts ...LoadOption) (*Chart, error) {
+	c, err := loadArchiveLimits(ctx, data, collectLimits(opts))
 	if err != nil {
 		return nil, &SourceError{Source: "archive", Err: err}
 	}
 	return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
 }
 
-func loadArchiveLimits(data []byte, lim sourceLimits) (*chart.Chart, error) {
-	return loadArchiveFeeding(data, nil, lim)
+func loadArchiveLimits(ctx context.Context, data []byte, lim sourceLimits) (*chart.Chart, error) {
+	return loadArchiveFeeding(ctx, data, nil, lim)
 }
 
 // loadArchiveFeeding loads a chart archive as loader.LoadArchive does (LoadArchiveFiles, then
@@ -404,7 +404,11 @@ func loadArchiveLimits(data []byte, lim sourceLimits) (*chart.Chart, error) {
 // unpackArchiveLimits does not handle are counted and measured, then unpacked by Helm's
 // loader, which words any error. The files are loaded by loadFiles, Helm's LoadFiles without
 // its logging.
-func loadArchiveFeeding(data []byte, feed func(name string, data []byte), lim sourceLimits) (*chart.Chart, error) {
+func loadArchiveFeeding(ctx context.Context, data []byte, feed func(name string, data []byte), lim sourceLimits) (*chart.Chart, error) {
+	lim.ctx = ctx
+	if err := lim.stopped(); err != nil {
+		return nil, err
+	}
 	if err := checkArchive(data, lim); err != nil {
 		return nil, err
 	}
@@ -467,7 +471,7 @@ func LoadFS(ctx context.Context, fsys fs.FS, name string, opts ...LoadOption) (*
 		if err != nil {
 			return nil, &SourceError{Source: src, Err: err}
 		}
-		c, err := loadArchiveLimits(data, lim)
+		c, err := loadArchiveLimits(ctx, data, lim)
 		if err != nil {
 			return nil, &SourceError{Source: src, Err: err}
 		}

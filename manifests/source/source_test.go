@@ -149,6 +149,27 @@ func TestLoadFS(t *testing.T) {
 	})
 }
 
+// TestLoadArchiveStopsWithItsContext: an archive load whose context has ended stops, with the
+// context's error, before or between the archive's files.
+func TestLoadArchiveStopsWithItsContext(t *testing.T) {
+	t.Parallel()
+
+	good, err := os.ReadFile(srcChart("1.18.12"))
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	_, err = source.LoadArchive(ctx, good)
+	require.ErrorIs(t, err, context.Canceled)
+
+	_, err = source.LoadPath(ctx, srcChart("1.18.12"))
+	require.ErrorIs(t, err, context.Canceled)
+
+	_, err = source.LoadRenderer(ctx, srcChart("1.18.12"))
+	require.ErrorIs(t, err, context.Canceled)
+}
+
 func TestLoadArchive(t *testing.T) {
 	t.Parallel()
 	good, err := os.ReadFile(srcChart("1.16.18"))
@@ -167,7 +188,7 @@ func TestLoadArchive(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := source.LoadArchive(tt.data)
+			c, err := source.LoadArchive(context.Background(), tt.data)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				return
@@ -279,7 +300,7 @@ func TestChartDigest(t *testing.T) {
 	want := "sha256:" + srcDigest(data)
 	fromPath, err := source.LoadPath(ctx, srcChart("1.18.12"))
 	require.NoError(t, err)
-	fromArchive, err := source.LoadArchive(data)
+	fromArchive, err := source.LoadArchive(context.Background(), data)
 	require.NoError(t, err)
 	fromFS, err := source.LoadFS(ctx, os.DirFS(srcChartsDir), "cilium-1.18.12.tgz")
 	require.NoError(t, err)

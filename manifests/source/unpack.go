@@ -67,6 +67,10 @@ func unpackArchiveLimits(data []byte, feed func(name string, data []byte), lim s
 			return nil, false, nil
 		}
 
+		if err := lim.stopped(); err != nil {
+			return nil, false, err
+		}
+
 		if entries++; entries > lim.files {
 			return nil, false, lim.filesError("archive entries", 0)
 		}
@@ -240,6 +244,10 @@ func loadFiles(files []*helmarchive.BufferedFile, lim sourceLimits) (*chart.Char
 	}
 
 	for _, n := range slices.Sorted(maps.Keys(subcharts)) {
+		if err := lim.stopped(); err != nil {
+			return c, err
+		}
+
 		files := subcharts[n]
 		var sc *chart.Chart
 		var err error
@@ -251,7 +259,7 @@ func loadFiles(files []*helmarchive.BufferedFile, lim sourceLimits) (*chart.Char
 			if file.Name != n {
 				return c, fmt.Errorf("error unpacking subchart tar in %s: expected %s, got %s", c.Name(), n, file.Name)
 			}
-			sc, err = loadArchiveFeeding(file.Data, nil, sub)
+			sc, err = loadArchiveFeeding(sub.ctx, file.Data, nil, sub)
 		default:
 			buff := make([]*helmarchive.BufferedFile, 0, len(files))
 			for _, f := range files {
