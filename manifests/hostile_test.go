@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"runtime/metrics"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"helm.sh/helm/v4/pkg/chart/common"
 
 	"github.com/talospatch/talospatch/manifests"
 )
@@ -194,4 +196,53 @@ func TestHostileChartLimitsKeepCilium(t *testing.T) {
 			require.NoError(t, err, "cilium %s with %+v", v, lim)
 		}
 	}
+}
+
+// FuzzRenderLimits renders random template text under tight limits and a deadline: the render
+// ends (the deadline is far above what the limits allow), never panics, and either succeeds
+// within the output limits or fails with a *RenderError.
+func FuzzRenderLimits(f *testing.F) {
+	for _, tc := range hostileCases() {
+		for name, text := range tc.templates {
+			if !strings.HasPrefix(name, "_") && !strings.HasSuffix(name, ".tpl") {
+				f.Add(text, tc.values)
+			}
+		}
+	}
+
+	f.Add(`{{ define "a" }}{{ include "a" . }}{{ end }}{{ include "a" . }}`, "")
+	f.Add(`{{ range $i := until 50 }}{{ tpl "{{ repeat 100 \"x\" }}" $ }}{{ end }}`, "")
+	f.Add(`{{ $l := list }}{{ range until 100 }}{{ $l = append $l (toJson $l) }}{{ end }}{{ $l }}`, "")
+	f.Add(`v: {{ .Values.x | quote }}`, "x: y\n")
+	f.Add(`{{ $l := list "x" }}{{ range until 100 }}{{ $l = append $l $l }}{{ end }}{{ $l }}`, "")
+
+	lim := manifests.RenderLimits{Nesting: 50, Calls: 2000, Output: 1 << 20, TemplateOutput: 256 << 10, Range: 1000}
+
+	f.Fuzz(func(t *testing.T, text, values string) {
+		if _, err := common.ReadValues([]byte(values)); err != nil {
+			return // not a values file (tinyChart takes only valid ones)
+		}
+
+		ch := tinyChart(map[string]string{"f.yaml": text}, values)
+
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+
+		start := time.Now()
+		r, err := manifests.Render(ctx, ch, testKubeVersion, manifests.RenderOptions{Limits: lim})
+
+		if elapsed := time.Since(start); elapsed > 9*time.Second {
+			t.Fatalf("a render under tight limits took %v", elapsed)
+		}
+
+		if err != nil {
+			var re *manifests.RenderError
+			require.True(t, errors.As(err, &re), "%T: %v", err, err)
+			require.Nil(t, r)
+
+			return
+		}
+
+		require.LessOrEqual(t, int64(len(r.HelmOutput)), int64(4*lim.Output), "the output passed the limits")
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"text/template"
 )
@@ -354,6 +355,26 @@ func boundSizes(f template.FuncMap, b *budget) {
 		return fmt.Sprintf(format, args...), nil
 	}
 
+	// The functions that encode or quote a whole value: their result is about the size of
+	// their input, so an input over Output (a value that doubles through toJson, say) is
+	// refused before it is encoded. The walk stops as soon as the size passes the limit.
+	for _, name := range []string{
+		"toJson", "toPrettyJson", "toRawJson", "mustToJson", "mustToPrettyJson", "mustToRawJson",
+		"toYaml", "toYamlPretty", "mustToYaml", "toToml", "mustToToml", "toString", "toStrings",
+		"quote", "squote", "join", "b64enc", "b32enc", "sha256sum", "sha1sum", "adler32sum",
+		// and those that build a value of their arguments: a list appended to itself doubles
+		// without copying, and printing it would write every copy.
+		"list", "tuple", "dict", "append", "mustAppend", "prepend", "mustPrepend", "concat",
+		"deepCopy", "mustDeepCopy", "merge", "mustMerge", "mergeOverwrite", "mustMergeOverwrite",
+	} {
+		fn, ok := f[name]
+		if !ok {
+			continue
+		}
+
+		f[name] = guardSize(name, fn, b)
+	}
+
 	for _, name := range []string{"indent", "nindent"} {
 		if ind, ok := f[name].(func(int, string) string); ok {
 			f[name] = func(spaces int, v string) (string, error) {
@@ -377,4 +398,83 @@ func boundSizes(f template.FuncMap, b *budget) {
 func Final(err error) bool {
 	return errors.Is(err, ErrCyclicValue) || errors.Is(err, ErrLimit) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// guardSize wraps a template function so that a call whose arguments are larger than the
+// render's Output limit fails with a *LimitError instead of running.
+func guardSize(name string, fn any, b *budget) any {
+	v := reflect.ValueOf(fn)
+	t := v.Type()
+
+	if t.NumOut() == 0 || t.NumOut() > 2 || t.NumOut() == 2 && t.Out(1) != reflect.TypeFor[error]() {
+		return fn
+	}
+
+	return reflect.MakeFunc(t, func(args []reflect.Value) []reflect.Value {
+		var size int64
+		for _, a := range args {
+			size = valueSize(a, size, b.lim.Output)
+		}
+
+		if size > b.lim.Output {
+			err := b.over("Output", b.lim.Output, name)
+			if t.NumOut() == 2 {
+				return []reflect.Value{reflect.Zero(t.Out(0)), reflect.ValueOf(&err).Elem()}
+			}
+
+			panic(err) // text/template reports a panicking function as its error
+		}
+
+		if t.IsVariadic() {
+			return v.CallSlice(args)
+		}
+
+		return v.Call(args)
+	}).Interface()
+}
+
+// valueSize adds to size the bytes of the strings and the elements of the value v (a value a
+// template made: strings, numbers, maps, slices), stopping as soon as it passes max. Shared
+// parts count each time they are reached, as printing or encoding them would write them.
+func valueSize(v reflect.Value, size, max int64) int64 {
+	for v.IsValid() && (v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer) {
+		if v.IsNil() {
+			return size + 4
+		}
+
+		v = v.Elem()
+	}
+
+	if !v.IsValid() || size > max {
+		return size
+	}
+
+	switch v.Kind() {
+	case reflect.String:
+		return size + int64(v.Len())
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return size + int64(v.Len())
+		}
+
+		for i := range v.Len() {
+			if size = valueSize(v.Index(i), size+1, max); size > max {
+				return size
+			}
+		}
+
+		return size
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			size = valueSize(iter.Key(), size+1, max)
+			if size = valueSize(iter.Value(), size, max); size > max {
+				return size
+			}
+		}
+
+		return size
+	default:
+		return size + 8
+	}
 }
