@@ -24,15 +24,23 @@
 // Templates are parsed on every core, concurrently with the values, and a Renderer parses its
 // chart once for all its renders; they are then executed exactly as Helm's engine executes
 // them (the same function map, template set, order and values; the output is compared with
-// Helm's for every shipped chart). A template that fails, or a render with
-// RenderOptions.Previous (the chart's lookup), goes through Helm's own engine, so every error
-// is Helm's. (That second engine is internal/helmengine, tested against Helm's.)
+// Helm's for every shipped chart), also with RenderOptions.Previous (the chart's lookup sees
+// those objects). A template that fails goes through Helm's own engine again, so the error is
+// Helm's. (That second engine is internal/helmengine, tested against Helm's.)
+//
+// Rendering takes a context and stops when it ends (KindStopped), and RenderOptions.Limits
+// (RenderLimits; zero fields take defaults far above what real charts do) bound include and
+// tpl nesting and calls, the output in all and per template file, the sizes templates ask for
+// (until, repeat, indent, ...) and the values that encode or build whole values (toJson, list,
+// append, ...): a hostile chart ends with a *RenderError of kind KindLimit naming the template
+// and the limit (ErrRenderLimit), never with the process. Such a render, like one with a cyclic
+// value, is not run a second time by Helm's engine, which has no limits.
 //
 //	ch, err := source.LoadPath(ctx, "cilium-1.18.12.tgz")
 //	if err != nil {
 //		return err
 //	}
-//	r, err := manifests.RenderCilium(ch.Chart, "1.33.0",
+//	r, err := manifests.RenderCilium(ctx, ch.Chart, "1.33.0",
 //		manifests.CiliumOptions{KubeProxyDisabled: true, CertificatesInCluster: true},
 //		manifests.RenderOptions{Deterministic: true})
 //	if err != nil {
@@ -57,8 +65,7 @@
 // A template that puts a dict inside itself (`set $d "self" $d`, or a merge whose source holds
 // its destination) is refused where it does so, with an error wrapping ErrCyclicValue and
 // ErrTemplate that names the template: printing such a value makes Helm's engine die of a stack
-// overflow. (Renders with RenderOptions.Previous run Helm's own engine, which has no such
-// guard yet.)
+// overflow.
 //
 // The hosted method checks the bytes it would host, not only the parsed objects
 // (FindManifestKeyMaterial, ScanManifest): Secrets inside a List, private keys base64-encoded

@@ -44,6 +44,6 @@
 //	if errors.Is(err, source.ErrVersionNotFound) {
 //		// the repository has no such version
 //	}
-//	r, err := manifests.RenderCilium(ch.Chart, "1.33.0", copts, ropts)
+//	r, err := manifests.RenderCilium(ctx, ch.Chart, "1.33.0", copts, ropts)
 //	fmt.Println(ch.Digest) // sha256:..., the index entry's digest
 package source
