@@ -403,6 +403,70 @@ func Final(err error) bool {
 // guardSize wraps a template function so that a call whose arguments are larger than the
 // render's Output limit fails with a *LimitError instead of running.
 func guardSize(name string, fn any, b *budget) any {
+	over := func(args ...any) error {
+		var size int64
+		for _, a := range args {
+			if size = sizeOf(a, size, b.lim.Output); size > b.lim.Output {
+				return b.over("Output", b.lim.Output, name)
+			}
+		}
+
+		return nil
+	}
+
+	// The common signatures without reflection: these functions are called thousands of
+	// times in a render.
+	switch fn := fn.(type) {
+	case func(any) string: // toYaml, toJson, toString, ...
+		return func(v any) (string, error) {
+			if err := over(v); err != nil {
+				return "", err
+			}
+
+			return fn(v), nil
+		}
+	case func(...any) string: // quote, squote
+		return func(vs ...any) (string, error) {
+			if err := over(vs); err != nil {
+				return "", err
+			}
+
+			return fn(vs...), nil
+		}
+	case func(...any) []any: // list, tuple
+		return func(vs ...any) ([]any, error) {
+			if err := over(vs); err != nil {
+				return nil, err
+			}
+
+			return fn(vs...), nil
+		}
+	case func(...any) map[string]any: // dict
+		return func(vs ...any) (map[string]any, error) {
+			if err := over(vs); err != nil {
+				return nil, err
+			}
+
+			return fn(vs...), nil
+		}
+	case func(any, any) []any: // append, prepend
+		return func(l, v any) ([]any, error) {
+			if err := over(l, v); err != nil {
+				return nil, err
+			}
+
+			return fn(l, v), nil
+		}
+	case func(string, any) string: // join
+		return func(sep string, v any) (string, error) {
+			if err := over(sep, v); err != nil {
+				return "", err
+			}
+
+			return fn(sep, v), nil
+		}
+	}
+
 	v := reflect.ValueOf(fn)
 	t := v.Type()
 
@@ -431,6 +495,40 @@ func guardSize(name string, fn any, b *budget) any {
 
 		return v.Call(args)
 	}).Interface()
+}
+
+// sizeOf is valueSize for the types templates handle most, without reflection.
+func sizeOf(v any, size, max int64) int64 {
+	if size > max {
+		return size
+	}
+
+	switch v := v.(type) {
+	case nil:
+		return size + 4
+	case string:
+		return size + int64(len(v))
+	case bool, int, int64, float64:
+		return size + 8
+	case []any:
+		for _, e := range v {
+			if size = sizeOf(e, size+1, max); size > max {
+				return size
+			}
+		}
+
+		return size
+	case map[string]any:
+		for k, e := range v {
+			if size = sizeOf(e, size+1+int64(len(k)), max); size > max {
+				return size
+			}
+		}
+
+		return size
+	default:
+		return valueSize(reflect.ValueOf(v), size, max)
+	}
 }
 
 // valueSize adds to size the bytes of the strings and the elements of the value v (a value a
