@@ -97,12 +97,18 @@ func applyOptions() *jsonpatch.ApplyOptions {
 // document plus its operations, not their product: its operations are applied
 // to the document decoded once.
 func Apply(cfg []byte, ps ...Patch) ([]byte, error) {
+	return applyBytes(cfg, func(p config.Provider) (config.Provider, error) { return ApplyProvider(p, ps...) })
+}
+
+// applyBytes loads cfg, applies apply to it and encodes the result without comments: the
+// byte form of ApplyProvider and Prepared.ApplyProvider.
+func applyBytes(cfg []byte, apply func(config.Provider) (config.Provider, error)) ([]byte, error) {
 	provider, err := machineryseam.Load(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("apply patches: %w: %w", ErrInvalidConfig, decodeError(err, cfg))
 	}
 
-	patched, err := ApplyProvider(provider, ps...)
+	patched, err := apply(provider)
 	if err != nil {
 		return nil, err
 	}

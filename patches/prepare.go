@@ -1,8 +1,6 @@
 package patches
 
 import (
-	"fmt"
-
 	"github.com/siderolabs/talos/pkg/machinery/config"
 
 	"github.com/talospatch/talospatch/internal/machineryseam"
@@ -121,22 +119,7 @@ func (pp *Prepared) Patches() []Patch {
 
 // Apply is [Apply] with the prepared patches.
 func (pp *Prepared) Apply(cfg []byte) ([]byte, error) {
-	provider, err := machineryseam.Load(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("apply patches: %w: %w", ErrInvalidConfig, decodeError(err, cfg))
-	}
-
-	patched, err := pp.ApplyProvider(provider)
-	if err != nil {
-		return nil, err
-	}
-
-	out, err := machineryseam.EncodeConfig(patched)
-	if err != nil {
-		return nil, fmt.Errorf("apply patches: encode: %w", err)
-	}
-
-	return out, nil
+	return applyBytes(cfg, pp.ApplyProvider)
 }
 
 // ApplyProvider is [ApplyProvider] with the prepared patches. cfg is never modified; the
