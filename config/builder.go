@@ -175,17 +175,19 @@ func (b *Builder) Config(n Node) (coreconfig.Provider, error) {
 		return nil, fmt.Errorf("node config: %w", err)
 	}
 
+	if err := n.Settings.Validate(); err != nil {
+		return nil, fmt.Errorf("node config: %s node config: node settings: %w", rb.role, err)
+	}
+
 	return rb.config(n)
 }
 
+// config applies the node's settings and patches to a copy of the role config. The caller has
+// validated the settings.
 func (rb *roleBuild) config(n Node) (coreconfig.Provider, error) {
 	cfg := rb.cfg
 
 	if !n.Settings.IsZero() {
-		if err := n.Settings.Validate(); err != nil {
-			return nil, fmt.Errorf("%s node config: node settings: %w", rb.role, err)
-		}
-
 		p, err := n.Settings.patch(rb.forms)
 		if err != nil {
 			return nil, fmt.Errorf("%s node config: %w", rb.role, err)
@@ -228,11 +230,11 @@ func (b *Builder) Append(dst []byte, n Node) ([]byte, error) {
 		return dst, fmt.Errorf("build node: %w", err)
 	}
 
-	if len(n.Patches) == 0 {
-		if err := n.Settings.Validate(); err != nil {
-			return dst, fmt.Errorf("build node: %s node config: node settings: %w", rb.role, err)
-		}
+	if err := n.Settings.Validate(); err != nil {
+		return dst, fmt.Errorf("build node: %s node config: node settings: %w", rb.role, err)
+	}
 
+	if len(n.Patches) == 0 {
 		out, ok, err := rb.enc.AppendMerged(dst, n.Settings.documents(rb.forms))
 		if err != nil {
 			return dst, fmt.Errorf("build node: %s node config: %w", rb.role, err)

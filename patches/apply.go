@@ -838,10 +838,7 @@ func soleDocument(patch config.Provider) string {
 	name := ""
 
 	for _, d := range patch.Documents() {
-		id := documentID(d)
-		if id.Kind == v1alpha1Kind {
-			id = Document{}
-		}
+		id := documentID(d) // Document{} for v1alpha1
 
 		switch {
 		case name == "":
