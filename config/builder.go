@@ -56,13 +56,22 @@ type roleBuild struct {
 func (cs Configs) NewBuilder(l Layers) (*Builder, error) {
 	b := &Builder{}
 
+	var layers *preparedLayers // checked and parsed once, for the first role
+
 	for i, role := range []Role{RoleControlPlane, RoleWorker} {
 		cfg, _ := cs.Role(role)
 		if cfg == nil {
 			continue
 		}
 
-		patched, err := applyLayers(cfg, role, l)
+		if layers == nil {
+			var err error
+			if layers, err = prepareLayers(role, l); err != nil {
+				return nil, err
+			}
+		}
+
+		patched, err := layers.apply(cfg, role)
 		if err != nil {
 			return nil, err
 		}
@@ -78,8 +87,14 @@ func (cs Configs) NewBuilder(l Layers) (*Builder, error) {
 	return b, nil
 }
 
-// applyLayers returns cfg with l.AllNodes, then the role's layer applied.
-func applyLayers(cfg coreconfig.Provider, role Role, l Layers) (coreconfig.Provider, error) {
+// preparedLayers are the layers of a Builder, parsed once (patches.Prepare) for every role.
+type preparedLayers struct {
+	allNodes, controlPlane, worker *patches.Prepared
+}
+
+// prepareLayers checks that no layer holds a patch of the other role and parses the layers;
+// errors name role, the first role the layers are for.
+func prepareLayers(role Role, l Layers) (*preparedLayers, error) {
 	for i, p := range l.ControlPlane {
 		if p.Scope() == patches.ScopeWorker {
 			return nil, fmt.Errorf("%s node config: %w", role, &LayerError{Layer: "controlPlane", Index: i,
@@ -94,24 +109,44 @@ func applyLayers(cfg coreconfig.Provider, role Role, l Layers) (coreconfig.Provi
 		}
 	}
 
-	roleLayer, roleName := l.ControlPlane, "controlPlane"
+	var (
+		pl  preparedLayers
+		err error
+	)
+
+	for _, layer := range []struct {
+		name string
+		ps   []patches.Patch
+		into **patches.Prepared
+	}{{"allNodes", l.AllNodes, &pl.allNodes}, {"controlPlane", l.ControlPlane, &pl.controlPlane}, {"worker", l.Worker, &pl.worker}} {
+		if *layer.into, err = patches.Prepare(layer.ps...); err != nil {
+			return nil, fmt.Errorf("%s node config: %w", role, layerError(layer.name, err))
+		}
+	}
+
+	return &pl, nil
+}
+
+// apply returns a copy of cfg with the all-nodes layer, then role's layer applied.
+func (pl *preparedLayers) apply(cfg coreconfig.Provider, role Role) (coreconfig.Provider, error) {
+	roleLayer, roleName := pl.controlPlane, "controlPlane"
 	if role == RoleWorker {
-		roleLayer, roleName = l.Worker, "worker"
+		roleLayer, roleName = pl.worker, "worker"
 	}
 
 	cur := deepClone(cfg)
 
 	for _, step := range []struct {
 		name string
-		ps   []patches.Patch
-	}{{"allNodes", l.AllNodes}, {roleName, roleLayer}} {
-		if len(step.ps) == 0 {
+		pp   *patches.Prepared
+	}{{"allNodes", pl.allNodes}, {roleName, roleLayer}} {
+		if step.pp.Len() == 0 {
 			continue
 		}
 
-		next, err := applyLayer(cur, step.name, step.ps)
+		next, err := step.pp.ApplyProvider(cur)
 		if err != nil {
-			return nil, fmt.Errorf("%s node config: %w", role, err)
+			return nil, fmt.Errorf("%s node config: %w", role, layerError(step.name, err))
 		}
 
 		cur = next
@@ -125,17 +160,22 @@ func applyLayers(cfg coreconfig.Provider, role Role, l Layers) (coreconfig.Provi
 func applyLayer(cfg coreconfig.Provider, layer string, ps []patches.Patch) (coreconfig.Provider, error) {
 	out, err := patches.ApplyProvider(cfg, ps...)
 	if err != nil {
-		le := &LayerError{Layer: layer, Err: err}
-
-		var pe *patches.Error
-		if errors.As(err, &pe) {
-			le.Index = pe.Patch
-		}
-
-		return nil, le
+		return nil, layerError(layer, err)
 	}
 
 	return out, nil
+}
+
+// layerError is the *LayerError of a patch of layer that failed with err.
+func layerError(layer string, err error) *LayerError {
+	le := &LayerError{Layer: layer, Err: err}
+
+	var pe *patches.Error
+	if errors.As(err, &pe) {
+		le.Index = pe.Patch
+	}
+
+	return le
 }
 
 // role returns the builder's role, or an error naming what is missing.
