@@ -434,13 +434,12 @@ func (rd *Renderer) Render(ctx context.Context, kubernetesVersion string, opts R
 
 	userValues := deepCopyMap(vals)
 
-	// Previous objects without a namespace (helm template output, say) are in the release
-	// namespace, as they would be in the cluster. Without them the templates go through the
-	// parallel engine (internal/helmengine), whose parse starts now, concurrently with the values.
+	// The templates go through the parallel engine (internal/helmengine), whose parse starts
+	// now, concurrently with the values. Previous objects without a namespace (helm template
+	// output, say) are in the release namespace, as they would be in the cluster.
+	background.Go(func() { rd.parsedTemplates() })
+
 	previous := withNamespace(opts.Previous, namespace, newScopes(opts.ClusterScopedKinds, opts.Previous))
-	if len(previous) == 0 {
-		background.Go(func() { rd.parsedTemplates() })
-	}
 
 	caps := common.DefaultCapabilities.Copy()
 	caps.KubeVersion = *kubeVersion

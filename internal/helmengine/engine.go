@@ -62,7 +62,7 @@ var templateBuiltins = map[string]any{
 // helmFuncNames are the names of the functions of Helm's template function map, for parsing.
 var helmFuncNames = sync.OnceValue(func() map[string]any {
 	names := map[string]any{}
-	for name := range helmFuncs(nil, nil) {
+	for name := range helmFuncs(nil) {
 		names[name] = true
 	}
 
@@ -72,9 +72,9 @@ var helmFuncNames = sync.OnceValue(func() map[string]any {
 // helmFuncs returns the function map of Helm's engine for a render: sprig's text functions
 // without env and expandenv, Helm's YAML, JSON and TOML functions, and include, tpl, required,
 // fail, lookup and getHostByName as `helm template` binds them (no cluster, no DNS). root is
-// the template set include and tpl execute in, b the render's budget; nil gives the names
-// only.
-func helmFuncs(root *template.Template, b *budget) template.FuncMap {
+// the template set include and tpl execute in; nil gives the names only. Execute replaces
+// include and tpl by ones bound to the render's budget and bounds the sizes (boundSizes).
+func helmFuncs(root *template.Template) template.FuncMap {
 	f := sprig.TxtFuncMap()
 	delete(f, "env")
 	delete(f, "expandenv")
@@ -107,12 +107,8 @@ func helmFuncs(root *template.Template, b *budget) template.FuncMap {
 	guardCycles(f)
 
 	depth := map[string]int{}
-	f["include"] = includeFunc(root, depth, b)
-	f["tpl"] = tplFunc(root, depth, b)
-
-	if b != nil {
-		boundSizes(f, b)
-	}
+	f["include"] = includeFunc(root, depth, nil)
+	f["tpl"] = tplFunc(root, depth, nil)
 
 	return f
 }
@@ -533,7 +529,7 @@ func Execute(ctx context.Context, c *chart.Chart, renderValues common.Values, pa
 
 	b := newBudget(ctx, lim)
 	root := template.New("gotpl").Option("missingkey=zero")
-	funcs := helmFuncs(root, nil)
+	funcs := helmFuncs(root)
 	if lookup != nil {
 		funcs["lookup"] = lookup
 	}

@@ -10,9 +10,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/talospatch/talospatch/config"
+
 	"github.com/talospatch/talospatch/internal/machineryseam"
 
-	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/talospatch/talospatch/manifests"
@@ -303,7 +304,7 @@ func inlineObjects(side string, configs []install.NodeConfig) ([]located, error)
 			return nil, fmt.Errorf("compare configs: %s the edit: config %s: %w", side, nc.Name, err)
 		}
 
-		if t := provider.Machine().Type(); t != machine.TypeControlPlane && t != machine.TypeInit {
+		if config.RoleOf(provider) != config.RoleControlPlane {
 			continue
 		}
 

@@ -12,7 +12,6 @@ import (
 	"github.com/talospatch/talospatch/internal/machineryseam"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
-	"github.com/siderolabs/talos/pkg/machinery/config/machine"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/k8s"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -81,21 +80,6 @@ func Inline(c config.Cluster, r *manifests.Rendered, opts InlineOptions) (Inline
 	}, nil
 }
 
-// isControlPlane reports whether cfg is a control-plane (or init) config.
-func isControlPlane(cfg coreconfig.Provider) (bool, error) {
-	if cfg == nil || cfg.RawV1Alpha1() == nil {
-		return false, errors.New("config has no v1alpha1 document")
-	}
-	switch t := cfg.Machine().Type(); t {
-	case machine.TypeControlPlane, machine.TypeInit:
-		return true, nil
-	case machine.TypeWorker:
-		return false, nil
-	default:
-		return false, fmt.Errorf("machine type %q is neither control plane nor worker", t)
-	}
-}
-
 // NodeConfig is a named machine config, for [CheckInlineManifests].
 type NodeConfig struct {
 	// Name names the config in errors, for example a node name or a file name.
@@ -157,12 +141,12 @@ func CheckInlineManifests(configs ...NodeConfig) error {
 		if err != nil {
 			return fmt.Errorf("check inline manifests: config %s: %w", nc.Name, err)
 		}
-		cp, err := isControlPlane(provider)
-		if err != nil {
-			return fmt.Errorf("check inline manifests: config %s: %w", nc.Name, err)
-		}
-		if !cp {
+		switch config.RoleOf(provider) {
+		case config.RoleControlPlane:
+		case config.RoleWorker:
 			continue
+		default:
+			return fmt.Errorf("check inline manifests: config %s: its machine type is neither control plane nor worker", nc.Name)
 		}
 		got := map[string]string{}
 		for _, m := range provider.K8sInlineManifestConfigs() {
