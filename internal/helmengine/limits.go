@@ -415,23 +415,27 @@ func guardSize(name string, fn any, b *budget) any {
 	}
 
 	// The common signatures without reflection: these functions are called thousands of
-	// times in a render.
+	// times in a render. A function that encodes its argument into a string is checked on its
+	// result, whose size is about its argument's (no second walk of the value); those that
+	// build a value of their arguments, which can share parts, on the arguments.
 	switch fn := fn.(type) {
-	case func(any) string: // toYaml, toJson, toString, ...
+	case func(any) string: // toYaml, toJson, toString, ...: the result, about the input's size
 		return func(v any) (string, error) {
-			if err := over(v); err != nil {
-				return "", err
+			out := fn(v)
+			if int64(len(out)) > b.lim.Output {
+				return "", b.over("Output", b.lim.Output, name)
 			}
 
-			return fn(v), nil
+			return out, nil
 		}
 	case func(...any) string: // quote, squote
 		return func(vs ...any) (string, error) {
-			if err := over(vs); err != nil {
-				return "", err
+			out := fn(vs...)
+			if int64(len(out)) > b.lim.Output {
+				return "", b.over("Output", b.lim.Output, name)
 			}
 
-			return fn(vs...), nil
+			return out, nil
 		}
 	case func(...any) []any: // list, tuple
 		return func(vs ...any) ([]any, error) {
@@ -459,11 +463,12 @@ func guardSize(name string, fn any, b *budget) any {
 		}
 	case func(string, any) string: // join
 		return func(sep string, v any) (string, error) {
-			if err := over(sep, v); err != nil {
-				return "", err
+			out := fn(sep, v)
+			if int64(len(out)) > b.lim.Output {
+				return "", b.over("Output", b.lim.Output, name)
 			}
 
-			return fn(sep, v), nil
+			return out, nil
 		}
 	}
 
