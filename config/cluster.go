@@ -124,8 +124,10 @@ type CNI struct {
 type KubePrism struct {
 	// Disabled turns KubePrism off even where the contract enables it by default.
 	Disabled bool `yaml:"disabled,omitempty" json:"disabled,omitempty"`
-	// Port is the port KubePrism listens on; setting it enables KubePrism for every contract.
-	// Zero: 7445 where the contract enables KubePrism by default.
+	// Port is the port KubePrism listens on; setting it enables KubePrism on contracts that
+	// have it (v1.5 and later: machine.features.kubePrism, KubePrismConfig from v1.14). Set on
+	// an older contract it is refused: the node would not know the field. Zero: 7445 where the
+	// contract enables KubePrism by default (v1.6 and later).
 	Port int `yaml:"port,omitempty" json:"port,omitempty"`
 }
 
@@ -381,6 +383,14 @@ func (c Cluster) Validate() error {
 
 	if c.KubePrism.Port < 0 || c.KubePrism.Port > 65535 {
 		errs = append(errs, fieldErr("/kubePrism/port", strconv.Itoa(c.KubePrism.Port), fmt.Errorf("%w: port out of range 1-65535", ErrInvalid)))
+	}
+
+	if c.KubePrism.Port != 0 && c.Contract.IsValid() && c.Contract.Form(talos.SettingKubePrism).Kind == "" {
+		errs = append(errs, &talos.FieldError{
+			Path: "/kubePrism/port", Value: strconv.Itoa(c.KubePrism.Port),
+			Err: fmt.Errorf("%w: Talos %s has no KubePrism (machine.features.kubePrism came in v1.5)", ErrInvalid, c.Contract),
+			Fix: "drop kubePrism.port, or use contract v1.5 or later",
+		})
 	}
 
 	if c.KubePrism.Disabled && c.KubePrism.Port != 0 {

@@ -152,11 +152,16 @@ var settingsCases = []settingsCase{
 	{
 		name: "everything",
 		cluster: func(contract talos.Contract, kubernetes string) config.Cluster {
+			var prism config.KubePrism
+			if contract >= talos.V1_5 { // no KubePrism before v1.5
+				prism.Port = 7446
+			}
+
 			return config.Cluster{
 				Name: "full", Endpoint: "https://[2001:db8::1]:443", Contract: contract, KubernetesVersion: kubernetes,
 				CNI:               config.CNI{Name: config.CNICustom, URLs: []string{"https://example.com/cni.yaml", "https://example.com/cni2.yaml"}},
 				KubeProxyDisabled: true,
-				KubePrism:         config.KubePrism{Port: 7446},
+				KubePrism:         prism,
 				Discovery:         config.Discovery{Disabled: true},
 				InstallDisk:       "/dev/nvme0n1",
 				InstallImage:      "ghcr.io/siderolabs/installer:v1.13.0",
@@ -168,12 +173,15 @@ var settingsCases = []settingsCase{
 		},
 		options: func(contract talos.Contract) []generate.Option {
 			opts := []generate.Option{
-				generate.WithKubePrismPort(7446),
 				generate.WithClusterDiscovery(false),
 				generate.WithInstallDisk("/dev/nvme0n1"),
 				generate.WithInstallImage("ghcr.io/siderolabs/installer:v1.13.0"),
 				generate.WithAdditionalSubjectAltNames([]string{"cp.example.com", "10.5.0.10"}),
 				generate.WithDNSDomain("corp.internal"),
+			}
+
+			if contract >= talos.V1_5 {
+				opts = append(opts, generate.WithKubePrismPort(7446))
 			}
 
 			if contract >= talos.V1_14 {

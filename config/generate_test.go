@@ -232,6 +232,9 @@ func TestBadInput(t *testing.T) {
 		{"pod subnet", func(c *config.Cluster) { c.PodSubnets = []string{"10.244.0.0"} }, s, config.ErrInvalid, "/podSubnets/0", ""},
 		{"service subnet host bits", func(c *config.Cluster) { c.ServiceSubnets = []string{"10.96.0.1/12"} }, s, config.ErrInvalid, "/serviceSubnets/0", `fix: "10.96.0.0/12"`},
 		{"kubeprism port", func(c *config.Cluster) { c.KubePrism.Port = 70000 }, s, config.ErrInvalid, "/kubePrism/port", ""},
+		{"kubeprism port before v1.5", func(c *config.Cluster) {
+			c.Contract, c.KubernetesVersion, c.KubePrism.Port = talos.V1_4, "1.27.0", 7446
+		}, s, config.ErrInvalid, "/kubePrism/port", "contract v1.5 or later"},
 		{"kubeprism disabled with port", func(c *config.Cluster) { c.KubePrism = config.KubePrism{Disabled: true, Port: 7445} }, s, config.ErrInvalid, "/kubePrism/port", ""},
 		{"empty san", func(c *config.Cluster) { c.ExtraCertSANs = []string{""} }, s, config.ErrInvalid, "/extraCertSANs/0", ""},
 		{"dns domain", func(c *config.Cluster) { c.DNSDomain = "cluster.local." }, s, config.ErrInvalid, "/dnsDomain", ""},

@@ -41,7 +41,7 @@ var FieldDocs = map[string]string{
 	"config.Cluster.TalosEndpoints":                "talos_endpoints are the Talos API endpoints written into the talosconfig (node or load balancer addresses, host or host:port). Empty: none, as machinery leaves it (talosctl's flag default is 127.0.0.1); set them later with `talosctl config endpoint`.",
 	"config.Discovery.Disabled":                    "disabled turns cluster discovery off. KubeSpan needs discovery.",
 	"config.KubePrism.Disabled":                    "disabled turns KubePrism off even where the contract enables it by default.",
-	"config.KubePrism.Port":                        "Port is the port KubePrism listens on; setting it enables KubePrism for every contract. Zero: 7445 where the contract enables KubePrism by default.",
+	"config.KubePrism.Port":                        "Port is the port KubePrism listens on; setting it enables KubePrism on contracts that have it (v1.5 and later: machine.features.kubePrism, KubePrismConfig from v1.14). Set on an older contract it is refused: the node would not know the field. Zero: 7445 where the contract enables KubePrism by default (v1.6 and later).",
 	"config.NodeSettings.Annotations":              "annotations are added to the node's annotations, overwriting. Keys are what Kubernetes accepts for annotation keys.",
 	"config.NodeSettings.CertSANs":                 "cert_sans are appended to the Talos API certificate SANs (machine.certSANs), as a strategic merge appends lists.",
 	"config.NodeSettings.Hostname":                 "hostname is the node's static hostname: lowercase letters, digits and \"-\", at most 63 characters (a fully qualified name has dots between such labels, 253 at most). Empty: the role config's (a stable generated hostname from v1.12).",
