@@ -165,7 +165,7 @@ func (b *Builder) Build(ctx context.Context, spec Spec) (*Result, error) {
 		res.Nodes[i] = NodeConfig{Name: n.Name, Role: n.Role, Config: data}
 	}
 
-	if err := errors.Join(errs...); err != nil {
+	if err := talos.Join(errs...); err != nil {
 		return nil, fmt.Errorf("build cluster: %w", err)
 	}
 
@@ -223,7 +223,7 @@ func checkSpec(spec Spec) error {
 		}
 	}
 
-	return errors.Join(errs...)
+	return talos.Join(errs...)
 }
 
 // relocate returns err's problems as *talos.FieldError values whose paths are prefixed with
@@ -248,7 +248,7 @@ func relocate(err error, prefix, docPath string) error {
 		}
 	}
 
-	return errors.Join(out...)
+	return talos.Join(out...)
 }
 
 // nodeLayerPath maps a config.LayerError location of a node's own patches ("/node/2") to the
@@ -408,7 +408,7 @@ func buildRoles(spec Spec, layers config.Layers, mode config.Mode) (*roleSet, er
 		}
 	}
 
-	if err := errors.Join(errs...); err != nil {
+	if err := talos.Join(errs...); err != nil {
 		return nil, err
 	}
 

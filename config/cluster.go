@@ -256,7 +256,7 @@ func unknownFields(err error) error {
 		errs = append(errs, fe)
 	}
 
-	return errors.Join(errs...)
+	return talos.Join(errs...)
 }
 
 // descriptionKeys returns the RFC 6901 pointer of a description type's place in Cluster and the
@@ -356,7 +356,7 @@ func (c Cluster) Marshal() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Validate checks the description and reports every problem at once (errors.Join of
+// Validate checks the description and reports every problem at once (talos.Join of
 // *talos.FieldError values, each naming the field and matching one of the ErrX sentinels). It checks
 // what can be checked without generating a config: required fields, the endpoint, the
 // contract, the Kubernetes version, CNI consistency, subnets, ports and SANs.
@@ -416,7 +416,7 @@ func (c Cluster) Validate() error {
 		errs = append(errs, fieldErr("/dnsDomain", c.DNSDomain, fmt.Errorf("%w: not a DNS domain", ErrInvalid)))
 	}
 
-	return errors.Join(errs...)
+	return talos.Join(errs...)
 }
 
 // checkKubernetesVersion: required, MAJOR.MINOR.PATCH, and in the contract's range unless the

@@ -60,7 +60,7 @@
 //
 // [Validate] checks a config for a runtime [Mode] (container, metal, cloud) as a client does:
 // machinery's validation plus the checks it leaves out. Warnings are talos.Warning values; every
-// problem is reported at once (errors.Join of *talos.FieldError, each naming the document and
+// problem is reported at once (talos.Join of *talos.FieldError, each naming the document and
 // the RFC 6901 path of the field, with a fix where there is one, such as the https://host:port
 // form of a malformed endpoint). On v1.14 a v1alpha1 field beside the document that replaced it
 // is reported at the field with the document and the recipe to use instead. [Load] reads a

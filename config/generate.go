@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -157,7 +156,7 @@ func newInput(c Cluster, s *Secrets) (*input, error) {
 		errs = append(errs, ErrNoSecrets)
 	}
 
-	if err := errors.Join(errs...); err != nil {
+	if err := talos.Join(errs...); err != nil {
 		return nil, err
 	}
 

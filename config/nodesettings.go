@@ -2,7 +2,6 @@ package config
 
 import (
 	"encoding"
-	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -80,7 +79,7 @@ func (s NodeSettings) IsZero() bool {
 	return true
 }
 
-// Validate reports every setting Talos or Kubernetes would refuse, at once: errors.Join of
+// Validate reports every setting Talos or Kubernetes would refuse, at once: talos.Join of
 // *talos.FieldError values (paths are RFC 6901 pointers into the settings, "/labels/<key>"),
 // each matching ErrNodeSettings.
 func (s NodeSettings) Validate() error {
@@ -135,7 +134,7 @@ func (s NodeSettings) Validate() error {
 		}
 	}
 
-	return errors.Join(errs...)
+	return talos.Join(errs...)
 }
 
 // invalidUTF8 reports every string of the settings (field, map key or value, list item) that

@@ -72,7 +72,7 @@ func NewSecrets(now time.Time, contract talos.Contract) (*Secrets, error) {
 //
 // Each problem is a *talos.FieldError naming the field by its RFC 6901 pointer into the input
 // as written ("/secrets/bootstraptoken" in YAML, "/Secrets/BootstrapToken" in JSON), saying
-// what is wrong and the fix; all of them are reported, joined with errors.Join. Secret values
+// what is wrong and the fix; all of them are reported, joined with talos.Join. Secret values
 // are never quoted: the errors give their length and shape. Every error matches ErrSecrets.
 func LoadSecrets(data []byte) (*Secrets, error) {
 	trimmed := bytes.TrimSpace(data)

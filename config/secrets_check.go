@@ -132,7 +132,7 @@ func (c *secretsCheck) err() error {
 		c.errs = append(c.errs, fmt.Errorf("%w: %d more problems", ErrSecrets, c.more))
 	}
 
-	return errors.Join(c.errs...)
+	return talos.Join(c.errs...)
 }
 
 // path returns the pointer, as written in the input, of the field with the given YAML keys;

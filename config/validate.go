@@ -89,7 +89,7 @@ var _ validation.RuntimeMode = ModeMetal
 // here: a config does not record its contract, and machinery would check them against its own
 // Talos version.
 //
-// Every problem is reported at once: err is an errors.Join of *talos.FieldError values, each
+// Every problem is reported at once: err is a talos.Join of *talos.FieldError values, each
 // naming the document and the RFC 6901 path of the field where it is known. On contract v1.14
 // a v1alpha1 field beside the document that replaced it (cluster.network, cluster.proxy,
 // cluster.discovery, cluster.id/secret, machine.features.kubePrism, machine.nodeLabels,
@@ -138,7 +138,7 @@ func Validate(cfg coreconfig.Provider, mode Mode) (warnings []talos.Warning, err
 		warnings = append(warnings, talos.Warning{Message: w})
 	}
 
-	return append(warnings, ownWarnings...), errors.Join(errs...)
+	return append(warnings, ownWarnings...), talos.Join(errs...)
 }
 
 // unjoin returns the errors joined in err (err itself when it is not a join; none when nil).

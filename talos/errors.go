@@ -83,7 +83,7 @@ func Segments(pointer string) []string {
 
 // FieldError is one problem with one field, the single field error type of the whole module:
 // the document it is in, the field's path, the offending value, the cause and the fix.
-// Validation functions return several of them joined with errors.Join.
+// Validation functions return several of them joined with Join.
 type FieldError struct {
 	// Document is the config document of the field; zero for a field of a cluster description
 	// or a function parameter.

@@ -56,14 +56,15 @@ func (p Problem) String() string {
 }
 
 // Problems returns every problem of err as a list, in the order the error reports them; nil for
-// a nil error. The functions of this module report all problems at once, with errors.Join and
+// a nil error. The functions of this module report all problems at once, with Join and
 // with wrapping ("generate configs: %w"); both unwrap to a list, and this tells them apart:
 //
 //   - a Located error (a *FieldError, ...) is one problem, at its location; what it wraps is its
 //     cause, not another problem;
 //   - an error that wraps one error is its wrapped error's problems (the outer text only adds
 //     the name of the operation);
-//   - a join (errors.Join, whose text is its errors' texts one per line) is the problems of each
+//   - a join ([Join], which this module's functions use, or errors.Join, recognised by its text:
+//     its errors' texts one per line) is the problems of each
 //     of its errors;
 //   - an error that wraps several errors in one message (fmt.Errorf("%w: %w", ErrInvalid, cause))
 //     is the problems of those of them that are Located, the others only classify them; when
@@ -92,6 +93,12 @@ func collectProblems(err error, out []Problem) []Problem {
 	switch u := err.(type) {
 	case interface{ Unwrap() error }:
 		return collectProblems(u.Unwrap(), out)
+	case *joinError:
+		for _, e := range u.errs {
+			out = collectProblems(e, out)
+		}
+
+		return out
 	case interface{ Unwrap() []error }:
 		errs := u.Unwrap()
 		join := isJoin(err, errs)
@@ -111,6 +118,59 @@ func collectProblems(err error, out []Problem) []Problem {
 
 	return append(out, Problem{Err: err})
 }
+
+// Join returns an error that joins errs, the nil ones left out, as separate problems: its text
+// is theirs one per line and it unwraps to them, as errors.Join's, and [Problems] lists each of
+// them without looking at texts. Join returns nil when every error is nil. The functions of
+// this module join their problems with it.
+func Join(errs ...error) error {
+	n := 0
+
+	for _, e := range errs {
+		if e != nil {
+			n++
+		}
+	}
+
+	if n == 0 {
+		return nil
+	}
+
+	j := &joinError{errs: make([]error, 0, n)}
+
+	for _, e := range errs {
+		if e != nil {
+			j.errs = append(j.errs, e)
+		}
+	}
+
+	return j
+}
+
+// joinError is the error of Join.
+type joinError struct {
+	errs []error
+}
+
+func (e *joinError) Error() string {
+	if len(e.errs) == 1 {
+		return e.errs[0].Error()
+	}
+
+	var b strings.Builder
+
+	for i, err := range e.errs {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+
+		b.WriteString(err.Error())
+	}
+
+	return b.String()
+}
+
+func (e *joinError) Unwrap() []error { return e.errs }
 
 // isJoin reports whether err's text is the texts of errs one per line, as errors.Join writes
 // it: a join of problems rather than one message wrapping several errors.

@@ -53,6 +53,13 @@ func TestProblems(t *testing.T) {
 		{"sentinel wrap with nothing located is one problem", fmt.Errorf("%w: %w", errSentinel, plain), []where{{}}},
 		{"located error wrapping a field error is one problem", fmt.Errorf("node: %w", &layerErr{"1", endpoint}), []where{{path: "/allNodes/1"}}},
 		{"join of located errors", errors.Join(&layerErr{"0", plain}, &layerErr{"2", plain}), []where{{path: "/allNodes/0"}, {path: "/allNodes/2"}}},
+		{"talos.Join keeps problems without a location", talos.Join(plain, nil, endpoint), []where{{}, {path: "/endpoint"}}},
+		{"wrapped talos.Join", fmt.Errorf("generate configs: %w", talos.Join(endpoint, mtu)), []where{{path: "/endpoint"}, {talos.Document{Kind: "KubeSpanConfig"}, "/mtu"}}},
+		// errors.Join is recognised by its text, so one message that reads like a join is taken
+		// as one (its unlocated error is listed, not lost); talos.Join is told by its type.
+		{"one message that reads like a join", fmt.Errorf("%w\n%w", endpoint, plain), []where{{path: "/endpoint"}, {}}},
+		{"one message that does not", fmt.Errorf("%w; %w", endpoint, plain), []where{{path: "/endpoint"}}},
+		{"talos.Join with that text is a join", talos.Join(endpoint, plain), []where{{path: "/endpoint"}, {}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -68,6 +75,26 @@ func TestProblems(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestJoin(t *testing.T) {
+	t.Parallel()
+
+	require.NoError(t, talos.Join())
+	require.NoError(t, talos.Join(nil, nil))
+
+	a, b := errors.New("a"), &talos.FieldError{Path: "/b", Err: errors.New("bad")}
+	one := talos.Join(nil, a)
+	require.Equal(t, "a", one.Error())
+
+	both := talos.Join(a, nil, b)
+	require.Equal(t, errors.Join(a, b).Error(), both.Error(), "the text of errors.Join")
+	require.ErrorIs(t, both, a)
+
+	var fe *talos.FieldError
+	require.ErrorAs(t, both, &fe)
+	require.Same(t, b, fe)
+	require.Equal(t, []error{a, b}, both.(interface{ Unwrap() []error }).Unwrap())
 }
 
 func TestProblemKeepsTheError(t *testing.T) {

@@ -3,7 +3,6 @@ package sections
 import (
 	"bytes"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -269,7 +268,7 @@ func joinErrs(errs []error) error {
 	if len(errs) == 1 {
 		return errs[0]
 	}
-	return errors.Join(errs...)
+	return talos.Join(errs...)
 }
 
 // ExtraEndpointsSupported reports whether the contract has the KubeSpanEndpointsConfig

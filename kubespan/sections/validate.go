@@ -20,7 +20,7 @@ import (
 // base64, an MTU below kubespan.MinimumMTU, endpoint filters or excluded networks that do not parse
 // or cannot take effect, and machine.network.kubespan set together with a KubeSpanConfig
 // document. Every problem is a *FieldError naming the field and the fix; all of them are
-// returned at once (errors.Join). Warnings are returned separately for settings that work
+// returned at once (talos.Join). Warnings are returned separately for settings that work
 // but are discouraged. cfg is not modified.
 func Validate(cfg config.Provider) (warnings []talos.Warning, err error) {
 	if cfg == nil {

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/talospatch/talospatch/manifests"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // Options are the optional settings of Apply. The zero value applies like Talos up to v1.12:
@@ -250,7 +251,7 @@ func (r *run) finish(ctx context.Context) ([]Result, error) {
 		}
 	}
 
-	return r.results, errors.Join(errs...)
+	return r.results, talos.Join(errs...)
 }
 
 // pass applies the objects at the given indices, in order. It returns the indices to retry

@@ -338,7 +338,7 @@ func (s *syncer) run(ctx context.Context, objs []*unstructured.Unstructured) (*S
 	}
 
 	if err := saveInventory(ctx, s.c, "sync", s.inv); err != nil || applyErr != nil {
-		return s.res, errors.Join(applyErr, err)
+		return s.res, talos.Join(applyErr, err)
 	}
 
 	if s.opts.NoPrune {
@@ -349,10 +349,10 @@ func (s *syncer) run(ctx context.Context, objs []*unstructured.Unstructured) (*S
 	// again, as in upgrade-k8s; delete errors are collected.
 	deleteErrs, err := s.prune(ctx, true)
 	if err != nil {
-		return s.res, errors.Join(append(deleteErrs, err)...)
+		return s.res, talos.Join(append(deleteErrs, err)...)
 	}
 
-	return s.res, errors.Join(append(deleteErrs, saveInventory(ctx, s.c, "sync", s.inv))...)
+	return s.res, talos.Join(append(deleteErrs, saveInventory(ctx, s.c, "sync", s.inv))...)
 }
 
 // applyStages applies the objects stage by stage and records their changes.
