@@ -511,6 +511,33 @@ func checkSubnets(path string, subnets []string) []error {
 	return errs
 }
 
+// APIServerAddress returns the host and port of the cluster's endpoint: what a client that
+// does not go through the kubernetes Service (Cilium without kube-proxy, where the nodes run no
+// KubePrism) connects to. An endpoint without a port is port 443, as for talosctl (a load
+// balancer in front of the API servers). An endpoint Validate refuses is refused the same way:
+// a *talos.FieldError at /endpoint wrapping ErrEndpoint, with the fixed form when there is one.
+func (c Cluster) APIServerAddress() (host string, port uint16, err error) {
+	if err := checkEndpoint("/endpoint", c.Endpoint); err != nil {
+		return "", 0, err
+	}
+
+	u, err := url.Parse(c.Endpoint)
+	if err != nil { // checkEndpoint parsed it
+		return "", 0, fieldErr("/endpoint", c.Endpoint, fmt.Errorf("%w: %w", ErrEndpoint, err))
+	}
+
+	if u.Port() == "" {
+		return u.Hostname(), 443, nil
+	}
+
+	n, err := strconv.ParseUint(u.Port(), 10, 16)
+	if err != nil { // checkEndpoint checked the range
+		return "", 0, fieldErr("/endpoint", c.Endpoint, fmt.Errorf("%w: %w", ErrEndpoint, err))
+	}
+
+	return u.Hostname(), uint16(n), nil
+}
+
 // checkEndpoint checks that endpoint is https://host:port and suggests the fixed form.
 func checkEndpoint(path, endpoint string) error {
 	if endpoint == "" {

@@ -249,3 +249,39 @@ func TestLoadClusterUnknownKey(t *testing.T) {
 		require.ErrorAs(t, err, &fe)
 	}
 }
+
+func TestAPIServerAddress(t *testing.T) {
+	t.Parallel()
+
+	for _, tc := range []struct {
+		endpoint string
+		host     string
+		port     uint16
+	}{
+		{"https://10.5.0.2:6443", "10.5.0.2", 6443},
+		{"https://cp.example.com", "cp.example.com", 443},
+		{"https://[2001:db8::1]:7443", "2001:db8::1", 7443},
+		{"https://[2001:db8::1]/", "2001:db8::1", 443},
+	} {
+		host, port, err := config.Cluster{Endpoint: tc.endpoint}.APIServerAddress()
+		require.NoError(t, err, tc.endpoint)
+		require.Equal(t, tc.host, host, tc.endpoint)
+		require.Equal(t, tc.port, port, tc.endpoint)
+	}
+
+	for _, endpoint := range []string{"", "10.5.0.2:6443", "https://10.5.0.2:0", "https://10.5.0.2:70000", "http://10.5.0.2:6443", "https://"} {
+		_, _, err := config.Cluster{Endpoint: endpoint}.APIServerAddress()
+		require.ErrorIs(t, err, config.ErrEndpoint, endpoint)
+
+		var fe *talos.FieldError
+		require.ErrorAs(t, err, &fe, endpoint)
+		require.Equal(t, "/endpoint", fe.Path)
+
+		var same bool
+		for _, p := range talos.Problems(config.Cluster{Endpoint: endpoint}.Validate()) {
+			same = same || p.Path == "/endpoint" && p.Err.Error() == fe.Error()
+		}
+
+		require.True(t, same, "Validate reports the same error: %v", err)
+	}
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/talospatch/talospatch/config"
@@ -61,9 +59,10 @@ func CiliumOptions(c config.Cluster, opts manifests.CiliumOptions) (manifests.Ci
 		return opts, nil
 	}
 
-	host, port, err := endpointHostPort(c.Endpoint)
+	host, port, err := c.APIServerAddress()
 	if err != nil {
-		return manifests.CiliumOptions{}, fmt.Errorf("cilium options: %w", err)
+		return manifests.CiliumOptions{}, fmt.Errorf("cilium options: %w: without KubePrism Cilium reaches the API server at the cluster's endpoint: %w",
+			ErrInconsistentSettings, err)
 	}
 
 	opts.APIServerHost = host
@@ -106,33 +105,6 @@ func kubePrismPort(c config.Cluster) (uint16, bool) {
 	default:
 		return 0, false
 	}
-}
-
-// endpointHostPort returns the host and port of a control-plane endpoint URL.
-func endpointHostPort(endpoint string) (string, uint16, error) {
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Host == "" {
-		return "", 0, fmt.Errorf("%w: the cluster's endpoint %q is not a URL such as https://10.5.0.2:6443; "+
-			"without KubePrism Cilium needs it to reach the API server", ErrInconsistentSettings, endpoint)
-	}
-
-	host, portText := u.Hostname(), u.Port()
-	if portText == "" {
-		// A URL without a port means the scheme's port, as for talosctl (a load balancer
-		// on 443); the config package refuses schemes other than https.
-		if u.Scheme == "http" {
-			return host, 80, nil
-		}
-
-		return host, 443, nil
-	}
-
-	port, err := strconv.ParseUint(portText, 10, 16)
-	if err != nil || port == 0 {
-		return "", 0, fmt.Errorf("%w: the cluster's endpoint %q has port %q", ErrInconsistentSettings, endpoint, portText)
-	}
-
-	return host, uint16(port), nil
 }
 
 // check verifies that the render r fits the cluster c, for the method named method, and that

@@ -148,13 +148,13 @@ func TestCiliumOptions(t *testing.T) {
 			name:    "endpoint that is not a URL",
 			cluster: with(noProxy(v114()), func(c *config.Cluster) { c.KubePrism.Disabled, c.Endpoint = true, "10.5.0.2:6443" }),
 			wantErr: install.ErrInconsistentSettings,
-			wantMsg: `the cluster's endpoint "10.5.0.2:6443" is not a URL such as https://10.5.0.2:6443`,
+			wantMsg: `no https:// scheme, want https://host:port (value "10.5.0.2:6443"); fix: "https://10.5.0.2:6443"`,
 		},
 		{
 			name:    "endpoint with a port out of range",
 			cluster: with(noProxy(v114()), func(c *config.Cluster) { c.KubePrism.Disabled, c.Endpoint = true, "https://10.5.0.2:70000" }),
 			wantErr: install.ErrInconsistentSettings,
-			wantMsg: `has port "70000"`,
+			wantMsg: `port out of range`,
 		},
 		{
 			name:    "no contract",
