@@ -121,7 +121,7 @@ func (b *Builder) Build(ctx context.Context, spec Spec) (*Result, error) {
 		layers.ControlPlane = append(append([]patches.Patch(nil), layers.ControlPlane...), r.inline...)
 	}
 
-	key, err := roleKey(spec, layers, cil, mode)
+	key, err := roleKey(spec, cil, mode)
 	if err != nil {
 		return nil, fmt.Errorf("build cluster: %w", err)
 	}
@@ -303,11 +303,14 @@ func (b *Builder) renderCilium(ctx context.Context, c config.Cluster, cil Cilium
 			return nil, err
 		}
 
-		inline := in.Layers.ControlPlane
+		// The layer's key is the digest of its patches (the manifest, its name, its form),
+		// taken once per render: a role key then writes 64 bytes for it, not the manifest.
+		h := sha256.New()
+		for _, p := range in.Layers.ControlPlane {
+			fmt.Fprintf(h, "%d\n%s", len(p.String()), p.String())
+		}
 
-		sum := sha256.Sum256(r.YAML)
-
-		return &render{rendered: r, inline: inline, key: hex.EncodeToString(sum[:])}, nil
+		return &render{rendered: r, inline: in.Layers.ControlPlane, key: hex.EncodeToString(h.Sum(nil))}, nil
 	}
 
 	if kerr != nil { // values that do not marshal: render without memoising
@@ -320,8 +323,10 @@ func (b *Builder) renderCilium(ctx context.Context, c config.Cluster, cil Cilium
 	return r, err
 }
 
-// roleKey identifies what the role configs are made of.
-func roleKey(spec Spec, layers config.Layers, cil *render, mode config.Mode) (string, error) {
+// roleKey identifies what the role configs are made of: the description, the secrets, the
+// mode, the caller's layers and, for Cilium's control-plane layer, the digest of the render
+// (its patches hold the whole manifest).
+func roleKey(spec Spec, cil *render, mode config.Mode) (string, error) {
 	h := sha256.New()
 
 	desc, err := spec.Cluster.Marshal()
@@ -346,16 +351,14 @@ func roleKey(spec Spec, layers config.Layers, cil *render, mode config.Mode) (st
 	for _, l := range []struct {
 		name string
 		ps   []patches.Patch
-	}{{"allNodes", layers.AllNodes}, {"controlPlane", layers.ControlPlane}, {"worker", layers.Worker}} {
-		for i, p := range l.ps {
-			if cil != nil && l.name == "controlPlane" && i == len(l.ps)-1 {
-				write("cilium", []byte(cil.key)) // the inline patch, by the digest of its manifest
-
-				continue
-			}
-
+	}{{"allNodes", spec.Layers.AllNodes}, {"controlPlane", spec.Layers.ControlPlane}, {"worker", spec.Layers.Worker}} {
+		for _, p := range l.ps {
 			write(l.name, []byte(p.String()))
 		}
+	}
+
+	if cil != nil {
+		write("cilium", []byte(cil.key))
 	}
 
 	return hex.EncodeToString(h.Sum(nil)), nil

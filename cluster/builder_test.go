@@ -192,6 +192,13 @@ func TestBuildMemoises(t *testing.T) {
 	_, err = b.Build(context.Background(), more)
 	require.NoError(t, err)
 	require.Equal(t, cluster.Stats{RoleBuilds: 3, CiliumRenders: 2}, b.Stats())
+
+	// The same manifest under another name: another inline layer, so other role configs.
+	more.Cilium.ManifestName = "cilium-renamed"
+	renamed, err := b.Build(context.Background(), more)
+	require.NoError(t, err)
+	require.Equal(t, cluster.Stats{RoleBuilds: 4, CiliumRenders: 3}, b.Stats())
+	require.Contains(t, string(renamed.Nodes[0].Config), "name: cilium-renamed")
 }
 
 // TestBuildProblems: every problem at once, each at its path in the Spec.
