@@ -80,6 +80,9 @@ type render struct {
 	rendered *manifests.Rendered
 	inline   []patches.Patch // the control-plane layer of install.Inline
 	key      string
+	// renderer is the Renderer the memo key names by its address: kept here, it stays
+	// reachable while the entry exists, so no other Renderer can take its address.
+	renderer *manifests.Renderer
 }
 
 // roleSet is a memoised cluster: its role configs with the layers (and Cilium) applied and
@@ -291,16 +294,19 @@ func (b *Builder) renderCilium(ctx context.Context, c config.Cluster, cil Cilium
 	do := func() (*render, error) {
 		b.ciliumRenders.Add(1)
 
+		// Even a failed render keeps the Renderer (a memoised error is found by its key too).
+		out := &render{renderer: cil.Renderer}
+
 		r, err := install.RenderCilium(ctx, cil.Renderer, c, copts, opts)
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 
 		// The inline method of the guide: its checks (the render fits the description) and
 		// its control-plane layer, the inline manifest.
 		in, err := install.Inline(c, r, install.InlineOptions{Name: name})
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 
 		// The layer's key is the digest of its patches (the manifest, its name, its form),
@@ -310,17 +316,27 @@ func (b *Builder) renderCilium(ctx context.Context, c config.Cluster, cil Cilium
 			fmt.Fprintf(h, "%d\n%s", len(p.String()), p.String())
 		}
 
-		return &render{rendered: r, inline: in.Layers.ControlPlane, key: hex.EncodeToString(h.Sum(nil))}, nil
+		out.rendered, out.inline, out.key = r, in.Layers.ControlPlane, hex.EncodeToString(h.Sum(nil))
+
+		return out, nil
 	}
 
 	if kerr != nil { // values that do not marshal: render without memoising
-		return do()
+		r, err := do()
+		if err != nil {
+			return nil, err
+		}
+
+		return r, nil
 	}
 
 	sum := sha256.Sum256(keyData)
 	r, _, err := b.renders.get(hex.EncodeToString(sum[:]), do)
+	if err != nil {
+		return nil, err
+	}
 
-	return r, err
+	return r, nil
 }
 
 // roleKey identifies what the role configs are made of: the description, the secrets, the
