@@ -36,6 +36,9 @@ resource "talospatch_cluster" "c" {
 	cpuFile := filepath.Join(w.dir, "provider-cpu")
 	w.env = append(w.env, "TALOSPATCH_PROVIDER_CPU_FILE="+cpuFile)
 
+	// TALOSPATCH_PROVIDER_CPUPROFILE_DIR=dir (passed through) leaves a CPU profile of every
+	// provider process there.
+
 	for run := 1; run <= 3; run++ {
 		if err := os.Remove(cpuFile); err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
