@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Provisions the real Kubernetes control plane that the manifests/apply tests run against:
 #   - etcd from Debian's etcd-server package (skipped when an etcd binary is already found),
-#   - kube-apiserver built from k8s.io/kubernetes (module internal/tools/kube-apiserver) into
+#   - kube-apiserver built from k8s.io/kubernetes (module tools/kube-apiserver) into
 #     .cache/bin (skipped when the binary exists and matches the pinned version).
 # Idempotent; safe to run on every CI run. Cold: ~1 min apt + several minutes of go build.
 # Afterwards `go test ./manifests/apply/...` finds both binaries in .cache/bin
@@ -13,7 +13,7 @@ bin="${TALOSPATCH_KUBE_BIN:-$root/.cache/bin}"
 mkdir -p "$bin"
 
 # The version is the one pinned in the tool module's go.mod.
-version=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' internal/tools/kube-apiserver/go.mod)
+version=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' tools/kube-apiserver/go.mod)
 if [ -z "$version" ]; then echo "provision-kube: cannot read the k8s.io/kubernetes version" >&2; exit 1; fi
 
 # etcd ---------------------------------------------------------------------------------------
@@ -44,7 +44,7 @@ else
   minor=${version#v*.}; minor=${minor%%.*}
   pkg=k8s.io/component-base/version
   ldflags="-s -w -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
-  (cd internal/tools/kube-apiserver &&
+  (cd tools/kube-apiserver &&
     GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" \
       -o "$bin/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
   mv "$bin/kube-apiserver.tmp" "$bin/kube-apiserver"

@@ -1,6 +1,6 @@
 // Module kube-apiserver builds the kube-apiserver binary that the applier tests run against.
 // It is a module of its own so that k8s.io/kubernetes never enters the root module graph.
-module github.com/talospatch/talospatch/internal/tools/kube-apiserver
+module github.com/talospatch/talospatch/tools/kube-apiserver
 
 go 1.26.1
 
