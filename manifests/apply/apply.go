@@ -93,7 +93,7 @@ func (b Backoff) wait(n int) time.Duration {
 
 	d = min(d, float64(b.Max))
 	if b.Jitter > 0 {
-		d += d * b.Jitter * rand.Float64() //nolint:gosec // jitter, not security
+		d += d * b.Jitter * rand.Float64() // jitter: math/rand is enough
 	}
 
 	return time.Duration(d)
@@ -273,9 +273,8 @@ func (r *run) pass(ctx context.Context, indices []int) (retry []int, aborted boo
 	return retry, false
 }
 
-// one applies the i-th object. again reports a custom resource to retry after a backoff.
-//
-//nolint:gocyclo,cyclop // one linear sequence of Talos's steps
+// one applies the i-th object. again reports a custom resource to retry after a backoff. It is
+// long on purpose: one linear sequence of Talos's steps.
 func (r *run) one(ctx context.Context, i int) (res Result, again bool) {
 	obj := r.objs[i].DeepCopy()
 	gvk := obj.GroupVersionKind()

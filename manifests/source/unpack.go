@@ -230,7 +230,7 @@ func loadFiles(files []*helmarchive.BufferedFile, lim sourceLimits) (*chart.Char
 	}
 
 	if c.Metadata == nil {
-		return c, errors.New("Chart.yaml file is missing") //nolint:staticcheck // Helm's message
+		return c, errors.New("Chart.yaml file is missing") // Helm's message, capital letter included
 	}
 
 	if err := c.Validate(); err != nil {
