@@ -41,7 +41,10 @@ func cilium(t testing.TB) *manifests.Renderer {
 	t.Helper()
 
 	rendererOnce.Do(func() {
-		renderer, rendererErr = source.LoadRenderer(context.Background(), "../testdata/charts/cilium-1.18.12.tgz")
+		var rd *source.Renderer
+		if rd, rendererErr = source.LoadRenderer(context.Background(), "../testdata/charts/cilium-1.18.12.tgz"); rendererErr == nil {
+			renderer = rd.Renderer
+		}
 	})
 	require.NoError(t, rendererErr)
 

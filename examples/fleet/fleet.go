@@ -162,7 +162,7 @@ func loadChart(ctx context.Context, path string) (*manifests.Renderer, error) {
 		return nil, fmt.Errorf("load chart: %w", err)
 	}
 
-	return rd, nil
+	return rd.Renderer, nil
 }
 
 // renderCilium renders Cilium once with the Talos presets for a cluster without kube-proxy

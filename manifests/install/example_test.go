@@ -30,7 +30,7 @@ func ExampleHosted() {
 		KubeProxyDisabled: true,
 	}
 
-	r, err := install.RenderCilium(context.Background(), rd, cluster, manifests.CiliumOptions{}, manifests.RenderOptions{})
+	r, err := install.RenderCilium(context.Background(), rd.Renderer, cluster, manifests.CiliumOptions{}, manifests.RenderOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -43,7 +43,7 @@ func ExampleHosted() {
 		}
 	}
 
-	r, err = install.RenderCilium(context.Background(), rd, cluster,
+	r, err = install.RenderCilium(context.Background(), rd.Renderer, cluster,
 		manifests.CiliumOptions{CertificatesInCluster: true},
 		manifests.RenderOptions{Deterministic: true})
 	if err != nil {
@@ -88,7 +88,7 @@ func ExampleInline() {
 	}
 	cluster := config.Cluster{Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: talos.V1_14, KubernetesVersion: "1.37.0"}
 
-	r, err := install.RenderCilium(context.Background(), rd, cluster, manifests.CiliumOptions{CertificatesInCluster: true}, manifests.RenderOptions{Deterministic: true})
+	r, err := install.RenderCilium(context.Background(), rd.Renderer, cluster, manifests.CiliumOptions{CertificatesInCluster: true}, manifests.RenderOptions{Deterministic: true})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -149,7 +149,7 @@ func ExampleHelm() {
 		Name: "demo", Endpoint: "https://10.5.0.2:6443", Contract: talos.V1_14, KubernetesVersion: "1.37.0",
 		KubeProxyDisabled: true, KubePrism: config.KubePrism{Disabled: true},
 	}
-	r, err := install.RenderCilium(context.Background(), rd, cluster, manifests.CiliumOptions{}, manifests.RenderOptions{})
+	r, err := install.RenderCilium(context.Background(), rd.Renderer, cluster, manifests.CiliumOptions{}, manifests.RenderOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -63,7 +63,12 @@ func renderer(t testing.TB, version string) *manifests.Renderer {
 	load, ok := renderers[version]
 	if !ok {
 		load = sync.OnceValues(func() (*manifests.Renderer, error) {
-			return source.LoadRenderer(context.Background(), srcChart(version))
+			rd, err := source.LoadRenderer(context.Background(), srcChart(version))
+			if err != nil {
+				return nil, err
+			}
+
+			return rd.Renderer, nil
 		})
 		renderers[version] = load
 	}

@@ -35,9 +35,9 @@
 // matching ErrLimitExceeded); a symbolic link out of a chart directory is refused, and loading
 // never writes to the standard logger.
 //
-// LoadRenderer loads a path into a manifests.Renderer and parses the chart's templates while
-// the rest of the archive is still being unpacked (manifests.NewRendererFunc): the quickest
-// way from an archive to a first render.
+// LoadRenderer loads a path into a manifests.Renderer (a source.Renderer, with the chart's
+// digest) and parses the chart's templates while the rest of the archive is still being
+// unpacked (manifests.NewRendererFunc): the quickest way from an archive to a first render.
 //
 //	ch, err := source.Load(ctx, "https://helm.cilium.io/cilium", "1.18.12",
 //		source.WithCacheDir(".cache/charts"))

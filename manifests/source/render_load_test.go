@@ -43,6 +43,7 @@ func TestLoadRendererEqualsLoadPath(t *testing.T) {
 
 			require.Equal(t, string(want.YAML), string(got.YAML))
 			require.Equal(t, string(want.HelmOutput), string(got.HelmOutput))
+			require.Equal(t, ch.Digest, rd.Digest, "the digest of the archive, as LoadPath's")
 			// That the trees parsed during the load are the ones rendered is tested in
 			// internal/helmengine (TestPipelineTreesAreUsed).
 		})
@@ -105,7 +106,28 @@ func TestLoadRendererErrors(t *testing.T) {
 	rd, err := source.LoadRenderer(t.Context(), dir)
 	require.NoError(t, err)
 
+	ch, err := source.LoadPath(t.Context(), dir)
+	require.NoError(t, err)
+	require.Equal(t, ch.Digest, rd.Digest, "a directory's digest, as LoadPath's")
+
 	r, err := rd.Render(context.Background(), "1.35.0", manifests.RenderOptions{})
 	require.NoError(t, err)
 	require.Contains(t, string(r.YAML), "name: dir")
+}
+
+// TestLoadRendererOptions: LoadRenderer takes LoadPath's options, the limits among them.
+func TestLoadRendererOptions(t *testing.T) {
+	t.Parallel()
+
+	p := filepath.Join("..", "..", "testdata", "charts", "cilium-1.18.12.tgz")
+
+	_, err := source.LoadRenderer(t.Context(), p, source.WithMaxArchiveSize(1<<10))
+	require.ErrorIs(t, err, source.ErrLimitExceeded)
+
+	_, err = source.LoadRenderer(t.Context(), p, source.WithMaxChartFiles(10))
+	require.ErrorIs(t, err, source.ErrLimitExceeded)
+
+	rd, err := source.LoadRenderer(t.Context(), p, source.WithMaxArchiveSize(64<<20))
+	require.NoError(t, err)
+	require.Regexp(t, `^sha256:[0-9a-f]{64}$`, rd.Digest)
 }

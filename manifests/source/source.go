@@ -345,11 +345,6 @@ func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*Chart, error)
 	return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
 }
 
-// readFileLimited reads the archive file p within the default limits.
-func readFileLimited(p string) ([]byte, error) {
-	return readFileLimits(p, defaultLimits())
-}
-
 func readFileLimits(p string, lim sourceLimits) ([]byte, error) {
 	f, err := os.Open(p)
 	if err != nil {

@@ -183,7 +183,7 @@ output "talosconfig" {
 
 	res, err := b.Build(context.Background(), cluster.Spec{
 		Cluster: description(), Secrets: s, Nodes: specNodes(3, 2),
-		Cilium: &cluster.Cilium{Renderer: rd, CertificatesInCluster: true, Deterministic: true,
+		Cilium: &cluster.Cilium{Renderer: rd.Renderer, CertificatesInCluster: true, Deterministic: true,
 			Options: manifests.RenderOptions{Set: []string{"hubble.relay.enabled=true", "hubble.ui.enabled=true"}}},
 	})
 	if err != nil {

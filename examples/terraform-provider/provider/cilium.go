@@ -64,7 +64,10 @@ func (c *charts) load(ctx context.Context, ref, version string) (*manifests.Rend
 			return
 		}
 
-		e.rd, e.err = source.LoadRenderer(ctx, ref)
+		rd, err := source.LoadRenderer(ctx, ref)
+		if e.err = err; err == nil {
+			e.rd = rd.Renderer
+		}
 	})
 
 	return e.rd, e.err
