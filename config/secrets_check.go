@@ -703,29 +703,23 @@ func tokenShape(s string) string {
 
 // certificate checks that data (decoded from base64) is a PEM X.509 certificate.
 func (c *secretsCheck) certificate(data []byte, keys ...string) {
-	path, what := c.path(keys...), describeSecretsField(talos.Pointer(keys...))
-	fix := "the base64 of a PEM certificate (-----BEGIN CERTIFICATE-----), as talosctl gen secrets writes it; " + fixRecoverSecrets
+	c.pemBlock(data, "CERTIFICATE", "a PEM certificate (-----BEGIN CERTIFICATE-----)", func(block *pem.Block) error {
+		_, err := x509.ParseCertificate(block.Bytes)
 
-	switch block, _ := pem.Decode(data); {
-	case len(data) == 0:
-		c.add(path, "%s is missing", what).Fix = fixRecoverSecrets
-	case string(data) == talosx509.Redacted:
-		c.add(path, "the value is redacted (%q)", talosx509.Redacted).Fix = fixRedacted
-	case block == nil:
-		c.add(path, "%s is not PEM: its base64 decodes to %d bytes without a PEM block", what, len(data)).Fix = fix
-	case block.Type != "CERTIFICATE":
-		c.add(path, "%s is a PEM %q block, want CERTIFICATE", what, block.Type).Fix = fix
-	default:
-		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
-			c.add(path, "%s does not parse: %w", what, err).Fix = fix
-		}
-	}
+		return err
+	}, keys...)
 }
 
 // privateKey checks that data (decoded from base64) is a PEM private key that parse accepts.
 func (c *secretsCheck) privateKey(data []byte, parse func() error, keys ...string) {
+	c.pemBlock(data, "", "a PEM private key (-----BEGIN ... PRIVATE KEY-----)", func(*pem.Block) error { return parse() }, keys...)
+}
+
+// pemBlock checks that data (decoded from base64) is one PEM block, of blockType when it is not
+// empty, that parse accepts; want describes it for the fix.
+func (c *secretsCheck) pemBlock(data []byte, blockType, want string, parse func(*pem.Block) error, keys ...string) {
 	path, what := c.path(keys...), describeSecretsField(talos.Pointer(keys...))
-	fix := "the base64 of a PEM private key (-----BEGIN ... PRIVATE KEY-----), as talosctl gen secrets writes it; " + fixRecoverSecrets
+	fix := "the base64 of " + want + ", as talosctl gen secrets writes it; " + fixRecoverSecrets
 
 	switch block, _ := pem.Decode(data); {
 	case len(data) == 0:
@@ -734,9 +728,15 @@ func (c *secretsCheck) privateKey(data []byte, parse func() error, keys ...strin
 		c.add(path, "the value is redacted (%q)", talosx509.Redacted).Fix = fixRedacted
 	case block == nil:
 		c.add(path, "%s is not PEM: its base64 decodes to %d bytes without a PEM block", what, len(data)).Fix = fix
+	case blockType != "" && block.Type != blockType:
+		c.add(path, "%s is a PEM %q block, want %s", what, block.Type, blockType).Fix = fix
 	default:
-		if err := parse(); err != nil {
-			c.add(path, "%s (a PEM %q block) does not parse: %w", what, block.Type, err).Fix = fix
+		if err := parse(block); err != nil {
+			if blockType != "" {
+				c.add(path, "%s does not parse: %w", what, err).Fix = fix
+			} else {
+				c.add(path, "%s (a PEM %q block) does not parse: %w", what, block.Type, err).Fix = fix
+			}
 		}
 	}
 }
