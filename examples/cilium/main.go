@@ -34,9 +34,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -155,11 +153,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 }
 
 // file is one output file.
-type file struct {
-	name string
-	data []byte
-	perm fs.FileMode
-}
+type file = examplefiles.File
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr)
@@ -196,20 +190,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
+	if err := examplefiles.WriteAll(o.out, created, files, stdout); err != nil {
 		return err
-	}
-	if created != nil {
-		if err := examplefiles.WriteNewSecrets(o.out, created, stdout); err != nil {
-			return err
-		}
-	}
-	for _, f := range files {
-		p := filepath.Join(o.out, f.name)
-		if err := examplefiles.WriteFile(p, f.data, f.perm, false); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "wrote %s\n", p)
 	}
 	fmt.Fprint(stdout, report)
 	return nil
@@ -255,7 +237,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 		if err != nil {
 			return nil, "", err
 		}
-		files = append(files, file{"values.yaml", h.Values, 0o600}, file{"helm-install.sh", []byte(h.Script()), 0o755})
+		files = append(files, file{Name: "values.yaml", Data: h.Values, Perm: 0o600}, file{Name: "helm-install.sh", Data: []byte(h.Script()), Perm: 0o755})
 		layers = h.Layers
 		report = "after bootstrap, run helm-install.sh (the nodes stay NotReady until Cilium runs)\n"
 	case methodTemplate:
@@ -263,7 +245,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 		if err != nil {
 			return nil, "", err
 		}
-		files = append(files, file{m.File, m.Manifest, 0o600}, file{"kubectl-apply.sh", []byte(m.Script()), 0o755})
+		files = append(files, file{Name: m.File, Data: m.Manifest, Perm: 0o600}, file{Name: "kubectl-apply.sh", Data: []byte(m.Script()), Perm: 0o755})
 		layers = m.Layers
 		report = "after bootstrap, run kubectl-apply.sh (the nodes stay NotReady until Cilium runs)\n"
 	case methodHosted:
@@ -271,7 +253,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 		if err != nil {
 			return nil, "", err
 		}
-		files = append(files, file{manifestFn, h.Manifest, 0o600})
+		files = append(files, file{Name: manifestFn, Data: h.Manifest, Perm: 0o600})
 		layers = h.Layers
 		report = fmt.Sprintf("upload %s to %s before the cluster boots; Talos applies it at bootstrap\n", manifestFn, h.URL)
 		for _, km := range h.KeyMaterial {
@@ -282,12 +264,12 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 		if err != nil {
 			return nil, "", err
 		}
-		files = append(files, file{manifestFn, r.YAML, 0o600})
+		files = append(files, file{Name: manifestFn, Data: r.YAML, Perm: 0o600})
 		layers = in.Layers
 		inline = true
 	}
 	for i, p := range layers.AllNodes {
-		files = append(files, file{"patch-all-" + strconv.Itoa(i+1) + ".yaml", []byte(p.String()), 0o644})
+		files = append(files, file{Name: "patch-all-" + strconv.Itoa(i+1) + ".yaml", Data: []byte(p.String()), Perm: 0o644})
 	}
 	// The control-plane patches carry the inline manifest: 0600 like the manifest.
 	for i, p := range layers.ControlPlane {
@@ -295,7 +277,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 		if len(layers.ControlPlane) > 1 {
 			name = "patch-controlplane-" + strconv.Itoa(i+1) + ".yaml"
 		}
-		files = append(files, file{name, []byte(p.String()), 0o600})
+		files = append(files, file{Name: name, Data: []byte(p.String()), Perm: 0o600})
 	}
 
 	cfgFiles, cp, err := configs(o.cluster, s, layers)
@@ -305,7 +287,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 	files = append(files, cfgFiles...)
 	if inline {
 		sizes := install.CheckSizes(r.YAML, r.Objects, cp)
-		files = append(files, file{"sizes.txt", []byte(sizes.String()), 0o644})
+		files = append(files, file{Name: "sizes.txt", Data: []byte(sizes.String()), Perm: 0o644})
 		report = sizes.String()
 	}
 	for _, km := range r.KeyMaterial {
@@ -360,7 +342,7 @@ func configs(c config.Cluster, s *config.Secrets, layers config.Layers) ([]file,
 		if role == config.RoleControlPlane {
 			cp = data
 		}
-		files = append(files, file{role.String() + ".yaml", data, 0o600})
+		files = append(files, file{Name: role.String() + ".yaml", Data: data, Perm: 0o600})
 	}
 	return files, cp, nil
 }

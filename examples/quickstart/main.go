@@ -29,9 +29,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/talospatch/talospatch/config"
@@ -129,11 +127,7 @@ func demoCluster() config.Cluster {
 }
 
 // file is one output file.
-type file struct {
-	name string
-	data []byte
-	perm fs.FileMode
-}
+type file = examplefiles.File
 
 func run(args []string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr)
@@ -169,25 +163,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
+	if err := examplefiles.WriteAll(o.out, created, files, stdout); err != nil {
 		return err
-	}
-
-	if created != nil {
-		// O_EXCL: never replace an existing secrets bundle.
-		if err := examplefiles.WriteNewSecrets(o.out, created, stdout); err != nil {
-			return err
-		}
-	}
-
-	for _, f := range files {
-		path := filepath.Join(o.out, f.name)
-
-		if err := examplefiles.WriteFile(path, f.data, f.perm, false); err != nil {
-			return err
-		}
-
-		fmt.Fprintf(stdout, "wrote %s\n", path)
 	}
 
 	for _, w := range warnings {
@@ -305,7 +282,7 @@ func build(o options, s *config.Secrets, issued time.Time, cilium *manifests.Ren
 			return nil, nil, err
 		}
 
-		files = append(files, file{name: role.String() + ".yaml", data: data, perm: 0o600})
+		files = append(files, file{Name: role.String() + ".yaml", Data: data, Perm: 0o600})
 	}
 
 	tc, err := config.Talosconfig(o.cluster, s, issued)
@@ -318,7 +295,7 @@ func build(o options, s *config.Secrets, issued time.Time, cilium *manifests.Ren
 		return nil, nil, err
 	}
 
-	files = append(files, file{name: "talosconfig", data: data, perm: 0o600})
+	files = append(files, file{Name: "talosconfig", Data: data, Perm: 0o600})
 
 	return files, warnings, nil
 }

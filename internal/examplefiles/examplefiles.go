@@ -89,6 +89,38 @@ func WriteNewSecrets(outDir string, created []byte, stdout io.Writer) error {
 	return nil
 }
 
+// File is one output file of an example: its name in the output folder, bytes and mode.
+type File struct {
+	Name string
+	Data []byte
+	Perm fs.FileMode
+}
+
+// WriteAll creates outDir, writes created (a new secrets bundle, if not nil) with
+// WriteNewSecrets, then every file with WriteFile, and tells stdout each path it wrote.
+func WriteAll(outDir string, created []byte, files []File, stdout io.Writer) error {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+
+	if created != nil {
+		if err := WriteNewSecrets(outDir, created, stdout); err != nil {
+			return err
+		}
+	}
+
+	for _, f := range files {
+		p := filepath.Join(outDir, f.Name)
+		if err := WriteFile(p, f.Data, f.Perm, false); err != nil {
+			return err
+		}
+
+		fmt.Fprintf(stdout, "wrote %s\n", p)
+	}
+
+	return nil
+}
+
 // WriteFile writes data to path with exactly perm (not the umask's or an old file's mode).
 //
 // With exclusive it fails when anything exists at path, a symlink included (a new secrets

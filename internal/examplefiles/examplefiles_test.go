@@ -125,3 +125,31 @@ func TestWriteFileReplacesSafely(t *testing.T) {
 		require.NotContains(t, e.Name(), ".tmp")
 	}
 }
+
+func TestWriteAll(t *testing.T) {
+	t.Parallel()
+
+	dir := filepath.Join(t.TempDir(), "out")
+	files := []File{{Name: "controlplane.yaml", Data: []byte("cp"), Perm: 0o600}, {Name: "install.sh", Data: []byte("#!/bin/sh\n"), Perm: 0o755}}
+
+	var out bytes.Buffer
+	require.NoError(t, WriteAll(dir, []byte("bundle"), files, &out))
+
+	for _, f := range append(files, File{Name: SecretsFile, Data: []byte("bundle"), Perm: 0o600}) {
+		p := filepath.Join(dir, f.Name)
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		require.Equal(t, f.Data, data)
+
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		require.Equal(t, f.Perm, fi.Mode().Perm(), f.Name)
+	}
+
+	require.Contains(t, out.String(), "created a new secrets bundle")
+	require.Contains(t, out.String(), "wrote "+filepath.Join(dir, "install.sh"))
+
+	// A second run with a new bundle must not replace the first one.
+	require.Error(t, WriteAll(dir, []byte("other"), nil, &out))
+	require.NoError(t, WriteAll(dir, nil, files, &out), "without a new bundle the outputs are replaced")
+}
