@@ -43,7 +43,7 @@ func LoadRenderer(ctx context.Context, p string, opts ...LoadOption) (*Renderer,
 
 	lim := collectLimits(opts)
 
-	data, err := readFileLimits(p, lim)
+	data, err := readFileLimits(ctx, p, lim)
 	if err != nil {
 		return nil, &SourceError{Source: p, Err: err}
 	}

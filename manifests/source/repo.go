@@ -286,7 +286,7 @@ func fetchArchive(ctx context.Context, o loadOptions, archiveURL, digest string)
 	var cachePath string
 	if o.cacheDir != "" {
 		cachePath = filepath.Join(o.cacheDir, digest+".tgz")
-		data, err := readFileLimits(cachePath, o.limits)
+		data, err := readFileLimits(ctx, cachePath, o.limits)
 		switch {
 		case err == nil && sha256Hex(data) == digest:
 			return data, nil

@@ -21,6 +21,7 @@ import (
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/ignore"
 
+	"github.com/talospatch/talospatch/internal/ctxread"
 	"github.com/talospatch/talospatch/manifests/source/internal/scheme"
 )
 
@@ -314,7 +315,9 @@ func loadPathVersion(ctx context.Context, p, version string, opts []LoadOption) 
 // system. A directory honours its .helmignore like `helm template DIR`; a symbolic link in it
 // is followed when it points inside the chart directory and refused ([ErrInvalidChart])
 // when it points outside. Options set the limits (see [MaxChartFiles]); others are ignored.
-// Nothing is written to the standard logger.
+// An archive path may name a pipe (a named pipe, /dev/stdin): it is read within the archive
+// size limit, and a pipe that no writer opens, or a writer that stops, ends the load when ctx
+// ends instead of blocking it. Nothing is written to the standard logger.
 func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*Chart, error) {
 	lim := collectLimits(opts)
 	if err := ctx.Err(); err != nil {
@@ -334,7 +337,7 @@ func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*Chart, error)
 		}
 		return c, nil
 	}
-	data, err := readFileLimits(p, lim)
+	data, err := readFileLimits(ctx, p, lim)
 	if err != nil {
 		return nil, &SourceError{Source: p, Err: err}
 	}
@@ -345,13 +348,27 @@ func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*Chart, error)
 	return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
 }
 
-func readFileLimits(p string, lim sourceLimits) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
+// readFileLimits reads the chart archive at p within lim's archive size, giving up when ctx
+// ends: p may name a pipe (the archive is read from it; one that no writer opens waits until
+// ctx ends instead of forever).
+func readFileLimits(ctx context.Context, p string, lim sourceLimits) ([]byte, error) {
+	data, err := ctxread.File(ctx, p, lim.archiveSize)
+	var stopped *ctxread.StoppedError
+	switch {
+	case err == nil:
+		return data, nil
+	case errors.Is(err, ctxread.ErrTooLarge):
+		return nil, lim.archiveError("archive", 0)
+	case errors.As(err, &stopped):
+		return nil, stopped // names the cause and wraps the context's error
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%w: %w", ErrChartNotFound, err)
+	}
+	var opened *fs.PathError
+	if errors.As(err, &opened) && opened.Op == "open" {
 		return nil, err
 	}
-	defer f.Close()
-	return readLimited(f, lim)
+	return nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
 }
 
 func readLimited(r io.Reader, lim sourceLimits) ([]byte, error) {
@@ -508,7 +525,10 @@ const maxLinkHops = 40
 func readChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) ([]*helmarchive.BufferedFile, []fileSum, error) {
 	rules := ignore.Empty()
 	ignoreFile := path.Join(root, ignore.HelmIgnore)
-	if data, err := fs.ReadFile(fsys, ignoreFile); err == nil {
+	if fi, err := fs.Stat(fsys, ignoreFile); err == nil && !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("%w: %s is not a regular file", ErrInvalidChart, ignore.HelmIgnore)
+	}
+	if data, err := readFileMax(fsys, ignoreFile, lim.chartSize); err == nil {
 		r, err := ignore.Parse(bytes.NewReader(data))
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w: %s: %w", ErrInvalidChart, ignore.HelmIgnore, err)

@@ -1,12 +1,12 @@
 //go:build !unix
 
-package patches
+package ctxread
 
 import "os"
 
-// openPatchFile opens name for reading. Outside Unix there are no named pipes in the file
-// system to wait on, so isPipe is always false.
-func openPatchFile(name string) (f *os.File, isPipe bool, err error) {
+// open opens name for reading. Outside Unix there are no named pipes in the file system to
+// wait on, so isPipe is always false.
+func open(name string) (f *os.File, isPipe bool, err error) {
 	f, err = os.Open(name)
 
 	return f, false, err

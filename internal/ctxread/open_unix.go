@@ -1,6 +1,6 @@
 //go:build unix
 
-package patches
+package ctxread
 
 import (
 	"errors"
@@ -9,11 +9,11 @@ import (
 	"syscall"
 )
 
-// openPatchFile opens name for reading without blocking: O_NONBLOCK makes the open of a
-// named pipe return at once even when no writer has opened it (a plain open would wait for
-// one, forever). isPipe reports a named pipe (or an anonymous one, as /dev/stdin or
-// /dev/fd/N can be), whose reader must tell "no writer yet" from the end of the data.
-func openPatchFile(name string) (f *os.File, isPipe bool, err error) {
+// open opens name for reading without blocking: O_NONBLOCK makes the open of a named pipe
+// return at once even when no writer has opened it (a plain open would wait for one, forever).
+// isPipe reports a named pipe (or an anonymous one, as /dev/stdin or /dev/fd/N can be), whose
+// reader must tell "no writer yet" from the end of the data.
+func open(name string) (f *os.File, isPipe bool, err error) {
 	f, err = os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, false, err
