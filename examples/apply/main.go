@@ -44,6 +44,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 
+	"github.com/talospatch/talospatch/internal/examplefiles"
 	"github.com/talospatch/talospatch/manifests"
 	"github.com/talospatch/talospatch/manifests/apply"
 	"github.com/talospatch/talospatch/talos"
@@ -117,11 +118,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err  error
 	)
 
-	if *file == "-" {
-		data, err = io.ReadAll(os.Stdin)
-	} else {
-		data, err = os.ReadFile(*file)
-	}
+	data, err = examplefiles.ReadInput(context.Background(), *file, os.Stdin, examplefiles.MaxManifestInput)
 
 	if err != nil {
 		fmt.Fprintln(stderr, "apply:", err)

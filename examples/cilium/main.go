@@ -173,7 +173,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var previous []byte
 	if o.previous != "" {
-		if previous, err = os.ReadFile(o.previous); err != nil {
+		if previous, err = examplefiles.ReadInput(ctx, o.previous, os.Stdin, examplefiles.MaxManifestInput); err != nil {
 			return err
 		}
 	}

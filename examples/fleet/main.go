@@ -123,7 +123,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 
 	if o.secrets != "" {
 		// The bytes as they are: the build parses them once (stage "role config").
-		data, err := os.ReadFile(o.secrets)
+		data, err := examplefiles.ReadInput(context.Background(), o.secrets, os.Stdin, examplefiles.MaxSecretsInput)
 		if err != nil {
 			return err
 		}

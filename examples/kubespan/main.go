@@ -14,6 +14,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/talospatch/talospatch/internal/examplefiles"
 	"github.com/talospatch/talospatch/kubespan"
 	"github.com/talospatch/talospatch/kubespan/meshsim"
 )
@@ -168,16 +170,11 @@ func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	in := stdin
-	if *file != "" {
-		f, err := os.Open(*file)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
+	name := *file
+	if name == "" {
+		name = "-"
 	}
-	data, err := io.ReadAll(in)
+	data, err := examplefiles.ReadInput(context.Background(), name, stdin, examplefiles.MaxManifestInput)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/internal/examplefiles"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
@@ -104,7 +106,7 @@ func patchFile(path string, texts []string, opts patches.Options) ([]byte, []tal
 		ps = append(ps, p)
 	}
 
-	data, err := os.ReadFile(path)
+	data, err := examplefiles.ReadInput(context.Background(), path, os.Stdin, examplefiles.MaxConfigInput)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,7 @@
 package examplefiles
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/internal/ctxread"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -39,13 +41,44 @@ const (
 	KubeProxyUsage = "keep kube-proxy (default: kube-proxy disabled, Cilium replaces it and reaches the API server through KubePrism)"
 )
 
+// Input limits: how much ReadInput reads of the files the examples are given.
+const (
+	MaxSecretsInput  = 1 << 20  // a secrets bundle is a few kilobytes
+	MaxConfigInput   = 16 << 20 // a machine config, with inline manifests (patches.MaxPatchFileSize)
+	MaxManifestInput = 64 << 20 // manifests, a previous render, peer statuses
+)
+
+// ReadInput reads the file a user named for an example ("-" is the standard input, r) within
+// limit bytes, and gives up on a pipe that no writer opens when ctx ends (internal/ctxread):
+// a flag pointing at /dev/zero or at a forgotten named pipe ends with an error instead of
+// exhausting memory or hanging.
+func ReadInput(ctx context.Context, name string, stdin io.Reader, limit int64) ([]byte, error) {
+	if name == "-" {
+		data, err := io.ReadAll(io.LimitReader(stdin, limit+1))
+		if err == nil && int64(len(data)) > limit {
+			err = fmt.Errorf("the standard input is longer than %d bytes", limit)
+		}
+
+		return data, err
+	}
+
+	data, err := ctxread.File(ctx, name, limit)
+
+	var pathErr *fs.PathError
+	if err != nil && !errors.As(err, &pathErr) { // a *PathError names the file already
+		err = fmt.Errorf("%s: %w", name, err)
+	}
+
+	return data, err
+}
+
 // LoadOrCreateSecrets reads the bundle at secretsPath, or, when secretsPath is empty, creates a
 // new one for contract (created is its YAML, for the caller to write with WriteFile(...,
 // exclusive)). It refuses to create a bundle when outDir already holds one: replacing it would
 // lock users out of a cluster built with it.
 func LoadOrCreateSecrets(secretsPath, outDir string, contract talos.Contract) (s *config.Secrets, created []byte, err error) {
 	if secretsPath != "" {
-		data, err := os.ReadFile(secretsPath)
+		data, err := ReadInput(context.Background(), secretsPath, os.Stdin, MaxSecretsInput)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/talospatch/talospatch/internal/ctxread"
 	"github.com/talospatch/talospatch/talos"
 )
 
@@ -152,4 +153,31 @@ func TestWriteAll(t *testing.T) {
 	// A second run with a new bundle must not replace the first one.
 	require.Error(t, WriteAll(dir, []byte("other"), nil, &out))
 	require.NoError(t, WriteAll(dir, nil, files, &out), "without a new bundle the outputs are replaced")
+}
+
+func TestReadInput(t *testing.T) {
+	t.Parallel()
+
+	p := filepath.Join(t.TempDir(), "in.yaml")
+	require.NoError(t, os.WriteFile(p, []byte("data"), 0o600))
+
+	data, err := ReadInput(t.Context(), p, nil, 10)
+	require.NoError(t, err)
+	require.Equal(t, "data", string(data))
+
+	data, err = ReadInput(t.Context(), "-", bytes.NewReader([]byte("stdin")), 10)
+	require.NoError(t, err)
+	require.Equal(t, "stdin", string(data))
+
+	_, err = ReadInput(t.Context(), "-", bytes.NewReader(make([]byte, 11)), 10)
+	require.ErrorContains(t, err, "longer than 10 bytes")
+
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		_, err = ReadInput(t.Context(), "/dev/zero", nil, 1<<20)
+		require.ErrorIs(t, err, ctxread.ErrTooLarge)
+		require.ErrorContains(t, err, "/dev/zero")
+	}
+
+	_, err = ReadInput(t.Context(), filepath.Join(t.TempDir(), "missing"), nil, 10)
+	require.ErrorIs(t, err, os.ErrNotExist)
 }
