@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/v1alpha1"
@@ -39,7 +40,7 @@ var v1Doc = talos.Document{Kind: talos.KindV1Alpha1}
 // (".cluster.discovery should be enabled when .machine.network.kubespan is enabled" is about
 // cluster.discovery.enabled).
 type machineryPath struct {
-	re   *regexp.Regexp
+	re   *lazyRE
 	doc  string
 	path string
 }
@@ -47,39 +48,39 @@ type machineryPath struct {
 // machinerySpecificPaths name the field of messages whose wording is misleading or shared
 // between documents (the legacy KubeSpan fields and the KubeSpanConfig document).
 var machinerySpecificPaths = []machineryPath{
-	{regexp.MustCompile(`^\.cluster\.discovery should be enabled`), "v1alpha1", "cluster.discovery.enabled"},
-	{regexp.MustCompile(`^cluster ID \(\.cluster\.id or DiscoveryIdentityConfig\) should be set`), "v1alpha1", "cluster.id"},
-	{regexp.MustCompile(`^cluster secret \(\.cluster\.secret or DiscoveryIdentityConfig\) should be set`), "v1alpha1", "cluster.secret"},
-	{regexp.MustCompile(`^hostDNS config is required in container mode`), "v1alpha1", "machine.features.hostDNS"},
-	{regexp.MustCompile(`^kubespan link MTU`), "v1alpha1", "machine.network.kubespan.mtu"},
-	{regexp.MustCompile(`^KubeSpan endpoint filter`), "v1alpha1", "machine.network.kubespan.filters.endpoints"},
-	{regexp.MustCompile(`^KubeSpan exclude advertised networks filter`), "v1alpha1", "machine.network.kubespan.filters.excludeAdvertisedNetworks"},
-	{regexp.MustCompile(`^kubespan link MTU`), "KubeSpanConfig", "mtu"},
-	{regexp.MustCompile(`^KubeSpan endpoint filter`), "KubeSpanConfig", "filters.endpoints"},
-	{regexp.MustCompile(`^KubeSpan exclude advertised networks filter`), "KubeSpanConfig", "filters.excludeAdvertisedNetworks"},
+	{lazyRegexp(`^\.cluster\.discovery should be enabled`), "v1alpha1", "cluster.discovery.enabled"},
+	{lazyRegexp(`^cluster ID \(\.cluster\.id or DiscoveryIdentityConfig\) should be set`), "v1alpha1", "cluster.id"},
+	{lazyRegexp(`^cluster secret \(\.cluster\.secret or DiscoveryIdentityConfig\) should be set`), "v1alpha1", "cluster.secret"},
+	{lazyRegexp(`^hostDNS config is required in container mode`), "v1alpha1", "machine.features.hostDNS"},
+	{lazyRegexp(`^kubespan link MTU`), "v1alpha1", "machine.network.kubespan.mtu"},
+	{lazyRegexp(`^KubeSpan endpoint filter`), "v1alpha1", "machine.network.kubespan.filters.endpoints"},
+	{lazyRegexp(`^KubeSpan exclude advertised networks filter`), "v1alpha1", "machine.network.kubespan.filters.excludeAdvertisedNetworks"},
+	{lazyRegexp(`^kubespan link MTU`), "KubeSpanConfig", "mtu"},
+	{lazyRegexp(`^KubeSpan endpoint filter`), "KubeSpanConfig", "filters.endpoints"},
+	{lazyRegexp(`^KubeSpan exclude advertised networks filter`), "KubeSpanConfig", "filters.excludeAdvertisedNetworks"},
 }
 
 // machineryV1Alpha1Paths map v1alpha1 messages that do not name their field.
 var machineryV1Alpha1Paths = []machineryPath{
-	{regexp.MustCompile(`invalid controlplane endpoint|cluster controlplane endpoint is required`), "v1alpha1", "cluster.controlPlane.endpoint"},
-	{regexp.MustCompile(`^"urls" field`), "v1alpha1", "cluster.network.cni.urls"},
-	{regexp.MustCompile(`flanneldExtraArgs`), "v1alpha1", "cluster.network.cni.flannel.extraArgs"},
-	{regexp.MustCompile(`flannelKubeNetworkPoliciesEnabled`), "v1alpha1", "cluster.network.cni.flannel.kubeNetworkPoliciesEnabled"},
-	{regexp.MustCompile(`either install disk or diskSelector|install disk selector`), "v1alpha1", "machine.install.disk"},
-	{regexp.MustCompile(`install instructions are required`), "v1alpha1", "machine.install"},
-	{regexp.MustCompile(`is not a valid DNS name`), "v1alpha1", "cluster.network.dnsDomain"},
-	{regexp.MustCompile(`(?i)inline manifest`), "v1alpha1", "cluster.inlineManifests"},
-	{regexp.MustCompile(`(?i)discovery`), "v1alpha1", "cluster.discovery"},
-	{regexp.MustCompile(`(?i)kubespan`), "v1alpha1", "machine.network.kubespan"},
-	{regexp.MustCompile(`(?i)etcd`), "v1alpha1", "cluster.etcd"},
-	{regexp.MustCompile(`(?i)pod subnet|podSubnets`), "v1alpha1", "cluster.network.podSubnets"},
-	{regexp.MustCompile(`(?i)service subnet|serviceSubnets`), "v1alpha1", "cluster.network.serviceSubnets"},
+	{lazyRegexp(`invalid controlplane endpoint|cluster controlplane endpoint is required`), "v1alpha1", "cluster.controlPlane.endpoint"},
+	{lazyRegexp(`^"urls" field`), "v1alpha1", "cluster.network.cni.urls"},
+	{lazyRegexp(`flanneldExtraArgs`), "v1alpha1", "cluster.network.cni.flannel.extraArgs"},
+	{lazyRegexp(`flannelKubeNetworkPoliciesEnabled`), "v1alpha1", "cluster.network.cni.flannel.kubeNetworkPoliciesEnabled"},
+	{lazyRegexp(`either install disk or diskSelector|install disk selector`), "v1alpha1", "machine.install.disk"},
+	{lazyRegexp(`install instructions are required`), "v1alpha1", "machine.install"},
+	{lazyRegexp(`is not a valid DNS name`), "v1alpha1", "cluster.network.dnsDomain"},
+	{lazyRegexp(`(?i)inline manifest`), "v1alpha1", "cluster.inlineManifests"},
+	{lazyRegexp(`(?i)discovery`), "v1alpha1", "cluster.discovery"},
+	{lazyRegexp(`(?i)kubespan`), "v1alpha1", "machine.network.kubespan"},
+	{lazyRegexp(`(?i)etcd`), "v1alpha1", "cluster.etcd"},
+	{lazyRegexp(`(?i)pod subnet|podSubnets`), "v1alpha1", "cluster.network.podSubnets"},
+	{lazyRegexp(`(?i)service subnet|serviceSubnets`), "v1alpha1", "cluster.network.serviceSubnets"},
 }
 
 // conflict is one of machinery v1.14's messages for a v1alpha1 field beside the document that
 // replaced it: the v1alpha1 field, the document to use and the recipe that writes it.
 type conflict struct {
-	re       *regexp.Regexp
+	re       *lazyRE
 	path     string // RFC 6901 pointer in v1alpha1
 	document string
 	recipe   string
@@ -87,30 +88,30 @@ type conflict struct {
 
 // v114Conflicts: the exact texts of machinery v1.14.1 (config/types/k8s, network, cluster).
 var v114Conflicts = []conflict{
-	{regexp.MustCompile(`^cluster network config (is already set in the|in) v1alpha1 config \(\.machine\.cluster\.network\)`), "/cluster/network", "KubeNetworkConfig (subnets, DNS domain) and KubeFlannelCNIConfig (CNI)", "patches.CNINone or patches.CNICustom for the CNI, config.Cluster's subnets"},
-	{regexp.MustCompile(`^cluster proxy config in v1alpha1 config`), "/cluster/proxy", "KubeProxyConfig", "patches.KubeProxyDisabled"},
-	{regexp.MustCompile(`^discovery service is already configured in \.cluster\.discovery`), "/cluster/discovery", "DiscoveryServiceConfig", "patches.ClusterDiscovery"},
-	{regexp.MustCompile(`^cluster identity is already configured in \.cluster\.id`), "/cluster/id", "DiscoveryIdentityConfig", "patches.ClusterIdentity"},
-	{regexp.MustCompile(`^KubePrism config in v1alpha1 config`), "/machine/features/kubePrism", "KubePrismConfig", "patches.KubePrism"},
-	{regexp.MustCompile(`^kubespan is already configured in v1alpha1`), "/machine/network/kubespan", "KubeSpanConfig", "sections.KubeSpanSections"},
-	{regexp.MustCompile(`^\.machine\.nodeLabels is already set`), "/machine/nodeLabels", "KubeNodeConfig (labels)", "config.NodeSettings.Labels"},
-	{regexp.MustCompile(`^\.machine\.nodeAnnotations is already set`), "/machine/nodeAnnotations", "KubeNodeConfig (annotations)", "config.NodeSettings.Annotations"},
-	{regexp.MustCompile(`^\.machine\.nodeTaints is already set`), "/machine/nodeTaints", "KubeNodeConfig (taints)", "config.NodeSettings.Taints"},
-	{regexp.MustCompile(`^static hostname is already set in v1alpha1`), "/machine/network/hostname", "HostnameConfig (hostname, with auto off)", "config.NodeSettings.Hostname"},
-	{regexp.MustCompile(`^stable hostname is already set in v1alpha1`), "/machine/features/stableHostname", "HostnameConfig (auto: stable)", "nothing: generated configs already have it"},
-	{regexp.MustCompile(`^kube-apiserver config is already set in v1alpha1 config`), "/cluster/apiServer", "KubeAPIServerConfig", "a strategic patch of the KubeAPIServerConfig document"},
-	{regexp.MustCompile(`^cluster endpoint is already set in the v1alpha1 config`), "/cluster/controlPlane/endpoint", "KubeClusterConfig", "config.Cluster.Endpoint"},
-	{regexp.MustCompile(`^cluster name is already set in the v1alpha1 config`), "/cluster/clusterName", "KubeClusterConfig", "config.Cluster.Name"},
+	{lazyRegexp(`^cluster network config (is already set in the|in) v1alpha1 config \(\.machine\.cluster\.network\)`), "/cluster/network", "KubeNetworkConfig (subnets, DNS domain) and KubeFlannelCNIConfig (CNI)", "patches.CNINone or patches.CNICustom for the CNI, config.Cluster's subnets"},
+	{lazyRegexp(`^cluster proxy config in v1alpha1 config`), "/cluster/proxy", "KubeProxyConfig", "patches.KubeProxyDisabled"},
+	{lazyRegexp(`^discovery service is already configured in \.cluster\.discovery`), "/cluster/discovery", "DiscoveryServiceConfig", "patches.ClusterDiscovery"},
+	{lazyRegexp(`^cluster identity is already configured in \.cluster\.id`), "/cluster/id", "DiscoveryIdentityConfig", "patches.ClusterIdentity"},
+	{lazyRegexp(`^KubePrism config in v1alpha1 config`), "/machine/features/kubePrism", "KubePrismConfig", "patches.KubePrism"},
+	{lazyRegexp(`^kubespan is already configured in v1alpha1`), "/machine/network/kubespan", "KubeSpanConfig", "sections.KubeSpanSections"},
+	{lazyRegexp(`^\.machine\.nodeLabels is already set`), "/machine/nodeLabels", "KubeNodeConfig (labels)", "config.NodeSettings.Labels"},
+	{lazyRegexp(`^\.machine\.nodeAnnotations is already set`), "/machine/nodeAnnotations", "KubeNodeConfig (annotations)", "config.NodeSettings.Annotations"},
+	{lazyRegexp(`^\.machine\.nodeTaints is already set`), "/machine/nodeTaints", "KubeNodeConfig (taints)", "config.NodeSettings.Taints"},
+	{lazyRegexp(`^static hostname is already set in v1alpha1`), "/machine/network/hostname", "HostnameConfig (hostname, with auto off)", "config.NodeSettings.Hostname"},
+	{lazyRegexp(`^stable hostname is already set in v1alpha1`), "/machine/features/stableHostname", "HostnameConfig (auto: stable)", "nothing: generated configs already have it"},
+	{lazyRegexp(`^kube-apiserver config is already set in v1alpha1 config`), "/cluster/apiServer", "KubeAPIServerConfig", "a strategic patch of the KubeAPIServerConfig document"},
+	{lazyRegexp(`^cluster endpoint is already set in the v1alpha1 config`), "/cluster/controlPlane/endpoint", "KubeClusterConfig", "config.Cluster.Endpoint"},
+	{lazyRegexp(`^cluster name is already set in the v1alpha1 config`), "/cluster/clusterName", "KubeClusterConfig", "config.Cluster.Name"},
 }
 
 // controlPlaneOnlyRE is machinery's message for control-plane-only documents in a worker config.
-var controlPlaneOnlyRE = regexp.MustCompile(`the following document kinds are only allowed on control plane machines: \[([^\]]*)\]`)
+var controlPlaneOnlyRE = lazyRegexp(`the following document kinds are only allowed on control plane machines: \[([^\]]*)\]`)
 
 // pathInMessage finds a field path machinery writes in parentheses: "(.machine.features.hostDNS)".
-var pathInMessage = regexp.MustCompile(`\(\.?([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9\[\]]+)+)[,)]`)
+var pathInMessage = lazyRegexp(`\(\.?([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9\[\]]+)+)[,)]`)
 
 // dottedPathInMessage finds a field path machinery writes inline: "requires .cluster.id".
-var dottedPathInMessage = regexp.MustCompile(`(?:^|\s)\.((?:cluster|machine)(?:\.[A-Za-z0-9]+)+)`)
+var dottedPathInMessage = lazyRegexp(`(?:^|\s)\.((?:cluster|machine)(?:\.[A-Za-z0-9]+)+)`)
 
 // Messages turns machinery's validation error into one Message per problem. machinery returns a multierror of per-document errors, "v1alpha1.Config: " or
 // "Kind[/name]: " wrapping a multierror or an errors.Join of the document's problems; the
@@ -184,7 +185,7 @@ func multiErrors(err error) []error {
 func messagesOf(doc talos.Document, err error) []Message {
 	msg := err.Error()
 
-	if m := controlPlaneOnlyRE.FindStringSubmatch(msg); m != nil {
+	if m := controlPlaneOnlyRE.get().FindStringSubmatch(msg); m != nil {
 		var out []Message
 
 		for kind := range strings.FieldsSeq(m[1]) {
@@ -196,7 +197,7 @@ func messagesOf(doc talos.Document, err error) []Message {
 
 	if doc.IsZero() {
 		for _, c := range v114Conflicts {
-			if c.re.MatchString(msg) {
+			if c.re.get().MatchString(msg) {
 				return []Message{{Document: v1Doc, Path: c.path, Err: err, Replacement: c.document, Recipe: c.recipe}}
 			}
 		}
@@ -215,7 +216,7 @@ func messagesOf(doc talos.Document, err error) []Message {
 // pathOfMessage finds the field a message of document doc is about: a path written in the
 // message, or for v1alpha1 one of machineryV1Alpha1Paths.
 func pathOfMessage(doc, msg string) string {
-	if m := pathInMessage.FindStringSubmatch(msg); m != nil {
+	if m := pathInMessage.get().FindStringSubmatch(msg); m != nil {
 		return m[1]
 	}
 
@@ -223,7 +224,7 @@ func pathOfMessage(doc, msg string) string {
 		return "" // the patterns below name v1alpha1 fields
 	}
 
-	if m := dottedPathInMessage.FindStringSubmatch(msg); m != nil {
+	if m := dottedPathInMessage.get().FindStringSubmatch(msg); m != nil {
 		return m[1]
 	}
 
@@ -232,10 +233,27 @@ func pathOfMessage(doc, msg string) string {
 
 func matchPath(table []machineryPath, doc, msg string) string {
 	for _, mp := range table {
-		if mp.doc == doc && mp.re.MatchString(msg) {
+		if mp.doc == doc && mp.re.get().MatchString(msg) {
 			return mp.path
 		}
 	}
 
 	return ""
+}
+
+// lazyRE is a regular expression compiled on first use: the tables above hold about fifty,
+// and compiling them at package initialisation cost every program that links config (a
+// Terraform provider starts three times per plan) a millisecond before main.
+type lazyRE struct {
+	once    sync.Once
+	pattern string
+	re      *regexp.Regexp
+}
+
+func lazyRegexp(pattern string) *lazyRE { return &lazyRE{pattern: pattern} }
+
+func (l *lazyRE) get() *regexp.Regexp {
+	l.once.Do(func() { l.re = regexp.MustCompile(l.pattern) })
+
+	return l.re
 }
