@@ -313,7 +313,8 @@ func (b *Builder) renderCilium(ctx context.Context, c config.Cluster, cil Cilium
 		// taken once per render: a role key then writes 64 bytes for it, not the manifest.
 		h := sha256.New()
 		for _, p := range in.Layers.ControlPlane {
-			fmt.Fprintf(h, "%d\n%s", len(p.String()), p.String())
+			text := p.String()
+			fmt.Fprintf(h, "%d\n%s", len(text), text)
 		}
 
 		out.rendered, out.inline, out.key = r, in.Layers.ControlPlane, hex.EncodeToString(h.Sum(nil))
