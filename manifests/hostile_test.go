@@ -158,6 +158,10 @@ func TestHostileRenderChild(t *testing.T) {
 		require.Equal(t, tc.limit, re.Limit)
 		require.Contains(t, err.Error(), tc.contains)
 
+		if tc.kind == manifests.KindStopped || tc.kind == manifests.KindLimit {
+			require.Contains(t, re.Template, "/templates/", "the template that was executing: %v", err)
+		}
+
 		return
 	}
 

@@ -219,7 +219,7 @@ const (
 	// template); the error wraps ErrRenderLimit.
 	KindLimit
 	// KindStopped: the render's context ended (the error wraps its cause, context.Canceled or
-	// context.DeadlineExceeded).
+	// context.DeadlineExceeded); Template names the template that was executing, if one was.
 	KindStopped
 )
 

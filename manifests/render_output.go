@@ -15,6 +15,7 @@ import (
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/talospatch/talospatch/internal/helmengine"
 	"github.com/talospatch/talospatch/internal/parallel"
 )
 
@@ -224,13 +225,19 @@ func (e *templateOutputError) Error() string { return e.err.Error() }
 func (e *templateOutputError) Unwrap() error { return e.err }
 
 // failedTemplate returns the template a render error is in, when known: the path of an
-// output error, or the template Helm's or this package's engine names in an execution error
+// output error, the template this package's engine was executing when the context ended, or
+// the template Helm's or this package's engine names in an execution error
 // ("execution error at (chart/templates/x.yaml:3:4)", "template: chart/templates/x.yaml:3:4:
 // ...", Helm v4's "chart/templates/x.yaml:3:4\n  executing ...").
 func failedTemplate(err error) string {
 	var oe *templateOutputError
 	if errors.As(err, &oe) {
 		return oe.path
+	}
+
+	var se *helmengine.StoppedError
+	if errors.As(err, &se) {
+		return se.Template
 	}
 
 	if err == nil {

@@ -97,6 +97,17 @@ func (e *LimitError) Error() string {
 
 func (e *LimitError) Unwrap() error { return ErrLimit }
 
+// StoppedError is a render whose context ended while Template was executing. It wraps the
+// context's cause (context.Canceled, context.DeadlineExceeded or what the caller gave).
+type StoppedError struct {
+	Template string
+	Err      error
+}
+
+func (e *StoppedError) Error() string { return fmt.Sprintf("template %s: %v", e.Template, e.Err) }
+
+func (e *StoppedError) Unwrap() error { return e.Err }
+
 // budget is what one execution of a chart's templates has used of its Limits, and its
 // context. Execution is sequential, so it needs no lock.
 type budget struct {
@@ -127,7 +138,7 @@ func (b *budget) stopped() error {
 
 	select {
 	case <-b.done:
-		b.final = fmt.Errorf("template %s: %w", b.template, context.Cause(b.ctx))
+		b.final = &StoppedError{Template: b.template, Err: context.Cause(b.ctx)}
 
 		return b.final
 	default:
