@@ -218,8 +218,9 @@ const (
 	// KindLimit: the render went over one of its RenderLimits (Limit names it, Template the
 	// template); the error wraps ErrRenderLimit.
 	KindLimit
-	// KindStopped: the render's context ended (the error wraps its cause, context.Canceled or
-	// context.DeadlineExceeded); Template names the template that was executing, if one was.
+	// KindStopped: the render's context ended (the error wraps its cause: context.Canceled,
+	// context.DeadlineExceeded or the caller's own, context.WithCancelCause); Template names the
+	// template that was executing, if one was.
 	KindStopped
 )
 
@@ -568,11 +569,16 @@ func (rd *Renderer) Render(ctx context.Context, kubernetesVersion string, opts R
 		return fail(KindValues, ErrValues, serr)
 	}
 
-	var limitErr *helmengine.LimitError
+	var (
+		limitErr *helmengine.LimitError
+		stopped  *helmengine.StoppedError
+	)
 
 	switch {
 	case errors.As(err, &limitErr):
 		return nil, &RenderError{Chart: chartID, Kind: KindLimit, Template: limitErr.Template, Limit: limitErr.Limit, Err: err}
+	case errors.As(err, &stopped):
+		return nil, &RenderError{Chart: chartID, Kind: KindStopped, Template: stopped.Template, Err: err}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return nil, &RenderError{Chart: chartID, Kind: KindStopped, Template: failedTemplate(err), Err: err}
 	case err != nil:

@@ -129,9 +129,7 @@ func assembleHelmOutput(c *chart.Chart, files map[string]string, opts RenderOpti
 				doc.untyped = true
 				warnings = append(warnings, fmt.Sprintf("%s (document %d): %s is missing; Helm prints the document, but it is not a Kubernetes object and is left out of the objects", pc.path, pc.index, missing))
 			}
-		}
 
-		if obj != nil {
 			doc.kind = obj.GetKind()
 		}
 
@@ -283,7 +281,6 @@ func splitManifests(text string) []string {
 
 	start := 0
 	if strings.HasPrefix(text, "---") {
-		add("")
 		start = sepEnd(0)
 	}
 

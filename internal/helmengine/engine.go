@@ -38,7 +38,9 @@ import (
 // It is only ever trusted with success. A parse error, an execution error or a panic makes the
 // render start over with Helm's engine on fresh values (templates may have changed the values
 // before failing), so every failure carries Helm's own message; renders with a lookup source
-// (RenderOptions.Previous) use Helm's engine directly. Tests compare both engines' output for
+// (RenderOptions.Previous) run here too, with a lookup that finds those objects. Failures that
+// Helm's engine would die on or run for nothing (a limit, a cyclic value, the end of the
+// context) are final instead (Final). Tests compare both engines' output for
 // every shipped chart and many value sets. One difference remains by construction: .Files is
 // this package's type, so a template that prints its Go type (typeOf, printf "%T") sees
 // helmengine.chartFiles where Helm's engine shows its unexported engine.files.
@@ -62,7 +64,7 @@ var templateBuiltins = map[string]any{
 // helmFuncNames are the names of the functions of Helm's template function map, for parsing.
 var helmFuncNames = sync.OnceValue(func() map[string]any {
 	names := map[string]any{}
-	for name := range helmFuncs(nil) {
+	for name := range helmFuncs() {
 		names[name] = true
 	}
 
@@ -71,10 +73,10 @@ var helmFuncNames = sync.OnceValue(func() map[string]any {
 
 // helmFuncs returns the function map of Helm's engine for a render: sprig's text functions
 // without env and expandenv, Helm's YAML, JSON and TOML functions, and include, tpl, required,
-// fail, lookup and getHostByName as `helm template` binds them (no cluster, no DNS). root is
-// the template set include and tpl execute in; nil gives the names only. Execute replaces
-// include and tpl by ones bound to the render's budget and bounds the sizes (boundSizes).
-func helmFuncs(root *template.Template) template.FuncMap {
+// fail, lookup and getHostByName as `helm template` binds them (no cluster, no DNS). include
+// and tpl are only named here: Execute binds them to its template set and the render's budget
+// (includeFunc, tplFunc) and bounds the sizes (boundSizes).
+func helmFuncs() template.FuncMap {
 	f := sprig.TxtFuncMap()
 	delete(f, "env")
 	delete(f, "expandenv")
@@ -106,9 +108,8 @@ func helmFuncs(root *template.Template) template.FuncMap {
 
 	guardCycles(f)
 
-	depth := map[string]int{}
-	f["include"] = includeFunc(root, depth, nil)
-	f["tpl"] = tplFunc(root, depth, nil)
+	f["include"] = func(string, any) (string, error) { return "", errors.New("include outside a render") }
+	f["tpl"] = func(string, any) (string, error) { return "", errors.New("tpl outside a render") }
 
 	return f
 }
@@ -120,7 +121,8 @@ func includeFunc(set *template.Template, depth map[string]int, b *budget) func(s
 			return "", fmt.Errorf("%w: template %s includes itself too deeply", ErrGaveUp, name)
 		}
 
-		if err := b.enter("include " + name); err != nil {
+		function := "include " + name
+		if err := b.enter(function); err != nil {
 			return "", err
 		}
 		defer b.leave()
@@ -128,7 +130,7 @@ func includeFunc(set *template.Template, depth map[string]int, b *budget) func(s
 		depth[name]++
 		defer func() { depth[name]-- }()
 
-		w := &writer{b: b, function: "include " + name}
+		w := &writer{b: b, function: function}
 		if err := set.ExecuteTemplate(w, name, data); err != nil {
 			return "", b.cause(err)
 		}
@@ -529,7 +531,7 @@ func Execute(ctx context.Context, c *chart.Chart, renderValues common.Values, pa
 
 	b := newBudget(ctx, lim)
 	root := template.New("gotpl").Option("missingkey=zero")
-	funcs := helmFuncs(root)
+	funcs := helmFuncs()
 	if lookup != nil {
 		funcs["lookup"] = lookup
 	}

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"text/template"
+
+	"helm.sh/helm/v4/pkg/chart/common"
 )
 
 // Limits bound what one render may do, so that a hostile chart ends with an error instead of
@@ -125,13 +127,8 @@ func newBudget(ctx context.Context, lim Limits) *budget {
 	return &budget{ctx: ctx, done: ctx.Done(), lim: lim.Defaults()}
 }
 
-// stopped returns the context's error once it is done. A nil budget (the function map built
-// for its names only) has no limits and no context.
+// stopped returns the context's error once it is done.
 func (b *budget) stopped() error {
-	if b == nil {
-		return nil
-	}
-
 	if b.final != nil {
 		return b.final
 	}
@@ -173,10 +170,6 @@ func (b *budget) cause(err error) error {
 
 // enter accounts for an include or tpl call; leave must follow.
 func (b *budget) enter(function string) error {
-	if b == nil {
-		return nil
-	}
-
 	if err := b.stopped(); err != nil {
 		return err
 	}
@@ -211,10 +204,6 @@ type writer struct {
 }
 
 func (w *writer) Write(p []byte) (int, error) {
-	if w.b == nil {
-		return w.sb.Write(p)
-	}
-
 	if err := w.b.stopped(); err != nil {
 		return 0, err
 	}
@@ -317,8 +306,7 @@ func boundSizes(f template.FuncMap, b *budget) {
 
 	// The functions that join their arguments: a template that doubles a string with them
 	// ($s = print $s $s) stops before the result passes Output.
-	joined := func(name string, args []any) error {
-		var n int64
+	joined := func(name string, n int64, args []any) error {
 		for _, a := range args {
 			switch v := a.(type) {
 			case string:
@@ -350,7 +338,7 @@ func boundSizes(f template.FuncMap, b *budget) {
 		}
 
 		f[name] = func(args ...any) (string, error) {
-			if err := joined(name, args); err != nil {
+			if err := joined(name, 0, args); err != nil {
 				return "", err
 			}
 
@@ -359,7 +347,7 @@ func boundSizes(f template.FuncMap, b *budget) {
 	}
 
 	f["printf"] = func(format string, args ...any) (string, error) {
-		if err := joined("printf", append([]any{format}, args...)); err != nil {
+		if err := joined("printf", int64(len(format)), args); err != nil {
 			return "", err
 		}
 
@@ -407,7 +395,9 @@ func boundSizes(f template.FuncMap, b *budget) {
 // value (Helm's engine would die on it), a limit (it has none and would die or hang) or the
 // end of the render's context.
 func Final(err error) bool {
-	return errors.Is(err, ErrCyclicValue) || errors.Is(err, ErrLimit) ||
+	var stopped *StoppedError
+
+	return errors.Is(err, ErrCyclicValue) || errors.Is(err, ErrLimit) || errors.As(err, &stopped) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
@@ -514,6 +504,17 @@ func guardSize(name string, fn any, b *budget) any {
 }
 
 // sizeOf is valueSize for the types templates handle most, without reflection.
+// mapSize is sizeOf of a map of values.
+func mapSize(m map[string]any, size, max int64) int64 {
+	for k, e := range m {
+		if size = sizeOf(e, size+1+int64(len(k)), max); size > max {
+			return size
+		}
+	}
+
+	return size
+}
+
 func sizeOf(v any, size, max int64) int64 {
 	if size > max {
 		return size
@@ -535,8 +536,12 @@ func sizeOf(v any, size, max int64) int64 {
 
 		return size
 	case map[string]any:
+		return mapSize(v, size, max)
+	case common.Values: // .Values and every table of it
+		return mapSize(v, size, max)
+	case chartFiles: // .Files
 		for k, e := range v {
-			if size = sizeOf(e, size+1+int64(len(k)), max); size > max {
+			if size += 1 + int64(len(k)) + int64(len(e)); size > max {
 				return size
 			}
 		}

@@ -59,14 +59,14 @@ const maxRedraws = 64
 // (The render core's NondeterministicCall has the same fields and converts from it.)
 type Call struct {
 	// Template is the template file being rendered ("cilium/templates/x.yaml").
-	Template string `json:"template" yaml:"template"`
+	Template string
 	// Via is the named template (define) the call was made in, through include; empty when
 	// the call is in the file itself.
-	Via string `json:"via,omitempty" yaml:"via,omitempty"`
+	Via string
 	// Function is the function's name.
-	Function string `json:"function" yaml:"function"`
+	Function string
 	// Source is what the result depends on: "randomness" or "the clock".
-	Source string `json:"source" yaml:"source"`
+	Source string
 }
 
 // Recorder records the calls of functions that depend on randomness or the clock during
