@@ -129,7 +129,7 @@ func (b *Builder) Build(ctx context.Context, spec Spec) (*Result, error) {
 		return nil, fmt.Errorf("build cluster: %w", err)
 	}
 
-	roles, _, err := b.roles.get(key, func() (*roleSet, error) {
+	roles, err := b.roles.get(key, func() (*roleSet, error) {
 		b.roleBuilds.Add(1)
 
 		return buildRoles(spec, layers, mode)
@@ -152,7 +152,7 @@ func (b *Builder) Build(ctx context.Context, spec Spec) (*Result, error) {
 	for i, n := range spec.Nodes {
 		data, warnings, err := buildNode(roles, n, mode)
 		if err != nil {
-			errs = append(errs, relocate(err, nodePath(i), nodePath(i)))
+			errs = append(errs, relocate(err, nodePath(i)))
 
 			continue
 		}
@@ -182,7 +182,7 @@ func checkSpec(spec Spec) error {
 	var errs []error
 
 	if err := spec.Cluster.Validate(); err != nil {
-		errs = append(errs, relocate(err, "/cluster", "/cluster"))
+		errs = append(errs, relocate(err, "/cluster"))
 	}
 
 	if spec.Secrets == nil {
@@ -222,7 +222,7 @@ func checkSpec(spec Spec) error {
 		}
 
 		if err := n.Settings.Validate(); err != nil {
-			errs = append(errs, relocate(err, p+"/settings", p+"/settings"))
+			errs = append(errs, relocate(err, p+"/settings"))
 		}
 	}
 
@@ -231,8 +231,8 @@ func checkSpec(spec Spec) error {
 
 // relocate returns err's problems as *talos.FieldError values whose paths are prefixed with
 // prefix: a problem of an input nested at prefix in the Spec. A problem of a config document
-// (non-zero Document) is put at docPath with the document's own error as its cause.
-func relocate(err error, prefix, docPath string) error {
+// (non-zero Document) is put at prefix itself, with the document's own error as its cause.
+func relocate(err error, prefix string) error {
 	ps := talos.Problems(err)
 	out := make([]error, 0, len(ps))
 
@@ -241,7 +241,7 @@ func relocate(err error, prefix, docPath string) error {
 
 		switch {
 		case !p.Document.IsZero():
-			out = append(out, &talos.FieldError{Path: docPath, Err: p.Err})
+			out = append(out, &talos.FieldError{Path: prefix, Err: p.Err})
 		case errors.As(p.Err, &fe) && fe == p.Err:
 			c := *fe
 			c.Path = prefix + c.Path
@@ -332,7 +332,7 @@ func (b *Builder) renderCilium(ctx context.Context, c config.Cluster, cil Cilium
 	}
 
 	sum := sha256.Sum256(keyData)
-	r, _, err := b.renders.get(hex.EncodeToString(sum[:]), do)
+	r, err := b.renders.get(hex.EncodeToString(sum[:]), do)
 	if err != nil {
 		return nil, err
 	}
@@ -386,12 +386,12 @@ func roleKey(spec Spec, cil *render, mode config.Mode) (string, error) {
 func buildRoles(spec Spec, layers config.Layers, mode config.Mode) (*roleSet, error) {
 	cfgs, err := config.Generate(spec.Cluster, spec.Secrets)
 	if err != nil {
-		return nil, relocate(err, "/cluster", "/cluster")
+		return nil, relocate(err, "/cluster")
 	}
 
 	nodes, err := cfgs.NewBuilder(layers)
 	if err != nil {
-		return nil, relocate(err, "/layers", "/layers")
+		return nil, relocate(err, "/layers")
 	}
 
 	rs := &roleSet{nodes: nodes, warnings: cfgs.Warnings}
@@ -414,7 +414,7 @@ func buildRoles(spec Spec, layers config.Layers, mode config.Mode) (*roleSet, er
 
 		warnings, err := config.Validate(cfg, mode)
 		if err != nil {
-			errs = append(errs, relocate(fmt.Errorf("%s config: %w", role, err), where, where))
+			errs = append(errs, relocate(fmt.Errorf("%s config: %w", role, err), where))
 
 			continue
 		}
@@ -457,7 +457,7 @@ func buildNode(rs *roleSet, n Node, mode config.Mode) ([]byte, []talos.Warning, 
 		return nil, nil, err
 	}
 
-	data, err := config.Encode(cfg)
+	data, err := rs.nodes.Encode(n.Role, cfg)
 
 	return data, dropRoleWarnings(warnings, rs), err
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"slices"
 	"sync"
+
+	"github.com/talospatch/talospatch/manifests"
 )
 
 // memo is a small concurrency-safe memo of pure computations: a key computed once at a time
@@ -27,9 +29,9 @@ func newMemo[T any](capacity int) memo[T] {
 	return memo[T]{max: capacity, m: make(map[string]*memoEntry[T], capacity)}
 }
 
-// get returns fn's result for key, calling fn only when key is not memoised; hit says whether
-// the result was memoised (or being computed by another caller).
-func (m *memo[T]) get(key string, fn func() (T, error)) (val T, hit bool, err error) {
+// get returns fn's result for key, calling fn only when key is not memoised (or being computed
+// by another caller).
+func (m *memo[T]) get(key string, fn func() (T, error)) (T, error) {
 	m.mu.Lock()
 
 	for {
@@ -42,7 +44,7 @@ func (m *memo[T]) get(key string, fn func() (T, error)) (val T, hit bool, err er
 		<-e.done
 
 		if !stopped(e.err) {
-			return e.val, true, e.err
+			return e.val, e.err
 		}
 
 		// The computing caller's context ended: not a result of the input; compute again.
@@ -73,10 +75,14 @@ func (m *memo[T]) get(key string, fn func() (T, error)) (val T, hit bool, err er
 		m.mu.Unlock()
 	}
 
-	return e.val, false, e.err
+	return e.val, e.err
 }
 
-// stopped reports whether err is the end of a context rather than a result.
+// stopped reports whether err is the end of a context rather than a result: context.Canceled,
+// context.DeadlineExceeded, or a render stopped with the caller's own cause.
 func stopped(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	var re *manifests.RenderError
+
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &re) && re.Kind == manifests.KindStopped
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
 
@@ -54,9 +55,37 @@ type roleBuild struct {
 // returns the builder of their nodes. cs is not modified. On error there is no builder: a
 // failing patch gives a *LayerError naming its layer and index.
 func (cs Configs) NewBuilder(l Layers) (*Builder, error) {
+	patched, err := cs.patched(l)
+	if err != nil {
+		return nil, err
+	}
+
 	b := &Builder{}
 
-	var layers *preparedLayers // checked and parsed once, for the first role
+	for i, role := range []Role{RoleControlPlane, RoleWorker} {
+		cfg := patched[i]
+		if cfg == nil {
+			continue
+		}
+
+		enc, err := nodeencode.New(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("%s node config: %w: %w", role, ErrInvalid, err)
+		}
+
+		b.roles[i] = &roleBuild{role: role, cfg: cfg, enc: enc, forms: formsOf(cfg)}
+	}
+
+	return b, nil
+}
+
+// patched returns copies of the role configs cs has (control plane, worker; nil for one it
+// lacks) with the layers applied, the layers checked and parsed once.
+func (cs Configs) patched(l Layers) ([2]coreconfig.Provider, error) {
+	var (
+		out    [2]coreconfig.Provider
+		layers *preparedLayers // checked and parsed once, for the first role
+	)
 
 	for i, role := range []Role{RoleControlPlane, RoleWorker} {
 		cfg, _ := cs.Role(role)
@@ -67,24 +96,19 @@ func (cs Configs) NewBuilder(l Layers) (*Builder, error) {
 		if layers == nil {
 			var err error
 			if layers, err = prepareLayers(role, l); err != nil {
-				return nil, err
+				return out, err
 			}
 		}
 
 		patched, err := layers.apply(cfg, role)
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 
-		enc, err := nodeencode.New(patched)
-		if err != nil {
-			return nil, fmt.Errorf("%s node config: %w: %w", role, ErrInvalid, err)
-		}
-
-		b.roles[i] = &roleBuild{role: role, cfg: patched, enc: enc, forms: formsOf(patched)}
+		out[i] = patched
 	}
 
-	return b, nil
+	return out, nil
 }
 
 // preparedLayers are the layers of a Builder, parsed once (patches.Prepare) for every role.
@@ -180,21 +204,14 @@ func layerError(layer string, err error) *LayerError {
 
 // role returns the builder's role, or an error naming what is missing.
 func (b *Builder) role(r Role) (*roleBuild, error) {
-	var rb *roleBuild
+	i := slices.Index([]Role{RoleControlPlane, RoleWorker}, r)
+	if i < 0 {
+		return nil, fmt.Errorf("%w: node role %s: set Node.Role to RoleControlPlane or RoleWorker", ErrInvalid, r)
+	}
 
-	switch r {
-	case RoleControlPlane:
-		if b != nil {
-			rb = b.roles[0]
-		}
-	case RoleWorker:
-		if b != nil {
-			rb = b.roles[1]
-		}
-	case RoleUnknown:
-		return nil, fmt.Errorf("%w: node role %s: set Node.Role to RoleControlPlane or RoleWorker", ErrInvalid, r)
-	default:
-		return nil, fmt.Errorf("%w: node role %s: set Node.Role to RoleControlPlane or RoleWorker", ErrInvalid, r)
+	var rb *roleBuild
+	if b != nil {
+		rb = b.roles[i]
 	}
 
 	if rb == nil {
@@ -250,6 +267,24 @@ func (rb *roleBuild) config(n Node) (coreconfig.Provider, error) {
 	out, err := applyLayer(cfg, "node", n.Patches)
 	if err != nil {
 		return nil, fmt.Errorf("%s node config: %w", rb.role, err)
+	}
+
+	return out, nil
+}
+
+// Encode returns the bytes [Encode] gives for cfg, a config of role r that [Builder.Config]
+// returned (and the caller may have read, not changed), through the role's encoder, which
+// re-encodes only the documents the node changed: a caller that validates a node's config
+// before it encodes it uses Config, then Encode.
+func (b *Builder) Encode(r Role, cfg coreconfig.Provider) ([]byte, error) {
+	rb, err := b.role(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode node: %w", err)
+	}
+
+	out, err := rb.enc.Append(nil, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("encode node: %s node config: %w", rb.role, err)
 	}
 
 	return out, nil

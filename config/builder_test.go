@@ -629,3 +629,37 @@ func ExampleBuilder() {
 	// example.com/fleet: demo
 	// example.com/node: worker-0
 }
+
+// TestBuilderEncode: a config from Builder.Config, encoded with Builder.Encode, is what Encode
+// and Build give, for a node with patches of its own.
+func TestBuilderEncode(t *testing.T) {
+	t.Parallel()
+
+	cfgs := nodeEncoderRoles(t, "v1.13")
+
+	b, err := cfgs.NewBuilder(config.Layers{})
+	require.NoError(t, err)
+
+	n := config.Node{
+		Role:     config.RoleControlPlane,
+		Settings: config.NodeSettings{Hostname: "cp-1", Labels: map[string]string{"zone": "a"}},
+		Patches:  []patches.Patch{patches.MustParse("machine:\n  sysctls:\n    vm.max_map_count: \"262144\"\n")},
+	}
+
+	cfg, err := b.Config(n)
+	require.NoError(t, err)
+
+	got, err := b.Encode(n.Role, cfg)
+	require.NoError(t, err)
+
+	want, err := config.Encode(cfg)
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got))
+
+	built, err := b.Build(n)
+	require.NoError(t, err)
+	require.Equal(t, string(built), string(got))
+
+	_, err = b.Encode(config.RoleUnknown, cfg)
+	require.ErrorIs(t, err, config.ErrInvalid)
+}

@@ -91,10 +91,10 @@ func (cs Configs) Patch(l Layers) (Configs, error) {
 		}
 	}
 
-	b, err := cs.NewBuilder(l)
+	patched, err := cs.patched(l)
 	if err != nil {
 		return Configs{}, err
 	}
 
-	return Configs{ControlPlane: b.roles[0].cfg, Worker: b.roles[1].cfg}, nil
+	return Configs{ControlPlane: patched[0], Worker: patched[1]}, nil
 }

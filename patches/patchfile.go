@@ -68,13 +68,8 @@ func readPatchFile(ctx context.Context, name string) ([]byte, error) {
 		return nil, fmt.Errorf("read patch file %s: %w: more than %d bytes (patches.MaxPatchFileSize, 16 MiB); "+
 			"split the patch into several files, or keep large manifests out of it (cluster.extraManifests URLs instead of inline manifests)",
 			name, ErrPatchFileTooLarge, MaxPatchFileSize)
-	case errors.As(err, &stopped) && stopped.Pipe && !stopped.WriterSeen:
-		return nil, fmt.Errorf("read patch file %s: no writer opened the pipe before the context ended "+
-			"(start the program that writes the patch first): %w", name, stopped.Err)
-	case errors.As(err, &stopped) && stopped.Pipe:
-		return nil, fmt.Errorf("read patch file %s: the writer did not finish the patch before the context ended: %w", name, stopped.Err)
 	case errors.As(err, &stopped):
-		return nil, fmt.Errorf("read patch file %s: %w", name, stopped.Err)
+		return nil, fmt.Errorf("read patch file %s: %w", name, err)
 	case errors.As(err, &opened) && opened.Op == "open":
 		return nil, fmt.Errorf("read patch file: %w", err) // the *PathError names the file
 	default:

@@ -30,7 +30,7 @@ type StoppedError struct {
 func (e *StoppedError) Error() string {
 	switch {
 	case e.Pipe && !e.WriterSeen:
-		return "no writer opened the pipe before the context ended: " + e.Err.Error()
+		return "no writer opened the pipe before the context ended (start the program that writes it first): " + e.Err.Error()
 	case e.Pipe:
 		return "the writer did not finish before the context ended: " + e.Err.Error()
 	}

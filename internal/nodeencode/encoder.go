@@ -35,8 +35,7 @@ type Encoder struct {
 	docs []*docEncoding  // the base's other documents
 	size int             // the length of the base's encoding, to size output buffers
 
-	base   coreconfig.Provider // the encoder's copy of the base
-	baseV1 *v1alpha1.Config    // base's v1alpha1 document, when e.v1 is set
+	baseV1 *v1alpha1.Config // the v1alpha1 document of the encoder's copy of the base, when e.v1 is set
 }
 
 // docEncoding is one encoded document of the base.
@@ -133,7 +132,7 @@ func New(base coreconfig.Provider) (*Encoder, error) {
 		return nil, fmt.Errorf("new node encoder: %T is not a machinery config container (or holds v1alpha1 delete selectors)", base)
 	}
 
-	e := &Encoder{base: own}
+	e := &Encoder{}
 
 	if v1 != nil && splittable(reflect.TypeOf(v1)) {
 		fe, err := newFieldsEncoding(reflect.ValueOf(v1).Elem(), 2)
@@ -164,9 +163,6 @@ func New(base coreconfig.Provider) (*Encoder, error) {
 
 	return e, nil
 }
-
-// Base returns a deep copy of the encoder's base config.
-func (e *Encoder) Base() coreconfig.Provider { return machineryseam.DeepClone(e.base) }
 
 // Append appends the encoding of cfg to dst, exactly machinery's encoding without comments:
 // compact YAML, the v1alpha1 document first, then the others in order, separated by "---". On
