@@ -177,7 +177,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	s, created, err := examplefiles.LoadOrCreateSecrets(o.secretsPath, o.out, o.cluster.Contract)
+	s, created, err := examplefiles.LoadOrCreateSecrets(ctx, o.secretsPath, o.out, o.cluster.Contract)
 	if err != nil {
 		return err
 	}
@@ -227,7 +227,6 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 	var (
 		files      []file
 		layers     config.Layers
-		inline     bool
 		report     string
 		manifestFn = r.ReleaseName + ".yaml"
 	)
@@ -266,7 +265,6 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 		}
 		files = append(files, file{Name: manifestFn, Data: r.YAML, Perm: 0o600})
 		layers = in.Layers
-		inline = true
 	}
 	for i, p := range layers.AllNodes {
 		files = append(files, file{Name: "patch-all-" + strconv.Itoa(i+1) + ".yaml", Data: []byte(p.String()), Perm: 0o644})
@@ -285,7 +283,7 @@ func build(o options, render renderFunc, previous []byte, s *config.Secrets) ([]
 		return nil, "", err
 	}
 	files = append(files, cfgFiles...)
-	if inline {
+	if o.method == methodInline {
 		sizes := install.CheckSizes(r.YAML, r.Objects, cp)
 		files = append(files, file{Name: "sizes.txt", Data: []byte(sizes.String()), Perm: 0o644})
 		report = sizes.String()

@@ -123,14 +123,14 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 
 	if o.secrets != "" {
 		// The bytes as they are: the build parses them once (stage "role config").
-		data, err := examplefiles.ReadInput(context.Background(), o.secrets, os.Stdin, examplefiles.MaxSecretsInput)
+		data, err := examplefiles.ReadInput(ctx, o.secrets, os.Stdin, examplefiles.MaxSecretsInput)
 		if err != nil {
 			return err
 		}
 
 		secrets = data
 	} else {
-		_, data, err := examplefiles.LoadOrCreateSecrets("", o.out, o.contract)
+		_, data, err := examplefiles.LoadOrCreateSecrets(ctx, "", o.out, o.contract)
 		if err != nil {
 			return err
 		}

@@ -135,7 +135,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	s, created, err := examplefiles.LoadOrCreateSecrets(o.secretsPath, o.out, o.cluster.Contract)
+	s, created, err := examplefiles.LoadOrCreateSecrets(context.Background(), o.secretsPath, o.out, o.cluster.Contract)
 	if err != nil {
 		return err
 	}

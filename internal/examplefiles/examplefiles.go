@@ -76,9 +76,9 @@ func ReadInput(ctx context.Context, name string, stdin io.Reader, limit int64) (
 // new one for contract (created is its YAML, for the caller to write with WriteFile(...,
 // exclusive)). It refuses to create a bundle when outDir already holds one: replacing it would
 // lock users out of a cluster built with it.
-func LoadOrCreateSecrets(secretsPath, outDir string, contract talos.Contract) (s *config.Secrets, created []byte, err error) {
+func LoadOrCreateSecrets(ctx context.Context, secretsPath, outDir string, contract talos.Contract) (s *config.Secrets, created []byte, err error) {
 	if secretsPath != "" {
-		data, err := ReadInput(context.Background(), secretsPath, os.Stdin, MaxSecretsInput)
+		data, err := ReadInput(ctx, secretsPath, os.Stdin, MaxSecretsInput)
 		if err != nil {
 			return nil, nil, err
 		}

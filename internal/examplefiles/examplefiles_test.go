@@ -30,25 +30,25 @@ func TestLoadOrCreateSecrets(t *testing.T) {
 
 	bench := filepath.Join("..", "..", "testdata", "bench", "secrets.yaml")
 
-	s, created, err := LoadOrCreateSecrets(bench, t.TempDir(), talos.V1_13)
+	s, created, err := LoadOrCreateSecrets(t.Context(), bench, t.TempDir(), talos.V1_13)
 	require.NoError(t, err)
 	require.Nil(t, created, "a loaded bundle is not written again")
 	require.NotEmpty(t, s.ClusterID())
 
-	_, _, err = LoadOrCreateSecrets(filepath.Join(t.TempDir(), "missing.yaml"), t.TempDir(), talos.V1_13)
+	_, _, err = LoadOrCreateSecrets(t.Context(), filepath.Join(t.TempDir(), "missing.yaml"), t.TempDir(), talos.V1_13)
 	require.ErrorIs(t, err, os.ErrNotExist)
 
 	out := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(out, SecretsFile), []byte("old"), 0o600))
-	_, _, err = LoadOrCreateSecrets("", out, talos.V1_13)
+	_, _, err = LoadOrCreateSecrets(t.Context(), "", out, talos.V1_13)
 	require.ErrorContains(t, err, "already exists")
 
-	s, created, err = LoadOrCreateSecrets("", t.TempDir(), talos.V1_14)
+	s, created, err = LoadOrCreateSecrets(t.Context(), "", t.TempDir(), talos.V1_14)
 	require.NoError(t, err)
 	require.NotEmpty(t, created, "a new bundle is returned for the caller to write")
 	require.NotEmpty(t, s.ClusterID())
 
-	s, created, err = LoadOrCreateSecrets("", t.TempDir(), talos.Contract(0))
+	s, created, err = LoadOrCreateSecrets(t.Context(), "", t.TempDir(), talos.Contract(0))
 	require.ErrorIs(t, err, talos.ErrNoContract, "the zero contract creates nothing")
 	require.Nil(t, s)
 	require.Nil(t, created)

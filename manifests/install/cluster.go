@@ -98,7 +98,7 @@ func kubePrismPort(c config.Cluster) (uint16, bool) {
 	switch {
 	case c.KubePrism.Disabled:
 		return 0, false
-	case c.KubePrism.Port > 0 && c.KubePrism.Port <= 65535 && c.Contract >= talos.V1_5: // as config.Cluster.Validate: no KubePrism before v1.5
+	case c.KubePrism.Port > 0 && c.KubePrism.Port <= 65535 && c.Contract.Form(talos.SettingKubePrism).Kind != "": // as config.Cluster.Validate
 		return uint16(c.KubePrism.Port), true
 	case c.Contract.KubePrismByDefault():
 		return manifests.KubePrismPort, true

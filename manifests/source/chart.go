@@ -32,8 +32,7 @@ type Chart struct {
 
 // archiveDigest is the Digest of a chart archive.
 func archiveDigest(data []byte) string {
-	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:])
+	return "sha256:" + sha256Hex(data)
 }
 
 // fileSum is a loaded file of a chart directory and the sha256 of its bytes.

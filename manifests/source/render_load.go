@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"os"
+	"strings"
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 
@@ -56,4 +57,31 @@ func LoadRenderer(ctx context.Context, p string, opts ...LoadOption) (*Renderer,
 	}
 
 	return &Renderer{Renderer: rd, Digest: archiveDigest(data)}, nil
+}
+
+// LoadRendererRef loads ref, any reference [Load] takes (a path, file://, a repository URL
+// with the chart name, oci://), with version as Load reads it, and returns a Renderer for it:
+// a local path goes through [LoadRenderer], so an archive's templates are parsed while it
+// unpacks; the others through Load. A program that takes a chart reference from its user
+// calls this instead of choosing between the two itself.
+func LoadRendererRef(ctx context.Context, ref, version string, opts ...LoadOption) (*Renderer, error) {
+	p, isFile := strings.CutPrefix(ref, schemeFile)
+	if !isFile && (ref == "" || strings.Contains(ref, "://")) {
+		c, err := Load(ctx, ref, version, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return &Renderer{Renderer: manifests.NewRenderer(c.Chart), Digest: c.Digest}, nil
+	}
+	rd, err := LoadRenderer(ctx, p, opts...)
+	if err != nil {
+		if !isFile {
+			err = withRepoNameHint(ref, err)
+		}
+		return nil, err
+	}
+	if err := checkVersion(p, rd.Chart(), version); err != nil {
+		return nil, err
+	}
+	return rd, nil
 }

@@ -131,3 +131,30 @@ func TestLoadRendererOptions(t *testing.T) {
 	require.NoError(t, err)
 	require.Regexp(t, `^sha256:[0-9a-f]{64}$`, rd.Digest)
 }
+
+// TestLoadRendererRef: Load's references, a local one through LoadRenderer, with Load's
+// version check and repository-name hint.
+func TestLoadRendererRef(t *testing.T) {
+	t.Parallel()
+
+	p := filepath.Join("..", "..", "testdata", "charts", "cilium-1.18.12.tgz")
+
+	want, err := source.LoadPath(t.Context(), p)
+	require.NoError(t, err)
+
+	for _, ref := range []string{p, "file://" + p} {
+		rd, err := source.LoadRendererRef(t.Context(), ref, "1.18.12")
+		require.NoError(t, err, ref)
+		require.Equal(t, want.Digest, rd.Digest, ref)
+	}
+
+	_, err = source.LoadRendererRef(t.Context(), p, "1.19.6")
+	require.ErrorIs(t, err, source.ErrVersionNotFound)
+
+	_, err = source.LoadRendererRef(t.Context(), "cilium/cilium", "")
+	require.ErrorIs(t, err, source.ErrChartNotFound)
+	require.ErrorContains(t, err, "https://helm.cilium.io/cilium")
+
+	_, err = source.LoadRendererRef(t.Context(), "oci://registry.example/charts/cilium", "1.18.12")
+	require.ErrorIs(t, err, source.ErrInvalidReference, "without oci.Enable, as Load")
+}

@@ -20,6 +20,7 @@ import (
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"sigs.k8s.io/yaml"
 
+	"github.com/talospatch/talospatch/internal/ctxread"
 	"github.com/talospatch/talospatch/manifests/source/internal/scheme"
 )
 
@@ -60,12 +61,12 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 	indexURL := base.JoinPath("index.yaml").String()
 	// shownIndex and shownArchive are the URLs for messages: without credentials.
 	shownIndex := redactURL(indexURL)
-	data, err := httpGet(ctx, o.httpClient, indexURL, maxIndexSize, func(int64) error {
+	data, err := httpGet(ctx, o.HTTPClient, indexURL, maxIndexSize, func(int64) error {
 		return fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidIndex, shownIndex, maxIndexSize)
 	})
 	indexCache := ""
-	if o.cacheDir != "" {
-		indexCache = filepath.Join(o.cacheDir, "index-"+sha256Hex([]byte(base.String()))[:32]+".yaml")
+	if o.CacheDir != "" {
+		indexCache = filepath.Join(o.CacheDir, "index-"+sha256Hex([]byte(base.String()))[:32]+".yaml")
 	}
 	switch {
 	case err == nil && indexCache != "":
@@ -73,9 +74,12 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 	case errors.Is(err, ErrUnreachable) && indexCache != "":
-		cached, cacheErr := readFileMax(os.DirFS(filepath.Dir(indexCache)), filepath.Base(indexCache), maxIndexSize)
-		if cacheErr != nil {
-			return nil, fmt.Errorf("repository index: %w; %s", err, offlineHint(o.cacheDir, false))
+		cached, cacheErr := ctxread.File(ctx, indexCache, maxIndexSize)
+		switch {
+		case errors.Is(cacheErr, fs.ErrNotExist):
+			return nil, fmt.Errorf("repository index: %w; %s", err, offlineHint(o.CacheDir, false))
+		case cacheErr != nil:
+			return nil, fmt.Errorf("repository index: %w; the cached index: %w", err, cacheErr)
 		}
 		data = cached // offline: the index of the last load that reached the repository
 	case errors.Is(err, ErrUnreachable):
@@ -106,19 +110,19 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 
 	archive, err := fetchArchive(ctx, o, archiveURL, digest)
 	if errors.Is(err, ErrUnreachable) {
-		return nil, fmt.Errorf("%w; %s", err, offlineHint(o.cacheDir, true))
+		return nil, fmt.Errorf("%w; %s", err, offlineHint(o.CacheDir, true))
 	}
 	if err != nil {
 		return nil, err
 	}
-	c, err := loadArchiveLimits(ctx, archive, o.limits)
+	c, err := loadArchiveLimits(ctx, archive, o.limits())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", shownArchive, err)
 	}
 	if c.Name() != entry.Name || c.Metadata.Version != entry.Version {
 		return nil, fmt.Errorf("%w: %s holds chart %s %s, index says %s %s", ErrCorruptArchive, shownArchive, c.Name(), c.Metadata.Version, entry.Name, entry.Version)
 	}
-	return &Chart{Chart: c, Digest: "sha256:" + digest}, nil
+	return c, nil // its digest is the index's: fetchArchive checked the bytes against it
 }
 
 // offlineHint says how to load charts of a repository without the network: a cache directory
@@ -284,9 +288,9 @@ func sha256Hex(b []byte) string {
 // and valid, else downloaded (and then cached).
 func fetchArchive(ctx context.Context, o loadOptions, archiveURL, digest string) ([]byte, error) {
 	var cachePath string
-	if o.cacheDir != "" {
-		cachePath = filepath.Join(o.cacheDir, digest+".tgz")
-		data, err := readFileLimits(ctx, cachePath, o.limits)
+	if o.CacheDir != "" {
+		cachePath = filepath.Join(o.CacheDir, digest+".tgz")
+		data, err := readFileLimits(ctx, cachePath, o.limits())
 		switch {
 		case err == nil && sha256Hex(data) == digest:
 			return data, nil
@@ -296,8 +300,8 @@ func fetchArchive(ctx context.Context, o loadOptions, archiveURL, digest string)
 			return nil, fmt.Errorf("cache: %w", err)
 		}
 	}
-	data, err := httpGet(ctx, o.httpClient, archiveURL, o.limits.archiveSize, func(got int64) error {
-		return o.limits.archiveError("archive "+redactURL(archiveURL), got)
+	data, err := httpGet(ctx, o.HTTPClient, archiveURL, o.limits().archiveSize, func(got int64) error {
+		return o.limits().archiveError("archive "+redactURL(archiveURL), got)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("archive: %w", err)

@@ -131,12 +131,15 @@ func (e *StatusError) Is(target error) bool {
 // Package oci has options of its own (oci.WithPlainHTTP, oci.WithRegistryClient).
 type LoadOption func(*scheme.Options)
 
-// loadOptions are the options of one load with the defaults in place.
+// loadOptions are the options of one load with the defaults in place (also for the loaders of
+// package oci, which get them whole).
 type loadOptions struct {
-	httpClient *http.Client
-	cacheDir   string
-	limits     sourceLimits
-	set        scheme.Options // as the options wrote them, for the loaders of package oci
+	scheme.Options
+}
+
+// limits returns the limits of the load.
+func (o loadOptions) limits() sourceLimits {
+	return sourceLimits{archiveSize: o.ArchiveSize, files: o.Files, chartSize: o.ChartSize}
 }
 
 // WithHTTPClient sets the HTTP client for repository and OCI requests (proxies, TLS roots,
@@ -155,30 +158,35 @@ func WithCacheDir(dir string) LoadOption {
 	return func(o *scheme.Options) { o.CacheDir = dir }
 }
 
-func collectOptions(opts []LoadOption) loadOptions {
+// applyOptions returns what opts set.
+func applyOptions(opts []LoadOption) scheme.Options {
 	var set scheme.Options
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&set)
 		}
 	}
-	o := loadOptions{
-		httpClient: set.HTTPClient,
-		cacheDir:   set.CacheDir,
-		limits:     sourceLimits{archiveSize: set.ArchiveSize, files: set.Files, chartSize: set.ChartSize}.withDefaults(),
-	}
-	if o.httpClient == nil {
-		o.httpClient = &http.Client{Transport: http.DefaultTransport}
-	}
-	set.HTTPClient = o.httpClient
-	set.ArchiveSize, set.Files, set.ChartSize = o.limits.archiveSize, o.limits.files, o.limits.chartSize
-	o.set = set
-	return o
+	return set
 }
 
-// collectLimits returns the limits set by opts.
+// collectOptions returns the options of a network load: opts with the defaults in place.
+func collectOptions(opts []LoadOption) loadOptions {
+	set := applyOptions(opts)
+	lim := collectLimitsOf(set)
+	set.ArchiveSize, set.Files, set.ChartSize = lim.archiveSize, lim.files, lim.chartSize
+	if set.HTTPClient == nil {
+		set.HTTPClient = &http.Client{Transport: http.DefaultTransport}
+	}
+	return loadOptions{set}
+}
+
+// collectLimits returns the limits set by opts, the defaults in place: all a local load needs.
 func collectLimits(opts []LoadOption) sourceLimits {
-	return collectOptions(opts).limits
+	return collectLimitsOf(applyOptions(opts))
+}
+
+func collectLimitsOf(set scheme.Options) sourceLimits {
+	return sourceLimits{archiveSize: set.ArchiveSize, files: set.Files, chartSize: set.ChartSize}.withDefaults()
 }
 
 // The reference schemes of [Load].
@@ -228,11 +236,17 @@ func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*Chart,
 		return nil, &SourceError{Source: `""`, Err: fmt.Errorf("%w: empty reference", ErrInvalidReference)}
 	default:
 		c, err := loadPathVersion(ctx, ref, version, opts)
-		if hint := repoNameHint(ref); hint != "" && errors.Is(err, ErrChartNotFound) {
-			return nil, &SourceError{Source: ref, Err: fmt.Errorf("%w (%s)", errors.Unwrap(err), hint)}
-		}
-		return c, err
+		return c, withRepoNameHint(ref, err)
 	}
+}
+
+// withRepoNameHint adds to err, the error of loading the local path ref, what to write
+// instead when ref reads like a Helm repository name and the path does not exist.
+func withRepoNameHint(ref string, err error) error {
+	if hint := repoNameHint(ref); hint != "" && errors.Is(err, ErrChartNotFound) {
+		return &SourceError{Source: ref, Err: fmt.Errorf("%w (%s)", errors.Unwrap(err), hint)}
+	}
+	return err
 }
 
 // repoNameHint returns, for a reference that reads like a Helm repository name and chart name
@@ -266,21 +280,21 @@ func loadOCI(ctx context.Context, ref, version string, opts []LoadOption) (*Char
 		src = fmt.Sprintf("%s (version %s)", src, version)
 	}
 	o := collectOptions(opts)
-	if o.set.OCIPull == nil {
+	if o.OCIPull == nil {
 		return nil, &SourceError{Source: src, Err: fmt.Errorf(`%w: oci:// references are loaded by package %s: pass its option, source.Load(ctx, ref, version, oci.Enable()), or call oci.Load`, ErrInvalidReference, ociPackage)}
 	}
-	archive, tag, err := o.set.OCIPull(ctx, ref, version, o.set)
+	archive, tag, err := o.OCIPull(ctx, ref, version, o.Options)
 	if err != nil {
 		return nil, &SourceError{Source: src, Err: err}
 	}
-	c, err := loadArchiveLimits(ctx, archive, o.limits)
+	c, err := loadArchiveLimits(ctx, archive, o.limits())
 	if err != nil {
 		return nil, &SourceError{Source: src, Err: err}
 	}
 	if tag != "" && c.Metadata.Version != tag {
 		return nil, &SourceError{Source: src, Err: fmt.Errorf("%w: tag %s holds chart %s version %s", ErrCorruptArchive, tag, c.Name(), c.Metadata.Version)}
 	}
-	return &Chart{Chart: c, Digest: archiveDigest(archive)}, nil
+	return c, nil
 }
 
 // splitRepoRef splits "https://host/path/name" into the repository URL and the chart name.
@@ -305,10 +319,19 @@ func loadPathVersion(ctx context.Context, p, version string, opts []LoadOption) 
 	if err != nil {
 		return nil, err
 	}
-	if version != "" && c.Metadata.Version != version {
-		return nil, &SourceError{Source: p, Err: fmt.Errorf("%w: chart %s has version %s, want %s", ErrVersionNotFound, c.Name(), c.Metadata.Version, version)}
+	if err := checkVersion(p, c.Chart, version); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// checkVersion refuses the chart c loaded from the local path p when version is set and is not
+// its version.
+func checkVersion(p string, c *chart.Chart, version string) error {
+	if version != "" && c.Metadata.Version != version {
+		return &SourceError{Source: p, Err: fmt.Errorf("%w: chart %s has version %s, want %s", ErrVersionNotFound, c.Name(), c.Metadata.Version, version)}
+	}
+	return nil
 }
 
 // LoadPath loads a chart archive (.tgz) or an unpacked chart directory from the local file
@@ -345,7 +368,7 @@ func LoadPath(ctx context.Context, p string, opts ...LoadOption) (*Chart, error)
 	if err != nil {
 		return nil, &SourceError{Source: p, Err: err}
 	}
-	return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
+	return c, nil
 }
 
 // readFileLimits reads the chart archive at p within lim's archive size, giving up when ctx
@@ -403,11 +426,16 @@ func LoadArchive(ctx context.Context, data []byte, opts ...LoadOption) (*Chart, 
 	if err != nil {
 		return nil, &SourceError{Source: "archive", Err: err}
 	}
-	return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
+	return c, nil
 }
 
-func loadArchiveLimits(ctx context.Context, data []byte, lim sourceLimits) (*chart.Chart, error) {
-	return loadArchiveFeeding(ctx, data, nil, lim)
+// loadArchiveLimits loads a chart archive within lim, with its digest.
+func loadArchiveLimits(ctx context.Context, data []byte, lim sourceLimits) (*Chart, error) {
+	c, err := loadArchiveFeeding(ctx, data, nil, lim)
+	if err != nil {
+		return nil, err
+	}
+	return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
 }
 
 // loadArchiveFeeding loads a chart archive as loader.LoadArchive does (LoadArchiveFiles, then
@@ -487,7 +515,7 @@ func LoadFS(ctx context.Context, fsys fs.FS, name string, opts ...LoadOption) (*
 		if err != nil {
 			return nil, &SourceError{Source: src, Err: err}
 		}
-		return &Chart{Chart: c, Digest: archiveDigest(data)}, nil
+		return c, nil
 	}
 	c, err := loadChartDir(ctx, fsys, name, lim)
 	if err != nil {

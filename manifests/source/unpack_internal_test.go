@@ -4,10 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	helmarchive "helm.sh/helm/v4/pkg/chart/loader/archive"
 	"os"
 	"path/filepath"
 	"testing"
+
+	helmarchive "helm.sh/helm/v4/pkg/chart/loader/archive"
 
 	"github.com/stretchr/testify/require"
 )

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 
 	"github.com/talospatch/talospatch/manifests/source"
@@ -35,7 +34,8 @@ type chartEntry struct {
 
 // load returns the chart at ref (source.Load's references: a path, an HTTP repository URL
 // with the chart name, oci://...) and version. A local file is loaded again when its size or
-// modification time changed.
+// modification time changed. A failed load is not kept: the next call tries again (the
+// failure may have been this call's context).
 func (c *charts) load(ctx context.Context, ref, version string) (*manifests.Renderer, error) {
 	key := ref + "\x00" + version
 	if fi, err := os.Stat(ref); err == nil {
@@ -55,20 +55,19 @@ func (c *charts) load(ctx context.Context, ref, version string) (*manifests.Rend
 	c.mu.Unlock()
 
 	e.once.Do(func() {
-		if strings.Contains(ref, "://") {
-			ch, err := source.Load(ctx, ref, version, oci.Enable())
-			if e.err = err; err == nil {
-				e.rd = manifests.NewRenderer(ch.Chart)
-			}
-
-			return
-		}
-
-		rd, err := source.LoadRenderer(ctx, ref)
+		rd, err := source.LoadRendererRef(ctx, ref, version, oci.Enable())
 		if e.err = err; err == nil {
 			e.rd = rd.Renderer
 		}
 	})
+
+	if e.err != nil {
+		c.mu.Lock()
+		if c.m[key] == e {
+			delete(c.m, key)
+		}
+		c.mu.Unlock()
+	}
 
 	return e.rd, e.err
 }

@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -96,7 +98,7 @@ func (c *clusterResource) build(ctx context.Context, get getter) (res *cluster.R
 	}
 
 	elems := nodes.Elements()
-	names = sortedKeys(elems)
+	names = slices.Sorted(maps.Keys(elems)) // nodes are built in the order of their names
 
 	for _, name := range names {
 		at := path.Root(attrNodes).AtMapKey(name)

@@ -3,7 +3,6 @@ package provider
 import (
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -28,14 +27,21 @@ type layer struct {
 	count int
 }
 
-// listAttributes are the description's list attributes, whose indexes are list indexes.
-var listAttributes = map[string]bool{
-	"cni_urls": true, "extra_cert_sans": true, "pod_subnets": true, "service_subnets": true, "talos_endpoints": true,
-	"cert_sans": true,
-}
+// listAttributes and mapAttributes are the description's and the node settings' list and map
+// attributes, by name (from their schema fields): a list's segment is an index, a map's a key.
+var listAttributes, mapAttributes = attributesOfKind(kStringList), attributesOfKind(kStringMap)
 
-// mapAttributes are the node settings' maps, whose segments are map keys.
-var mapAttributes = map[string]bool{"labels": true, "annotations": true, "taints": true}
+func attributesOfKind(k kind) map[string]bool {
+	out := map[string]bool{}
+
+	for _, f := range append(descriptionFields(), settingsFields()...) {
+		if f.kind == k {
+			out[f.name] = true
+		}
+	}
+
+	return out
+}
 
 // attributePath returns the attribute path of a problem located in a cluster.Spec ("/cluster/
 // endpoint", "/layers/allNodes/1", "/nodes/3/settings/labels/x", ...); ok is false when the
@@ -164,25 +170,10 @@ func problemDetail(p talos.Problem) string {
 		return p.String()
 	}
 
-	var b strings.Builder
+	c := *fe
+	c.Path = ""
 
-	if !fe.Document.IsZero() {
-		b.WriteString(fe.Document.String() + ": ")
-	}
-
-	if fe.Err != nil {
-		b.WriteString(fe.Err.Error())
-	}
-
-	if fe.Value != "" {
-		b.WriteString(" (value " + strconv.Quote(fe.Value) + ")")
-	}
-
-	if fe.Fix != "" {
-		b.WriteString("; fix: " + fe.Fix)
-	}
-
-	return b.String()
+	return c.Error()
 }
 
 func isListIndex(s path.PathStep) bool {

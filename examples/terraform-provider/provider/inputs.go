@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -227,18 +226,6 @@ func (r *reader) mode(v attr.Value) config.Mode {
 	}
 
 	return m
-}
-
-// sortedKeys returns a map's keys in order: nodes are built in the order of their names.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-
-	slices.Sort(keys)
-
-	return keys
 }
 
 // stringList is a list value of strings.

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -25,7 +26,7 @@ import (
 // relative to the library's module root.
 var Types = map[string][]string{
 	"config":    {"Cluster", "CNI", "KubePrism", "Discovery", "NodeSettings"},
-	"cluster":   {"Cilium", "Node", "Spec"},
+	"cluster":   {"Cilium", "Node"},
 	"manifests": {"RenderOptions"},
 }
 
@@ -171,7 +172,7 @@ func structFields(dp *doc.Package, name string) ([]field, error) {
 					key := n.Name
 					if f.Tag != nil {
 						tag, _ := strconv.Unquote(f.Tag.Value)
-						if y, _, _ := strings.Cut(reflectTag(tag, "yaml"), ","); y != "" && y != "-" {
+						if y, _, _ := strings.Cut(reflect.StructTag(tag).Get("yaml"), ","); y != "" && y != "-" {
 							key = y
 						}
 					}
@@ -185,31 +186,6 @@ func structFields(dp *doc.Package, name string) ([]field, error) {
 	}
 
 	return nil, fmt.Errorf("type not found")
-}
-
-// reflectTag is reflect.StructTag.Get without reflect.
-func reflectTag(tag, key string) string {
-	for tag != "" {
-		tag = strings.TrimLeft(tag, " ")
-
-		name, rest, ok := strings.Cut(tag, `:"`)
-		if !ok {
-			return ""
-		}
-
-		end := strings.Index(rest, `"`)
-		if end < 0 {
-			return ""
-		}
-
-		if name == key {
-			return rest[:end]
-		}
-
-		tag = rest[end+1:]
-	}
-
-	return ""
 }
 
 var word = regexp.MustCompile(`\b[A-Z][A-Za-z0-9]*\b`)
