@@ -31,7 +31,8 @@ else
   fi
   ln -sf "$etcd_path" "$bin/etcd"
 fi
-"$bin/etcd" --version | head -1
+etcd_version=$("$bin/etcd" --version)  # whole, not through head: see first_line in .ci/run
+echo "${etcd_version%%$'\n'*}"
 
 # kube-apiserver -----------------------------------------------------------------------------
 stamp="$bin/kube-apiserver.version"
