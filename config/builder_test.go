@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -14,57 +13,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	coreconfig "github.com/siderolabs/talos/pkg/machinery/config"
-	configconfig "github.com/siderolabs/talos/pkg/machinery/config/config"
 	"github.com/siderolabs/talos/pkg/machinery/config/container"
 	"github.com/siderolabs/talos/pkg/machinery/config/types/network"
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/internal/configtest"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
-
-// nodeEncoderRoles returns the role configs of a small cluster for a contract, from the shared
-// secrets bundle.
-func nodeEncoderRoles(t testing.TB, contract string) config.Configs {
-	t.Helper()
-
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "bench", "secrets.yaml"))
-	require.NoError(t, err, "the fixtures are in testdata/ at the repository root")
-
-	s, err := config.LoadSecrets(data)
-	require.NoError(t, err)
-
-	cfgs, err := config.Generate(config.Cluster{
-		Name:              "fleet",
-		Endpoint:          "https://fleet.example:6443",
-		Contract:          talos.MustParseContract(contract),
-		KubernetesVersion: talos.MustParseContract(contract).Kubernetes().Default,
-		CNI:               config.CNI{Name: config.CNINone},
-		KubeProxyDisabled: true,
-	}, s)
-	require.NoError(t, err)
-
-	return cfgs
-}
-
-// withKubeSpan returns a copy of cfg with its KubeSpanConfig document replaced by (or added as) ks.
-func withKubeSpan(t testing.TB, cfg coreconfig.Provider, ks *network.KubeSpanConfigV1Alpha1) coreconfig.Provider {
-	t.Helper()
-
-	var docs []configconfig.Document
-
-	for _, d := range cfg.Clone().Documents() {
-		if d.Kind() != network.KubeSpanKind {
-			docs = append(docs, d)
-		}
-	}
-
-	out, err := container.New(append(docs, ks)...)
-	require.NoError(t, err)
-
-	return out
-}
 
 // roleConfigs returns Configs with cfg as the config of role.
 func roleConfigs(role config.Role, cfg coreconfig.Provider) config.Configs {
@@ -73,27 +30,6 @@ func roleConfigs(role config.Role, cfg coreconfig.Provider) config.Configs {
 	}
 
 	return config.Configs{ControlPlane: cfg}
-}
-
-// viaPatch is the general path, independent of the Builder: the settings as their patch text
-// (NodeSettings.Patch for the contract), applied with package patches, then Encode.
-func viaPatch(t testing.TB, contract string, base coreconfig.Provider, s config.NodeSettings) string {
-	t.Helper()
-
-	cfg := base
-
-	p, err := s.Patch(talos.MustParseContract(contract))
-	require.NoError(t, err)
-
-	if !p.IsZero() {
-		cfg, err = patches.ApplyProvider(base, p)
-		require.NoError(t, err)
-	}
-
-	out, err := config.Encode(cfg)
-	require.NoError(t, err)
-
-	return string(out)
 }
 
 // builderOf returns a Builder for the one role config base.
@@ -112,9 +48,9 @@ func builderOf(t testing.TB, role config.Role, base coreconfig.Provider) *config
 func TestBuildEqualsPatch(t *testing.T) {
 	t.Parallel()
 
-	for _, contract := range settingsContracts {
-		cfgs := nodeEncoderRoles(t, contract)
-		roleText, nodeText := layerTexts(contract)
+	for _, contract := range configtest.SettingsContracts {
+		cfgs := configtest.Roles(t, contract)
+		roleText, nodeText := configtest.LayerTexts(contract)
 		roleLayer := patches.MustParse(roleText)
 
 		for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
@@ -122,14 +58,14 @@ func TestBuildEqualsPatch(t *testing.T) {
 				base, err := node(cfgs, role, layers)
 				require.NoError(t, err)
 
-				for bi, base := range []coreconfig.Provider{base, withKubeSpan(t, base, network.NewKubeSpanV1Alpha1())} {
+				for bi, base := range []coreconfig.Provider{base, configtest.WithKubeSpan(t, base, network.NewKubeSpanV1Alpha1())} {
 					b := builderOf(t, role, base)
 
 					for _, tt := range nodeSettingsCases {
 						t.Run(fmt.Sprintf("%s/%s/layers%d/base%d/%s", contract, role, li, bi, tt.name), func(t *testing.T) {
 							t.Parallel()
 
-							want := viaPatch(t, contract, base, tt.s)
+							want := configtest.ViaSettingsPatch(t, contract, base, tt.s)
 
 							got, err := b.Build(config.Node{Role: role, Settings: tt.s})
 							require.NoError(t, err)
@@ -231,8 +167,8 @@ func TestBuildEveryNodeSettingsField(t *testing.T) {
 
 	combos = append(combos, fields)
 
-	for _, contract := range settingsContracts {
-		cfgs := nodeEncoderRoles(t, contract)
+	for _, contract := range configtest.SettingsContracts {
+		cfgs := configtest.Roles(t, contract)
 
 		for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
 			base, err := cfgs.Role(role)
@@ -264,7 +200,7 @@ func TestBuildEveryNodeSettingsField(t *testing.T) {
 						t.Fatalf("fast path differs from the general path for %v (-general +fast):\n%s", combo, diff)
 					}
 
-					require.Equal(t, viaPatch(t, contract, base, s), string(fast), "the settings' patch text")
+					require.Equal(t, configtest.ViaSettingsPatch(t, contract, base, s), string(fast), "the settings' patch text")
 				})
 			}
 		}
@@ -297,7 +233,7 @@ func TestBuildGeneralPath(t *testing.T) {
 func TestBuildModifiesNothing(t *testing.T) {
 	t.Parallel()
 
-	cfgs := nodeEncoderRoles(t, "v1.13")
+	cfgs := configtest.Roles(t, "v1.13")
 	layers := config.Layers{AllNodes: []patches.Patch{
 		patches.MustParse("machine:\n  nodeLabels:\n    role: worker\n  nodeAnnotations:\n    a: b\n  certSANs:\n    - role.example\n"),
 	}}
@@ -358,9 +294,9 @@ func TestBuildModifiesNothing(t *testing.T) {
 func TestBuilderAppend(t *testing.T) {
 	t.Parallel()
 
-	cfgs := nodeEncoderRoles(t, "v1.13")
+	cfgs := configtest.Roles(t, "v1.13")
 
-	for _, base := range []coreconfig.Provider{cfgs.Worker, withKubeSpan(t, cfgs.Worker, network.NewKubeSpanV1Alpha1())} {
+	for _, base := range []coreconfig.Provider{cfgs.Worker, configtest.WithKubeSpan(t, cfgs.Worker, network.NewKubeSpanV1Alpha1())} {
 		b := builderOf(t, config.RoleWorker, base)
 
 		// One buffer reused for node after node gives what fresh encodings give.
@@ -398,7 +334,7 @@ func TestBuilderAppend(t *testing.T) {
 func TestBuilderErrors(t *testing.T) {
 	t.Parallel()
 
-	cfgs := nodeEncoderRoles(t, "v1.13")
+	cfgs := configtest.Roles(t, "v1.13")
 
 	b, err := cfgs.NewBuilder(config.Layers{})
 	require.NoError(t, err)
@@ -440,7 +376,7 @@ func TestBuilderErrors(t *testing.T) {
 func TestBuilderConcurrent(t *testing.T) {
 	t.Parallel()
 
-	cfgs := nodeEncoderRoles(t, "v1.14")
+	cfgs := configtest.Roles(t, "v1.14")
 	b, err := cfgs.NewBuilder(config.Layers{})
 	require.NoError(t, err)
 
@@ -459,7 +395,7 @@ func TestBuilderConcurrent(t *testing.T) {
 			for range 10 {
 				got, err := b.Build(config.Node{Role: role, Settings: s})
 				require.NoError(t, err)
-				require.Equal(t, viaPatch(t, "v1.14", base, s), string(got))
+				require.Equal(t, configtest.ViaSettingsPatch(t, "v1.14", base, s), string(got))
 			}
 		})
 	}
@@ -484,10 +420,10 @@ func FuzzBuild(f *testing.F) {
 
 	var bases []roleBase
 
-	for _, contract := range settingsContracts {
-		roleText, _ := layerTexts(contract)
+	for _, contract := range configtest.SettingsContracts {
+		roleText, _ := configtest.LayerTexts(contract)
 
-		base, err := node(nodeEncoderRoles(f, contract), config.RoleControlPlane, config.Layers{AllNodes: []patches.Patch{patches.MustParse(roleText)}})
+		base, err := node(configtest.Roles(f, contract), config.RoleControlPlane, config.Layers{AllNodes: []patches.Patch{patches.MustParse(roleText)}})
 		require.NoError(f, err)
 
 		bases = append(bases, roleBase{contract, base, builderOf(f, config.RoleControlPlane, base)})
@@ -543,7 +479,7 @@ func FuzzBuild(f *testing.F) {
 func BenchmarkBuild(b *testing.B) {
 	for _, contract := range []string{"v1.13", "v1.14"} {
 		b.Run(contract, func(b *testing.B) {
-			bld, err := nodeEncoderRoles(b, contract).NewBuilder(config.Layers{})
+			bld, err := configtest.Roles(b, contract).NewBuilder(config.Layers{})
 			require.NoError(b, err)
 
 			n := config.Node{Role: config.RoleWorker, Settings: config.NodeSettings{
@@ -635,7 +571,7 @@ func ExampleBuilder() {
 func TestBuilderEncode(t *testing.T) {
 	t.Parallel()
 
-	cfgs := nodeEncoderRoles(t, "v1.13")
+	cfgs := configtest.Roles(t, "v1.13")
 
 	b, err := cfgs.NewBuilder(config.Layers{})
 	require.NoError(t, err)

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/internal/configtest"
 	"github.com/talospatch/talospatch/patches"
 	"github.com/talospatch/talospatch/talos"
 )
@@ -47,7 +48,7 @@ func TestNodeSettingsPatch(t *testing.T) {
 func TestNodeSettingsBadInput(t *testing.T) {
 	t.Parallel()
 
-	cfgs := nodeEncoderRoles(t, "v1.14")
+	cfgs := configtest.Roles(t, "v1.14")
 
 	b, err := cfgs.NewBuilder(config.Layers{})
 	require.NoError(t, err)
@@ -97,7 +98,7 @@ func TestNodeSettingsBadInput(t *testing.T) {
 func TestNodeConfigDoesNotModifyInputs(t *testing.T) {
 	t.Parallel()
 
-	cfgs := nodeEncoderRoles(t, "v1.13")
+	cfgs := configtest.Roles(t, "v1.13")
 	before, err := config.Encode(cfgs.Worker)
 	require.NoError(t, err)
 
@@ -121,7 +122,7 @@ func TestNodeConfigDoesNotModifyInputs(t *testing.T) {
 func TestNodeConfigKeepsRoleAnnotations(t *testing.T) {
 	t.Parallel()
 
-	role, err := node(nodeEncoderRoles(t, "v1.13"), config.RoleWorker, config.Layers{AllNodes: []patches.Patch{
+	role, err := node(configtest.Roles(t, "v1.13"), config.RoleWorker, config.Layers{AllNodes: []patches.Patch{
 		patches.MustParse("machine:\n  nodeAnnotations:\n    a: b\n"),
 	}})
 	require.NoError(t, err)
@@ -142,7 +143,7 @@ func TestNodeConfigKeepsRoleAnnotations(t *testing.T) {
 func TestNodeConfigErrors(t *testing.T) {
 	t.Parallel()
 
-	cfgs := nodeEncoderRoles(t, "v1.13")
+	cfgs := configtest.Roles(t, "v1.13")
 
 	_, err := nodeWithSettings(cfgs, config.RoleUnknown, config.Layers{}, config.NodeSettings{})
 	require.ErrorIs(t, err, config.ErrInvalid)
@@ -178,20 +179,3 @@ var nodeSettingsCases = []struct {
 	{"fqdn and labels", config.NodeSettings{Hostname: "worker-7.dc1.example", Labels: map[string]string{"zone": "eu-1"}, Taints: map[string]string{"gpu": "NoSchedule"}}},
 	{"true-looking values", config.NodeSettings{Labels: map[string]string{"enabled": "true", "n": "1"}, Annotations: map[string]string{"x": "null"}}},
 }
-
-// layerTexts are a role layer that sets what the settings then override or extend, and a node
-// patch, in the form of the contract: machine.nodeLabels up to v1.13, the KubeNodeConfig
-// document on v1.14.
-func layerTexts(contract string) (role, node string) {
-	if talos.MustParseContract(contract).Form(talos.SettingNodeLabels).Document() {
-		return "machine:\n  certSANs:\n    - role.example\n---\napiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  role: worker\nannotations:\n  a: b\ntaints:\n  role: y:NoSchedule\n",
-			"apiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  a: from-node-patch\n"
-	}
-
-	return "machine:\n  nodeLabels:\n    role: worker\n  nodeAnnotations:\n    a: b\n  nodeTaints:\n    role: y:NoSchedule\n  certSANs:\n    - role.example\n",
-		"machine:\n  nodeLabels:\n    a: from-node-patch\n"
-}
-
-// settingsContracts are the contracts the node settings tests cover: each form of labels and
-// hostname (v1alpha1 before v1.12, HostnameConfig from v1.12, KubeNodeConfig from v1.14).
-var settingsContracts = []string{"v1.14", "v1.13", "v1.11"}

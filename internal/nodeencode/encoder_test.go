@@ -2,8 +2,6 @@ package nodeencode_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,33 +18,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/internal/configtest"
 	"github.com/talospatch/talospatch/internal/nodeencode"
-	"github.com/talospatch/talospatch/talos"
 )
-
-// nodeEncoderRoles returns the role configs of a small cluster for a contract, loaded from the
-// shared secrets bundle.
-func nodeEncoderRoles(t testing.TB, contract string) config.Configs {
-	t.Helper()
-
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "bench", "secrets.yaml"))
-	require.NoError(t, err, "the fixtures are in testdata/ at the repository root")
-
-	s, err := config.LoadSecrets(data)
-	require.NoError(t, err)
-
-	cfgs, err := config.Generate(config.Cluster{
-		Name:              "fleet",
-		Endpoint:          "https://fleet.example:6443",
-		Contract:          talos.MustParseContract(contract),
-		KubernetesVersion: talos.MustParseContract(contract).Kubernetes().Default,
-		CNI:               config.CNI{Name: config.CNINone},
-		KubeProxyDisabled: true,
-	}, s)
-	require.NoError(t, err)
-
-	return cfgs
-}
 
 // patchV1 returns a copy of cfg with f applied to its v1alpha1 document.
 func patchV1(t testing.TB, cfg coreconfig.Provider, f func(*v1alpha1.Config)) coreconfig.Provider {
@@ -62,41 +36,11 @@ func patchV1(t testing.TB, cfg coreconfig.Provider, f func(*v1alpha1.Config)) co
 	return out
 }
 
-// withKubeSpan returns a copy of cfg with its KubeSpanConfig document replaced by (or added as) ks.
-func withKubeSpan(t testing.TB, cfg coreconfig.Provider, ks *network.KubeSpanConfigV1Alpha1) coreconfig.Provider {
-	t.Helper()
-
-	docs := withoutKubeSpan(t, cfg).Documents()
-
-	out, err := container.New(append(docs, ks)...)
-	require.NoError(t, err)
-
-	return out
-}
-
-// withoutKubeSpan returns a copy of cfg without its KubeSpanConfig document.
-func withoutKubeSpan(t testing.TB, cfg coreconfig.Provider) coreconfig.Provider {
-	t.Helper()
-
-	var docs []configconfig.Document
-
-	for _, d := range cfg.Clone().Documents() {
-		if d.Kind() != network.KubeSpanKind {
-			docs = append(docs, d)
-		}
-	}
-
-	out, err := container.New(docs...)
-	require.NoError(t, err)
-
-	return out
-}
-
 func TestEncoderMatchesEncode(t *testing.T) {
 	t.Parallel()
 
 	for _, contract := range []string{"v1.14", "v1.13", "v1.11", "v1.5"} {
-		roles := nodeEncoderRoles(t, contract)
+		roles := configtest.Roles(t, contract)
 
 		for role, base := range map[string]coreconfig.Provider{"controlplane": roles.ControlPlane, "worker": roles.Worker} {
 			manifest := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: |\n    line\n\n      indented\n    trailing  \n"
@@ -105,7 +49,7 @@ func TestEncoderMatchesEncode(t *testing.T) {
 			})
 			ks := network.NewKubeSpanV1Alpha1()
 			ks.ConfigEnabled = new(true)
-			base = withKubeSpan(t, base, ks)
+			base = configtest.WithKubeSpan(t, base, ks)
 
 			tests := []struct {
 				name string
@@ -153,14 +97,14 @@ func TestEncoderMatchesEncode(t *testing.T) {
 				{"top-level change", patchV1(t, base, func(c *v1alpha1.Config) {
 					c.ConfigDebug = new(true)
 				})},
-				{"document changed", withKubeSpan(t, base, func() *network.KubeSpanConfigV1Alpha1 {
+				{"document changed", configtest.WithKubeSpan(t, base, func() *network.KubeSpanConfigV1Alpha1 {
 					k := network.NewKubeSpanV1Alpha1()
 					k.ConfigEnabled = new(true)
 					k.ConfigMTU = new(uint32(1500))
 
 					return k
 				}())},
-				{"document removed", withoutKubeSpan(t, base)},
+				{"document removed", configtest.WithoutKubeSpan(t, base)},
 				{"other role", roles.Worker},
 			}
 
@@ -189,7 +133,7 @@ func TestEncoderMatchesEncode(t *testing.T) {
 func TestEncoderDoesNotKeepBase(t *testing.T) {
 	t.Parallel()
 
-	base := nodeEncoderRoles(t, "v1.13").Worker.Clone()
+	base := configtest.Roles(t, "v1.13").Worker.Clone()
 	want, err := config.Encode(base)
 	require.NoError(t, err)
 
@@ -199,7 +143,7 @@ func TestEncoderDoesNotKeepBase(t *testing.T) {
 	// Changing the caller's base afterwards does not change the encoder's copy.
 	base.RawV1Alpha1().MachineConfig.MachineCertSANs = []string{"192.0.2.1"}
 
-	got, err := enc.Encode(nodeEncoderRoles(t, "v1.13").Worker)
+	got, err := enc.Encode(configtest.Roles(t, "v1.13").Worker)
 	require.NoError(t, err)
 	require.Equal(t, string(want), string(got))
 }
@@ -210,7 +154,7 @@ func TestEncoderErrors(t *testing.T) {
 	_, err := nodeencode.New(nil)
 	require.ErrorContains(t, err, "nil config")
 
-	enc, err := newEncoder(nodeEncoderRoles(t, "v1.13").Worker)
+	enc, err := newEncoder(configtest.Roles(t, "v1.13").Worker)
 	require.NoError(t, err)
 
 	_, err = enc.Encode(nil)
@@ -232,7 +176,7 @@ func (e encoder) Encode(cfg coreconfig.Provider) ([]byte, error) { return e.Appe
 func TestEncoderConcurrent(t *testing.T) {
 	t.Parallel()
 
-	base := nodeEncoderRoles(t, "v1.13").Worker
+	base := configtest.Roles(t, "v1.13").Worker
 	enc, err := newEncoder(base)
 	require.NoError(t, err)
 
@@ -268,14 +212,14 @@ func FuzzEncoder(f *testing.F) {
 		f.Add("example-"+s, "a: |\n  "+s+"\n")
 	}
 
-	base := nodeEncoderRoles(f, "v1.13").ControlPlane
+	base := configtest.Roles(f, "v1.13").ControlPlane
 
 	enc, err := newEncoder(base)
 	require.NoError(f, err)
 
 	// v1.14: per-node values live in typed documents (KubeNodeConfig, HostnameConfig,
 	// KubeInlineManifestConfig), which the encoder encodes whole when they changed.
-	base114 := nodeEncoderRoles(f, "v1.14").ControlPlane
+	base114 := configtest.Roles(f, "v1.14").ControlPlane
 
 	enc114, err := newEncoder(base114)
 	require.NoError(f, err)
@@ -336,7 +280,7 @@ func requireSameEncoding(t *testing.T, enc encoder, node coreconfig.Provider) {
 }
 
 func BenchmarkEncoder(b *testing.B) {
-	base := nodeEncoderRoles(b, "v1.13").Worker
+	base := configtest.Roles(b, "v1.13").Worker
 	node := patchV1(b, base, func(c *v1alpha1.Config) {
 		c.MachineConfig.MachineNodeLabels = map[string]string{"example.com/node": "worker-7"}
 		c.MachineConfig.MachineCertSANs = []string{"10.0.0.8"}

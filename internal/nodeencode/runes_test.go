@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/talospatch/talospatch/config"
+	"github.com/talospatch/talospatch/internal/configtest"
 	"github.com/talospatch/talospatch/patches"
-	"github.com/talospatch/talospatch/talos"
 )
 
 // trickyStrings are strings whose YAML encoding is easy to get wrong when it is spliced and
@@ -88,10 +88,10 @@ func withTrickyStrings(t *testing.T, cfg coreconfig.Provider, s string) coreconf
 func TestEncoderTrickyRunes(t *testing.T) {
 	t.Parallel()
 
-	for _, contract := range settingsContracts {
-		roleText, _ := layerTexts(contract)
+	for _, contract := range configtest.SettingsContracts {
+		roleText, _ := configtest.LayerTexts(contract)
 
-		layered, err := nodeEncoderRoles(t, contract).Patch(config.Layers{AllNodes: []patches.Patch{patches.MustParse(roleText)}})
+		layered, err := configtest.Roles(t, contract).Patch(config.Layers{AllNodes: []patches.Patch{patches.MustParse(roleText)}})
 		require.NoError(t, err)
 
 		base := layered.ControlPlane
@@ -130,7 +130,7 @@ func TestEncoderTrickyRunes(t *testing.T) {
 					}
 
 					for _, base := range []coreconfig.Provider{base, node} {
-						want := viaSettingsPatch(t, contract, base, ns)
+						want := configtest.ViaSettingsPatch(t, contract, base, ns)
 
 						b, err := config.Configs{ControlPlane: base}.NewBuilder(config.Layers{})
 						require.NoError(t, err)
@@ -146,39 +146,4 @@ func TestEncoderTrickyRunes(t *testing.T) {
 			})
 		}
 	}
-}
-
-// viaSettingsPatch is the general path: the settings' patch text applied with package patches,
-// then config.Encode.
-func viaSettingsPatch(t *testing.T, contract string, base coreconfig.Provider, s config.NodeSettings) string {
-	t.Helper()
-
-	p, err := s.Patch(talos.MustParseContract(contract))
-	require.NoError(t, err)
-
-	cfg := base
-	if !p.IsZero() {
-		cfg, err = patches.ApplyProvider(base, p)
-		require.NoError(t, err)
-	}
-
-	out, err := config.Encode(cfg)
-	require.NoError(t, err)
-
-	return string(out)
-}
-
-// settingsContracts are the contracts with each form of the node settings: v1alpha1 before
-// v1.12, HostnameConfig from v1.12, KubeNodeConfig from v1.14.
-var settingsContracts = []string{"v1.14", "v1.13", "v1.11"}
-
-// layerTexts is a role layer in the form of the contract.
-func layerTexts(contract string) (role, node string) {
-	if talos.MustParseContract(contract).Form(talos.SettingNodeLabels).Document() {
-		return "machine:\n  certSANs:\n    - role.example\n---\napiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  role: worker\nannotations:\n  a: b\ntaints:\n  role: y:NoSchedule\n",
-			"apiVersion: v1alpha1\nkind: KubeNodeConfig\nlabels:\n  a: from-node-patch\n"
-	}
-
-	return "machine:\n  nodeLabels:\n    role: worker\n  nodeAnnotations:\n    a: b\n  nodeTaints:\n    role: y:NoSchedule\n  certSANs:\n    - role.example\n",
-		"machine:\n  nodeLabels:\n    a: from-node-patch\n"
 }
