@@ -224,14 +224,14 @@ func FuzzApplyOps(f *testing.F) {
 	})
 }
 
-// FuzzApplyText: any patch text that parses applies to a real config without
-// panicking and atomically.
-func FuzzApplyText(f *testing.F) {
-	configs := fuzzConfigs(f)
-
+// addTextSeeds seeds a fuzz target of (config index, patch text) with patch texts of each kind:
+// an RFC 6902 patch, strategic merges of fields and of a list item, document deletes and adds,
+// an inline manifest.
+func addTextSeeds(f *testing.F) {
 	for _, seed := range []string{
 		`[{"op":"add","path":"/cluster/network/cni","value":{"name":"none"}}]`,
 		"cluster:\n  proxy:\n    disabled: true\n",
+		"machine:\n  nodeLabels:\n    a: b\n  certSANs:\n    - x\n",
 		"cluster:\n  inlineManifests:\n    - name: x\n      $patch: delete\n",
 		"apiVersion: v1alpha1\nkind: HostnameConfig\n$patch: delete\n",
 		"apiVersion: v1alpha1\nkind: KubeSpanConfig\nenabled: true\n",
@@ -239,6 +239,13 @@ func FuzzApplyText(f *testing.F) {
 	} {
 		f.Add(uint8(1), seed)
 	}
+}
+
+// FuzzApplyText: any patch text that parses applies to a real config without
+// panicking and atomically.
+func FuzzApplyText(f *testing.F) {
+	configs := fuzzConfigs(f)
+	addTextSeeds(f)
 
 	f.Fuzz(func(t *testing.T, which uint8, text string) {
 		p, err := patches.Parse([]byte(text))

@@ -172,16 +172,7 @@ func TestPrepareErrors(t *testing.T) {
 // result changed in between), gives what Apply gives, results and errors alike.
 func FuzzPrepared(f *testing.F) {
 	configs := fuzzConfigs(f)
-
-	for _, seed := range []string{
-		`[{"op":"add","path":"/cluster/network/cni","value":{"name":"none"}}]`,
-		"machine:\n  nodeLabels:\n    a: b\n  certSANs:\n    - x\n",
-		"cluster:\n  inlineManifests:\n    - name: x\n      $patch: delete\n",
-		"apiVersion: v1alpha1\nkind: KubeSpanConfig\nenabled: true\n",
-		must(patches.InlineManifest(talos.V1_13, "a", "b: 1\n")).String(),
-	} {
-		f.Add(uint8(1), seed)
-	}
+	addTextSeeds(f)
 
 	f.Fuzz(func(t *testing.T, which uint8, text string) {
 		p, err := patches.Parse([]byte(text))
