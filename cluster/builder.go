@@ -129,7 +129,7 @@ func (b *Builder) Build(ctx context.Context, spec Spec) (*Result, error) {
 		return nil, fmt.Errorf("build cluster: %w", err)
 	}
 
-	roles, err := b.roles.get(key, func() (*roleSet, error) {
+	roles, err := b.roles.get(ctx, key, func() (*roleSet, error) {
 		b.roleBuilds.Add(1)
 
 		return buildRoles(spec, layers, mode)
@@ -323,21 +323,12 @@ func (b *Builder) renderCilium(ctx context.Context, c config.Cluster, cil Cilium
 	}
 
 	if kerr != nil { // values that do not marshal: render without memoising
-		r, err := do()
-		if err != nil {
-			return nil, err
-		}
-
-		return r, nil
+		return do()
 	}
 
 	sum := sha256.Sum256(keyData)
-	r, err := b.renders.get(hex.EncodeToString(sum[:]), do)
-	if err != nil {
-		return nil, err
-	}
 
-	return r, nil
+	return b.renders.get(ctx, hex.EncodeToString(sum[:]), do)
 }
 
 // roleKey identifies what the role configs are made of: the description, the secrets, the
@@ -405,14 +396,7 @@ func buildRoles(spec Spec, layers config.Layers, mode config.Mode) (*roleSet, er
 	for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
 		where := "/layers/" + map[config.Role]string{config.RoleControlPlane: "controlPlane", config.RoleWorker: "worker"}[role]
 
-		cfg, err := nodes.Config(config.Node{Role: role})
-		if err != nil {
-			errs = append(errs, &talos.FieldError{Path: where, Err: err})
-
-			continue
-		}
-
-		warnings, err := config.Validate(cfg, mode)
+		warnings, err := nodes.Validate(role, mode)
 		if err != nil {
 			errs = append(errs, relocate(fmt.Errorf("%s config: %w", role, err), where))
 

@@ -2,11 +2,8 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sync"
-
-	"github.com/talospatch/talospatch/manifests"
 )
 
 // memo is a small concurrency-safe memo of pure computations: a key computed once at a time
@@ -20,9 +17,10 @@ type memo[T any] struct {
 }
 
 type memoEntry[T any] struct {
-	done chan struct{}
-	val  T
-	err  error
+	done    chan struct{}
+	val     T
+	err     error
+	stopped bool // err came while the computing caller's context had ended: not kept
 }
 
 func newMemo[T any](capacity int) memo[T] {
@@ -30,8 +28,11 @@ func newMemo[T any](capacity int) memo[T] {
 }
 
 // get returns fn's result for key, calling fn only when key is not memoised (or being computed
-// by another caller).
-func (m *memo[T]) get(key string, fn func() (T, error)) (T, error) {
+// by another caller). ctx is the context fn runs under: an error returned once it has ended
+// (cancelled, past its deadline, or stopped with the caller's own cause, whatever step
+// noticed it) is this caller's, not a result of the input, so it is not kept, and a caller
+// waiting for it computes the key again.
+func (m *memo[T]) get(ctx context.Context, key string, fn func() (T, error)) (T, error) {
 	m.mu.Lock()
 
 	for {
@@ -43,7 +44,7 @@ func (m *memo[T]) get(key string, fn func() (T, error)) (T, error) {
 		m.mu.Unlock()
 		<-e.done
 
-		if !stopped(e.err) {
+		if !e.stopped {
 			return e.val, e.err
 		}
 
@@ -65,8 +66,9 @@ func (m *memo[T]) get(key string, fn func() (T, error)) (T, error) {
 	defer close(e.done)
 
 	e.val, e.err = fn()
+	e.stopped = e.err != nil && ctx.Err() != nil
 
-	if stopped(e.err) {
+	if e.stopped {
 		m.mu.Lock()
 		if m.m[key] == e {
 			delete(m.m, key)
@@ -76,13 +78,4 @@ func (m *memo[T]) get(key string, fn func() (T, error)) (T, error) {
 	}
 
 	return e.val, e.err
-}
-
-// stopped reports whether err is the end of a context rather than a result: context.Canceled,
-// context.DeadlineExceeded, or a render stopped with the caller's own cause.
-func stopped(err error) bool {
-	var re *manifests.RenderError
-
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.As(err, &re) && re.Kind == manifests.KindStopped
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/talospatch/talospatch/internal/nodeencode"
 	"github.com/talospatch/talospatch/patches"
+	"github.com/talospatch/talospatch/talos"
 )
 
 // Node is one node to build: its role, its settings and its own patches. It is plain data.
@@ -237,6 +238,18 @@ func (b *Builder) Config(n Node) (coreconfig.Provider, error) {
 	}
 
 	return rb.config(n)
+}
+
+// Validate validates the config of role r with the Builder's layers applied, as [Validate]
+// does, in place: a caller that checks the role configs once before it builds nodes from them
+// needs no copy of each (Config of a Node with only its role would deep-copy it).
+func (b *Builder) Validate(r Role, mode Mode) ([]talos.Warning, error) {
+	rb, err := b.role(r)
+	if err != nil {
+		return nil, fmt.Errorf("validate config: %w", err)
+	}
+
+	return Validate(rb.cfg, mode)
 }
 
 // config applies the node's settings and patches to a copy of the role config. The caller has

@@ -599,3 +599,48 @@ func TestBuilderEncode(t *testing.T) {
 	_, err = b.Encode(config.RoleUnknown, cfg)
 	require.ErrorIs(t, err, config.ErrInvalid)
 }
+
+// TestBuilderValidate: Builder.Validate reports what Validate reports for the role config with
+// the layers applied (a layer that breaks the config included), and does not change it.
+func TestBuilderValidate(t *testing.T) {
+	t.Parallel()
+
+	cfgs := configtest.Roles(t, "v1.13")
+
+	for name, layers := range map[string]config.Layers{
+		"valid":  {},
+		"broken": {Worker: []patches.Patch{patches.MustParse("cluster:\n  controlPlane:\n    endpoint: not-a-url\n")}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+
+			b, err := cfgs.NewBuilder(layers)
+			require.NoError(t, err)
+
+			for _, role := range []config.Role{config.RoleControlPlane, config.RoleWorker} {
+				cfg, err := b.Config(config.Node{Role: role})
+				require.NoError(t, err)
+
+				wantWarnings, wantErr := config.Validate(cfg, config.ModeMetal)
+
+				before, err := b.Build(config.Node{Role: role})
+				require.NoError(t, err)
+
+				warnings, err := b.Validate(role, config.ModeMetal)
+				require.Equal(t, wantWarnings, warnings)
+				require.Equal(t, fmt.Sprint(wantErr), fmt.Sprint(err))
+
+				if name == "broken" && role == config.RoleWorker {
+					require.ErrorIs(t, err, config.ErrInvalid)
+				}
+
+				after, err := b.Build(config.Node{Role: role})
+				require.NoError(t, err)
+				require.Equal(t, string(before), string(after), "Validate changed the role config")
+			}
+
+			_, err = b.Validate(config.RoleUnknown, config.ModeMetal)
+			require.ErrorIs(t, err, config.ErrInvalid)
+		})
+	}
+}

@@ -43,8 +43,9 @@
 // (the order in which `talosctl gen config` applies --config-patch,
 // --config-patch-control-plane and --config-patch-worker), and the builder turns a [Node] —
 // role, [NodeSettings], own patches — into its config ([Builder.Config]) or its encoding
-// ([Builder.Build], [Builder.Append]: the bytes of [Encode]). [Configs.Patch] gives the role
-// configs talosctl writes.
+// ([Builder.Build], [Builder.Append]: the bytes of [Encode]); [Builder.Validate] checks a role
+// config once, in place, before nodes are built from it. [Configs.Patch] gives the role configs
+// talosctl writes.
 //
 //	b, err := cfgs.NewBuilder(layers)
 //	data, err := b.Build(config.Node{Role: config.RoleWorker, Settings: config.NodeSettings{Hostname: "worker-1"}})

@@ -167,7 +167,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.cacheDir != "" {
 		loadOpts = append(loadOpts, source.WithCacheDir(o.cacheDir))
 	}
-	ch, err := source.Load(ctx, o.chart, o.chartVersion, loadOpts...)
+	rd, err := source.LoadRendererRef(ctx, o.chart, o.chartVersion, loadOpts...)
 	if err != nil {
 		return err
 	}
@@ -182,9 +182,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	rd := manifests.NewRenderer(ch.Chart)
 	files, report, err := build(o, func(copts manifests.CiliumOptions, ropts manifests.RenderOptions) (*manifests.Rendered, error) {
-		return install.RenderCilium(ctx, rd, o.cluster, copts, ropts)
+		return install.RenderCilium(ctx, rd.Renderer, o.cluster, copts, ropts)
 	}, previous, s)
 	if err != nil {
 		return err

@@ -82,8 +82,8 @@ func BenchmarkLoadAndRender(b *testing.B) {
 	})
 }
 
-// benchRoles returns the generated configs and both roles' builders.
-func benchRoles(b *testing.B) (generated, *role, *role) {
+// benchRoles returns both roles' builders: control plane, worker.
+func benchRoles(b *testing.B) (*role, *role) {
 	b.Helper()
 
 	f := testFleet(b)
@@ -97,20 +97,19 @@ func benchRoles(b *testing.B) (generated, *role, *role) {
 	g, err := generate(f)
 	require.NoError(b, err)
 
-	w, err := roleBuilder(f, g, config.RoleWorker, config.Layers{AllNodes: g.layers.AllNodes})
+	w, err := roleBuilder(f, g, config.RoleWorker, config.Layers{})
 	require.NoError(b, err)
 
 	cp, err := roleBuilder(f, g, config.RoleControlPlane, config.Layers{
-		AllNodes:     g.layers.AllNodes,
-		ControlPlane: []patches.Patch{must(patches.InlineManifest(talos.V1_13, release, string(cilium)))},
+		ControlPlane: []patches.Patch{must(patches.InlineManifest(g.contract, release, string(cilium)))},
 	})
 	require.NoError(b, err)
 
-	return g, cp, w
+	return cp, w
 }
 
 // BenchmarkRoleConfig generates the role configs from the secrets and patches them with the
-// all-nodes and role layers (KubeSpan; Cilium for the control planes).
+// role layers (Cilium for the control planes; KubeSpan is in the description).
 func BenchmarkRoleConfig(b *testing.B) {
 	f := testFleet(b)
 
@@ -120,7 +119,7 @@ func BenchmarkRoleConfig(b *testing.B) {
 	cilium, err := renderCilium(context.Background(), rd, f.kubernetes, true)
 	require.NoError(b, err)
 
-	inline := must(patches.InlineManifest(talos.V1_13, release, string(cilium)))
+	inline := must(patches.InlineManifest(talos.MustParseContract(f.contract), release, string(cilium)))
 
 	b.ReportAllocs()
 
@@ -130,11 +129,11 @@ func BenchmarkRoleConfig(b *testing.B) {
 			b.Fatal(err)
 		}
 
-		if _, err = roleBuilder(f, g, config.RoleWorker, config.Layers{AllNodes: g.layers.AllNodes}); err != nil {
+		if _, err = roleBuilder(f, g, config.RoleWorker, config.Layers{}); err != nil {
 			b.Fatal(err)
 		}
 
-		if _, err = roleBuilder(f, g, config.RoleControlPlane, config.Layers{AllNodes: g.layers.AllNodes, ControlPlane: []patches.Patch{inline}}); err != nil {
+		if _, err = roleBuilder(f, g, config.RoleControlPlane, config.Layers{ControlPlane: []patches.Patch{inline}}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -144,7 +143,7 @@ func BenchmarkRoleConfig(b *testing.B) {
 // settings' patch through package patches), and for comparison the same settings as patch text
 // parsed per node (NodeSettings.Patch, then a Node with that patch).
 func BenchmarkNodePatch(b *testing.B) {
-	_, cp, w := benchRoles(b)
+	cp, w := benchRoles(b)
 	contract := talos.MustParseContract(testFleet(b).contract)
 
 	for _, r := range []*role{cp, w} {
@@ -175,9 +174,11 @@ func BenchmarkNodePatch(b *testing.B) {
 	}
 }
 
-// BenchmarkEncode encodes one patched node config with config.Encode.
+// BenchmarkEncode encodes one patched node config with config.Encode, and with the role's
+// encoder (Builder.Encode, what cluster uses for a node with its own patches), which
+// re-encodes only the documents the node changed.
 func BenchmarkEncode(b *testing.B) {
-	_, cp, w := benchRoles(b)
+	cp, w := benchRoles(b)
 
 	for _, r := range []*role{cp, w} {
 		node, err := r.nodes.Config(config.Node{Role: r.role, Settings: nodeSettings("node", nodeAddress(7))})
@@ -192,6 +193,16 @@ func BenchmarkEncode(b *testing.B) {
 				}
 			}
 		})
+
+		b.Run(r.role.String()+"/Builder.Encode", func(b *testing.B) {
+			b.ReportAllocs()
+
+			for b.Loop() {
+				if _, err := r.nodes.Encode(r.role, node); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -199,7 +210,7 @@ func BenchmarkEncode(b *testing.B) {
 // Builder.Append into a reused buffer, which the fleet uses (the fast path), and for comparison
 // Builder.Config then config.Encode, which give the same bytes.
 func BenchmarkNode(b *testing.B) {
-	_, cp, w := benchRoles(b)
+	cp, w := benchRoles(b)
 
 	for _, r := range []*role{cp, w} {
 		b.Run(r.role.String()+"/Append", func(b *testing.B) {
@@ -272,17 +283,17 @@ func BenchmarkAfterRender(b *testing.B) {
 		b.ReportAllocs()
 
 		for b.Loop() {
-			_ = must(patches.InlineManifest(talos.V1_13, release, string(cilium)))
+			_ = must(patches.InlineManifest(g.contract, release, string(cilium)))
 		}
 	})
 
-	inline := must(patches.InlineManifest(talos.V1_13, release, string(cilium)))
+	inline := must(patches.InlineManifest(g.contract, release, string(cilium)))
 
 	b.Run("control-plane role", func(b *testing.B) {
 		b.ReportAllocs()
 
 		for b.Loop() {
-			if _, err := roleBuilder(f, g, config.RoleControlPlane, config.Layers{AllNodes: g.layers.AllNodes, ControlPlane: []patches.Patch{inline}}); err != nil {
+			if _, err := roleBuilder(f, g, config.RoleControlPlane, config.Layers{ControlPlane: []patches.Patch{inline}}); err != nil {
 				b.Fatal(err)
 			}
 		}

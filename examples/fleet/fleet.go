@@ -103,7 +103,7 @@ func build(ctx context.Context, f fleet, emit emitFunc) error {
 
 	var workers *role
 	if err == nil {
-		workers, err = roleBuilder(f, base, config.RoleWorker, config.Layers{AllNodes: base.layers.AllNodes})
+		workers, err = roleBuilder(f, base, config.RoleWorker, config.Layers{})
 	}
 
 	if err != nil {
@@ -135,10 +135,7 @@ func build(ctx context.Context, f fleet, emit emitFunc) error {
 		return err
 	}
 
-	controlPlanes, err := roleBuilder(f, base, config.RoleControlPlane, config.Layers{
-		AllNodes:     base.layers.AllNodes,
-		ControlPlane: []patches.Patch{inline},
-	})
+	controlPlanes, err := roleBuilder(f, base, config.RoleControlPlane, config.Layers{ControlPlane: []patches.Patch{inline}})
 	if err != nil {
 		return err
 	}
@@ -181,10 +178,9 @@ func renderCilium(ctx context.Context, rd *manifests.Renderer, kubernetes string
 	return r.YAML, nil
 }
 
-// generated are the role configs before the role layers, and the layers every node gets.
+// generated are the role configs before the role layers, and their contract.
 type generated struct {
 	configs  config.Configs
-	layers   config.Layers
 	contract talos.Contract
 }
 
@@ -244,12 +240,7 @@ func roleBuilder(f fleet, g generated, r config.Role, l config.Layers) (*role, e
 		return nil, err
 	}
 
-	roleCfg, err := nodes.Config(config.Node{Role: r})
-	if err != nil {
-		return nil, err
-	}
-
-	warnings, err := config.Validate(roleCfg, config.ModeCloud)
+	warnings, err := nodes.Validate(r, config.ModeCloud)
 	if err != nil {
 		return nil, fmt.Errorf("%s config: %w", r, err)
 	}

@@ -191,23 +191,26 @@ const embeddedVersion = "1.18.12"
 // presets for the demo cluster. The Hubble certificates are made in the cluster, so the render
 // has no key material and the same chart always gives the same bytes.
 func renderCilium(ctx context.Context, o options) (*manifests.Rendered, error) {
-	var (
-		ch  *source.Chart
-		err error
-	)
+	var rd *manifests.Renderer
 
 	if o.chartRef == "" {
-		ch, err = source.LoadArchive(ctx, embeddedChart)
-	} else {
-		ch, err = source.Load(ctx, o.chartRef, o.chartVersion)
-	}
+		ch, err := source.LoadArchive(ctx, embeddedChart)
+		if err != nil {
+			return nil, err
+		}
 
-	if err != nil {
-		return nil, err
+		rd = manifests.NewRenderer(ch.Chart)
+	} else {
+		loaded, err := source.LoadRendererRef(ctx, o.chartRef, o.chartVersion)
+		if err != nil {
+			return nil, err
+		}
+
+		rd = loaded.Renderer
 	}
 
 	// The Kubernetes version and kube-proxy come from the cluster description.
-	return install.RenderCilium(ctx, manifests.NewRenderer(ch.Chart), o.cluster, manifests.CiliumOptions{
+	return install.RenderCilium(ctx, rd, o.cluster, manifests.CiliumOptions{
 		CertificatesInCluster: true,
 	}, manifests.RenderOptions{Deterministic: true})
 }
