@@ -77,6 +77,31 @@ func hostileCases() []hostileCase {
 			sentinel:  manifests.ErrRenderLimit, kind: manifests.KindLimit, limit: "TemplateOutput", contains: "o.yaml",
 		},
 		{
+			name:      "a list doubled with push",
+			templates: map[string]string{"p.yaml": `{{ $l := list "xxxxxxxx" }}{{ range until 40 }}{{ $l = push $l $l }}{{ end }}v: {{ toJson $l }}`},
+			sentinel:  manifests.ErrRenderLimit, kind: manifests.KindLimit, limit: "Output",
+		},
+		{
+			name:      "a dict doubled with set",
+			templates: map[string]string{"s.yaml": `{{ $d := dict "a" "xxxxxxxx" }}{{ range until 40 }}{{ $n := dict }}{{ $_ := set $n "a" $d }}{{ $_ := set $n "b" $d }}{{ $d = $n }}{{ end }}v: {{ toJson $d }}`},
+			sentinel:  manifests.ErrRenderLimit, kind: manifests.KindLimit, limit: "Output",
+		},
+		{
+			name:      "a dict doubled with set, printed",
+			templates: map[string]string{"s.yaml": `{{ $d := dict "a" "xxxxxxxx" }}{{ range until 40 }}{{ $n := dict }}{{ $_ := set $n "a" $d }}{{ $_ := set $n "b" $d }}{{ $d = $n }}{{ end }}v: {{ $d }}`},
+			sentinel:  manifests.ErrRenderLimit, kind: manifests.KindLimit, limit: "Output",
+		},
+		{
+			name:      "a wide dict encoded",
+			templates: map[string]string{"w.yaml": `{{ $s := repeat 1048576 "x" }}{{ $d := dict }}{{ range $i := until 2000 }}{{ $_ := set $d (print $i) $s }}{{ end }}v: {{ toJson $d }}`},
+			sentinel:  manifests.ErrRenderLimit, kind: manifests.KindLimit, limit: "Output",
+		},
+		{
+			name:      "a wide dict printed",
+			templates: map[string]string{"w.yaml": `{{ $s := repeat 1048576 "x" }}{{ $d := dict }}{{ range $i := until 2000 }}{{ $_ := set $d (print $i) $s }}{{ end }}v: {{ $d }}`},
+			sentinel:  manifests.ErrRenderLimit, kind: manifests.KindLimit, limit: "Output",
+		},
+		{
 			name:      "indent wider than the output",
 			templates: map[string]string{"i.yaml": `v: {{ indent 1000000000 "x" }}`},
 			sentinel:  manifests.ErrRenderLimit, kind: manifests.KindLimit, limit: "Range",

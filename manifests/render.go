@@ -131,7 +131,9 @@ type RenderLimits struct {
 	// Calls is how many include and tpl calls one render may make. Default 1,000,000.
 	Calls int64
 	// Output is how many bytes one render may produce: what its templates write plus what
-	// every include and tpl returns. Default 256 MiB.
+	// every include and tpl returns. One value a template prints, encodes, quotes, joins or
+	// builds a list or dict of is refused beyond it too, before it is formatted. Default
+	// 256 MiB.
 	Output int64
 	// TemplateOutput is how many bytes one template file may write. Default 64 MiB.
 	TemplateOutput int64
@@ -546,7 +548,9 @@ func (rd *Renderer) Render(ctx context.Context, kubernetesVersion string, opts R
 		// run for nothing.
 	case errors.Is(err, helmengine.ErrGaveUp):
 		// Helm's engine, on fresh copies, says what failed in its own words. It runs at most
-		// the work this engine did within the limits before the template failed.
+		// the work this engine did within the limits before the template failed; a template
+		// that did not parse here does not parse there either (the two engines know the same
+		// functions: helmengine.TestHelmFunctionNames), so Helm's engine stops at its parse.
 		if work, renderValues, _, rerr = prepare(deepCopyMap(userValues)); rerr != nil {
 			return nil, rerr
 		}

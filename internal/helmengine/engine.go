@@ -72,8 +72,10 @@ var helmFuncNames = sync.OnceValue(func() map[string]any {
 })
 
 // helmFuncs returns the function map of Helm's engine for a render: sprig's text functions
-// without env and expandenv, Helm's YAML, JSON and TOML functions, and include, tpl, required,
-// fail, lookup and getHostByName as `helm template` binds them (no cluster, no DNS). include
+// without env and expandenv, Helm's YAML, JSON and TOML functions (their must forms too), its
+// duration functions, and include, tpl, required, fail, lookup and getHostByName as
+// `helm template` binds them (no cluster, no DNS). A name missing here fails the parse, and
+// the chart goes to Helm's engine, so TestHelmFunctionNames keeps the two maps equal. include
 // and tpl are only named here: Execute binds them to its template set and the render's budget
 // (includeFunc, tplFunc) and bounds the sizes (boundSizes).
 func helmFuncs() template.FuncMap {
@@ -82,14 +84,18 @@ func helmFuncs() template.FuncMap {
 	delete(f, "expandenv")
 
 	f["toToml"] = tomlEncode
+	f["mustToToml"] = mustEncode("mustToToml", tomlText)
 	f["fromToml"] = decodeMap(toml.Unmarshal)
 	f["toYaml"] = yamlEncode
+	f["mustToYaml"] = mustEncode("mustToYaml", yamlText)
 	f["toYamlPretty"] = yamlEncodePretty
 	f["fromYaml"] = decodeMap(yamlUnmarshal)
 	f["fromYamlArray"] = decodeList(yamlUnmarshal)
 	f["toJson"] = jsonEncode
+	f["mustToJson"] = mustEncode("mustToJson", jsonText)
 	f["fromJson"] = decodeMap(json.Unmarshal)
 	f["fromJsonArray"] = decodeList(json.Unmarshal)
+	addDurationFuncs(f)
 
 	// Without a cluster, lookup finds nothing, and DNS lookups are off.
 	f["lookup"] = func(string, string, string, string) (map[string]any, error) { return map[string]any{}, nil }
@@ -161,6 +167,9 @@ func tplFunc(parent *template.Template, depth map[string]int, b *budget) func(st
 			return "", err
 		}
 
+		guardPrints(t.Tree.Root)
+		guardTplDefines(text, clone, parent)
+
 		w := &writer{b: b, function: "tpl"}
 		if err := t.Execute(w, data); err != nil {
 			return "", b.cause(err)
@@ -170,13 +179,35 @@ func tplFunc(parent *template.Template, depth map[string]int, b *budget) func(st
 	}
 }
 
-func yamlEncode(v any) string {
+// yamlText is toYaml's encoding and its error: mustToYaml fails with the error, toYaml gives
+// the empty string instead (a template cannot handle the error; so does Helm).
+func yamlText(v any) (string, error) {
 	out, err := yaml.Marshal(v)
 	if err != nil {
-		return "" // a template cannot handle the error; Helm gives the empty string too
+		return "", err
 	}
 
-	return strings.TrimSuffix(string(out), "\n")
+	return strings.TrimSuffix(string(out), "\n"), nil
+}
+
+func yamlEncode(v any) string {
+	out, _ := yamlText(v)
+
+	return out
+}
+
+// mustEncode makes a must* encoder of Helm's (mustToYaml, mustToJson, mustToToml): Helm's
+// panics on an encoding error and text/template reports it; this one gives up, so that the
+// render reports Helm's own message.
+func mustEncode(name string, text func(any) (string, error)) func(any) (string, error) {
+	return func(v any) (string, error) {
+		out, err := text(v)
+		if err != nil {
+			return "", fmt.Errorf("%w: %s: %w", ErrGaveUp, name, err)
+		}
+
+		return out, nil
+	}
 }
 
 func yamlEncodePretty(v any) string {
@@ -220,22 +251,38 @@ func decodeList(unmarshal func([]byte, any) error) func(string) []any {
 	}
 }
 
-func tomlEncode(v any) string {
+func tomlText(v any) (string, error) {
 	var buf bytes.Buffer
 	if err := toml.NewEncoder(&buf).Encode(v); err != nil {
+		return "", err
+	}
+
+	return buf.String(), nil
+}
+
+// tomlEncode is toToml: the encoding, or the error's text in its place (as Helm's).
+func tomlEncode(v any) string {
+	out, err := tomlText(v)
+	if err != nil {
 		return err.Error()
 	}
 
-	return buf.String()
+	return out
+}
+
+func jsonText(v any) (string, error) {
+	out, err := json.Marshal(v)
+
+	return string(out), err
 }
 
 func jsonEncode(v any) string {
-	out, err := json.Marshal(v)
+	out, err := jsonText(v)
 	if err != nil {
 		return ""
 	}
 
-	return string(out)
+	return out
 }
 
 // chartFiles is .Files of a template: the chart's non-template files by path, with the
@@ -395,6 +442,9 @@ type parsedFile struct {
 
 func parseFile(fullPath string, data []byte, names map[string]any) parsedFile {
 	trees, err := parse.Parse(fullPath, string(data), "", "", names, templateBuiltins)
+	for _, t := range trees {
+		guardPrints(t.Root)
+	}
 
 	return parsedFile{data: data, trees: trees, err: err}
 }
@@ -545,6 +595,7 @@ func Execute(ctx context.Context, c *chart.Chart, renderValues common.Values, pa
 	funcs["include"] = includeFunc(root, depth, b)
 	funcs["tpl"] = tplFunc(root, depth, b)
 	boundSizes(funcs, b)
+	funcs[printGuardName] = printGuard(b)
 
 	if rec != nil {
 		rec.wrapInclude(funcs)

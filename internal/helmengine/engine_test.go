@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	chartutil "helm.sh/helm/v4/pkg/chart/common/util"
 	chartv2util "helm.sh/helm/v4/pkg/chart/v2/util"
 
+	"github.com/Masterminds/sprig/v3"
 	"github.com/stretchr/testify/require"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
@@ -297,4 +299,86 @@ func TestParallelEngineFailuresFallBack(t *testing.T) {
 			require.Contains(t, err.Error(), helmErr.Error(), "Render reports Helm's message")
 		})
 	}
+}
+
+// helmV4Extras are the functions Helm v4.3.2's engine adds to sprig's (pkg/engine funcs.go and
+// engine.go); env and expandenv are the ones it removes.
+var helmV4Extras = []string{
+	"toToml", "mustToToml", "fromToml", "toYaml", "mustToYaml", "toYamlPretty", "fromYaml", "fromYamlArray",
+	"toJson", "mustToJson", "fromJson", "fromJsonArray",
+	"mustToDuration", "durationSeconds", "durationMilliseconds", "durationMicroseconds", "durationNanoseconds",
+	"durationMinutes", "durationHours", "durationDays", "durationWeeks", "durationRoundTo", "durationTruncateTo",
+	"include", "tpl", "required", "fail", "lookup", "getHostByName",
+}
+
+// TestHelmFunctionNames: the parallel engine knows every function Helm's does (a name it lacks
+// fails its parse, and the chart would go to Helm's engine, which has no limits), and Helm's
+// engine knows every function the parallel engine gives templates.
+func TestHelmFunctionNames(t *testing.T) {
+	t.Parallel()
+
+	want := map[string]bool{}
+	for name := range sprig.TxtFuncMap() {
+		want[name] = true
+	}
+
+	delete(want, "env")
+	delete(want, "expandenv")
+
+	for _, name := range helmV4Extras {
+		want[name] = true
+	}
+
+	got := helmengine.FuncNames()
+	for name := range want {
+		require.True(t, got[name], "Helm v4 has %s; the parallel engine does not", name)
+	}
+
+	var text strings.Builder
+	for name := range got {
+		fmt.Fprintf(&text, "{{ if false }}{{ %s }}{{ end }}", name)
+	}
+
+	c := &chart.Chart{
+		Metadata:  &chart.Metadata{APIVersion: "v2", Name: "names", Version: "0.1.0"},
+		Templates: []*common.File{{Name: "templates/names.yaml", Data: []byte(text.String())}},
+	}
+
+	rv, err := chartutil.ToRenderValues(c, map[string]any{}, common.ReleaseOptions{Name: "x", Namespace: "y"}, common.DefaultCapabilities)
+	require.NoError(t, err)
+
+	_, err = engine.Engine{}.Render(c, rv)
+	require.NoError(t, err, "Helm's engine does not know a function the parallel engine has")
+}
+
+// TestParallelEngineHelmV4Functions: the must encoders and the duration functions of Helm v4
+// render in the parallel engine (it does not give up) as in Helm's.
+func TestParallelEngineHelmV4Functions(t *testing.T) {
+	t.Parallel()
+
+	text := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: v4\ndata:\n" +
+		"  yaml: {{ mustToYaml .Values | quote }}\n  json: {{ mustToJson .Values | quote }}\n  toml: {{ mustToToml (dict \"a\" 1) | quote }}\n" +
+		"{{- range $i, $v := list \"1h2m3s\" \"2.5\" \" 90 \" 45 -3 2.25 \"\" \"x\" \"1e300\" }}\n" +
+		"  d{{ $i }}: {{ printf \"%v %v %v %v %v %v %v %v %v %v %v\" (durationSeconds $v) (durationMilliseconds $v) (durationMicroseconds $v) (durationNanoseconds $v) (durationMinutes $v) (durationHours $v) (durationDays $v) (durationWeeks $v) (durationRoundTo $v \"1m\") (durationTruncateTo $v \"1m\") (durationRoundTo $v \"bad\") | quote }}\n" +
+		"{{- end }}\n" +
+		"  must: {{ mustToDuration \"1h30m\" | quote }} {{ mustToDuration 90 | quote }}\n"
+
+	newChart := func() *chart.Chart {
+		return engineChart(&common.File{Name: "templates/v4.yaml", Data: []byte(text)})
+	}
+
+	helm, helmErr, fast, fastErr := renderBoth(t, newChart, map[string]any{}, "1.33.0")
+	require.NoError(t, helmErr)
+	require.NoError(t, fastErr, "the parallel engine gave up")
+	require.Equal(t, helm["app/templates/v4.yaml"], fast["app/templates/v4.yaml"])
+	require.Contains(t, fast["app/templates/v4.yaml"], `d0: "3723 3723000`)
+
+	// A value that is not a duration fails mustToDuration in both, with Helm's message.
+	bad := func() *chart.Chart {
+		return engineChart(&common.File{Name: "templates/bad.yaml", Data: []byte(`v: {{ mustToDuration "soon" }}`)})
+	}
+
+	_, helmErr, _, fastErr = renderBoth(t, bad, map[string]any{}, "1.33.0")
+	require.Error(t, helmErr)
+	require.ErrorIs(t, fastErr, helmengine.ErrGaveUp)
 }

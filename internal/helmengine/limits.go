@@ -22,7 +22,8 @@ type Limits struct {
 	// Calls is how many include and tpl calls one render may make.
 	Calls int64
 	// Output is how many bytes one render may produce: what the templates write plus what
-	// every include and tpl returns.
+	// every include and tpl returns. One value a template prints, encodes, quotes, joins or
+	// builds a list or dict of is refused beyond it too (boundSizes, printGuard).
 	Output int64
 	// TemplateOutput is how many bytes one template file may write.
 	TemplateOutput int64
@@ -223,7 +224,8 @@ func (w *writer) Write(p []byte) (int, error) {
 }
 
 // boundSizes replaces, in f, the functions that make something of a size they are given by
-// ones that refuse sizes over the Range limit.
+// ones that refuse sizes over the Range limit, and those that join, encode or build values of
+// their arguments by ones that refuse arguments over the Output limit (guardSize).
 func boundSizes(f template.FuncMap, b *budget) {
 	check := func(name string, n int) error {
 		if n > b.lim.Range || n < -b.lim.Range {
@@ -305,19 +307,13 @@ func boundSizes(f template.FuncMap, b *budget) {
 	}
 
 	// The functions that join their arguments: a template that doubles a string with them
-	// ($s = print $s $s) stops before the result passes Output.
+	// ($s = print $s $s) stops before the result passes Output, and so does one that prints a
+	// large dict or list with them (fmt formats a whole value before anything checks it).
 	joined := func(name string, n int64, args []any) error {
 		for _, a := range args {
-			switch v := a.(type) {
-			case string:
-				n += int64(len(v))
-			case []byte:
-				n += int64(len(v))
+			if n = sizeOf(a, n, b.lim.Output); n > b.lim.Output {
+				return b.over("Output", b.lim.Output, name)
 			}
-		}
-
-		if n > b.lim.Output {
-			return b.over("Output", b.lim.Output, name)
 		}
 
 		return nil
@@ -356,15 +352,18 @@ func boundSizes(f template.FuncMap, b *budget) {
 
 	// The functions that encode or quote a whole value: their result is about the size of
 	// their input, so an input over Output (a value that doubles through toJson, say) is
-	// refused before it is encoded. The walk stops as soon as the size passes the limit.
+	// refused before it is encoded. The walk stops as soon as the size passes the limit. (The
+	// hash functions are not here: their results have a fixed size.)
 	for _, name := range []string{
 		"toJson", "toPrettyJson", "toRawJson", "mustToJson", "mustToPrettyJson", "mustToRawJson",
 		"toYaml", "toYamlPretty", "mustToYaml", "toToml", "mustToToml", "toString", "toStrings",
-		"quote", "squote", "join", "b64enc", "b32enc", "sha256sum", "sha1sum", "adler32sum",
+		"quote", "squote", "join", "b64enc", "b32enc",
 		// and those that build a value of their arguments: a list appended to itself doubles
-		// without copying, and printing it would write every copy.
-		"list", "tuple", "dict", "append", "mustAppend", "prepend", "mustPrepend", "concat",
-		"deepCopy", "mustDeepCopy", "merge", "mustMerge", "mergeOverwrite", "mustMergeOverwrite",
+		// without copying, and printing it would write every copy. push is append's other
+		// name; set puts a value into a dict (two sets of one dict into a new one double it).
+		"list", "tuple", "dict", "append", "mustAppend", "push", "mustPush", "prepend", "mustPrepend",
+		"concat", "deepCopy", "mustDeepCopy", "merge", "mustMerge", "mergeOverwrite", "mustMergeOverwrite",
+		"set",
 	} {
 		fn, ok := f[name]
 		if !ok {
@@ -404,7 +403,8 @@ func Final(err error) bool {
 // guardSize wraps a template function so that a call whose arguments are larger than the
 // render's Output limit fails with a *LimitError instead of running.
 func guardSize(name string, fn any, b *budget) any {
-	over := func(args ...any) error {
+	// over reports whether args, counted as printing them would write them, pass Output.
+	over := func(args []any) error {
 		var size int64
 		for _, a := range args {
 			if size = sizeOf(a, size, b.lim.Output); size > b.lim.Output {
@@ -416,27 +416,33 @@ func guardSize(name string, fn any, b *budget) any {
 	}
 
 	// The common signatures without reflection: these functions are called thousands of
-	// times in a render. A function that encodes its argument into a string is checked on its
-	// result, whose size is about its argument's (no second walk of the value); those that
-	// build a value of their arguments, which can share parts, on the arguments.
+	// times in a render. Each is checked on its arguments before it runs, so that neither an
+	// encoding nor a value built of shared parts is ever made past the limit; the walk of an
+	// argument stops as soon as it passes the limit, and a string costs nothing to size.
 	switch fn := fn.(type) {
-	case func(any) string: // toYaml, toJson, toString, ...: the result, about the input's size
+	case func(any) string: // toYaml, toJson, toString, ...
 		return func(v any) (string, error) {
-			out := fn(v)
-			if int64(len(out)) > b.lim.Output {
+			if err := over([]any{v}); err != nil {
+				return "", err
+			}
+
+			return fn(v), nil
+		}
+	case func(string) string: // b64enc, b32enc: a third larger than the input
+		return func(v string) (string, error) {
+			if int64(len(v))*2 > b.lim.Output {
 				return "", b.over("Output", b.lim.Output, name)
 			}
 
-			return out, nil
+			return fn(v), nil
 		}
 	case func(...any) string: // quote, squote
 		return func(vs ...any) (string, error) {
-			out := fn(vs...)
-			if int64(len(out)) > b.lim.Output {
-				return "", b.over("Output", b.lim.Output, name)
+			if err := over(vs); err != nil {
+				return "", err
 			}
 
-			return out, nil
+			return fn(vs...), nil
 		}
 	case func(...any) []any: // list, tuple
 		return func(vs ...any) ([]any, error) {
@@ -454,22 +460,35 @@ func guardSize(name string, fn any, b *budget) any {
 
 			return fn(vs...), nil
 		}
-	case func(any, any) []any: // append, prepend
+	case func(any, any) []any: // append, push, prepend
 		return func(l, v any) ([]any, error) {
-			if err := over(l, v); err != nil {
+			if err := over([]any{l, v}); err != nil {
 				return nil, err
 			}
 
 			return fn(l, v), nil
 		}
-	case func(string, any) string: // join
+	case func(string, any) string: // join: the elements and a separator between each two
 		return func(sep string, v any) (string, error) {
-			out := fn(sep, v)
-			if int64(len(out)) > b.lim.Output {
+			size := sizeOf(v, 0, b.lim.Output)
+			if rv := reflect.ValueOf(v); sep != "" && (rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array) {
+				size += int64(len(sep)) * int64(rv.Len())
+			}
+
+			if size > b.lim.Output {
 				return "", b.over("Output", b.lim.Output, name)
 			}
 
-			return out, nil
+			return fn(sep, v), nil
+		}
+	case func(map[string]any, string, any) (map[string]any, error): // set (cycles refused)
+		// Only the value put in is sized: the dict itself may be the chart's whole scope.
+		return func(d map[string]any, key string, v any) (map[string]any, error) {
+			if err := over([]any{v}); err != nil {
+				return nil, err
+			}
+
+			return fn(d, key, v)
 		}
 	}
 
