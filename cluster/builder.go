@@ -191,7 +191,7 @@ func checkSpec(spec Spec) error {
 
 	if c := spec.Cilium; c != nil {
 		if c.Renderer == nil {
-			errs = append(errs, &talos.FieldError{Path: "/cilium/renderer", Err: fmt.Errorf("%w: no chart", config.ErrInvalid), Fix: "load one with source.LoadRenderer"})
+			errs = append(errs, &talos.FieldError{Path: "/cilium/renderer", Err: fmt.Errorf("%w: no chart", config.ErrInvalid), Fix: "load one with source.LoadRendererRef (its Renderer field)"})
 		}
 
 		if spec.Cluster.CNI.Name != config.CNINone {

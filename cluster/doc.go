@@ -15,10 +15,11 @@
 // KubePrism port choose Cilium's presets ([CiliumOptions]), the Kubernetes version is the
 // render's, the contract chooses the form of the inline manifest.
 //
+//	rd, err := source.LoadRendererRef(ctx, "cilium-1.18.12.tgz", "")
 //	b := cluster.NewBuilder()
 //	res, err := b.Build(ctx, cluster.Spec{
 //		Cluster: desc, Secrets: secrets,
-//		Cilium:  &cluster.Cilium{Renderer: rd, CertificatesInCluster: true, Deterministic: true},
+//		Cilium:  &cluster.Cilium{Renderer: rd.Renderer, CertificatesInCluster: true, Deterministic: true},
 //		Nodes:   []cluster.Node{{Name: "cp-1", Role: config.RoleControlPlane}, ...},
 //	})
 //	for _, p := range talos.Problems(err) { ... p.Path is "/cluster/endpoint", "/nodes/3/settings/labels/x", ... }

@@ -42,8 +42,8 @@ type Node struct {
 // description does not already say. Kube-proxy, KubePrism and the Kubernetes version come from
 // the description (install.CiliumOptions and install.RenderCilium).
 type Cilium struct {
-	// Renderer is the loaded chart (source.LoadRenderer, or manifests.NewRenderer of a
-	// chart). Required. Renders are memoised per Renderer: load a chart once and reuse it.
+	// Renderer is the loaded chart (the Renderer field of what source.LoadRendererRef or
+	// source.LoadRenderer returns, or manifests.NewRenderer of a chart). Required. Renders are memoised per Renderer: load a chart once and reuse it.
 	Renderer *manifests.Renderer `yaml:"-"`
 	// ManifestName is the inline manifest's name. Empty: "cilium".
 	ManifestName string `yaml:"manifestName,omitempty"`

@@ -1,10 +1,11 @@
 package kubespan
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/talospatch/talospatch/talos"
 )
 
 // EndpointFilter is one entry of filters.endpoints: a prefix that keeps matching node
@@ -46,7 +47,7 @@ func MustParseEndpointFilter(s string) EndpointFilter {
 }
 
 // ParseEndpointFilters parses a filters.endpoints list. The error names every bad entry
-// by index (errors.Join). A nil list stays nil (no filtering).
+// by index (talos.Join: talos.Problems lists them). A nil list stays nil (no filtering).
 func ParseEndpointFilters(ss []string) ([]EndpointFilter, error) {
 	if ss == nil {
 		return nil, nil
@@ -62,7 +63,7 @@ func ParseEndpointFilters(ss []string) ([]EndpointFilter, error) {
 		out = append(out, f)
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, talos.Join(errs...)
 	}
 	return out, nil
 }

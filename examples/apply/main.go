@@ -113,13 +113,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	var (
-		data []byte
-		err  error
-	)
+	// An interrupt or the timeout ends the command, the read of the manifest included (a named
+	// pipe nobody writes).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
 
-	data, err = examplefiles.ReadInput(context.Background(), *file, os.Stdin, examplefiles.MaxManifestInput)
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
 
+	data, err := examplefiles.ReadInput(ctx, *file, os.Stdin, examplefiles.MaxManifestInput)
 	if err != nil {
 		fmt.Fprintln(stderr, "apply:", err)
 
@@ -139,12 +141,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 		return 2
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
 
 	if *sync {
 		return runSync(ctx, client, objs, apply.SyncOptions{DryRun: *dryRun, NoPrune: *noPrune, Contract: contract}, stdout, stderr)

@@ -21,6 +21,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"time"
 
 	"github.com/talospatch/talospatch/internal/examplefiles"
@@ -174,7 +175,10 @@ func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if name == "" {
 		name = "-"
 	}
-	data, err := examplefiles.ReadInput(context.Background(), name, stdin, examplefiles.MaxManifestInput)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	data, err := examplefiles.ReadInput(ctx, name, stdin, examplefiles.MaxManifestInput)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 
 	"github.com/talospatch/talospatch/config"
@@ -74,7 +75,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	out, warnings, err := patchFile(fs.Arg(0), texts, patches.Options{NoTranslation: noTranslate})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	out, warnings, err := patchFile(ctx, fs.Arg(0), texts, patches.Options{NoTranslation: noTranslate})
 	if err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 
@@ -94,11 +98,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func patchFile(path string, texts []string, opts patches.Options) ([]byte, []talos.Warning, error) {
+func patchFile(ctx context.Context, path string, texts []string, opts patches.Options) ([]byte, []talos.Warning, error) {
 	ps := make([]patches.Patch, 0, len(texts))
 
 	for i, text := range texts {
-		p, err := patches.Load(text)
+		p, err := patches.LoadContext(ctx, text)
 		if err != nil {
 			return nil, nil, fmt.Errorf("patch %d: %w", i, err)
 		}
@@ -106,7 +110,7 @@ func patchFile(path string, texts []string, opts patches.Options) ([]byte, []tal
 		ps = append(ps, p)
 	}
 
-	data, err := examplefiles.ReadInput(context.Background(), path, os.Stdin, examplefiles.MaxConfigInput)
+	data, err := examplefiles.ReadInput(ctx, path, os.Stdin, examplefiles.MaxConfigInput)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"time"
 
 	"github.com/talospatch/talospatch/config"
@@ -135,7 +136,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	s, created, err := examplefiles.LoadOrCreateSecrets(context.Background(), o.secretsPath, o.out, o.cluster.Contract)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	s, created, err := examplefiles.LoadOrCreateSecrets(ctx, o.secretsPath, o.out, o.cluster.Contract)
 	if err != nil {
 		return err
 	}
@@ -152,7 +156,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var cilium *manifests.Rendered
 
 	if o.chartRef != "none" {
-		cilium, err = renderCilium(context.Background(), o)
+		cilium, err = renderCilium(ctx, o)
 		if err != nil {
 			return err
 		}

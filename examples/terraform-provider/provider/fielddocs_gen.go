@@ -9,7 +9,7 @@ var FieldDocs = map[string]string{
 	"cluster.Cilium.DisableXTSocketFallback":       "disable_xtsocket_fallback sets enableXTSocketFallback=false.",
 	"cluster.Cilium.ManifestName":                  "manifest_name is the inline manifest's name. Empty: \"cilium\".",
 	"cluster.Cilium.Options":                       "options are the render options: namespace, values files, assignments, Previous, ...",
-	"cluster.Cilium.Renderer":                      "renderer is the loaded chart (source.LoadRenderer, or manifests.NewRenderer of a chart). Required. Renders are memoised per renderer: load a chart once and reuse it.",
+	"cluster.Cilium.Renderer":                      "renderer is the loaded chart (the renderer field of what source.LoadRendererRef or source.LoadRenderer returns, or manifests.NewRenderer of a chart). Required. Renders are memoised per renderer: load a chart once and reuse it.",
 	"cluster.Node.Name":                            "Name identifies the node in the Spec and in the result (a Terraform map key, a file name). It is not the hostname; set settings.Hostname for that.",
 	"cluster.Node.Patches":                         "patches are the node's own patches, applied last.",
 	"cluster.Node.Role":                            "Role is the node's role. Required.",
