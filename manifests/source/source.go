@@ -466,8 +466,8 @@ func loadArchiveFeeding(ctx context.Context, data []byte, feed func(name string,
 	}
 	c, err := loadFiles(files, lim)
 	if err != nil {
-		if errors.Is(err, ErrLimitExceeded) {
-			return nil, err
+		if errors.Is(err, ErrLimitExceeded) || lim.stopped() != nil {
+			return nil, err // a limit, or the end of the load's context: not a corrupt archive
 		}
 		return nil, fmt.Errorf("%w: %w", ErrCorruptArchive, err)
 	}
@@ -526,13 +526,14 @@ func LoadFS(ctx context.Context, fsys fs.FS, name string, opts ...LoadOption) (*
 
 // loadChartDir loads the chart directory root of fsys.
 func loadChartDir(ctx context.Context, fsys fs.FS, root string, lim sourceLimits) (*Chart, error) {
+	lim.ctx = ctx // subchart archives in the directory stop with it too
 	files, sums, err := readChartDir(ctx, fsys, root, lim)
 	if err != nil {
 		return nil, err
 	}
 	c, err := loadFiles(files, lim)
 	if err != nil {
-		if errors.Is(err, ErrLimitExceeded) {
+		if errors.Is(err, ErrLimitExceeded) || lim.stopped() != nil {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %w", ErrInvalidChart, err)

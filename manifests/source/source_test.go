@@ -3,6 +3,7 @@ package source_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -346,4 +347,47 @@ func TestChartDigest(t *testing.T) {
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "values.yaml"), []byte("x: 2\n"), 0o644))
 	require.NotEqual(t, wantDir, digest())
+}
+
+// cancelOnOpen is an fs.FS that cancels a context when a given file is opened.
+type cancelOnOpen struct {
+	fstest.MapFS
+	name   string
+	cancel context.CancelFunc
+}
+
+func (c cancelOnOpen) Open(name string) (fs.File, error) {
+	if name == c.name {
+		c.cancel()
+	}
+
+	return c.MapFS.Open(name)
+}
+
+// TestLoadFSSubchartArchiveStops: a chart directory whose subchart archive is reached after
+// the load's context ended stops with the context's error (the subchart loaded without a
+// context before), not as an invalid chart.
+func TestLoadFSSubchartArchiveStops(t *testing.T) {
+	t.Parallel()
+
+	sub, err := os.ReadFile(srcChart("1.11.2"))
+	require.NoError(t, err)
+
+	fsys := fstest.MapFS{
+		"p/Chart.yaml":                 {Data: []byte("apiVersion: v2\nname: p\nversion: 0.1.0\n")},
+		"p/charts/cilium-1.11.2.tgz":   {Data: sub},
+		"p/templates/cm.yaml":          {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")},
+		"p/templates/zz-last-file.txt": {Data: []byte("read last")},
+	}
+
+	c, err := source.LoadFS(t.Context(), fsys, "p")
+	require.NoError(t, err, "the chart loads with a live context")
+	require.Len(t, c.Dependencies(), 1)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+
+	_, err = source.LoadFS(ctx, cancelOnOpen{MapFS: fsys, name: "p/templates/zz-last-file.txt", cancel: cancel}, "p")
+	require.ErrorIs(t, err, context.Canceled)
+	require.NotErrorIs(t, err, source.ErrInvalidChart)
 }
