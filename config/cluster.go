@@ -385,7 +385,7 @@ func (c Cluster) Validate() error {
 		errs = append(errs, fieldErr("/kubePrism/port", strconv.Itoa(c.KubePrism.Port), fmt.Errorf("%w: port out of range 1-65535", ErrInvalid)))
 	}
 
-	if c.KubePrism.Port != 0 && c.Contract.IsValid() && c.Contract.Form(talos.SettingKubePrism).Kind == "" {
+	if c.KubePrism.Port != 0 && c.Contract.IsValid() && !c.Contract.Form(talos.SettingKubePrism).Supported() {
 		errs = append(errs, &talos.FieldError{
 			Path: "/kubePrism/port", Value: strconv.Itoa(c.KubePrism.Port),
 			Err: fmt.Errorf("%w: Talos %s has no KubePrism (machine.features.kubePrism came in v1.5)", ErrInvalid, c.Contract),

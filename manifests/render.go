@@ -583,8 +583,6 @@ func (rd *Renderer) Render(ctx context.Context, kubernetesVersion string, opts R
 		return nil, &RenderError{Chart: chartID, Kind: KindLimit, Template: limitErr.Template, Limit: limitErr.Limit, Err: err}
 	case errors.As(err, &stopped):
 		return nil, &RenderError{Chart: chartID, Kind: KindStopped, Template: stopped.Template, Err: err}
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		return nil, &RenderError{Chart: chartID, Kind: KindStopped, Template: failedTemplate(err), Err: err}
 	case err != nil:
 		return failAt(RenderError{Kind: KindTemplate, Template: failedTemplate(err)}, ErrTemplate, err)
 	}

@@ -15,7 +15,6 @@ import (
 	releaseutil "helm.sh/helm/v4/pkg/release/v1/util"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/talospatch/talospatch/internal/helmengine"
 	"github.com/talospatch/talospatch/internal/parallel"
 )
 
@@ -231,11 +230,6 @@ func failedTemplate(err error) string {
 	var oe *templateOutputError
 	if errors.As(err, &oe) {
 		return oe.path
-	}
-
-	var se *helmengine.StoppedError
-	if errors.As(err, &se) {
-		return se.Template
 	}
 
 	if err == nil {

@@ -160,7 +160,7 @@ func (b *budget) cause(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case b != nil && b.final != nil:
+	case b.final != nil:
 		return b.final
 	case errors.As(err, &ce):
 		return ce
@@ -188,11 +188,7 @@ func (b *budget) enter(function string) error {
 	return nil
 }
 
-func (b *budget) leave() {
-	if b != nil {
-		b.nesting--
-	}
-}
+func (b *budget) leave() { b.nesting-- }
 
 // writer is where a template or an include writes: it counts the bytes against the render's
 // Output (and a file's against TemplateOutput) and stops when the context ends.
