@@ -159,7 +159,7 @@ func (pl *preparedLayers) apply(cfg coreconfig.Provider, role Role) (coreconfig.
 		roleLayer, roleName = pl.worker, "worker"
 	}
 
-	cur := deepClone(cfg)
+	cur := cfg // each layer's apply works on its own deep copy
 
 	for _, step := range []struct {
 		name string
@@ -175,6 +175,10 @@ func (pl *preparedLayers) apply(cfg coreconfig.Provider, role Role) (coreconfig.
 		}
 
 		cur = next
+	}
+
+	if cur == cfg {
+		cur = deepClone(cfg) // no layer: the result is still a copy
 	}
 
 	return cur, nil
