@@ -48,18 +48,22 @@ const (
 	MaxManifestInput = 64 << 20 // manifests, a previous render, peer statuses
 )
 
-// ReadInput reads the file a user named for an example ("-" is the standard input, r) within
-// limit bytes, and gives up on a pipe that no writer opens when ctx ends (internal/ctxread):
+// ReadInput reads the file a user named for an example ("-" is the standard input, stdin)
+// within limit bytes (beyond, an error wrapping ctxread.ErrTooLarge and no data), and gives up on a pipe that no writer opens when ctx ends (internal/ctxread):
 // a flag pointing at /dev/zero or at a forgotten named pipe ends with an error instead of
 // exhausting memory or hanging.
 func ReadInput(ctx context.Context, name string, stdin io.Reader, limit int64) ([]byte, error) {
 	if name == "-" {
 		data, err := io.ReadAll(io.LimitReader(stdin, limit+1))
-		if err == nil && int64(len(data)) > limit {
-			err = fmt.Errorf("the standard input is longer than %d bytes", limit)
+		if err != nil {
+			return nil, fmt.Errorf("the standard input: %w", err)
 		}
 
-		return data, err
+		if int64(len(data)) > limit {
+			return nil, fmt.Errorf("%w: the standard input is longer than %d bytes", ctxread.ErrTooLarge, limit)
+		}
+
+		return data, nil
 	}
 
 	data, err := ctxread.File(ctx, name, limit)

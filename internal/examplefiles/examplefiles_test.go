@@ -169,8 +169,10 @@ func TestReadInput(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "stdin", string(data))
 
-	_, err = ReadInput(t.Context(), "-", bytes.NewReader(make([]byte, 11)), 10)
+	data, err = ReadInput(t.Context(), "-", bytes.NewReader(make([]byte, 11)), 10)
 	require.ErrorContains(t, err, "longer than 10 bytes")
+	require.ErrorIs(t, err, ctxread.ErrTooLarge, "the standard input's limit is the files' limit")
+	require.Nil(t, data, "no data with an error")
 
 	if _, err := os.Stat("/dev/zero"); err == nil {
 		_, err = ReadInput(t.Context(), "/dev/zero", nil, 1<<20)
