@@ -3,7 +3,6 @@ package source
 import (
 	"context"
 	"os"
-	"strings"
 
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 
@@ -65,8 +64,8 @@ func LoadRenderer(ctx context.Context, p string, opts ...LoadOption) (*Renderer,
 // unpacks; the others through Load. A program that takes a chart reference from its user
 // calls this instead of choosing between the two itself.
 func LoadRendererRef(ctx context.Context, ref, version string, opts ...LoadOption) (*Renderer, error) {
-	p, isFile := strings.CutPrefix(ref, schemeFile)
-	if !isFile && (ref == "" || strings.Contains(ref, "://")) {
+	p, plain, local := localRef(ref)
+	if !local {
 		c, err := Load(ctx, ref, version, opts...)
 		if err != nil {
 			return nil, err
@@ -75,7 +74,7 @@ func LoadRendererRef(ctx context.Context, ref, version string, opts ...LoadOptio
 	}
 	rd, err := LoadRenderer(ctx, p, opts...)
 	if err != nil {
-		if !isFile {
+		if plain {
 			err = withRepoNameHint(ref, err)
 		}
 		return nil, err

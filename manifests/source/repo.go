@@ -115,14 +115,15 @@ func loadRepo(ctx context.Context, repoURL, name, version string, o loadOptions)
 	if err != nil {
 		return nil, err
 	}
-	c, err := loadArchiveLimits(ctx, archive, o.limits())
+	c, err := loadArchiveFeeding(ctx, archive, nil, o.limits())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", shownArchive, err)
 	}
 	if c.Name() != entry.Name || c.Metadata.Version != entry.Version {
 		return nil, fmt.Errorf("%w: %s holds chart %s %s, index says %s %s", ErrCorruptArchive, shownArchive, c.Name(), c.Metadata.Version, entry.Name, entry.Version)
 	}
-	return c, nil // its digest is the index's: fetchArchive checked the bytes against it
+	// Its digest is the index's: fetchArchive checked the bytes against it (no second hash).
+	return &Chart{Chart: c, Digest: "sha256:" + digest}, nil
 }
 
 // offlineHint says how to load charts of a repository without the network: a cache directory

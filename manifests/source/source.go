@@ -218,6 +218,14 @@ const (
 //
 // Options apply to the network sources.
 func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*Chart, error) {
+	if p, plain, ok := localRef(ref); ok {
+		c, err := loadPathVersion(ctx, p, version, opts)
+		if plain {
+			err = withRepoNameHint(ref, err)
+		}
+		return c, err
+	}
+
 	switch {
 	case strings.HasPrefix(ref, schemeOCI):
 		return loadOCI(ctx, ref, version, opts)
@@ -227,17 +235,25 @@ func Load(ctx context.Context, ref, version string, opts ...LoadOption) (*Chart,
 			return nil, &SourceError{Source: redactURL(ref), Err: err}
 		}
 		return LoadRepo(ctx, repoURL, name, version, opts...)
-	case strings.HasPrefix(ref, schemeFile):
-		return loadPathVersion(ctx, strings.TrimPrefix(ref, schemeFile), version, opts)
-	case strings.Contains(ref, "://"):
-		scheme, _, _ := strings.Cut(ref, "://")
-		return nil, &SourceError{Source: redactURL(ref), Err: fmt.Errorf("%w: scheme %q is not one of oci, https, http, file", ErrInvalidReference, scheme)}
 	case ref == "":
 		return nil, &SourceError{Source: `""`, Err: fmt.Errorf("%w: empty reference", ErrInvalidReference)}
 	default:
-		c, err := loadPathVersion(ctx, ref, version, opts)
-		return c, withRepoNameHint(ref, err)
+		scheme, _, _ := strings.Cut(ref, "://")
+		return nil, &SourceError{Source: redactURL(ref), Err: fmt.Errorf("%w: scheme %q is not one of oci, https, http, file", ErrInvalidReference, scheme)}
 	}
+}
+
+// localRef reports whether ref, a reference Load takes, names a local chart, and its path:
+// "file://PATH", or a non-empty string without "://" (plain: a bare path, which may be a
+// mistyped Helm repository name; see withRepoNameHint).
+func localRef(ref string) (p string, plain, ok bool) {
+	if p, ok := strings.CutPrefix(ref, schemeFile); ok {
+		return p, false, true
+	}
+	if ref == "" || strings.Contains(ref, "://") {
+		return "", false, false
+	}
+	return ref, true, true
 }
 
 // withRepoNameHint adds to err, the error of loading the local path ref, what to write
